@@ -1,0 +1,87 @@
+# rootlesskit-c build. Dependencies are found with pkg-config; the list of Debian packages
+# is scripts/debian-packages.
+
+CC        ?= cc
+PKG_CONFIG ?= pkg-config
+PREFIX    ?= /usr/local
+BUILD     := build
+
+WARNINGS  := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes -Wshadow \
+             -Wformat=2 -Wpointer-arith -Wundef -Wvla -Wwrite-strings -Wimplicit-fallthrough \
+             -Wmissing-declarations -Wold-style-definition -Wcast-align -Wno-format-nonliteral \
+             -Wno-format-truncation
+HARDENING := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection \
+             -fcf-protection -fPIE
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(HARDENING) -MMD -MP
+LDFLAGS   += -pie -Wl,-z,relro -Wl,-z,now -Wl,--as-needed
+LDLIBS    +=
+
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+             -fno-omit-frame-pointer
+
+CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS   := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
+# src/main.c is the only file not linked into the unit tests
+LIB_SRCS  := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
+SAN_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/san/%.o)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
+SAN_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit-san/%)
+
+.PHONY: all check unit unit-san integration format format-check bench install clean
+
+all: rootlesskit
+
+rootlesskit: $(LIB_OBJS) $(BUILD)/obj/main.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/san/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CMOCKA_CFLAGS) -Isrc $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
+
+$(BUILD)/unit-san/%: tests/unit/%.c $(SAN_OBJS)
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(SAN_FLAGS) $(CMOCKA_CFLAGS) -Isrc -o $@ $^ \
+		$(CMOCKA_LIBS) $(LDLIBS)
+
+# The whole suite: unit tests, the same under ASan+UBSan, the format check, then the
+# integration tests (as an unprivileged user; see tests/integration/run).
+check: unit unit-san format-check integration
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+unit-san: $(SAN_BINS)
+	@set -e; for t in $(SAN_BINS); do echo "== $$t (asan+ubsan)"; \
+		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$t; done
+
+integration: rootlesskit
+	tests/integration/run
+
+format:
+	clang-format -i src/*.[ch] tests/unit/*.[ch]
+
+format-check:
+	@clang-format --dry-run --Werror src/*.[ch] tests/unit/*.[ch] && echo "format: ok"
+
+bench: rootlesskit
+	bench/startup.sh
+
+install: rootlesskit
+	install -D -m 0755 rootlesskit $(DESTDIR)$(PREFIX)/bin/rootlesskit
+
+clean:
+	rm -rf $(BUILD) rootlesskit
+
+-include $(LIB_OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(BUILD)/obj/main.d

@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * How the child starts
+ *
+ *   parent ──clone3(NEWUSER|NEWNS|...)──> C ──fork──> H
+ *
+ * C, the clone, is the process named by child_pid. It forks H at once and then re-executes
+ * /proc/self/exe as the supervisor (supervisor.c): an exec is the only way to get
+ * ROOTLESSKIT_STATE_DIR and friends into /proc/C/environ, where nerdctl reads them, and
+ * doing it right away lets it overlap with the parent running newuidmap and newgidmap.
+ * C gives up its capabilities by exec'ing before the uid map exists; it needs none.
+ *
+ * H keeps the full capability set of the new user namespace that a clone (not an exec)
+ * carries. It waits for the parent's RK_MSG_IDMAP_DONE, does the mount-namespace set-up as
+ * uid 0, reports RK_MSG_SETUP_DONE, waits for RK_MSG_EXEC (sent once child_pid exists), and
+ * execs the command, which then runs as uid 0 with full capabilities because its uid is now
+ * mapped to 0. Both C and H die with SIGKILL when their parent dies.
+ *
+ * On a failure H sends RK_MSG_ERROR and waits to be killed: the parent prints the error
+ * once and kills C, so the supervisor never reports the same failure as an exit status.
+ *
+ * C and H run on a raw clone's copy of the parent: glibc's idea of the thread id is stale
+ * in C, so nothing here may use raise(), abort() or pthread locks.
+ */
+#include "child.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "mount.h"
+#include "msg.h"
+#include "util.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+void rk_format_argv(char *const *argv, char *buf, size_t size)
+{
+	size_t w = 0;
+
+	w += (size_t)snprintf(buf, size, "[");
+	for (size_t i = 0; argv[i] && w < size; i++)
+		w += (size_t)snprintf(buf + w, size - w, "%s%s", i ? " " : "", argv[i]);
+	if (w < size)
+		snprintf(buf + w, size - w, "]");
+}
+
+/* Reports err to the parent and waits to be killed by it (or for it to go away). */
+static __attribute__((noreturn)) void setup_fail(int sock, const struct rk_error *err)
+{
+	struct rk_msg m;
+
+	if (rk_msg_send_error(sock, err) == 0) {
+		while (rk_msg_recv(sock, &m) > 0)
+			;
+	}
+	_exit(1);
+}
+
+/* Marks every fd above 2 close-on-exec, so that the command inherits only stdio. */
+static void cloexec_from(int first)
+{
+	if (syscall(SYS_close_range, (unsigned)first, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return;
+	/* kernels before 5.11: no bound is known, so walk the fd table */
+	for (int fd = first; fd < 65536; fd++) {
+		int fl = fcntl(fd, F_GETFD);
+		if (fl >= 0 && !(fl & FD_CLOEXEC))
+			fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+	}
+}
+
+/* Go prints syscall errors in lowercase: "permission denied". */
+static void lower_strerror(int e, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s", strerror(e));
+	if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z'))
+		buf[0] = (char)(buf[0] - 'A' + 'a');
+}
+
+static __attribute__((noreturn)) void exec_command(const struct rk_child_config *cfg)
+{
+	char *const *cmd = cfg->opts->command;
+	struct rk_error err = {0};
+	char argv_text[512], reason[128];
+	rk_auto_free char *path = NULL;
+
+	rk_format_argv(cmd, argv_text, sizeof(argv_text));
+	if (strchr(cmd[0], '/')) {
+		path = rk_xstrdup(cmd[0]);
+	} else {
+		const char *path_env = NULL;
+		for (char **e = cfg->cmd_env; *e; e++)
+			if (strncmp(*e, "PATH=", 5) == 0)
+				path_env = *e + 5;
+		path = rk_find_in_path(cmd[0], path_env);
+		if (!path) {
+			rk_error_set(&err, ENOENT,
+				     "command %s exited: exec: \"%s\": executable file not found in $PATH",
+				     argv_text, cmd[0]);
+			setup_fail(cfg->sock, &err);
+		}
+	}
+	cloexec_from(3);
+	sigprocmask(SIG_SETMASK, &cfg->orig_mask, NULL);
+	execve(path, cmd, cfg->cmd_env);
+	{
+		int e = errno;
+		sigset_t all;
+		sigfillset(&all);
+		sigprocmask(SIG_BLOCK, &all, NULL);
+		lower_strerror(e, reason, sizeof(reason));
+		rk_error_set(&err, e, "command %s exited: fork/exec %s: %s", argv_text, path, reason);
+	}
+	setup_fail(cfg->sock, &err);
+}
+
+/* H: waits for the maps, sets the namespaces up, then runs the command. */
+static __attribute__((noreturn)) void setup_main(const struct rk_child_config *cfg, pid_t c_pid)
+{
+	const struct rk_options *opts = cfg->opts;
+	struct rk_error err = {0};
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != c_pid)
+		_exit(1);
+	if (rk_msg_expect(cfg->sock, RK_MSG_IDMAP_DONE, &err) < 0)
+		_exit(1); /* the parent failed or went away; it reports */
+	if (getuid() != 0) {
+		rk_error_set(&err, EPERM, "uid is %u after the uid map was written, not 0",
+			     (unsigned)getuid());
+		setup_fail(cfg->sock, &err);
+	}
+	if (rk_mount_set_propagation(opts->propagation, opts->propagation_name, &err) < 0)
+		setup_fail(cfg->sock, &err);
+	rk_debug("set-up done, waiting for the parent");
+	if (rk_msg_send(cfg->sock, RK_MSG_SETUP_DONE) < 0 ||
+	    rk_msg_expect(cfg->sock, RK_MSG_EXEC, &err) < 0)
+		_exit(1);
+	exec_command(cfg);
+}
+
+/* C: forks H, then becomes the supervisor. */
+static __attribute__((noreturn)) void child_main(struct rk_child_config *cfg)
+{
+	pid_t expected_ppid = cfg->opts->pidns ? 0 : cfg->parent_pid;
+	struct rk_error err = {0};
+	pid_t self, h;
+
+	rk_log_init(RK_ROLE_CHILD, cfg->opts->debug);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != expected_ppid)
+		_exit(1);
+	/* orphans of the command are re-parented to us, not to the host's init */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	self = getpid();
+	h = fork();
+	if (h < 0) {
+		rk_error_errno(&err, errno, "fork in the child");
+		rk_msg_send_error(cfg->sock, &err);
+		_exit(1);
+	}
+	if (h == 0)
+		setup_main(cfg, self);
+	snprintf(cfg->child_env[cfg->marker_index], RK_CHILD_ENV_SIZE, "%s=%d,%d", RK_CHILD_ENV,
+		 (int)h, (int)expected_ppid);
+	execve("/proc/self/exe", cfg->self_argv, cfg->child_env);
+	rk_error_errno(&err, errno, "failed to re-execute /proc/self/exe in the child");
+	rk_msg_send_error(cfg->sock, &err);
+	kill(h, SIGKILL);
+	_exit(1);
+}
+
+/* Says what on this host forbids unprivileged user namespaces. */
+static void clone_hint(int e, char *buf, size_t size)
+{
+	long v;
+
+	buf[0] = '\0';
+	if (rk_read_proc_long("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", &v) == 0 &&
+	    v == 1) {
+		char exe[4096] = "/usr/local/bin/rootlesskit", name[4096];
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		if (n > 0)
+			exe[n] = '\0';
+		snprintf(name, sizeof(name), "%s", exe[0] == '/' ? exe + 1 : exe);
+		for (char *p = name; *p; p++)
+			if (*p == '/')
+				*p = '.';
+		snprintf(buf, size,
+			 "AppArmor restricts unprivileged user namespaces "
+			 "(kernel.apparmor_restrict_unprivileged_userns=1): as root, create "
+			 "/etc/apparmor.d/%s containing \"abi <abi/4.0>, include <tunables/global> "
+			 "profile %s %s flags=(unconfined) { userns, }\" and run \"systemctl reload "
+			 "apparmor\"",
+			 name, name, exe);
+	} else if (rk_read_proc_long("/proc/sys/kernel/unprivileged_userns_clone", &v) == 0 &&
+		   v == 0) {
+		snprintf(buf, size,
+			 "unprivileged user namespaces are disabled: as root, run \"sysctl -w "
+			 "kernel.unprivileged_userns_clone=1\"");
+	} else if (rk_read_proc_long("/proc/sys/user/max_user_namespaces", &v) == 0 && v == 0) {
+		snprintf(buf, size,
+			 "user namespaces are disabled: as root, run \"sysctl -w "
+			 "user.max_user_namespaces=28633\"");
+	} else if (e == ENOSPC || e == EUSERS) {
+		snprintf(buf, size,
+			 "the limit user.max_user_namespaces (or the nesting depth) is reached: "
+			 "raise it with sysctl or end other namespaced processes");
+	} else if (e == EINVAL) {
+		snprintf(buf, size, "this kernel lacks user namespaces (CONFIG_USER_NS)");
+	} else if (e == EPERM || e == EACCES) {
+		snprintf(buf, size,
+			 "user namespaces are forbidden here: inside a container, its seccomp "
+			 "profile or LSM must allow unshare(CLONE_NEWUSER)");
+	}
+}
+
+int rk_child_start(struct rk_child_config *cfg, pid_t *ret_pid, struct rk_error *err)
+{
+	const struct rk_options *opts = cfg->opts;
+	struct clone_args args = {.exit_signal = SIGCHLD};
+	char hint[1024];
+	long pid;
+
+	args.flags = CLONE_NEWUSER | CLONE_NEWNS;
+	if (opts->pidns)
+		args.flags |= CLONE_NEWPID;
+	if (opts->utsns)
+		args.flags |= CLONE_NEWUTS;
+	if (opts->ipcns)
+		args.flags |= CLONE_NEWIPC;
+	if (opts->cgroupns)
+		args.flags |= CLONE_NEWCGROUP;
+	fflush(NULL); /* nothing buffered may be written twice */
+	pid = syscall(SYS_clone3, &args, sizeof(args));
+	if (pid < 0 && errno == ENOSYS) /* kernels before 5.3 */
+		pid = syscall(SYS_clone, (unsigned long)args.flags | SIGCHLD, NULL, NULL, NULL, NULL);
+	if (pid < 0) {
+		int e = errno;
+		clone_hint(e, hint, sizeof(hint));
+		rk_error_errno(err, e, "failed to start the child: clone");
+		if (hint[0]) {
+			size_t n = strlen(err->msg);
+			snprintf(err->msg + n, sizeof(err->msg) - n, ": %s", hint);
+		}
+		return -e;
+	}
+	if (pid == 0)
+		child_main(cfg);
+	*ret_pid = (pid_t)pid;
+	return 0;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Starting the child: the process cloned into the new namespaces, the set-up helper it
+ * forks, and the exec of the command. See the comment at the top of child.c. */
+#ifndef RK_CHILD_H
+#define RK_CHILD_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "options.h"
+
+/* Name of the variable that marks the re-executed child. Its value is "<pid>,<ppid>": the
+ * pid of the command process (in the child's pid namespace) and the parent pid the child
+ * must see, so that a stray copy of the variable is recognised and refused. */
+#define RK_CHILD_ENV "_ROOTLESSKIT_CHILD_UNDOCUMENTED"
+#define RK_CHILD_ENV_SIZE 64
+
+struct rk_child_config {
+	const struct rk_options *opts;
+	char *const *self_argv; /* argv of rootlesskit, reused for the re-exec */
+	char **child_env;       /* environment of the re-executed child */
+	size_t marker_index;    /* child_env[marker_index]: RK_CHILD_ENV_SIZE writable bytes */
+	char **cmd_env;         /* environment of the command */
+	sigset_t orig_mask;     /* signal mask rootlesskit was started with */
+	int sock;               /* child end of the parent/child channel */
+	pid_t parent_pid;
+};
+
+/* Clones the child into new user and mount namespaces (plus the optional ones).
+ * Returns 0 with *ret_pid set, or a negative errno with err set to a message that says what
+ * to change on this host (sysctl, AppArmor, container seccomp profile). */
+int rk_child_start(struct rk_child_config *cfg, pid_t *ret_pid, struct rk_error *err);
+
+/* Formats argv the way Go prints a []string: "[a b c]". */
+void rk_format_argv(char *const *argv, char *buf, size_t size);
+
+#endif

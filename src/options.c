@@ -1,0 +1,917 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * How options work
+ *
+ * Every flag of upstream RootlessKit v3 is one row of flag_table: its name, optional
+ * one-letter alias, type, help category, help text and default. The parser walks argv the
+ * way Go's flag package does (upstream uses urfave/cli v2 on top of it), so wrappers that
+ * were written against upstream get the same results and the same error texts. Parsing only
+ * stores raw values; rk_options_validate() then turns them into enums and checks them in
+ * one place, in the order upstream's parent does.
+ */
+#include "options.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+
+#include "log.h"
+#include "util.h"
+#include "version.h"
+
+enum rk_flag_type {
+	FLAG_BOOL,
+	FLAG_STRING,
+	FLAG_INT,
+	FLAG_SLICE,
+};
+
+/* In the order the help prints them: alphabetical, as upstream sorts them. */
+enum rk_flag_category {
+	CAT_MISC,
+	CAT_MOUNT,
+	CAT_NETWORK,
+	CAT_NETWORK_LXC_USER_NIC,
+	CAT_NETWORK_PASTA,
+	CAT_NETWORK_SLIRP4NETNS,
+	CAT_NETWORK_VPNKIT,
+	CAT_PORT,
+	CAT_PROCESS,
+	CAT_STATE,
+	CAT_SUBID,
+	CAT_COUNT,
+};
+
+static const char *const category_names[CAT_COUNT] = {
+	[CAT_MISC] = "Misc",
+	[CAT_MOUNT] = "Mount",
+	[CAT_NETWORK] = "Network",
+	[CAT_NETWORK_LXC_USER_NIC] = "Network [lxc-user-nic]",
+	[CAT_NETWORK_PASTA] = "Network [pasta]",
+	[CAT_NETWORK_SLIRP4NETNS] = "Network [slirp4netns]",
+	[CAT_NETWORK_VPNKIT] = "Network [vpnkit]",
+	[CAT_PORT] = "Port",
+	[CAT_PROCESS] = "Process",
+	[CAT_STATE] = "State",
+	[CAT_SUBID] = "SubID",
+};
+
+enum rk_flag_id {
+	OPT_DEBUG,
+	OPT_PRINT_SEMVER,
+	OPT_HELP,
+	OPT_VERSION,
+	OPT_STATE_DIR,
+	OPT_NET,
+	OPT_PASTA_BINARY,
+	OPT_SLIRP4NETNS_BINARY,
+	OPT_SLIRP4NETNS_SANDBOX,
+	OPT_SLIRP4NETNS_SECCOMP,
+	OPT_VPNKIT_BINARY,
+	OPT_LXC_USER_NIC_BINARY,
+	OPT_LXC_USER_NIC_BRIDGE,
+	OPT_MTU,
+	OPT_CIDR,
+	OPT_IFNAME,
+	OPT_DISABLE_HOST_LOOPBACK,
+	OPT_IPV6,
+	OPT_DETACH_NETNS,
+	OPT_COPY_UP,
+	OPT_COPY_UP_MODE,
+	OPT_PORT_DRIVER,
+	OPT_PUBLISH,
+	OPT_SOURCE_IP_TRANSPARENT,
+	OPT_PIDNS,
+	OPT_CGROUPNS,
+	OPT_UTSNS,
+	OPT_IPCNS,
+	OPT_PROPAGATION,
+	OPT_REAPER,
+	OPT_EVACUATE_CGROUP2,
+	OPT_SUBID_SOURCE,
+};
+
+struct rk_flag_def {
+	enum rk_flag_id id;
+	const char *name;
+	const char *alias; /* one-letter alias or NULL */
+	enum rk_flag_type type;
+	enum rk_flag_category category;
+	const char *usage;
+	const char *def; /* default shown in the help; NULL for none */
+};
+
+/* Rows within a category are in upstream's order, so the help reads the same. */
+static const struct rk_flag_def flag_table[] = {
+	{OPT_DEBUG, "debug", NULL, FLAG_BOOL, CAT_MISC, "print debug messages", "false"},
+	{OPT_PRINT_SEMVER, "print-semver", NULL, FLAG_STRING, CAT_MISC,
+	 "print one part of the version as a decimal number and exit [major, minor, patch]", NULL},
+	{OPT_STATE_DIR, "state-dir", NULL, FLAG_STRING, CAT_STATE,
+	 "directory for the lock, child_pid and api.sock (default: a new directory in $TMPDIR, "
+	 "removed at exit)",
+	 NULL},
+	{OPT_NET, "net", NULL, FLAG_STRING, CAT_NETWORK,
+	 "network driver [host, none, builtin, pasta(experimental), slirp4netns, vpnkit, "
+	 "lxc-user-nic(experimental)]",
+	 "\"host\""},
+	{OPT_PASTA_BINARY, "pasta-binary", NULL, FLAG_STRING, CAT_NETWORK_PASTA,
+	 "pasta executable used by --net=pasta", "\"pasta\""},
+	{OPT_SLIRP4NETNS_BINARY, "slirp4netns-binary", NULL, FLAG_STRING, CAT_NETWORK_SLIRP4NETNS,
+	 "slirp4netns executable used by --net=slirp4netns", "\"slirp4netns\""},
+	{OPT_SLIRP4NETNS_SANDBOX, "slirp4netns-sandbox", NULL, FLAG_STRING, CAT_NETWORK_SLIRP4NETNS,
+	 "run slirp4netns in its sandbox (experimental) [auto, true, false]", "\"false\""},
+	{OPT_SLIRP4NETNS_SECCOMP, "slirp4netns-seccomp", NULL, FLAG_STRING, CAT_NETWORK_SLIRP4NETNS,
+	 "run slirp4netns under its seccomp filter (experimental) [auto, true, false]", "\"false\""},
+	{OPT_VPNKIT_BINARY, "vpnkit-binary", NULL, FLAG_STRING, CAT_NETWORK_VPNKIT,
+	 "VPNKit executable used by --net=vpnkit", "\"vpnkit\""},
+	{OPT_LXC_USER_NIC_BINARY, "lxc-user-nic-binary", NULL, FLAG_STRING, CAT_NETWORK_LXC_USER_NIC,
+	 "lxc-user-nic executable used by --net=lxc-user-nic", NULL /* computed */},
+	{OPT_LXC_USER_NIC_BRIDGE, "lxc-user-nic-bridge", NULL, FLAG_STRING, CAT_NETWORK_LXC_USER_NIC,
+	 "bridge that lxc-user-nic attaches to", "\"lxcbr0\""},
+	{OPT_MTU, "mtu", NULL, FLAG_INT, CAT_NETWORK,
+	 "MTU of the child's interface, 0 for the driver's default (65520 for builtin, pasta and "
+	 "slirp4netns, 1500 for the others)",
+	 "0"},
+	{OPT_CIDR, "cidr", NULL, FLAG_STRING, CAT_NETWORK,
+	 "IPv4 network of the child for builtin, pasta and slirp4netns (default: 10.0.2.0/24)", NULL},
+	{OPT_IFNAME, "ifname", NULL, FLAG_STRING, CAT_NETWORK,
+	 "name of the child's interface (default: tap0, or eth0 for lxc-user-nic)", NULL},
+	{OPT_DISABLE_HOST_LOOPBACK, "disable-host-loopback", NULL, FLAG_BOOL, CAT_NETWORK,
+	 "forbid the child to reach the host's 127.0.0.1 through the gateway", "false"},
+	{OPT_IPV6, "ipv6", NULL, FLAG_BOOL, CAT_NETWORK,
+	 "route IPv6 too (experimental; pasta and slirp4netns; port forwarding is not affected)",
+	 "false"},
+	{OPT_DETACH_NETNS, "detach-netns", NULL, FLAG_BOOL, CAT_NETWORK,
+	 "keep the command in the host network namespace and put the new one at $STATE/netns",
+	 "false"},
+	{OPT_COPY_UP, "copy-up", NULL, FLAG_SLICE, CAT_MOUNT,
+	 "make DIR writable: a tmpfs of links to the original, e.g. \"--copy-up=/etc\" (usually "
+	 "needed with a non-host network)",
+	 NULL},
+	{OPT_COPY_UP_MODE, "copy-up-mode", NULL, FLAG_STRING, CAT_MOUNT, "copy-up mode [tmpfs+symlink]",
+	 "\"tmpfs+symlink\""},
+	{OPT_PROPAGATION, "propagation", NULL, FLAG_STRING, CAT_MOUNT,
+	 "mount propagation of / in the child [rprivate, private, rslave, slave, rshared, shared]",
+	 "\"rprivate\""},
+	{OPT_PORT_DRIVER, "port-driver", NULL, FLAG_STRING, CAT_PORT,
+	 "port driver for a non-host network [none, implicit (for pasta), builtin, slirp4netns]",
+	 "\"none\""},
+	{OPT_PUBLISH, "publish", "p", FLAG_SLICE, CAT_PORT,
+	 "publish a port of the child on the host, e.g. \"127.0.0.1:8080:80/tcp\"", NULL},
+	{OPT_SOURCE_IP_TRANSPARENT, "source-ip-transparent", NULL, FLAG_BOOL, CAT_PORT,
+	 "let the child see the client's real address with IP_TRANSPARENT (builtin driver, TCP)",
+	 "true"},
+	{OPT_PIDNS, "pidns", NULL, FLAG_BOOL, CAT_PROCESS, "create a PID namespace", "false"},
+	{OPT_CGROUPNS, "cgroupns", NULL, FLAG_BOOL, CAT_PROCESS, "create a cgroup namespace", "false"},
+	{OPT_UTSNS, "utsns", NULL, FLAG_BOOL, CAT_PROCESS, "create a UTS namespace", "false"},
+	{OPT_IPCNS, "ipcns", NULL, FLAG_BOOL, CAT_PROCESS, "create an IPC namespace", "false"},
+	{OPT_REAPER, "reaper", NULL, FLAG_STRING, CAT_PROCESS,
+	 "reap orphaned processes; true needs --pidns [auto, true, false]", "\"auto\""},
+	{OPT_EVACUATE_CGROUP2, "evacuate-cgroup2", NULL, FLAG_STRING, CAT_PROCESS,
+	 "move the processes of our cgroup into this sub-group; needs --pidns and --cgroupns", NULL},
+	{OPT_SUBID_SOURCE, "subid-source", NULL, FLAG_STRING, CAT_SUBID,
+	 "where subordinate ids come from: \"dynamic\" asks libsubid (NSS), \"static\" reads "
+	 "/etc/subuid and /etc/subgid [auto, dynamic, static]",
+	 "\"auto\""},
+	{OPT_HELP, "help", "h", FLAG_BOOL, CAT_MISC, "show help", NULL},
+	{OPT_VERSION, "version", "v", FLAG_BOOL, CAT_MISC, "print the version", NULL},
+};
+
+struct rk_name_value {
+	const char *name;
+	int value;
+};
+
+static const struct rk_name_value net_names[] = {
+	{"host", RK_NET_HOST},
+	{"none", RK_NET_NONE},
+	{"builtin", RK_NET_BUILTIN},
+	{"slirp4netns", RK_NET_SLIRP4NETNS},
+	{"pasta", RK_NET_PASTA},
+	{"vpnkit", RK_NET_VPNKIT},
+	{"lxc-user-nic", RK_NET_LXC_USER_NIC},
+	{"gvisor-tap-vsock", RK_NET_GVISOR_TAP_VSOCK},
+	{NULL, 0},
+};
+
+static const struct rk_name_value port_driver_names[] = {
+	{"none", RK_PORT_NONE},
+	{"implicit", RK_PORT_IMPLICIT},
+	{"builtin", RK_PORT_BUILTIN},
+	{"slirp4netns", RK_PORT_SLIRP4NETNS},
+	{"gvisor-tap-vsock", RK_PORT_GVISOR_TAP_VSOCK},
+	{NULL, 0},
+};
+
+static const struct rk_name_value tristate_names[] = {
+	{"auto", RK_AUTO},
+	{"true", RK_TRUE},
+	{"false", RK_FALSE},
+	{NULL, 0},
+};
+
+static const struct rk_name_value propagation_names[] = {
+	{"rprivate", RK_PROP_RPRIVATE},
+	{"private", RK_PROP_PRIVATE},
+	{"rslave", RK_PROP_RSLAVE},
+	{"slave", RK_PROP_SLAVE},
+	{"rshared", RK_PROP_RSHARED},
+	{"shared", RK_PROP_SHARED},
+	{NULL, 0},
+};
+
+static const struct rk_name_value subid_names[] = {
+	{"auto", RK_SUBID_AUTO},
+	{"dynamic", RK_SUBID_DYNAMIC},
+	{"static", RK_SUBID_STATIC},
+	{NULL, 0},
+};
+
+static const struct rk_name_value semver_names[] = {
+	{"major", RK_SEMVER_MAJOR},
+	{"minor", RK_SEMVER_MINOR},
+	{"patch", RK_SEMVER_PATCH},
+	{NULL, 0},
+};
+
+static int lookup_name(const struct rk_name_value *t, const char *name, int *ret)
+{
+	for (; t->name; t++) {
+		if (strcmp(t->name, name) == 0) {
+			*ret = t->value;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+void rk_options_init(struct rk_options *opts)
+{
+	*opts = (struct rk_options){
+		.print_semver = "",
+		.state_dir = "",
+		.net_name = "host",
+		.pasta_binary = "pasta",
+		.slirp4netns_binary = "slirp4netns",
+		.slirp4netns_sandbox_name = "false",
+		.slirp4netns_seccomp_name = "false",
+		.vpnkit_binary = "vpnkit",
+		.lxc_user_nic_bridge = "lxcbr0",
+		.cidr = "",
+		.ifname = "",
+		.copy_up_mode = "tmpfs+symlink",
+		.port_driver_name = "none",
+		.source_ip_transparent = true,
+		.propagation_name = "rprivate",
+		.reaper_name = "auto",
+		.evacuate_cgroup2 = "",
+		.subid_source_name = "auto",
+	};
+}
+
+void rk_options_free(struct rk_options *opts)
+{
+	rk_strv_free(opts->copy_up);
+	rk_strv_free(opts->publish);
+	opts->copy_up = opts->publish = NULL;
+	opts->n_copy_up = opts->n_publish = 0;
+}
+
+int rk_parse_go_bool(const char *s, bool *ret)
+{
+	static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
+	static const char *const no[] = {"0", "f", "F", "FALSE", "false", "False"};
+
+	for (size_t i = 0; i < RK_ARRAY_SIZE(yes); i++) {
+		if (strcmp(s, yes[i]) == 0) {
+			*ret = true;
+			return 0;
+		}
+		if (strcmp(s, no[i]) == 0) {
+			*ret = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int digit_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A' + 10;
+	return 99;
+}
+
+int rk_parse_go_int(const char *s, long long *ret)
+{
+	bool neg = false, prefixed = false, any = false, range = false;
+	unsigned long long v = 0, limit;
+	unsigned base = 10;
+	char prev;
+
+	if (*s == '+' || *s == '-')
+		neg = *s++ == '-';
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+		prefixed = true;
+	} else if (s[0] == '0' && (s[1] == 'o' || s[1] == 'O')) {
+		base = 8;
+		s += 2;
+		prefixed = true;
+	} else if (s[0] == '0' && (s[1] == 'b' || s[1] == 'B')) {
+		base = 2;
+		s += 2;
+		prefixed = true;
+	} else if (s[0] == '0' && s[1] != '\0') {
+		base = 8;
+		s += 1;
+		any = true; /* the leading 0 is a digit */
+	}
+	limit = neg ? (unsigned long long)1 << 63 : ((unsigned long long)1 << 63) - 1;
+	/* an underscore must sit between digits (a base prefix counts as one on its left) */
+	prev = prefixed || any ? '0' : '\0';
+	for (; *s; s++) {
+		int d;
+		if (*s == '_') {
+			if (prev == '_' || prev == '\0' || s[1] == '\0' || s[1] == '_')
+				return -EINVAL;
+			prev = '_';
+			continue;
+		}
+		d = digit_value(*s);
+		if ((unsigned)d >= base)
+			return -EINVAL;
+		if (v > (limit - (unsigned)d) / base)
+			range = true;
+		else
+			v = v * base + (unsigned)d;
+		any = true;
+		prev = *s;
+	}
+	if (!any)
+		return -EINVAL;
+	if (range)
+		return -ERANGE;
+	*ret = neg ? (long long)(0 - v) : (long long)v;
+	return 0;
+}
+
+static const struct rk_flag_def *find_flag(const char *name, size_t len)
+{
+	for (size_t i = 0; i < RK_ARRAY_SIZE(flag_table); i++) {
+		const struct rk_flag_def *f = &flag_table[i];
+		if ((strlen(f->name) == len && strncmp(f->name, name, len) == 0) ||
+		    (f->alias && strlen(f->alias) == len && strncmp(f->alias, name, len) == 0))
+			return f;
+	}
+	return NULL;
+}
+
+/* Splits a slice value on "," and trims each item, as urfave/cli v2 does. */
+static void push_slice(char ***v, size_t *n, const char *value)
+{
+	rk_auto_free char *copy = rk_xstrdup(value);
+	char *p = copy;
+
+	for (;;) {
+		char *comma = strchr(p, ',');
+		if (comma)
+			*comma = '\0';
+		rk_strv_push(v, n, rk_strip(p));
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+}
+
+static void set_bool(struct rk_options *opts, enum rk_flag_id id, bool b)
+{
+	switch (id) {
+	case OPT_DEBUG:
+		opts->debug = b;
+		break;
+	case OPT_HELP:
+		opts->help = b;
+		break;
+	case OPT_VERSION:
+		opts->version = b;
+		break;
+	case OPT_DISABLE_HOST_LOOPBACK:
+		opts->disable_host_loopback = b;
+		break;
+	case OPT_IPV6:
+		opts->ipv6 = b;
+		break;
+	case OPT_DETACH_NETNS:
+		opts->detach_netns = b;
+		break;
+	case OPT_SOURCE_IP_TRANSPARENT:
+		opts->source_ip_transparent = b;
+		break;
+	case OPT_PIDNS:
+		opts->pidns = b;
+		break;
+	case OPT_CGROUPNS:
+		opts->cgroupns = b;
+		break;
+	case OPT_UTSNS:
+		opts->utsns = b;
+		break;
+	case OPT_IPCNS:
+		opts->ipcns = b;
+		break;
+	default:
+		abort(); /* the table and this switch disagree */
+	}
+}
+
+static void set_string(struct rk_options *opts, enum rk_flag_id id, const char *s)
+{
+	switch (id) {
+	case OPT_PRINT_SEMVER:
+		opts->print_semver = s;
+		break;
+	case OPT_STATE_DIR:
+		opts->state_dir = s;
+		break;
+	case OPT_NET:
+		opts->net_name = s;
+		break;
+	case OPT_PASTA_BINARY:
+		opts->pasta_binary = s;
+		break;
+	case OPT_SLIRP4NETNS_BINARY:
+		opts->slirp4netns_binary = s;
+		break;
+	case OPT_SLIRP4NETNS_SANDBOX:
+		opts->slirp4netns_sandbox_name = s;
+		break;
+	case OPT_SLIRP4NETNS_SECCOMP:
+		opts->slirp4netns_seccomp_name = s;
+		break;
+	case OPT_VPNKIT_BINARY:
+		opts->vpnkit_binary = s;
+		break;
+	case OPT_LXC_USER_NIC_BINARY:
+		opts->lxc_user_nic_binary = s;
+		break;
+	case OPT_LXC_USER_NIC_BRIDGE:
+		opts->lxc_user_nic_bridge = s;
+		break;
+	case OPT_CIDR:
+		opts->cidr = s;
+		break;
+	case OPT_IFNAME:
+		opts->ifname = s;
+		break;
+	case OPT_COPY_UP_MODE:
+		opts->copy_up_mode = s;
+		break;
+	case OPT_PORT_DRIVER:
+		opts->port_driver_name = s;
+		break;
+	case OPT_PROPAGATION:
+		opts->propagation_name = s;
+		break;
+	case OPT_REAPER:
+		opts->reaper_name = s;
+		break;
+	case OPT_EVACUATE_CGROUP2:
+		opts->evacuate_cgroup2 = s;
+		break;
+	case OPT_SUBID_SOURCE:
+		opts->subid_source_name = s;
+		break;
+	default:
+		abort(); /* the table and this switch disagree */
+	}
+}
+
+/* Applies one flag occurrence. Returns 0 or -EINVAL with err set. */
+static int apply_flag(struct rk_options *opts, const struct rk_flag_def *f, const char *name,
+		      const char *value, struct rk_error *err)
+{
+	switch (f->type) {
+	case FLAG_BOOL: {
+		bool b;
+		if (rk_parse_go_bool(value, &b) < 0)
+			return rk_error_set(err, EINVAL, "invalid boolean value \"%s\" for -%s: parse error",
+					    value, name);
+		set_bool(opts, f->id, b);
+		return 0;
+	}
+	case FLAG_INT: {
+		long long v;
+		int r = rk_parse_go_int(value, &v);
+		if (r < 0)
+			return rk_error_set(err, EINVAL, "invalid value \"%s\" for flag -%s: %s", value,
+					    name, r == -ERANGE ? "value out of range" : "parse error");
+		opts->mtu = v; /* --mtu is the only int flag */
+		return 0;
+	}
+	case FLAG_STRING:
+		set_string(opts, f->id, value);
+		return 0;
+	case FLAG_SLICE:
+		if (f->id == OPT_COPY_UP)
+			push_slice(&opts->copy_up, &opts->n_copy_up, value);
+		else
+			push_slice(&opts->publish, &opts->n_publish, value);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int rk_options_parse(struct rk_options *opts, int argc, char **argv, struct rk_error *err)
+{
+	int i = 1;
+
+	while (i < argc) {
+		const char *s = argv[i], *name, *eq;
+		const struct rk_flag_def *f;
+		size_t name_len;
+		char namebuf[128];
+		int r;
+
+		if (strlen(s) < 2 || s[0] != '-')
+			break;
+		name = s + 1;
+		if (s[1] == '-') {
+			if (s[2] == '\0') {
+				i++; /* "--" ends the flags and is consumed */
+				break;
+			}
+			name = s + 2;
+		}
+		if (name[0] == '\0' || name[0] == '-' || name[0] == '=')
+			return rk_error_set(err, EINVAL, "bad flag syntax: %s", s);
+		eq = strchr(name, '=');
+		name_len = eq ? (size_t)(eq - name) : strlen(name);
+		snprintf(namebuf, sizeof(namebuf), "%.*s", (int)name_len, name);
+		f = find_flag(name, name_len);
+		if (!f)
+			return rk_error_set(err, EINVAL, "flag provided but not defined: -%s", namebuf);
+		i++;
+		if (eq) {
+			r = apply_flag(opts, f, namebuf, eq + 1, err);
+		} else if (f->type == FLAG_BOOL) {
+			r = apply_flag(opts, f, namebuf, "true", err);
+		} else {
+			if (i >= argc)
+				return rk_error_set(err, EINVAL, "flag needs an argument: -%s", namebuf);
+			r = apply_flag(opts, f, namebuf, argv[i++], err);
+		}
+		if (r < 0)
+			return r;
+	}
+	opts->command = argv + i;
+	opts->n_command = argc - i;
+	return 0;
+}
+
+/* Parses "a.b.c.d/n" into a network address and prefix length. */
+static int parse_ipv4_cidr(const char *s, uint32_t *ret_addr, unsigned *ret_prefix)
+{
+	unsigned parts[4], prefix;
+	const char *p = s;
+
+	for (int k = 0; k < 4; k++) {
+		unsigned v = 0;
+		int digits = 0;
+		while (*p >= '0' && *p <= '9') {
+			/* Go's net.ParseIP rejects leading zeros ("010") */
+			if (digits == 1 && v == 0)
+				return -EINVAL;
+			v = v * 10 + (unsigned)(*p++ - '0');
+			if (++digits > 3 || v > 255)
+				return -EINVAL;
+		}
+		if (digits == 0)
+			return -EINVAL;
+		parts[k] = v;
+		if (*p++ != (k == 3 ? '/' : '.'))
+			return -EINVAL;
+	}
+	prefix = 0;
+	if (!(*p >= '0' && *p <= '9'))
+		return -EINVAL;
+	for (int digits = 0; *p; p++) {
+		if (*p < '0' || *p > '9' || ++digits > 2)
+			return -EINVAL;
+		prefix = prefix * 10 + (unsigned)(*p - '0');
+	}
+	if (prefix > 32)
+		return -EINVAL;
+	*ret_addr = parts[0] << 24 | parts[1] << 16 | parts[2] << 8 | parts[3];
+	*ret_prefix = prefix;
+	return 0;
+}
+
+static int validate_cidr(const char *cidr, struct rk_error *err)
+{
+	uint32_t addr, mask;
+	unsigned prefix;
+
+	if (!*cidr)
+		return 0;
+	if (parse_ipv4_cidr(cidr, &addr, &prefix) < 0) {
+		/* an IPv6 network parses upstream but no driver takes it */
+		if (strchr(cidr, ':') && strchr(cidr, '/'))
+			return rk_error_set(err, EINVAL, "IPv6 --cidr is not supported: %s", cidr);
+		return rk_error_set(err, EINVAL, "invalid CIDR address: %s", cidr);
+	}
+	mask = prefix == 0 ? 0 : ~(uint32_t)0 << (32 - prefix);
+	if (addr & ~mask)
+		return rk_error_set(err, EINVAL,
+				    "cidr must be like 10.0.2.0/24, not like 10.0.2.100/24");
+	return 0;
+}
+
+static int validate_enums(struct rk_options *opts, struct rk_error *err)
+{
+	int v;
+
+	if (lookup_name(net_names, opts->net_name, &v) < 0)
+		return rk_error_set(err, EINVAL, "unknown network mode: %s", opts->net_name);
+	opts->net = (enum rk_net)v;
+	if (lookup_name(port_driver_names, opts->port_driver_name, &v) < 0)
+		return rk_error_set(err, EINVAL, "unknown port driver: %s", opts->port_driver_name);
+	opts->port_driver = (enum rk_port_driver)v;
+	/* upstream accepts "" for the two slirp4netns modes, meaning false */
+	if (!*opts->slirp4netns_sandbox_name)
+		v = RK_FALSE;
+	else if (lookup_name(tristate_names, opts->slirp4netns_sandbox_name, &v) < 0)
+		return rk_error_set(err, EINVAL, "unsupported slirp4netns-sandbox mode: \"%s\"",
+				    opts->slirp4netns_sandbox_name);
+	opts->slirp4netns_sandbox = (enum rk_tristate)v;
+	if (!*opts->slirp4netns_seccomp_name)
+		v = RK_FALSE;
+	else if (lookup_name(tristate_names, opts->slirp4netns_seccomp_name, &v) < 0)
+		return rk_error_set(err, EINVAL, "unsupported slirp4netns-seccomp mode: \"%s\"",
+				    opts->slirp4netns_seccomp_name);
+	opts->slirp4netns_seccomp = (enum rk_tristate)v;
+	if (strcmp(opts->copy_up_mode, "tmpfs+symlink") != 0)
+		return rk_error_set(err, EINVAL, "unknown copy-up mode: %s", opts->copy_up_mode);
+	if (lookup_name(propagation_names, opts->propagation_name, &v) < 0)
+		return rk_error_set(err, EINVAL,
+				    "unknown propagation mode: %s (expected rprivate, private, "
+				    "rslave, slave, rshared or shared)",
+				    opts->propagation_name);
+	opts->propagation = (enum rk_propagation)v;
+	if (lookup_name(tristate_names, opts->reaper_name, &v) < 0)
+		return rk_error_set(err, EINVAL, "unknown reaper mode: %s", opts->reaper_name);
+	if (v == RK_TRUE && !opts->pidns)
+		return rk_error_set(err, EINVAL, "reaper requires --pidns");
+	opts->reaper = v == RK_TRUE || (v == RK_AUTO && opts->pidns);
+	if (lookup_name(subid_names, opts->subid_source_name, &v) < 0)
+		return rk_error_set(err, EINVAL,
+				    "failed to setup UID/GID map: failed to compute uid/gid map: "
+				    "unknown subid source \"%s\"",
+				    opts->subid_source_name);
+	opts->subid_source = (enum rk_subid_source)v;
+	return 0;
+}
+
+/* The network and port driver checks, in upstream's order and with its texts. */
+static int validate_drivers(struct rk_options *opts, bool warn, struct rk_error *err)
+{
+	const char *net = opts->net_name;
+	bool host_like = opts->net == RK_NET_HOST || opts->net == RK_NET_NONE;
+
+	if (opts->ipv6 && warn) {
+		rk_warn("ipv6 is experimental");
+		if (opts->net != RK_NET_PASTA && opts->net != RK_NET_SLIRP4NETNS)
+			rk_warn("--ipv6 is discarded for --net=%s", net);
+	}
+	if (warn && !opts->disable_host_loopback && !host_like)
+		rk_warn("specifying --disable-host-loopback is highly recommended to prohibit "
+			"connecting to 127.0.0.1:* on the host namespace (requires builtin, pasta, "
+			"slirp4netns, or VPNKit)");
+	if (host_like) {
+		if (opts->mtu != 0 && warn)
+			rk_warn("unsupported mtu for --net=%s: %lld", net, opts->mtu);
+		if (*opts->cidr)
+			return rk_error_set(err, EINVAL, "custom cidr is not supported for --net=%s", net);
+		if (*opts->ifname)
+			return rk_error_set(err, EINVAL, "ifname cannot be specified for --net=%s", net);
+	}
+	if ((opts->net == RK_NET_VPNKIT || opts->net == RK_NET_LXC_USER_NIC) && *opts->cidr)
+		return rk_error_set(err, EINVAL, "custom cidr is not supported for --net=%s", net);
+	if (opts->net == RK_NET_GVISOR_TAP_VSOCK)
+		return rk_error_set(err, ENOTSUP,
+				    "gvisor-tap-vsock network driver is not part of rootlesskit-c "
+				    "(--net=builtin is its in-process network stack)");
+	if (opts->net == RK_NET_NONE && opts->port_driver != RK_PORT_NONE &&
+	    opts->port_driver != RK_PORT_BUILTIN)
+		return rk_error_set(err, EINVAL,
+				    "network \"none\" requires either port driver \"none\" or \"builtin\"");
+	if (opts->net == RK_NET_PASTA && opts->port_driver != RK_PORT_NONE &&
+	    opts->port_driver != RK_PORT_IMPLICIT)
+		return rk_error_set(err, EINVAL,
+				    "network \"pasta\" requires port driver \"none\" or \"implicit\"");
+	if (opts->net == RK_NET_LXC_USER_NIC && !*opts->lxc_user_nic_bridge)
+		return rk_error_set(err, EINVAL, "--lxc-user-nic-bridge must not be empty");
+
+	switch (opts->port_driver) {
+	case RK_PORT_NONE:
+		if (opts->n_publish)
+			return rk_error_set(err, EINVAL,
+					    "port driver \"none\" does not support publishing ports");
+		break;
+	case RK_PORT_IMPLICIT:
+		if (opts->net != RK_NET_PASTA)
+			return rk_error_set(err, EINVAL, "port driver requires pasta network");
+		break;
+	case RK_PORT_SLIRP4NETNS:
+		if (opts->net != RK_NET_SLIRP4NETNS)
+			return rk_error_set(err, EINVAL, "port driver requires slirp4netns network");
+		break;
+	case RK_PORT_BUILTIN:
+		if (opts->net == RK_NET_HOST)
+			return rk_error_set(err, EINVAL, "port driver requires non-host network");
+		break;
+	case RK_PORT_GVISOR_TAP_VSOCK:
+		return rk_error_set(err, ENOTSUP,
+				    "gvisor-tap-vsock port driver is not part of rootlesskit-c");
+	}
+	return 0;
+}
+
+int rk_options_parse_semver(struct rk_options *opts, struct rk_error *err)
+{
+	int v;
+
+	if (!*opts->print_semver) {
+		opts->semver = RK_SEMVER_NONE;
+		return 0;
+	}
+	if (lookup_name(semver_names, opts->print_semver, &v) < 0)
+		return rk_error_set(err, EINVAL, "expected --print-semver=(major|minor|patch), got \"%s\"",
+				    opts->print_semver);
+	opts->semver = (enum rk_semver_part)v;
+	return 0;
+}
+
+int rk_options_validate(struct rk_options *opts, bool warn, struct rk_error *err)
+{
+	int r = rk_options_parse_semver(opts, err);
+
+	if (r == 0)
+		r = validate_enums(opts, err);
+	if (r < 0)
+		return r;
+	if (*opts->evacuate_cgroup2) {
+		if (!opts->cgroupns)
+			return rk_error_set(err, EINVAL, "evacuate-cgroup2 requires --cgroupns");
+		if (!opts->pidns)
+			return rk_error_set(err, EINVAL, "evacuate-cgroup2 requires --pidns");
+		if (strchr(opts->evacuate_cgroup2, '/') || strcmp(opts->evacuate_cgroup2, ".") == 0 ||
+		    strcmp(opts->evacuate_cgroup2, "..") == 0)
+			return rk_error_set(err, EINVAL,
+					    "--evacuate-cgroup2 must be a plain group name, got \"%s\"",
+					    opts->evacuate_cgroup2);
+	}
+	if (opts->mtu < 0 || opts->mtu > 65521)
+		return rk_error_set(err, EINVAL, "mtu must be <= 65521, got %lld", opts->mtu);
+	r = validate_cidr(opts->cidr, err);
+	if (r < 0)
+		return r;
+	if (strchr(opts->ifname, '/'))
+		return rk_error_set(err, EINVAL, "ifname must not contain \"/\"");
+	if (strlen(opts->ifname) >= 16)
+		return rk_error_set(err, EINVAL, "ifname must be shorter than 16 bytes, got \"%s\"",
+				    opts->ifname);
+	return validate_drivers(opts, warn, err);
+}
+
+int rk_options_check_supported(const struct rk_options *opts, struct rk_error *err)
+{
+	const char *what = NULL;
+
+	if (opts->net != RK_NET_HOST)
+		what = "--net other than host";
+	else if (opts->port_driver != RK_PORT_NONE)
+		what = "--port-driver other than none";
+	else if (opts->n_copy_up)
+		what = "--copy-up";
+	else if (opts->detach_netns)
+		what = "--detach-netns";
+	else if (opts->pidns)
+		what = "--pidns";
+	else if (opts->cgroupns)
+		what = "--cgroupns";
+	else if (opts->utsns)
+		what = "--utsns";
+	else if (opts->ipcns)
+		what = "--ipcns";
+	if (what)
+		return rk_error_set(err, ENOTSUP, "%s is not supported yet by rootlesskit-c %s", what,
+				    RK_IMPL_VERSION);
+	return 0;
+}
+
+const char *rk_options_lxc_user_nic_default(void)
+{
+	static char found[256];
+	struct utsname u;
+	struct stat st;
+	char arch_path[200];
+	const char *cands[3] = {"/usr/libexec/lxc/lxc-user-nic", arch_path, "/usr/lib/lxc/lxc-user-nic"};
+
+	if (uname(&u) < 0)
+		u.machine[0] = '\0';
+	snprintf(arch_path, sizeof(arch_path), "/usr/lib/%s-linux-gnu/lxc/lxc-user-nic", u.machine);
+	for (size_t i = 0; i < RK_ARRAY_SIZE(cands); i++) {
+		if (stat(cands[i], &st) == 0) {
+			snprintf(found, sizeof(found), "%s", cands[i]);
+			return found;
+		}
+	}
+	return "";
+}
+
+static void flag_left(const struct rk_flag_def *f, char *buf, size_t size)
+{
+	const char *val = f->type == FLAG_BOOL ? "" : " value";
+
+	if (f->type == FLAG_SLICE && f->alias)
+		snprintf(buf, size, "--%s%s, -%s%s [ --%s%s, -%s%s ]", f->name, val, f->alias, val,
+			 f->name, val, f->alias, val);
+	else if (f->type == FLAG_SLICE)
+		snprintf(buf, size, "--%s%s [ --%s%s ]", f->name, val, f->name, val);
+	else if (f->alias)
+		snprintf(buf, size, "--%s%s, -%s%s", f->name, val, f->alias, val);
+	else
+		snprintf(buf, size, "--%s%s", f->name, val);
+}
+
+void rk_options_print_help(FILE *f)
+{
+	char left[128];
+	size_t width = 0;
+
+	for (size_t i = 0; i < RK_ARRAY_SIZE(flag_table); i++) {
+		flag_left(&flag_table[i], left, sizeof(left));
+		if (strlen(left) + 4 > width)
+			width = strlen(left) + 4;
+	}
+	width += 2;
+	fprintf(f, "NAME:\n"
+		   "   rootlesskit - Linux-native fakeroot using user namespaces\n"
+		   "\n"
+		   "USAGE:\n"
+		   "   rootlesskit [global options] [arguments...]\n"
+		   "\n"
+		   "VERSION:\n"
+		   "   %s\n"
+		   "\n"
+		   "DESCRIPTION:\n"
+		   "   rootlesskit-c %s runs a command as root inside a new user namespace\n"
+		   "   (user_namespaces(7)) and mount namespace, with the subordinate ids of\n"
+		   "   /etc/subuid and /etc/subgid mapped in by newuidmap(1) and newgidmap(1).\n"
+		   "   It is a drop-in replacement for RootlessKit.\n"
+		   "\n"
+		   "   Examples:\n"
+		   "     # a shell that is root in a user namespace and has its own mounts\n"
+		   "     rootlesskit bash\n"
+		   "\n"
+		   "     # the same, with a writable /etc\n"
+		   "     rootlesskit --copy-up=/etc bash\n"
+		   "\n"
+		   "     # an in-process NAT network; port 80 inside is published as 8080 on the host\n"
+		   "     rootlesskit --copy-up=/etc --net=builtin --disable-host-loopback \\\n"
+		   "       --port-driver=builtin -p 127.0.0.1:8080:80/tcp bash\n"
+		   "\n"
+		   "   The real root user must give your user a range in /etc/subuid and\n"
+		   "   /etc/subgid first, e.g. \"usermod --add-subuids 100000-165535\n"
+		   "   --add-subgids 100000-165535 $USER\".\n"
+		   "\n"
+		   "OPTIONS:\n",
+		RK_VERSION, RK_IMPL_VERSION);
+	for (int cat = 0; cat < CAT_COUNT; cat++) {
+		fprintf(f, "  %s:\n", category_names[cat]);
+		for (size_t i = 0; i < RK_ARRAY_SIZE(flag_table); i++) {
+			const struct rk_flag_def *fl = &flag_table[i];
+			const char *def = fl->def;
+			char defbuf[300];
+			if ((int)fl->category != cat)
+				continue;
+			if (fl->id == OPT_LXC_USER_NIC_BINARY && *rk_options_lxc_user_nic_default()) {
+				snprintf(defbuf, sizeof(defbuf), "\"%s\"", rk_options_lxc_user_nic_default());
+				def = defbuf;
+			}
+			flag_left(fl, left, sizeof(left));
+			fprintf(f, "    %-*s%s", (int)(width - 4), left, fl->usage);
+			if (def)
+				fprintf(f, " (default: %s)", def);
+			fputc('\n', f);
+		}
+		fputc('\n', f);
+	}
+}

@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The parent
+ *
+ * Runs as the user in the host namespaces. In order: look up the subordinate ids (so that a
+ * missing /etc/subuid entry fails before anything is started), open the state directory,
+ * block every signal (they are read from a signalfd from now on), clone the child (child.c),
+ * write its uid/gid maps, and walk it through the handshake:
+ *
+ *   parent                          child (H)
+ *   ── RK_MSG_IDMAP_DONE ──────────>  mounts...
+ *   <───────── RK_MSG_SETUP_DONE ──
+ *   write child_pid
+ *   ── RK_MSG_EXEC ────────────────>  execve(command)
+ *   <───────────── EOF (exec done) or RK_MSG_ERROR
+ *
+ * Every wait also watches the signalfd, and the channel reaches EOF when the child dies, so
+ * no step can hang on a dead child. A SIGHUP/SIGINT/SIGQUIT/SIGTERM during start-up stops
+ * the start-up cleanly; other signals are kept and forwarded once the command runs. From
+ * then on every signal is forwarded to the child, which forwards it to the command, until
+ * the child exits; its status becomes ours.
+ */
+#include "parent.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "idmap.h"
+#include "log.h"
+#include "msg.h"
+#include "sig.h"
+#include "statedir.h"
+#include "subid.h"
+#include "util.h"
+
+extern char **environ;
+
+static const char *const rk_env_names[] = {"ROOTLESSKIT_STATE_DIR", "ROOTLESSKIT_PARENT_EUID",
+					   "ROOTLESSKIT_PARENT_EGID", RK_CHILD_ENV};
+
+struct parent_state {
+	const struct rk_options *opts;
+	struct rk_statedir sd;
+	int sfd;            /* signalfd */
+	int sock;           /* parent end of the channel */
+	pid_t child;        /* -1 until started, and once reaped */
+	sigset_t orig_mask; /* the mask we started with, restored for the command */
+	sigset_t deferred;  /* signals received during start-up, forwarded later */
+	int abort_signal;   /* a termination signal that stopped the start-up */
+	bool child_error;   /* the error being reported was sent by the child */
+};
+
+static bool env_is_ours(const char *entry)
+{
+	for (size_t i = 0; i < RK_ARRAY_SIZE(rk_env_names); i++) {
+		size_t n = strlen(rk_env_names[i]);
+		if (strncmp(entry, rk_env_names[i], n) == 0 && entry[n] == '=')
+			return true;
+	}
+	return false;
+}
+
+/* The environment of the command: ours without stale ROOTLESSKIT_* values, plus the three
+ * documented variables. With marker, one more entry of RK_CHILD_ENV_SIZE writable bytes is
+ * added for the child's marker and its index stored in *ret_marker. */
+static char **build_env(const char *state_dir, bool marker, size_t *ret_marker)
+{
+	char **env = NULL;
+	size_t n = 0;
+
+	for (char **e = environ; e && *e; e++)
+		if (!env_is_ours(*e))
+			rk_strv_push(&env, &n, *e);
+	{
+		rk_auto_free char *a = rk_xasprintf("ROOTLESSKIT_STATE_DIR=%s", state_dir);
+		rk_auto_free char *b = rk_xasprintf("ROOTLESSKIT_PARENT_EUID=%u", (unsigned)geteuid());
+		rk_auto_free char *c = rk_xasprintf("ROOTLESSKIT_PARENT_EGID=%u", (unsigned)getegid());
+		rk_strv_push(&env, &n, a);
+		rk_strv_push(&env, &n, b);
+		rk_strv_push(&env, &n, c);
+	}
+	if (marker) {
+		rk_strv_push(&env, &n, "");
+		env[n - 1] = rk_xrealloc(env[n - 1], RK_CHILD_ENV_SIZE);
+		*ret_marker = n - 1;
+	}
+	return env;
+}
+
+static void preflight_warnings(void)
+{
+	long v;
+
+	if (geteuid() == 0)
+		rk_warn("Running RootlessKit as the root user is unsupported.");
+	if (rk_read_proc_long("/proc/sys/kernel/unprivileged_userns_clone", &v) == 0 && v == 0)
+		rk_warn("/proc/sys/kernel/unprivileged_userns_clone needs to be set to 1.");
+	if (rk_read_proc_long("/proc/sys/user/max_user_namespaces", &v) == 0 && v < 1024)
+		rk_warn("/proc/sys/user/max_user_namespaces needs to be set to non-zero (at least "
+			"1024 is recommended), currently %ld.",
+			v);
+}
+
+/* Kills and reaps the child, if any. */
+static void kill_child(struct parent_state *st)
+{
+	if (st->child <= 0)
+		return;
+	kill(st->child, SIGKILL);
+	while (waitpid(st->child, NULL, __WALL) < 0 && errno == EINTR)
+		;
+	st->child = -1;
+}
+
+/* Waits for a message of type want from the child. want == 0 waits for EOF instead.
+ * Watches the signalfd meanwhile. Returns 0, or a negative errno with err set (-EINTR when
+ * a termination signal arrived, see st->abort_signal). */
+static int wait_child(struct parent_state *st, enum rk_msg_type want, struct rk_error *err)
+{
+	for (;;) {
+		struct pollfd pfd[2] = {{.fd = st->sock, .events = POLLIN},
+					{.fd = st->sfd, .events = POLLIN}};
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return rk_error_errno(err, errno, "poll");
+		}
+		if (pfd[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(st->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+				int sig = (int)si.ssi_signo;
+				if (rk_sig_is_termination(sig)) {
+					st->abort_signal = sig;
+					return rk_error_set(err, EINTR, "interrupted by signal %d", sig);
+				}
+				if (sig != SIGCHLD)
+					sigaddset(&st->deferred, sig);
+			}
+		}
+		if (pfd[0].revents) {
+			struct rk_msg m;
+			int r = rk_msg_recv(st->sock, &m);
+			if (r < 0)
+				return rk_error_errno(err, -r, "reading from the child");
+			if (r == 0) {
+				if (!want)
+					return 0;
+				return rk_error_set(err, EPIPE, "child exited before finishing its set-up");
+			}
+			if (m.type == RK_MSG_ERROR) {
+				st->child_error = true;
+				return rk_error_set(err, m.err > 0 ? m.err : EIO, "%s", m.text);
+			}
+			if (want && m.type == want)
+				return 0;
+			return rk_error_set(err, EPROTO, "unexpected message %u from the child", m.type);
+		}
+	}
+}
+
+/* Forwards signals until the child exits. Returns the exit code. */
+static int forward_until_exit(struct parent_state *st)
+{
+	int status = 0;
+
+	/* the child may already have exited, or signals may wait from the start-up */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sigismember(&st->deferred, sig) == 1 && sig != SIGCHLD && sig != SIGPIPE &&
+		    sig != SIGURG)
+			kill(st->child, sig);
+	for (;;) {
+		struct signalfd_siginfo si;
+		pid_t p = waitpid(st->child, &status, WNOHANG | __WALL);
+		ssize_t n;
+
+		if (p == st->child)
+			break;
+		n = read(st->sfd, &si, sizeof(si));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != (ssize_t)sizeof(si)) {
+			rk_warn("reading signals: %s", n < 0 ? strerror(errno) : "short read");
+			while (waitpid(st->child, &status, __WALL) < 0 && errno == EINTR)
+				;
+			break;
+		}
+		if (si.ssi_signo != SIGCHLD && rk_sig_should_forward(&si, true)) {
+			rk_debug("forwarding signal %u to the child", si.ssi_signo);
+			if (kill(st->child, (int)si.ssi_signo) < 0 && errno != ESRCH)
+				rk_warn("forwarding signal %u: %s", si.ssi_signo, strerror(errno));
+		}
+	}
+	st->child = -1;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status); /* the child reported a failing command itself */
+	{
+		char text[64], msg[96];
+		rk_sig_format_status(status, text, sizeof(text));
+		snprintf(msg, sizeof(msg), "child exited: %s", text);
+		rk_log_fatal(msg);
+	}
+	return 255;
+}
+
+/* Runs everything from the clone to the running command. Returns 0 or a negative errno
+ * with err set; *ret_from_child tells whether the message came from the child. */
+/* Looks up the user and the subordinate ids of both kinds. */
+static int lookup_ids(const struct rk_options *opts, struct rk_subid_user *user,
+		      struct rk_subid_list *uids, struct rk_subid_list *gids, struct rk_error *err)
+{
+	int r = rk_subid_user_current(user, err);
+
+	if (r == 0)
+		r = rk_subid_lookup(opts->subid_source, RK_SUBID_UID, user, "/etc/subuid", uids, err);
+	if (r == 0)
+		r = rk_subid_lookup(opts->subid_source, RK_SUBID_GID, user, "/etc/subgid", gids, err);
+	if (r < 0)
+		return rk_error_prefix(err, "failed to setup UID/GID map");
+	return 0;
+}
+
+static int start_child(struct parent_state *st, char **argv, struct rk_error *err)
+{
+	const struct rk_options *opts = st->opts;
+	struct rk_child_config cfg = {.opts = opts, .self_argv = argv, .parent_pid = getpid()};
+	struct rk_subid_list uids = {0}, gids = {0};
+	struct rk_subid_user user;
+	rk_auto_strv char **child_env = NULL;
+	rk_auto_strv char **cmd_env = NULL;
+	int fds[2], r;
+
+	child_env = build_env(st->sd.path, true, &cfg.marker_index);
+	cmd_env = build_env(st->sd.path, false, NULL);
+	cfg.child_env = child_env;
+	cfg.cmd_env = cmd_env;
+	r = rk_msg_pair(fds);
+	if (r < 0)
+		return rk_error_errno(err, -r, "socketpair");
+	st->sock = fds[0];
+	cfg.sock = fds[1];
+	/* the child restores the mask we started with before it execs the command */
+	cfg.orig_mask = st->orig_mask;
+	r = rk_child_start(&cfg, &st->child, err);
+	close(fds[1]);
+	if (r < 0)
+		return r;
+	rk_debug("child pid %d", (int)st->child);
+	/* looked up while the child re-executes itself: a failure just kills it */
+	r = lookup_ids(opts, &user, &uids, &gids, err);
+	if (r == 0)
+		r = rk_idmap_write(st->child, &user, &uids, &gids, err);
+	rk_subid_list_free(&uids);
+	rk_subid_list_free(&gids);
+	if (r < 0)
+		return r;
+	/* at EPIPE the child is gone, maybe with its own error waiting: read it */
+	r = rk_msg_send(st->sock, RK_MSG_IDMAP_DONE);
+	if (r < 0 && r != -EPIPE)
+		return rk_error_errno(err, -r, "sending to the child");
+	r = wait_child(st, RK_MSG_SETUP_DONE, err);
+	if (r == 0)
+		r = rk_statedir_write_child_pid(&st->sd, st->child, err);
+	if (r < 0)
+		return r;
+	r = rk_msg_send(st->sock, RK_MSG_EXEC);
+	if (r < 0 && r != -EPIPE)
+		return rk_error_errno(err, -r, "sending to the child");
+	/* EOF: the command was exec'd (or the child died, which the child reports) */
+	return wait_child(st, 0, err);
+}
+
+int rk_parent_main(const struct rk_options *opts, char **argv)
+{
+	struct parent_state st = {.opts = opts, .sfd = -1, .sock = -1, .child = -1};
+	struct rk_error err = {0};
+	rk_auto_free char *state_path = NULL;
+	char cwd[4096];
+	sigset_t all;
+	int r, code = 1;
+
+	preflight_warnings();
+	if (*opts->state_dir && !getcwd(cwd, sizeof(cwd))) {
+		r = rk_error_errno(&err, errno, "getcwd");
+		goto out;
+	}
+	state_path = rk_statedir_resolve(opts->state_dir, cwd);
+	r = rk_statedir_open(&st.sd, state_path, &err);
+	if (r < 0)
+		goto out;
+	rk_debug("state directory %s", st.sd.path);
+
+	sigemptyset(&st.deferred);
+	r = rk_sig_block_all(&all, &st.orig_mask);
+	if (r == 0) {
+		st.sfd = signalfd(-1, &all, SFD_CLOEXEC);
+		if (st.sfd < 0)
+			r = -errno;
+	}
+	if (r < 0) {
+		rk_error_errno(&err, -r, "setting up signal handling");
+		goto out;
+	}
+	r = start_child(&st, argv, &err);
+	if (r < 0)
+		goto out;
+	code = forward_until_exit(&st);
+out:
+	if (r < 0 && st.abort_signal == 0) {
+		if (st.child_error)
+			rk_log_init(RK_ROLE_CHILD, opts->debug);
+		rk_log_fatal(err.msg);
+	}
+	kill_child(&st);
+	rk_statedir_remove(&st.sd);
+	if (st.sock >= 0)
+		close(st.sock);
+	if (st.sfd >= 0)
+		close(st.sfd);
+	if (st.abort_signal) {
+		sigset_t one;
+		signal(st.abort_signal, SIG_DFL);
+		sigemptyset(&one);
+		sigaddset(&one, st.abort_signal);
+		raise(st.abort_signal);
+		sigprocmask(SIG_UNBLOCK, &one, NULL);
+		return 128 + st.abort_signal;
+	}
+	return code;
+}

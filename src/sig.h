@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Signals: Go-style names for exit messages, the forwarding policy shared by the parent and
+ * the child, and blocking every signal for signalfd. */
+#ifndef RK_SIG_H
+#define RK_SIG_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/signalfd.h>
+
+/* The lowercase description Go prints for sig ("user defined signal 1"), or "signal N".
+ * buf must hold at least 32 bytes; returns buf or a static string. */
+const char *rk_sig_name(int sig, char *buf, unsigned long size);
+
+/* Formats a wait status the way Go's ExitError does: "exit status N" or "signal: <name>". */
+void rk_sig_format_status(int status, char *buf, unsigned long size);
+
+/* Fills set with every signal, blocks it, and stores the previous mask in *ret_old
+ * (may be NULL). Returns 0 or -errno. */
+int rk_sig_block_all(sigset_t *set, sigset_t *ret_old);
+
+/* Whether a signal read from signalfd should be forwarded to a process. same_pgrp says
+ * whether that process shares our process group: a terminal then delivered the signal to it
+ * already, and forwarding would deliver it twice. SIGCHLD, SIGPIPE and SIGURG are never
+ * forwarded (upstream's rule). */
+bool rk_sig_should_forward(const struct signalfd_siginfo *si, bool same_pgrp);
+
+/* True for the signals that end a process by default and that a user sends to stop
+ * something: SIGHUP, SIGINT, SIGQUIT, SIGTERM. */
+bool rk_sig_is_termination(int sig);
+
+#endif

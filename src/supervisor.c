@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The supervisor: the child after its re-exec (see child.c), the process named by
+ * child_pid. It forwards every signal it gets to the command, reaps the command and every
+ * orphan re-parented to it, and exits with the command's status: the exit code, or 255 and
+ * "signal: <name>" when a signal killed it.
+ */
+#include "supervisor.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "log.h"
+#include "options.h"
+#include "sig.h"
+#include "util.h"
+
+/* Parses "<pid>,<ppid>". Returns 0 or -EINVAL. */
+int rk_supervisor_parse_marker(const char *value, pid_t *ret_cmd, pid_t *ret_ppid)
+{
+	uint64_t a, b;
+	const char *comma = strchr(value, ',');
+	char first[24];
+
+	if (!comma || (size_t)(comma - value) >= sizeof(first))
+		return -EINVAL;
+	snprintf(first, sizeof(first), "%.*s", (int)(comma - value), value);
+	if (rk_parse_u64(first, &a) < 0 || rk_parse_u64(comma + 1, &b) < 0 || a == 0 ||
+	    a > INT32_MAX || b > INT32_MAX)
+		return -EINVAL;
+	*ret_cmd = (pid_t)a;
+	*ret_ppid = (pid_t)b;
+	return 0;
+}
+
+static int report_exit(char *const *cmd, int status)
+{
+	char argv_text[512], st[64];
+
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	rk_format_argv(cmd, argv_text, sizeof(argv_text));
+	rk_sig_format_status(status, st, sizeof(st));
+	{
+		char msg[700];
+		snprintf(msg, sizeof(msg), "command %s exited: %s", argv_text, st);
+		rk_log_fatal(msg);
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
+}
+
+int rk_supervisor_main(int argc, char **argv, const char *marker)
+{
+	struct rk_options opts;
+	struct rk_error err = {0};
+	sigset_t all;
+	pid_t cmd, ppid;
+	int sfd, status = 0, ret;
+	pid_t done = -1;
+	bool same_pgrp;
+
+	rk_options_init(&opts);
+	if (rk_supervisor_parse_marker(marker, &cmd, &ppid) < 0 ||
+	    (done = waitpid(cmd, &status, WNOHANG | __WALL)) < 0) {
+		/* not started by a rootlesskit parent: someone exported the variable */
+		fprintf(stderr, "[rootlesskit:child ] error: %s is an internal variable; unset it\n",
+			RK_CHILD_ENV);
+		return 1;
+	}
+	rk_sig_block_all(&all, NULL);
+	/* the death signal survives the exec, but re-arm it to be sure and catch a parent
+	 * that died in between */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != ppid) {
+		kill(cmd, SIGKILL);
+		return 1;
+	}
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	/* the parent validated argv already: parse only for the command and the modes */
+	if (rk_options_parse(&opts, argc, argv, &err) < 0 || rk_options_validate(&opts, false, &err) < 0) {
+		rk_log_fatal(err.msg);
+		kill(cmd, SIGKILL);
+		return 1;
+	}
+	rk_log_init(RK_ROLE_CHILD, opts.debug);
+	if (done == cmd) {
+		ret = report_exit(opts.command, status);
+		rk_options_free(&opts);
+		return ret;
+	}
+	same_pgrp = !opts.reaper;
+	sfd = signalfd(-1, &all, SFD_CLOEXEC);
+	if (sfd < 0) {
+		rk_error_errno(&err, errno, "signalfd");
+		rk_log_fatal(err.msg);
+		kill(cmd, SIGKILL);
+		return 1;
+	}
+	for (;;) {
+		struct signalfd_siginfo si;
+		ssize_t n = read(sfd, &si, sizeof(si));
+		pid_t p;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != (ssize_t)sizeof(si)) {
+			rk_error_errno(&err, n < 0 ? errno : EIO, "reading signals");
+			rk_log_fatal(err.msg);
+			kill(cmd, SIGKILL);
+			return 1;
+		}
+		if (si.ssi_signo != SIGCHLD) {
+			if (rk_sig_should_forward(&si, same_pgrp) && kill(cmd, (int)si.ssi_signo) < 0 &&
+			    errno != ESRCH)
+				rk_warn("forwarding signal %u: %s", si.ssi_signo, strerror(errno));
+			continue;
+		}
+		/* reap the command and every orphan that was re-parented to us */
+		while ((p = waitpid(-1, &status, WNOHANG | __WALL)) > 0) {
+			if (p == cmd) {
+				ret = report_exit(opts.command, status);
+				rk_options_free(&opts);
+				return ret;
+			}
+		}
+	}
+}
