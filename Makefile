@@ -31,6 +31,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 SAN_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit-san/%)
 
+.SECONDARY:
 .PHONY: all check unit unit-san integration format format-check bench install clean
 
 all: rootlesskit
@@ -48,11 +49,11 @@ $(BUILD)/san/%.o: src/%.c
 
 $(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(CMOCKA_CFLAGS) -Isrc $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) -Wno-write-strings $(CMOCKA_CFLAGS) -Isrc $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
 
 $(BUILD)/unit-san/%: tests/unit/%.c $(SAN_OBJS)
 	@mkdir -p $(@D)
-	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(SAN_FLAGS) $(CMOCKA_CFLAGS) -Isrc -o $@ $^ \
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARNINGS) -Wno-write-strings $(SAN_FLAGS) $(CMOCKA_CFLAGS) -Isrc -o $@ $^ \
 		$(CMOCKA_LIBS) $(LDLIBS)
 
 # The whole suite: unit tests, the same under ASan+UBSan, the format check, then the

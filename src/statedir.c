@@ -148,7 +148,13 @@ int rk_statedir_open(struct rk_statedir *sd, const char *path, struct rk_error *
 	}
 	sd->dir_fd = open(sd->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (sd->dir_fd < 0) {
-		r = errno == ELOOP ? rk_error_set(err, ELOOP,
+		struct stat lst;
+		int e = errno;
+		/* O_NOFOLLOW|O_DIRECTORY on a symlink fails with ENOTDIR or ELOOP */
+		bool is_link = (e == ELOOP || e == ENOTDIR) && lstat(sd->path, &lst) == 0 &&
+			       S_ISLNK(lst.st_mode);
+		errno = e;
+		r = is_link ? rk_error_set(err, ELOOP,
 						  "state directory %s is a symbolic link; give the "
 						  "path it points to",
 						  sd->path)

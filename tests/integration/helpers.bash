@@ -1,0 +1,55 @@
+# Shared by every integration test. RK_BIN is the rootlesskit under test.
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+
+RK=${RK_BIN:?RK_BIN must name the rootlesskit binary under test}
+
+# rootlesskit with a time bound: a hang fails the test instead of the whole run
+rk() {
+	timeout --kill-after=2 20 "$RK" "$@"
+}
+
+# Reads one line from a FIFO written by a command started in the background, with a time
+# bound: the command writes to it once it is running, which is how tests synchronise.
+read_fifo() {
+	local fifo=$1 line
+	line=$(timeout 20 head -n 1 "$fifo") || fail "nothing was written to $fifo within 20 s"
+	echo "$line"
+}
+
+# True while process $1 runs. A zombie counts as gone: its parent (maybe a PID 1 that does
+# not reap) is not ours to wait for.
+pid_alive() {
+	local st
+	st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
+# Waits until process $1 has ended, at most $2 seconds (default 5), checking every 50 ms.
+wait_pid_gone() {
+	local n=$((${2:-5} * 20))
+	while pid_alive "$1"; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || fail "process $1 still exists after ${2:-5} s"
+		sleep 0.05
+	done
+}
+
+# The subordinate ranges of the current user in file $1, as "start count" lines.
+own_ranges() {
+	awk -F: -v n="$(id -un)" -v u="$(id -u)" '($1 == n || $1 == u) && NF == 3 { print $2, $3 }' "$1"
+}
+
+# Waits (at most 15 s) for background job $1 of this shell; sets $status to its exit code.
+wait_job() {
+	local n=300
+	while pid_alive "$1"; do
+		n=$((n - 1))
+		if [ "$n" -le 0 ]; then
+			kill -KILL "$1"
+			fail "job $1 did not end within 15 s"
+		fi
+		sleep 0.05
+	done
+	wait "$1" && status=0 || status=$?
+}

@@ -1,0 +1,63 @@
+#!/usr/bin/env bats
+# Signals reach the command; the command dies with rootlesskit; a terminal keeps working.
+
+load ../helpers
+
+# Starts rootlesskit in the background with default signal dispositions (bash gives
+# background jobs an ignored SIGINT), running a shell that traps $1 and exits 7 on it.
+start_trapping() {
+	local sig=$1 fifo="$BATS_TEST_TMPDIR/ready"
+	mkfifo "$fifo"
+	# the trap ends the background sleep too, so that no process outlives the test
+	env --default-signal "$RK" sh -c "trap 'echo got-$sig; kill \$!; exit 7' $sig; echo up > $fifo; sleep 1000 & wait" \
+		>"$BATS_TEST_TMPDIR/out" 2>&1 &
+	RK_PID=$!
+	read_fifo "$fifo" >/dev/null
+}
+
+@test "TERM, HUP, INT, QUIT, USR1, USR2, WINCH and ALRM sent to rootlesskit reach the command" {
+	for sig in TERM HUP INT QUIT USR1 USR2 WINCH ALRM; do
+		rm -f "$BATS_TEST_TMPDIR/ready"
+		start_trapping "$sig"
+		kill -s "$sig" "$RK_PID"
+		wait_job "$RK_PID"
+		assert_equal "$status" 7
+		run cat "$BATS_TEST_TMPDIR/out"
+		assert_line "got-$sig"
+	done
+}
+
+@test "a real-time signal is forwarded too" {
+	start_trapping RTMIN+3
+	kill -s RTMIN+3 "$RK_PID"
+	wait_job "$RK_PID"
+	assert_equal "$status" 7
+	run cat "$BATS_TEST_TMPDIR/out"
+	assert_line "got-RTMIN+3"
+}
+
+@test "kill -9 of rootlesskit takes the child and the command with it" {
+	local st="$BATS_TEST_TMPDIR/state" fifo="$BATS_TEST_TMPDIR/ready" cmd child
+	mkfifo "$fifo"
+	# not through rk(): the pid must be rootlesskit's own, not timeout's
+	"$RK" --state-dir="$st" sh -c "echo \$\$ > $fifo; exec sleep 1000" 2>/dev/null &
+	local rkpid=$!
+	cmd=$(read_fifo "$fifo")
+	child=$(cat "$st/child_pid")
+	kill -0 "$cmd" && kill -0 "$child"
+	kill -KILL "$rkpid"
+	wait_pid_gone "$child" 1
+	wait_pid_gone "$cmd" 1
+}
+
+@test "under a terminal the command keeps job control (no setsid)" {
+	run timeout 20 script -qec "$RK sh -c 'tty; echo DONE'" /dev/null
+	assert_success
+	assert_output --partial "DONE"
+	refute_output --partial "not a tty"
+	refute_output --partial "cannot set terminal process group"
+	run timeout 20 script -qec "$RK bash -ic 'echo \$-; jobs; echo JOBS-OK'" /dev/null
+	assert_success
+	assert_output --partial "JOBS-OK"
+	refute_output --partial "no job control"
+}

@@ -1,0 +1,122 @@
+#!/usr/bin/env bats
+# The state directory: where it is, what is in it, locking, stale entries, removal.
+
+load ../helpers
+
+@test "default: a new 0700 directory in \$TMPDIR, removed at exit" {
+	local tmp="$BATS_TEST_TMPDIR/tmp"
+	mkdir "$tmp"
+	run env TMPDIR="$tmp" "$RK" sh -c 'd=$ROOTLESSKIT_STATE_DIR; echo "$d"; stat -c %a "$d"; ls -A "$d" | tr "\n" " "'
+	assert_success
+	assert_line --index 0 --regexp "^$tmp/rootlesskit[^/]+\$"
+	assert_line --index 1 "700"
+	assert_line --index 2 "child_pid lock "
+	run ls -A "$tmp"
+	assert_output ""
+}
+
+@test "--state-dir: relative path made absolute, created with parents, removed at exit" {
+	cd "$BATS_TEST_TMPDIR"
+	run rk --state-dir=a/b/../st sh -c 'echo "$ROOTLESSKIT_STATE_DIR"; stat -c %a "$ROOTLESSKIT_STATE_DIR"'
+	assert_success
+	assert_line --index 0 "$BATS_TEST_TMPDIR/a/st"
+	assert_line --index 1 "755"
+	[ ! -e "$BATS_TEST_TMPDIR/a/st" ] || fail "state dir left behind"
+	[ -d "$BATS_TEST_TMPDIR/a" ]
+}
+
+@test "the state dir is removed when the command fails too" {
+	run rk --state-dir="$BATS_TEST_TMPDIR/st" sh -c 'exit 3'
+	assert_failure 3
+	[ ! -e "$BATS_TEST_TMPDIR/st" ]
+}
+
+@test "child_pid: decimal, no newline, 0444, a process nsenter can join" {
+	local st="$BATS_TEST_TMPDIR/st" fifo="$BATS_TEST_TMPDIR/ready" pid cpid
+	mkfifo "$fifo"
+	# not through rk(): the pid signalled below must be rootlesskit's
+	"$RK" --state-dir="$st" sh -c "echo up > $fifo; exec sleep 1000" &
+	pid=$!
+	read_fifo "$fifo" >/dev/null
+	run stat -c %a "$st/child_pid"
+	assert_output "444"
+	run cat "$st/child_pid"
+	assert_output --regexp '^[1-9][0-9]*$'
+	[ "$(tail -c 1 "$st/child_pid" | od -An -c | tr -d ' ')" != '\n' ] || fail "trailing newline"
+	cpid=$(cat "$st/child_pid")
+	# nerdctl reads the three variables from there
+	run sh -c "tr '\\0' '\\n' < /proc/$cpid/environ"
+	assert_line "ROOTLESSKIT_STATE_DIR=$st"
+	assert_line "ROOTLESSKIT_PARENT_EUID=$(id -u)"
+	assert_line "ROOTLESSKIT_PARENT_EGID=$(id -g)"
+	# and enters its namespaces with nsenter, as the user
+	run timeout 10 nsenter -U -m -t "$cpid" --preserve-credentials sh -c 'id -u; readlink /proc/self/ns/mnt'
+	assert_success
+	assert_line --index 0 "0"
+	assert_line --index 1 "$(readlink "/proc/$cpid/ns/mnt")"
+	kill -TERM "$pid"
+	wait_job "$pid"
+	[ ! -e "$st" ]
+}
+
+@test "a second instance on the same state dir fails with upstream's message" {
+	local st="$BATS_TEST_TMPDIR/st" fifo="$BATS_TEST_TMPDIR/ready" pid
+	mkfifo "$fifo"
+	"$RK" --state-dir="$st" sh -c "echo up > $fifo; exec sleep 1000" &
+	pid=$!
+	read_fifo "$fifo" >/dev/null
+	run rk --state-dir="$st" true
+	assert_failure 1
+	assert_output "[rootlesskit:parent] error: failed to lock $st/lock, another RootlessKit is running with the same state directory?"
+	# the first one is untouched
+	[ -s "$st/child_pid" ] && [ -e "$st/lock" ]
+	kill -TERM "$pid"
+	wait_job "$pid"
+}
+
+@test "stale entries of a previous run are cleared, except lock" {
+	local st="$BATS_TEST_TMPDIR/st"
+	mkdir -p "$st/subdir"
+	touch "$st/lock" "$st/api.sock" "$st/subdir/x"
+	echo 999999 >"$st/child_pid"
+	ln -s "$BATS_TEST_TMPDIR/outside" "$st/link"
+	touch "$BATS_TEST_TMPDIR/outside"
+	run rk --state-dir="$st" sh -c 'ls -A "$ROOTLESSKIT_STATE_DIR" | tr "\n" " "; echo; cat "$ROOTLESSKIT_STATE_DIR/child_pid"'
+	assert_success
+	assert_line --index 0 "child_pid lock "
+	refute_line --index 1 --partial "999999"
+	[ -e "$BATS_TEST_TMPDIR/outside" ] || fail "a symlink target outside the state dir was deleted"
+}
+
+@test "a non-empty directory that is not a state dir is refused, not wiped" {
+	local d="$BATS_TEST_TMPDIR/home"
+	mkdir "$d"
+	echo precious >"$d/file"
+	run rk --state-dir="$d" true
+	assert_failure 1
+	assert_output --partial "refusing to use $d as the state directory"
+	[ "$(cat "$d/file")" = precious ]
+	run rk --state-dir="$HOME" true
+	assert_failure 1
+	assert_output --partial "refusing to use"
+}
+
+@test "an existing empty directory is used and removed at exit" {
+	mkdir "$BATS_TEST_TMPDIR/empty"
+	run rk --state-dir="$BATS_TEST_TMPDIR/empty" true
+	assert_success
+	[ ! -e "$BATS_TEST_TMPDIR/empty" ]
+}
+
+@test "restart after kill -9 on the same state dir works (upstream issue 220)" {
+	local st="$BATS_TEST_TMPDIR/st" fifo="$BATS_TEST_TMPDIR/ready" pid
+	mkfifo "$fifo"
+	"$RK" --state-dir="$st" sh -c "echo up > $fifo; exec sleep 1000" &
+	pid=$!
+	read_fifo "$fifo" >/dev/null
+	kill -KILL "$pid"
+	wait_job "$pid"
+	[ -e "$st/child_pid" ]
+	run rk --state-dir="$st" sh -c 'cat "$ROOTLESSKIT_STATE_DIR/child_pid"'
+	assert_success
+}
