@@ -5,6 +5,8 @@ CC        ?= cc
 PKG_CONFIG ?= pkg-config
 PREFIX    ?= /usr/local
 BUILD     := build
+V         ?= 0
+Q         := $(if $(filter 1,$(V)),,@)
 
 WARNINGS  := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes -Wshadow \
              -Wformat=2 -Wpointer-arith -Wundef -Wvla -Wwrite-strings -Wimplicit-fallthrough \
@@ -37,23 +39,28 @@ SAN_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit-san/%)
 all: rootlesskit
 
 rootlesskit: $(LIB_OBJS) $(BUILD)/obj/main.o
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/san/%.o: src/%.c
 	@mkdir -p $(@D)
-	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
+	@echo "  CC-SAN  $<"
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Wno-write-strings $(CMOCKA_CFLAGS) -Isrc $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
+	@echo "  TEST    $@"
+	$(Q)$(CC) $(CFLAGS) -Wno-write-strings $(CMOCKA_CFLAGS) -Isrc $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
 
 $(BUILD)/unit-san/%: tests/unit/%.c $(SAN_OBJS)
 	@mkdir -p $(@D)
-	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARNINGS) -Wno-write-strings $(SAN_FLAGS) $(CMOCKA_CFLAGS) -Isrc -o $@ $^ \
+	@echo "  TEST    $@"
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(WARNINGS) -Wno-write-strings $(SAN_FLAGS) $(CMOCKA_CFLAGS) -Isrc -o $@ $^ \
 		$(CMOCKA_LIBS) $(LDLIBS)
 
 # The whole suite: unit tests, the same under ASan+UBSan, the format check, then the

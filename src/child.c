@@ -90,7 +90,7 @@ static void lower_strerror(int e, char *buf, size_t size)
 static __attribute__((noreturn)) void exec_command(const struct rk_child_config *cfg)
 {
 	char *const *cmd = cfg->opts->command;
-	struct rk_error err = {0};
+	struct rk_error err = { 0 };
 	char argv_text[512], reason[128];
 	rk_auto_free char *path = NULL;
 
@@ -105,7 +105,8 @@ static __attribute__((noreturn)) void exec_command(const struct rk_child_config 
 		path = rk_find_in_path(cmd[0], path_env);
 		if (!path) {
 			rk_error_set(&err, ENOENT,
-				     "command %s exited: exec: \"%s\": executable file not found in $PATH",
+				     "command %s exited: exec: \"%s\": executable file not found "
+				     "in $PATH",
 				     argv_text, cmd[0]);
 			setup_fail(cfg->sock, &err);
 		}
@@ -119,7 +120,8 @@ static __attribute__((noreturn)) void exec_command(const struct rk_child_config 
 		sigfillset(&all);
 		sigprocmask(SIG_BLOCK, &all, NULL);
 		lower_strerror(e, reason, sizeof(reason));
-		rk_error_set(&err, e, "command %s exited: fork/exec %s: %s", argv_text, path, reason);
+		rk_error_set(&err, e, "command %s exited: fork/exec %s: %s", argv_text, path,
+			     reason);
 	}
 	setup_fail(cfg->sock, &err);
 }
@@ -128,7 +130,7 @@ static __attribute__((noreturn)) void exec_command(const struct rk_child_config 
 static __attribute__((noreturn)) void setup_main(const struct rk_child_config *cfg, pid_t c_pid)
 {
 	const struct rk_options *opts = cfg->opts;
-	struct rk_error err = {0};
+	struct rk_error err = { 0 };
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != c_pid)
 		_exit(1);
@@ -152,7 +154,7 @@ static __attribute__((noreturn)) void setup_main(const struct rk_child_config *c
 static __attribute__((noreturn)) void child_main(struct rk_child_config *cfg)
 {
 	pid_t expected_ppid = cfg->opts->pidns ? 0 : cfg->parent_pid;
-	struct rk_error err = {0};
+	struct rk_error err = { 0 };
 	pid_t self, h;
 
 	rk_log_init(RK_ROLE_CHILD, cfg->opts->debug);
@@ -194,13 +196,14 @@ static void clone_hint(int e, char *buf, size_t size)
 		for (char *p = name; *p; p++)
 			if (*p == '/')
 				*p = '.';
-		snprintf(buf, size,
-			 "AppArmor restricts unprivileged user namespaces "
-			 "(kernel.apparmor_restrict_unprivileged_userns=1): as root, create "
-			 "/etc/apparmor.d/%s containing \"abi <abi/4.0>, include <tunables/global> "
-			 "profile %s %s flags=(unconfined) { userns, }\" and run \"systemctl reload "
-			 "apparmor\"",
-			 name, name, exe);
+		snprintf(
+			buf, size,
+			"AppArmor restricts unprivileged user namespaces "
+			"(kernel.apparmor_restrict_unprivileged_userns=1): as root, create "
+			"/etc/apparmor.d/%s containing \"abi <abi/4.0>, include <tunables/global> "
+			"profile %s %s flags=(unconfined) { userns, }\" and run \"systemctl reload "
+			"apparmor\"",
+			name, name, exe);
 	} else if (rk_read_proc_long("/proc/sys/kernel/unprivileged_userns_clone", &v) == 0 &&
 		   v == 0) {
 		snprintf(buf, size,
@@ -226,7 +229,7 @@ static void clone_hint(int e, char *buf, size_t size)
 int rk_child_start(struct rk_child_config *cfg, pid_t *ret_pid, struct rk_error *err)
 {
 	const struct rk_options *opts = cfg->opts;
-	struct clone_args args = {.exit_signal = SIGCHLD};
+	struct clone_args args = { .exit_signal = SIGCHLD };
 	char hint[1024];
 	long pid;
 
@@ -242,7 +245,8 @@ int rk_child_start(struct rk_child_config *cfg, pid_t *ret_pid, struct rk_error 
 	fflush(NULL); /* nothing buffered may be written twice */
 	pid = syscall(SYS_clone3, &args, sizeof(args));
 	if (pid < 0 && errno == ENOSYS) /* kernels before 5.3 */
-		pid = syscall(SYS_clone, (unsigned long)args.flags | SIGCHLD, NULL, NULL, NULL, NULL);
+		pid = syscall(SYS_clone, (unsigned long)args.flags | SIGCHLD, NULL, NULL, NULL,
+			      NULL);
 	if (pid < 0) {
 		int e = errno;
 		clone_hint(e, hint, sizeof(hint));

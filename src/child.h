@@ -14,17 +14,17 @@
 /* Name of the variable that marks the re-executed child. Its value is "<pid>,<ppid>": the
  * pid of the command process (in the child's pid namespace) and the parent pid the child
  * must see, so that a stray copy of the variable is recognised and refused. */
-#define RK_CHILD_ENV "_ROOTLESSKIT_CHILD_UNDOCUMENTED"
+#define RK_CHILD_ENV	  "_ROOTLESSKIT_CHILD_UNDOCUMENTED"
 #define RK_CHILD_ENV_SIZE 64
 
 struct rk_child_config {
 	const struct rk_options *opts;
 	char *const *self_argv; /* argv of rootlesskit, reused for the re-exec */
-	char **child_env;       /* environment of the re-executed child */
-	size_t marker_index;    /* child_env[marker_index]: RK_CHILD_ENV_SIZE writable bytes */
-	char **cmd_env;         /* environment of the command */
-	sigset_t orig_mask;     /* signal mask rootlesskit was started with */
-	int sock;               /* child end of the parent/child channel */
+	char **child_env;	/* environment of the re-executed child */
+	size_t marker_index;	/* child_env[marker_index]: RK_CHILD_ENV_SIZE writable bytes */
+	char **cmd_env;		/* environment of the command */
+	sigset_t orig_mask;	/* signal mask rootlesskit was started with */
+	int sock;		/* child end of the parent/child channel */
 	pid_t parent_pid;
 };
 

@@ -10,7 +10,7 @@
 #define RK_ERROR_MSG_MAX 1024
 
 struct rk_error {
-	int code;                   /* positive errno, or 0 when the cause is not a syscall */
+	int code;		    /* positive errno, or 0 when the cause is not a syscall */
 	char msg[RK_ERROR_MSG_MAX]; /* human-readable, no trailing newline */
 };
 

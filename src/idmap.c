@@ -37,8 +37,9 @@ int rk_idmap_build_argv(const char *helper, pid_t pid, uint32_t own_id,
 		/* the last valid id is 4294967294: (uid_t)-1 means "no id" */
 		if (next + ranges->v[i].count > UINT32_MAX) {
 			rk_strv_free(argv);
-			return rk_error_set(err, EOVERFLOW,
-					    "subordinate id ranges add up to more than 4294967294 ids");
+			return rk_error_set(
+				err, EOVERFLOW,
+				"subordinate id ranges add up to more than 4294967294 ids");
 		}
 		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)next);
 		rk_strv_push(&argv, &n, buf);
@@ -86,7 +87,8 @@ static void helper_start(struct helper_run *h)
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
 	/* resolved once here: posix_spawnp would try execve in every PATH entry */
 	h->path = rk_find_in_path(h->argv[0], getenv("PATH"));
-	h->spawn_err = h->path ? posix_spawn(&h->pid, h->path, &fa, &attr, h->argv, environ) : errno;
+	h->spawn_err =
+		h->path ? posix_spawn(&h->pid, h->path, &fa, &attr, h->argv, environ) : errno;
 	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
 	close(p[1]);
@@ -107,7 +109,7 @@ static void helpers_finish(struct helper_run *h, size_t n)
 
 		for (size_t i = 0; i < n; i++) {
 			if (h[i].out_fd >= 0) {
-				pfd[np] = (struct pollfd){.fd = h[i].out_fd, .events = POLLIN};
+				pfd[np] = (struct pollfd){ .fd = h[i].out_fd, .events = POLLIN };
 				map[np++] = i;
 			}
 		}
@@ -168,14 +170,15 @@ static int helper_error(struct helper_run *h, struct rk_error *err)
 	size_t w = 0;
 
 	if (h->spawn_err == ENOENT)
-		return rk_error_set(err, ENOENT,
-				    "failed to setup UID/GID map: %s not found in $PATH: install the "
-				    "\"uidmap\" package (Debian, Ubuntu) or \"shadow-utils\" (Fedora, "
-				    "Arch: \"shadow\")",
-				    name);
+		return rk_error_set(
+			err, ENOENT,
+			"failed to setup UID/GID map: %s not found in $PATH: install the "
+			"\"uidmap\" package (Debian, Ubuntu) or \"shadow-utils\" (Fedora, "
+			"Arch: \"shadow\")",
+			name);
 	if (h->spawn_err)
-		return rk_error_errno(err, h->spawn_err, "failed to setup UID/GID map: cannot run %s",
-				      name);
+		return rk_error_errno(err, h->spawn_err,
+				      "failed to setup UID/GID map: cannot run %s", name);
 	for (size_t i = 1; h->argv[i]; i++)
 		w += (size_t)snprintf(args + w, w < sizeof(args) ? sizeof(args) - w : 0, "%s%s",
 				      i > 1 ? " " : "", h->argv[i]);
@@ -190,10 +193,11 @@ static int helper_error(struct helper_run *h, struct rk_error *err)
 			 "NoNewPrivileges=yes or a container's no-new-privileges option)",
 			 name);
 	else if (path && !has_privilege(path))
-		snprintf(hint, sizeof(hint),
-			 ": %s is neither setuid root nor has the cap_setuid/cap_setgid file "
-			 "capability; as root, run \"chmod u+s %s\" or reinstall the uidmap package",
-			 path, path);
+		snprintf(
+			hint, sizeof(hint),
+			": %s is neither setuid root nor has the cap_setuid/cap_setgid file "
+			"capability; as root, run \"chmod u+s %s\" or reinstall the uidmap package",
+			path, path);
 	return rk_error_set(err, EPERM, "failed to setup UID/GID map: %s %s failed: %s: %s%s", name,
 			    args, rk_strip(h->out), status, hint);
 }
@@ -201,12 +205,13 @@ static int helper_error(struct helper_run *h, struct rk_error *err)
 int rk_idmap_write(pid_t pid, const struct rk_subid_user *user, const struct rk_subid_list *uids,
 		   const struct rk_subid_list *gids, struct rk_error *err)
 {
-	struct helper_run h[2] = {0};
+	struct helper_run h[2] = { 0 };
 	int r;
 
 	r = rk_idmap_build_argv("newuidmap", pid, (uint32_t)user->uid, uids, &h[0].argv, err);
 	if (r == 0)
-		r = rk_idmap_build_argv("newgidmap", pid, (uint32_t)user->gid, gids, &h[1].argv, err);
+		r = rk_idmap_build_argv("newgidmap", pid, (uint32_t)user->gid, gids, &h[1].argv,
+					err);
 	if (r < 0) {
 		rk_strv_free(h[0].argv);
 		return rk_error_prefix(err, "failed to setup UID/GID map");
@@ -217,7 +222,8 @@ int rk_idmap_write(pid_t pid, const struct rk_subid_user *user, const struct rk_
 	helpers_finish(h, 2);
 	r = 0;
 	for (size_t i = 0; i < 2 && r == 0; i++) {
-		rk_debug("%s %d: %s", h[i].argv[0], (int)pid, h[i].spawn_err ? "not started" : h[i].out);
+		rk_debug("%s %d: %s", h[i].argv[0], (int)pid,
+			 h[i].spawn_err ? "not started" : h[i].out);
 		if (h[i].spawn_err || !WIFEXITED(h[i].status) || WEXITSTATUS(h[i].status) != 0)
 			r = helper_error(&h[i], err);
 	}

@@ -85,9 +85,9 @@ void rk_log_quote(const char *s, char *buf, unsigned long size)
 
 void rk_log(enum rk_log_level level, const char *fmt, ...)
 {
-	static const char *const names[] = {"debug", "info", "warning", "error"};
-	static const char *const tty_names[] = {"DEBU", "INFO", "WARN", "ERRO"};
-	static const int colors[] = {37, 36, 33, 31};
+	static const char *const names[] = { "debug", "info", "warning", "error" };
+	static const char *const tty_names[] = { "DEBU", "INFO", "WARN", "ERRO" };
+	static const int colors[] = { 37, 36, 33, 31 };
 	char msg[2048], line[4096];
 	va_list ap;
 	int n;
@@ -126,7 +126,8 @@ void rk_log(enum rk_log_level level, const char *fmt, ...)
 void rk_log_fatal(const char *msg)
 {
 	char line[4096];
-	int n = snprintf(line, sizeof(line), "[rootlesskit:%s] error: %s\n", role_names[log_role], msg);
+	int n = snprintf(line, sizeof(line), "[rootlesskit:%s] error: %s\n", role_names[log_role],
+			 msg);
 	if (n >= (int)sizeof(line))
 		n = (int)sizeof(line) - 1;
 	(void)!write(STDERR_FILENO, line, (size_t)n);

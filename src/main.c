@@ -15,7 +15,7 @@ int main(int argc, char **argv)
 {
 	const char *marker = getenv(RK_CHILD_ENV);
 	struct rk_options opts;
-	struct rk_error err = {0};
+	struct rk_error err = { 0 };
 	int code;
 
 	if (marker)
@@ -43,7 +43,7 @@ int main(int argc, char **argv)
 		if (code)
 			rk_log_fatal(err.msg);
 		else
-			printf("%d\n", opts.semver == RK_SEMVER_MAJOR   ? RK_VERSION_MAJOR
+			printf("%d\n", opts.semver == RK_SEMVER_MAJOR	? RK_VERSION_MAJOR
 				       : opts.semver == RK_SEMVER_MINOR ? RK_VERSION_MINOR
 									: RK_VERSION_PATCH);
 	} else if (opts.n_command == 0) {

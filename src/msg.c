@@ -26,13 +26,13 @@ static int send_msg(int fd, const struct rk_msg *m)
 
 int rk_msg_send(int fd, enum rk_msg_type type)
 {
-	struct rk_msg m = {.type = type};
+	struct rk_msg m = { .type = type };
 	return send_msg(fd, &m);
 }
 
 int rk_msg_send_error(int fd, const struct rk_error *err)
 {
-	struct rk_msg m = {.type = RK_MSG_ERROR, .err = err->code};
+	struct rk_msg m = { .type = RK_MSG_ERROR, .err = err->code };
 	memcpy(m.text, err->msg, sizeof(m.text));
 	m.text[sizeof(m.text) - 1] = '\0';
 	return send_msg(fd, &m);
@@ -66,7 +66,8 @@ int rk_msg_expect(int fd, enum rk_msg_type want, struct rk_error *err)
 	if (r < 0)
 		return rk_error_errno(err, -r, "reading from the parent/child channel");
 	if (r == 0)
-		return rk_error_set(err, EPIPE, "the other side of the parent/child channel is gone");
+		return rk_error_set(err, EPIPE,
+				    "the other side of the parent/child channel is gone");
 	if (m.type == RK_MSG_ERROR)
 		return rk_error_set(err, m.err > 0 ? m.err : EIO, "%s", m.text);
 	if (m.type != want)

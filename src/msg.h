@@ -12,8 +12,8 @@
 enum rk_msg_type {
 	RK_MSG_IDMAP_DONE = 1, /* parent -> child: uid/gid maps are written */
 	RK_MSG_SETUP_DONE,     /* child -> parent: namespaces are set up */
-	RK_MSG_EXEC,           /* parent -> child: state dir is ready, exec the command */
-	RK_MSG_ERROR,          /* child -> parent: a failure, see err and text */
+	RK_MSG_EXEC,	       /* parent -> child: state dir is ready, exec the command */
+	RK_MSG_ERROR,	       /* child -> parent: a failure, see err and text */
 };
 
 struct rk_msg {

@@ -104,78 +104,86 @@ struct rk_flag_def {
 
 /* Rows within a category are in upstream's order, so the help reads the same. */
 static const struct rk_flag_def flag_table[] = {
-	{OPT_DEBUG, "debug", NULL, FLAG_BOOL, CAT_MISC, "print debug messages", "false"},
-	{OPT_PRINT_SEMVER, "print-semver", NULL, FLAG_STRING, CAT_MISC,
-	 "print one part of the version as a decimal number and exit [major, minor, patch]", NULL},
-	{OPT_STATE_DIR, "state-dir", NULL, FLAG_STRING, CAT_STATE,
-	 "directory for the lock, child_pid and api.sock (default: a new directory in $TMPDIR, "
-	 "removed at exit)",
-	 NULL},
-	{OPT_NET, "net", NULL, FLAG_STRING, CAT_NETWORK,
-	 "network driver [host, none, builtin, pasta(experimental), slirp4netns, vpnkit, "
-	 "lxc-user-nic(experimental)]",
-	 "\"host\""},
-	{OPT_PASTA_BINARY, "pasta-binary", NULL, FLAG_STRING, CAT_NETWORK_PASTA,
-	 "pasta executable used by --net=pasta", "\"pasta\""},
-	{OPT_SLIRP4NETNS_BINARY, "slirp4netns-binary", NULL, FLAG_STRING, CAT_NETWORK_SLIRP4NETNS,
-	 "slirp4netns executable used by --net=slirp4netns", "\"slirp4netns\""},
-	{OPT_SLIRP4NETNS_SANDBOX, "slirp4netns-sandbox", NULL, FLAG_STRING, CAT_NETWORK_SLIRP4NETNS,
-	 "run slirp4netns in its sandbox (experimental) [auto, true, false]", "\"false\""},
-	{OPT_SLIRP4NETNS_SECCOMP, "slirp4netns-seccomp", NULL, FLAG_STRING, CAT_NETWORK_SLIRP4NETNS,
-	 "run slirp4netns under its seccomp filter (experimental) [auto, true, false]", "\"false\""},
-	{OPT_VPNKIT_BINARY, "vpnkit-binary", NULL, FLAG_STRING, CAT_NETWORK_VPNKIT,
-	 "VPNKit executable used by --net=vpnkit", "\"vpnkit\""},
-	{OPT_LXC_USER_NIC_BINARY, "lxc-user-nic-binary", NULL, FLAG_STRING, CAT_NETWORK_LXC_USER_NIC,
-	 "lxc-user-nic executable used by --net=lxc-user-nic", NULL /* computed */},
-	{OPT_LXC_USER_NIC_BRIDGE, "lxc-user-nic-bridge", NULL, FLAG_STRING, CAT_NETWORK_LXC_USER_NIC,
-	 "bridge that lxc-user-nic attaches to", "\"lxcbr0\""},
-	{OPT_MTU, "mtu", NULL, FLAG_INT, CAT_NETWORK,
-	 "MTU of the child's interface, 0 for the driver's default (65520 for builtin, pasta and "
-	 "slirp4netns, 1500 for the others)",
-	 "0"},
-	{OPT_CIDR, "cidr", NULL, FLAG_STRING, CAT_NETWORK,
-	 "IPv4 network of the child for builtin, pasta and slirp4netns (default: 10.0.2.0/24)", NULL},
-	{OPT_IFNAME, "ifname", NULL, FLAG_STRING, CAT_NETWORK,
-	 "name of the child's interface (default: tap0, or eth0 for lxc-user-nic)", NULL},
-	{OPT_DISABLE_HOST_LOOPBACK, "disable-host-loopback", NULL, FLAG_BOOL, CAT_NETWORK,
-	 "forbid the child to reach the host's 127.0.0.1 through the gateway", "false"},
-	{OPT_IPV6, "ipv6", NULL, FLAG_BOOL, CAT_NETWORK,
-	 "route IPv6 too (experimental; pasta and slirp4netns; port forwarding is not affected)",
-	 "false"},
-	{OPT_DETACH_NETNS, "detach-netns", NULL, FLAG_BOOL, CAT_NETWORK,
-	 "keep the command in the host network namespace and put the new one at $STATE/netns",
-	 "false"},
-	{OPT_COPY_UP, "copy-up", NULL, FLAG_SLICE, CAT_MOUNT,
-	 "make DIR writable: a tmpfs of links to the original, e.g. \"--copy-up=/etc\" (usually "
-	 "needed with a non-host network)",
-	 NULL},
-	{OPT_COPY_UP_MODE, "copy-up-mode", NULL, FLAG_STRING, CAT_MOUNT, "copy-up mode [tmpfs+symlink]",
-	 "\"tmpfs+symlink\""},
-	{OPT_PROPAGATION, "propagation", NULL, FLAG_STRING, CAT_MOUNT,
-	 "mount propagation of / in the child [rprivate, private, rslave, slave, rshared, shared]",
-	 "\"rprivate\""},
-	{OPT_PORT_DRIVER, "port-driver", NULL, FLAG_STRING, CAT_PORT,
-	 "port driver for a non-host network [none, implicit (for pasta), builtin, slirp4netns]",
-	 "\"none\""},
-	{OPT_PUBLISH, "publish", "p", FLAG_SLICE, CAT_PORT,
-	 "publish a port of the child on the host, e.g. \"127.0.0.1:8080:80/tcp\"", NULL},
-	{OPT_SOURCE_IP_TRANSPARENT, "source-ip-transparent", NULL, FLAG_BOOL, CAT_PORT,
-	 "let the child see the client's real address with IP_TRANSPARENT (builtin driver, TCP)",
-	 "true"},
-	{OPT_PIDNS, "pidns", NULL, FLAG_BOOL, CAT_PROCESS, "create a PID namespace", "false"},
-	{OPT_CGROUPNS, "cgroupns", NULL, FLAG_BOOL, CAT_PROCESS, "create a cgroup namespace", "false"},
-	{OPT_UTSNS, "utsns", NULL, FLAG_BOOL, CAT_PROCESS, "create a UTS namespace", "false"},
-	{OPT_IPCNS, "ipcns", NULL, FLAG_BOOL, CAT_PROCESS, "create an IPC namespace", "false"},
-	{OPT_REAPER, "reaper", NULL, FLAG_STRING, CAT_PROCESS,
-	 "reap orphaned processes; true needs --pidns [auto, true, false]", "\"auto\""},
-	{OPT_EVACUATE_CGROUP2, "evacuate-cgroup2", NULL, FLAG_STRING, CAT_PROCESS,
-	 "move the processes of our cgroup into this sub-group; needs --pidns and --cgroupns", NULL},
-	{OPT_SUBID_SOURCE, "subid-source", NULL, FLAG_STRING, CAT_SUBID,
-	 "where subordinate ids come from: \"dynamic\" asks libsubid (NSS), \"static\" reads "
-	 "/etc/subuid and /etc/subgid [auto, dynamic, static]",
-	 "\"auto\""},
-	{OPT_HELP, "help", "h", FLAG_BOOL, CAT_MISC, "show help", NULL},
-	{OPT_VERSION, "version", "v", FLAG_BOOL, CAT_MISC, "print the version", NULL},
+	{ OPT_DEBUG, "debug", NULL, FLAG_BOOL, CAT_MISC, "print debug messages", "false" },
+	{ OPT_PRINT_SEMVER, "print-semver", NULL, FLAG_STRING, CAT_MISC,
+	  "print one part of the version as a decimal number and exit [major, minor, patch]",
+	  NULL },
+	{ OPT_STATE_DIR, "state-dir", NULL, FLAG_STRING, CAT_STATE,
+	  "directory for the lock, child_pid and api.sock (default: a new directory in $TMPDIR, "
+	  "removed at exit)",
+	  NULL },
+	{ OPT_NET, "net", NULL, FLAG_STRING, CAT_NETWORK,
+	  "network driver [host, none, builtin, pasta(experimental), slirp4netns, vpnkit, "
+	  "lxc-user-nic(experimental)]",
+	  "\"host\"" },
+	{ OPT_PASTA_BINARY, "pasta-binary", NULL, FLAG_STRING, CAT_NETWORK_PASTA,
+	  "pasta executable used by --net=pasta", "\"pasta\"" },
+	{ OPT_SLIRP4NETNS_BINARY, "slirp4netns-binary", NULL, FLAG_STRING, CAT_NETWORK_SLIRP4NETNS,
+	  "slirp4netns executable used by --net=slirp4netns", "\"slirp4netns\"" },
+	{ OPT_SLIRP4NETNS_SANDBOX, "slirp4netns-sandbox", NULL, FLAG_STRING,
+	  CAT_NETWORK_SLIRP4NETNS,
+	  "run slirp4netns in its sandbox (experimental) [auto, true, false]", "\"false\"" },
+	{ OPT_SLIRP4NETNS_SECCOMP, "slirp4netns-seccomp", NULL, FLAG_STRING,
+	  CAT_NETWORK_SLIRP4NETNS,
+	  "run slirp4netns under its seccomp filter (experimental) [auto, true, false]",
+	  "\"false\"" },
+	{ OPT_VPNKIT_BINARY, "vpnkit-binary", NULL, FLAG_STRING, CAT_NETWORK_VPNKIT,
+	  "VPNKit executable used by --net=vpnkit", "\"vpnkit\"" },
+	{ OPT_LXC_USER_NIC_BINARY, "lxc-user-nic-binary", NULL, FLAG_STRING,
+	  CAT_NETWORK_LXC_USER_NIC, "lxc-user-nic executable used by --net=lxc-user-nic",
+	  NULL /* computed */ },
+	{ OPT_LXC_USER_NIC_BRIDGE, "lxc-user-nic-bridge", NULL, FLAG_STRING,
+	  CAT_NETWORK_LXC_USER_NIC, "bridge that lxc-user-nic attaches to", "\"lxcbr0\"" },
+	{ OPT_MTU, "mtu", NULL, FLAG_INT, CAT_NETWORK,
+	  "MTU of the child's interface, 0 for the driver's default (65520 for builtin, pasta and "
+	  "slirp4netns, 1500 for the others)",
+	  "0" },
+	{ OPT_CIDR, "cidr", NULL, FLAG_STRING, CAT_NETWORK,
+	  "IPv4 network of the child for builtin, pasta and slirp4netns (default: 10.0.2.0/24)",
+	  NULL },
+	{ OPT_IFNAME, "ifname", NULL, FLAG_STRING, CAT_NETWORK,
+	  "name of the child's interface (default: tap0, or eth0 for lxc-user-nic)", NULL },
+	{ OPT_DISABLE_HOST_LOOPBACK, "disable-host-loopback", NULL, FLAG_BOOL, CAT_NETWORK,
+	  "forbid the child to reach the host's 127.0.0.1 through the gateway", "false" },
+	{ OPT_IPV6, "ipv6", NULL, FLAG_BOOL, CAT_NETWORK,
+	  "route IPv6 too (experimental; pasta and slirp4netns; port forwarding is not affected)",
+	  "false" },
+	{ OPT_DETACH_NETNS, "detach-netns", NULL, FLAG_BOOL, CAT_NETWORK,
+	  "keep the command in the host network namespace and put the new one at $STATE/netns",
+	  "false" },
+	{ OPT_COPY_UP, "copy-up", NULL, FLAG_SLICE, CAT_MOUNT,
+	  "make DIR writable: a tmpfs of links to the original, e.g. \"--copy-up=/etc\" (usually "
+	  "needed with a non-host network)",
+	  NULL },
+	{ OPT_COPY_UP_MODE, "copy-up-mode", NULL, FLAG_STRING, CAT_MOUNT,
+	  "copy-up mode [tmpfs+symlink]", "\"tmpfs+symlink\"" },
+	{ OPT_PROPAGATION, "propagation", NULL, FLAG_STRING, CAT_MOUNT,
+	  "mount propagation of / in the child [rprivate, private, rslave, slave, rshared, shared]",
+	  "\"rprivate\"" },
+	{ OPT_PORT_DRIVER, "port-driver", NULL, FLAG_STRING, CAT_PORT,
+	  "port driver for a non-host network [none, implicit (for pasta), builtin, slirp4netns]",
+	  "\"none\"" },
+	{ OPT_PUBLISH, "publish", "p", FLAG_SLICE, CAT_PORT,
+	  "publish a port of the child on the host, e.g. \"127.0.0.1:8080:80/tcp\"", NULL },
+	{ OPT_SOURCE_IP_TRANSPARENT, "source-ip-transparent", NULL, FLAG_BOOL, CAT_PORT,
+	  "let the child see the client's real address with IP_TRANSPARENT (builtin driver, TCP)",
+	  "true" },
+	{ OPT_PIDNS, "pidns", NULL, FLAG_BOOL, CAT_PROCESS, "create a PID namespace", "false" },
+	{ OPT_CGROUPNS, "cgroupns", NULL, FLAG_BOOL, CAT_PROCESS, "create a cgroup namespace",
+	  "false" },
+	{ OPT_UTSNS, "utsns", NULL, FLAG_BOOL, CAT_PROCESS, "create a UTS namespace", "false" },
+	{ OPT_IPCNS, "ipcns", NULL, FLAG_BOOL, CAT_PROCESS, "create an IPC namespace", "false" },
+	{ OPT_REAPER, "reaper", NULL, FLAG_STRING, CAT_PROCESS,
+	  "reap orphaned processes; true needs --pidns [auto, true, false]", "\"auto\"" },
+	{ OPT_EVACUATE_CGROUP2, "evacuate-cgroup2", NULL, FLAG_STRING, CAT_PROCESS,
+	  "move the processes of our cgroup into this sub-group; needs --pidns and --cgroupns",
+	  NULL },
+	{ OPT_SUBID_SOURCE, "subid-source", NULL, FLAG_STRING, CAT_SUBID,
+	  "where subordinate ids come from: \"dynamic\" asks libsubid (NSS), \"static\" reads "
+	  "/etc/subuid and /etc/subgid [auto, dynamic, static]",
+	  "\"auto\"" },
+	{ OPT_HELP, "help", "h", FLAG_BOOL, CAT_MISC, "show help", NULL },
+	{ OPT_VERSION, "version", "v", FLAG_BOOL, CAT_MISC, "print the version", NULL },
 };
 
 struct rk_name_value {
@@ -184,55 +192,55 @@ struct rk_name_value {
 };
 
 static const struct rk_name_value net_names[] = {
-	{"host", RK_NET_HOST},
-	{"none", RK_NET_NONE},
-	{"builtin", RK_NET_BUILTIN},
-	{"slirp4netns", RK_NET_SLIRP4NETNS},
-	{"pasta", RK_NET_PASTA},
-	{"vpnkit", RK_NET_VPNKIT},
-	{"lxc-user-nic", RK_NET_LXC_USER_NIC},
-	{"gvisor-tap-vsock", RK_NET_GVISOR_TAP_VSOCK},
-	{NULL, 0},
+	{ "host", RK_NET_HOST },
+	{ "none", RK_NET_NONE },
+	{ "builtin", RK_NET_BUILTIN },
+	{ "slirp4netns", RK_NET_SLIRP4NETNS },
+	{ "pasta", RK_NET_PASTA },
+	{ "vpnkit", RK_NET_VPNKIT },
+	{ "lxc-user-nic", RK_NET_LXC_USER_NIC },
+	{ "gvisor-tap-vsock", RK_NET_GVISOR_TAP_VSOCK },
+	{ NULL, 0 },
 };
 
 static const struct rk_name_value port_driver_names[] = {
-	{"none", RK_PORT_NONE},
-	{"implicit", RK_PORT_IMPLICIT},
-	{"builtin", RK_PORT_BUILTIN},
-	{"slirp4netns", RK_PORT_SLIRP4NETNS},
-	{"gvisor-tap-vsock", RK_PORT_GVISOR_TAP_VSOCK},
-	{NULL, 0},
+	{ "none", RK_PORT_NONE },
+	{ "implicit", RK_PORT_IMPLICIT },
+	{ "builtin", RK_PORT_BUILTIN },
+	{ "slirp4netns", RK_PORT_SLIRP4NETNS },
+	{ "gvisor-tap-vsock", RK_PORT_GVISOR_TAP_VSOCK },
+	{ NULL, 0 },
 };
 
 static const struct rk_name_value tristate_names[] = {
-	{"auto", RK_AUTO},
-	{"true", RK_TRUE},
-	{"false", RK_FALSE},
-	{NULL, 0},
+	{ "auto", RK_AUTO },
+	{ "true", RK_TRUE },
+	{ "false", RK_FALSE },
+	{ NULL, 0 },
 };
 
 static const struct rk_name_value propagation_names[] = {
-	{"rprivate", RK_PROP_RPRIVATE},
-	{"private", RK_PROP_PRIVATE},
-	{"rslave", RK_PROP_RSLAVE},
-	{"slave", RK_PROP_SLAVE},
-	{"rshared", RK_PROP_RSHARED},
-	{"shared", RK_PROP_SHARED},
-	{NULL, 0},
+	{ "rprivate", RK_PROP_RPRIVATE },
+	{ "private", RK_PROP_PRIVATE },
+	{ "rslave", RK_PROP_RSLAVE },
+	{ "slave", RK_PROP_SLAVE },
+	{ "rshared", RK_PROP_RSHARED },
+	{ "shared", RK_PROP_SHARED },
+	{ NULL, 0 },
 };
 
 static const struct rk_name_value subid_names[] = {
-	{"auto", RK_SUBID_AUTO},
-	{"dynamic", RK_SUBID_DYNAMIC},
-	{"static", RK_SUBID_STATIC},
-	{NULL, 0},
+	{ "auto", RK_SUBID_AUTO },
+	{ "dynamic", RK_SUBID_DYNAMIC },
+	{ "static", RK_SUBID_STATIC },
+	{ NULL, 0 },
 };
 
 static const struct rk_name_value semver_names[] = {
-	{"major", RK_SEMVER_MAJOR},
-	{"minor", RK_SEMVER_MINOR},
-	{"patch", RK_SEMVER_PATCH},
-	{NULL, 0},
+	{ "major", RK_SEMVER_MAJOR },
+	{ "minor", RK_SEMVER_MINOR },
+	{ "patch", RK_SEMVER_PATCH },
+	{ NULL, 0 },
 };
 
 static int lookup_name(const struct rk_name_value *t, const char *name, int *ret)
@@ -280,8 +288,8 @@ void rk_options_free(struct rk_options *opts)
 
 int rk_parse_go_bool(const char *s, bool *ret)
 {
-	static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
-	static const char *const no[] = {"0", "f", "F", "FALSE", "false", "False"};
+	static const char *const yes[] = { "1", "t", "T", "TRUE", "true", "True" };
+	static const char *const no[] = { "0", "f", "F", "FALSE", "false", "False" };
 
 	for (size_t i = 0; i < RK_ARRAY_SIZE(yes); i++) {
 		if (strcmp(s, yes[i]) == 0) {
@@ -501,7 +509,8 @@ static int apply_flag(struct rk_options *opts, const struct rk_flag_def *f, cons
 	case FLAG_BOOL: {
 		bool b;
 		if (rk_parse_go_bool(value, &b) < 0)
-			return rk_error_set(err, EINVAL, "invalid boolean value \"%s\" for -%s: parse error",
+			return rk_error_set(err, EINVAL,
+					    "invalid boolean value \"%s\" for -%s: parse error",
 					    value, name);
 		set_bool(opts, f->id, b);
 		return 0;
@@ -510,8 +519,9 @@ static int apply_flag(struct rk_options *opts, const struct rk_flag_def *f, cons
 		long long v;
 		int r = rk_parse_go_int(value, &v);
 		if (r < 0)
-			return rk_error_set(err, EINVAL, "invalid value \"%s\" for flag -%s: %s", value,
-					    name, r == -ERANGE ? "value out of range" : "parse error");
+			return rk_error_set(err, EINVAL, "invalid value \"%s\" for flag -%s: %s",
+					    value, name,
+					    r == -ERANGE ? "value out of range" : "parse error");
 		opts->mtu = v; /* --mtu is the only int flag */
 		return 0;
 	}
@@ -556,7 +566,8 @@ int rk_options_parse(struct rk_options *opts, int argc, char **argv, struct rk_e
 		snprintf(namebuf, sizeof(namebuf), "%.*s", (int)name_len, name);
 		f = find_flag(name, name_len);
 		if (!f)
-			return rk_error_set(err, EINVAL, "flag provided but not defined: -%s", namebuf);
+			return rk_error_set(err, EINVAL, "flag provided but not defined: -%s",
+					    namebuf);
 		i++;
 		if (eq) {
 			r = apply_flag(opts, f, namebuf, eq + 1, err);
@@ -564,7 +575,8 @@ int rk_options_parse(struct rk_options *opts, int argc, char **argv, struct rk_e
 			r = apply_flag(opts, f, namebuf, "true", err);
 		} else {
 			if (i >= argc)
-				return rk_error_set(err, EINVAL, "flag needs an argument: -%s", namebuf);
+				return rk_error_set(err, EINVAL, "flag needs an argument: -%s",
+						    namebuf);
 			r = apply_flag(opts, f, namebuf, argv[i++], err);
 		}
 		if (r < 0)
@@ -697,9 +709,11 @@ static int validate_drivers(struct rk_options *opts, bool warn, struct rk_error 
 		if (opts->mtu != 0 && warn)
 			rk_warn("unsupported mtu for --net=%s: %lld", net, opts->mtu);
 		if (*opts->cidr)
-			return rk_error_set(err, EINVAL, "custom cidr is not supported for --net=%s", net);
+			return rk_error_set(err, EINVAL,
+					    "custom cidr is not supported for --net=%s", net);
 		if (*opts->ifname)
-			return rk_error_set(err, EINVAL, "ifname cannot be specified for --net=%s", net);
+			return rk_error_set(err, EINVAL, "ifname cannot be specified for --net=%s",
+					    net);
 	}
 	if ((opts->net == RK_NET_VPNKIT || opts->net == RK_NET_LXC_USER_NIC) && *opts->cidr)
 		return rk_error_set(err, EINVAL, "custom cidr is not supported for --net=%s", net);
@@ -709,20 +723,23 @@ static int validate_drivers(struct rk_options *opts, bool warn, struct rk_error 
 				    "(--net=builtin is its in-process network stack)");
 	if (opts->net == RK_NET_NONE && opts->port_driver != RK_PORT_NONE &&
 	    opts->port_driver != RK_PORT_BUILTIN)
-		return rk_error_set(err, EINVAL,
-				    "network \"none\" requires either port driver \"none\" or \"builtin\"");
+		return rk_error_set(
+			err, EINVAL,
+			"network \"none\" requires either port driver \"none\" or \"builtin\"");
 	if (opts->net == RK_NET_PASTA && opts->port_driver != RK_PORT_NONE &&
 	    opts->port_driver != RK_PORT_IMPLICIT)
-		return rk_error_set(err, EINVAL,
-				    "network \"pasta\" requires port driver \"none\" or \"implicit\"");
+		return rk_error_set(
+			err, EINVAL,
+			"network \"pasta\" requires port driver \"none\" or \"implicit\"");
 	if (opts->net == RK_NET_LXC_USER_NIC && !*opts->lxc_user_nic_bridge)
 		return rk_error_set(err, EINVAL, "--lxc-user-nic-bridge must not be empty");
 
 	switch (opts->port_driver) {
 	case RK_PORT_NONE:
 		if (opts->n_publish)
-			return rk_error_set(err, EINVAL,
-					    "port driver \"none\" does not support publishing ports");
+			return rk_error_set(
+				err, EINVAL,
+				"port driver \"none\" does not support publishing ports");
 		break;
 	case RK_PORT_IMPLICIT:
 		if (opts->net != RK_NET_PASTA)
@@ -730,7 +747,8 @@ static int validate_drivers(struct rk_options *opts, bool warn, struct rk_error 
 		break;
 	case RK_PORT_SLIRP4NETNS:
 		if (opts->net != RK_NET_SLIRP4NETNS)
-			return rk_error_set(err, EINVAL, "port driver requires slirp4netns network");
+			return rk_error_set(err, EINVAL,
+					    "port driver requires slirp4netns network");
 		break;
 	case RK_PORT_BUILTIN:
 		if (opts->net == RK_NET_HOST)
@@ -752,7 +770,8 @@ int rk_options_parse_semver(struct rk_options *opts, struct rk_error *err)
 		return 0;
 	}
 	if (lookup_name(semver_names, opts->print_semver, &v) < 0)
-		return rk_error_set(err, EINVAL, "expected --print-semver=(major|minor|patch), got \"%s\"",
+		return rk_error_set(err, EINVAL,
+				    "expected --print-semver=(major|minor|patch), got \"%s\"",
 				    opts->print_semver);
 	opts->semver = (enum rk_semver_part)v;
 	return 0;
@@ -771,11 +790,13 @@ int rk_options_validate(struct rk_options *opts, bool warn, struct rk_error *err
 			return rk_error_set(err, EINVAL, "evacuate-cgroup2 requires --cgroupns");
 		if (!opts->pidns)
 			return rk_error_set(err, EINVAL, "evacuate-cgroup2 requires --pidns");
-		if (strchr(opts->evacuate_cgroup2, '/') || strcmp(opts->evacuate_cgroup2, ".") == 0 ||
+		if (strchr(opts->evacuate_cgroup2, '/') ||
+		    strcmp(opts->evacuate_cgroup2, ".") == 0 ||
 		    strcmp(opts->evacuate_cgroup2, "..") == 0)
-			return rk_error_set(err, EINVAL,
-					    "--evacuate-cgroup2 must be a plain group name, got \"%s\"",
-					    opts->evacuate_cgroup2);
+			return rk_error_set(
+				err, EINVAL,
+				"--evacuate-cgroup2 must be a plain group name, got \"%s\"",
+				opts->evacuate_cgroup2);
 	}
 	if (opts->mtu < 0 || opts->mtu > 65521)
 		return rk_error_set(err, EINVAL, "mtu must be <= 65521, got %lld", opts->mtu);
@@ -811,8 +832,8 @@ int rk_options_check_supported(const struct rk_options *opts, struct rk_error *e
 	else if (opts->ipcns)
 		what = "--ipcns";
 	if (what)
-		return rk_error_set(err, ENOTSUP, "%s is not supported yet by rootlesskit-c %s", what,
-				    RK_IMPL_VERSION);
+		return rk_error_set(err, ENOTSUP, "%s is not supported yet by rootlesskit-c %s",
+				    what, RK_IMPL_VERSION);
 	return 0;
 }
 
@@ -822,7 +843,8 @@ const char *rk_options_lxc_user_nic_default(void)
 	struct utsname u;
 	struct stat st;
 	char arch_path[200];
-	const char *cands[3] = {"/usr/libexec/lxc/lxc-user-nic", arch_path, "/usr/lib/lxc/lxc-user-nic"};
+	const char *cands[3] = { "/usr/libexec/lxc/lxc-user-nic", arch_path,
+				 "/usr/lib/lxc/lxc-user-nic" };
 
 	if (uname(&u) < 0)
 		u.machine[0] = '\0';
@@ -862,37 +884,39 @@ void rk_options_print_help(FILE *f)
 			width = strlen(left) + 4;
 	}
 	width += 2;
-	fprintf(f, "NAME:\n"
-		   "   rootlesskit - Linux-native fakeroot using user namespaces\n"
-		   "\n"
-		   "USAGE:\n"
-		   "   rootlesskit [global options] [arguments...]\n"
-		   "\n"
-		   "VERSION:\n"
-		   "   %s\n"
-		   "\n"
-		   "DESCRIPTION:\n"
-		   "   rootlesskit-c %s runs a command as root inside a new user namespace\n"
-		   "   (user_namespaces(7)) and mount namespace, with the subordinate ids of\n"
-		   "   /etc/subuid and /etc/subgid mapped in by newuidmap(1) and newgidmap(1).\n"
-		   "   It is a drop-in replacement for RootlessKit.\n"
-		   "\n"
-		   "   Examples:\n"
-		   "     # a shell that is root in a user namespace and has its own mounts\n"
-		   "     rootlesskit bash\n"
-		   "\n"
-		   "     # the same, with a writable /etc\n"
-		   "     rootlesskit --copy-up=/etc bash\n"
-		   "\n"
-		   "     # an in-process NAT network; port 80 inside is published as 8080 on the host\n"
-		   "     rootlesskit --copy-up=/etc --net=builtin --disable-host-loopback \\\n"
-		   "       --port-driver=builtin -p 127.0.0.1:8080:80/tcp bash\n"
-		   "\n"
-		   "   The real root user must give your user a range in /etc/subuid and\n"
-		   "   /etc/subgid first, e.g. \"usermod --add-subuids 100000-165535\n"
-		   "   --add-subgids 100000-165535 $USER\".\n"
-		   "\n"
-		   "OPTIONS:\n",
+	fprintf(f,
+		"NAME:\n"
+		"   rootlesskit - Linux-native fakeroot using user namespaces\n"
+		"\n"
+		"USAGE:\n"
+		"   rootlesskit [global options] [arguments...]\n"
+		"\n"
+		"VERSION:\n"
+		"   %s\n"
+		"\n"
+		"DESCRIPTION:\n"
+		"   rootlesskit-c %s runs a command as root inside a new user namespace\n"
+		"   (user_namespaces(7)) and mount namespace, with the subordinate ids of\n"
+		"   /etc/subuid and /etc/subgid mapped in by newuidmap(1) and newgidmap(1).\n"
+		"   It is a drop-in replacement for RootlessKit.\n"
+		"\n"
+		"   Examples:\n"
+		"     # a shell that is root in a user namespace and has its own mounts\n"
+		"     rootlesskit bash\n"
+		"\n"
+		"     # the same, with a writable /etc\n"
+		"     rootlesskit --copy-up=/etc bash\n"
+		"\n"
+		"     # an in-process NAT network; port 80 inside is published as 8080 on the "
+		"host\n"
+		"     rootlesskit --copy-up=/etc --net=builtin --disable-host-loopback \\\n"
+		"       --port-driver=builtin -p 127.0.0.1:8080:80/tcp bash\n"
+		"\n"
+		"   The real root user must give your user a range in /etc/subuid and\n"
+		"   /etc/subgid first, e.g. \"usermod --add-subuids 100000-165535\n"
+		"   --add-subgids 100000-165535 $USER\".\n"
+		"\n"
+		"OPTIONS:\n",
 		RK_VERSION, RK_IMPL_VERSION);
 	for (int cat = 0; cat < CAT_COUNT; cat++) {
 		fprintf(f, "  %s:\n", category_names[cat]);
@@ -902,8 +926,10 @@ void rk_options_print_help(FILE *f)
 			char defbuf[300];
 			if ((int)fl->category != cat)
 				continue;
-			if (fl->id == OPT_LXC_USER_NIC_BINARY && *rk_options_lxc_user_nic_default()) {
-				snprintf(defbuf, sizeof(defbuf), "\"%s\"", rk_options_lxc_user_nic_default());
+			if (fl->id == OPT_LXC_USER_NIC_BINARY &&
+			    *rk_options_lxc_user_nic_default()) {
+				snprintf(defbuf, sizeof(defbuf), "\"%s\"",
+					 rk_options_lxc_user_nic_default());
 				def = defbuf;
 			}
 			flag_left(fl, left, sizeof(left));

@@ -42,15 +42,15 @@
 
 extern char **environ;
 
-static const char *const rk_env_names[] = {"ROOTLESSKIT_STATE_DIR", "ROOTLESSKIT_PARENT_EUID",
-					   "ROOTLESSKIT_PARENT_EGID", RK_CHILD_ENV};
+static const char *const rk_env_names[] = { "ROOTLESSKIT_STATE_DIR", "ROOTLESSKIT_PARENT_EUID",
+					    "ROOTLESSKIT_PARENT_EGID", RK_CHILD_ENV };
 
 struct parent_state {
 	const struct rk_options *opts;
 	struct rk_statedir sd;
-	int sfd;            /* signalfd */
-	int sock;           /* parent end of the channel */
-	pid_t child;        /* -1 until started, and once reaped */
+	int sfd;	    /* signalfd */
+	int sock;	    /* parent end of the channel */
+	pid_t child;	    /* -1 until started, and once reaped */
 	sigset_t orig_mask; /* the mask we started with, restored for the command */
 	sigset_t deferred;  /* signals received during start-up, forwarded later */
 	int abort_signal;   /* a termination signal that stopped the start-up */
@@ -80,8 +80,10 @@ static char **build_env(const char *state_dir, bool marker, size_t *ret_marker)
 			rk_strv_push(&env, &n, *e);
 	{
 		rk_auto_free char *a = rk_xasprintf("ROOTLESSKIT_STATE_DIR=%s", state_dir);
-		rk_auto_free char *b = rk_xasprintf("ROOTLESSKIT_PARENT_EUID=%u", (unsigned)geteuid());
-		rk_auto_free char *c = rk_xasprintf("ROOTLESSKIT_PARENT_EGID=%u", (unsigned)getegid());
+		rk_auto_free char *b =
+			rk_xasprintf("ROOTLESSKIT_PARENT_EUID=%u", (unsigned)geteuid());
+		rk_auto_free char *c =
+			rk_xasprintf("ROOTLESSKIT_PARENT_EGID=%u", (unsigned)getegid());
 		rk_strv_push(&env, &n, a);
 		rk_strv_push(&env, &n, b);
 		rk_strv_push(&env, &n, c);
@@ -125,8 +127,8 @@ static void kill_child(struct parent_state *st)
 static int wait_child(struct parent_state *st, enum rk_msg_type want, struct rk_error *err)
 {
 	for (;;) {
-		struct pollfd pfd[2] = {{.fd = st->sock, .events = POLLIN},
-					{.fd = st->sfd, .events = POLLIN}};
+		struct pollfd pfd[2] = { { .fd = st->sock, .events = POLLIN },
+					 { .fd = st->sfd, .events = POLLIN } };
 		if (poll(pfd, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -138,7 +140,8 @@ static int wait_child(struct parent_state *st, enum rk_msg_type want, struct rk_
 				int sig = (int)si.ssi_signo;
 				if (rk_sig_is_termination(sig)) {
 					st->abort_signal = sig;
-					return rk_error_set(err, EINTR, "interrupted by signal %d", sig);
+					return rk_error_set(err, EINTR, "interrupted by signal %d",
+							    sig);
 				}
 				if (sig != SIGCHLD)
 					sigaddset(&st->deferred, sig);
@@ -152,7 +155,8 @@ static int wait_child(struct parent_state *st, enum rk_msg_type want, struct rk_
 			if (r == 0) {
 				if (!want)
 					return 0;
-				return rk_error_set(err, EPIPE, "child exited before finishing its set-up");
+				return rk_error_set(err, EPIPE,
+						    "child exited before finishing its set-up");
 			}
 			if (m.type == RK_MSG_ERROR) {
 				st->child_error = true;
@@ -160,7 +164,8 @@ static int wait_child(struct parent_state *st, enum rk_msg_type want, struct rk_
 			}
 			if (want && m.type == want)
 				return 0;
-			return rk_error_set(err, EPROTO, "unexpected message %u from the child", m.type);
+			return rk_error_set(err, EPROTO, "unexpected message %u from the child",
+					    m.type);
 		}
 	}
 }
@@ -218,9 +223,11 @@ static int lookup_ids(const struct rk_options *opts, struct rk_subid_user *user,
 	int r = rk_subid_user_current(user, err);
 
 	if (r == 0)
-		r = rk_subid_lookup(opts->subid_source, RK_SUBID_UID, user, "/etc/subuid", uids, err);
+		r = rk_subid_lookup(opts->subid_source, RK_SUBID_UID, user, "/etc/subuid", uids,
+				    err);
 	if (r == 0)
-		r = rk_subid_lookup(opts->subid_source, RK_SUBID_GID, user, "/etc/subgid", gids, err);
+		r = rk_subid_lookup(opts->subid_source, RK_SUBID_GID, user, "/etc/subgid", gids,
+				    err);
 	if (r < 0)
 		return rk_error_prefix(err, "failed to setup UID/GID map");
 	return 0;
@@ -229,8 +236,8 @@ static int lookup_ids(const struct rk_options *opts, struct rk_subid_user *user,
 static int start_child(struct parent_state *st, char **argv, struct rk_error *err)
 {
 	const struct rk_options *opts = st->opts;
-	struct rk_child_config cfg = {.opts = opts, .self_argv = argv, .parent_pid = getpid()};
-	struct rk_subid_list uids = {0}, gids = {0};
+	struct rk_child_config cfg = { .opts = opts, .self_argv = argv, .parent_pid = getpid() };
+	struct rk_subid_list uids = { 0 }, gids = { 0 };
 	struct rk_subid_user user;
 	rk_auto_strv char **child_env = NULL;
 	rk_auto_strv char **cmd_env = NULL;
@@ -278,8 +285,8 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 
 int rk_parent_main(const struct rk_options *opts, char **argv)
 {
-	struct parent_state st = {.opts = opts, .sfd = -1, .sock = -1, .child = -1};
-	struct rk_error err = {0};
+	struct parent_state st = { .opts = opts, .sfd = -1, .sock = -1, .child = -1 };
+	struct rk_error err = { 0 };
 	rk_auto_free char *state_path = NULL;
 	char cwd[4096];
 	sigset_t all;

@@ -57,7 +57,8 @@ static int clear_at(int dir_fd, const char *keep, int depth)
 			} else {
 				r = clear_at(sub, NULL, depth + 1);
 				close(sub);
-				if (r == 0 && unlinkat(dir_fd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+				if (r == 0 && unlinkat(dir_fd, name, AT_REMOVEDIR) < 0 &&
+				    errno != ENOENT)
 					r = -errno;
 			}
 		}
@@ -127,10 +128,11 @@ int rk_statedir_open(struct rk_statedir *sd, const char *path, struct rk_error *
 	bool created = false, has_lock;
 	int r;
 
-	*sd = (struct rk_statedir){.dir_fd = -1, .lock_fd = -1};
+	*sd = (struct rk_statedir){ .dir_fd = -1, .lock_fd = -1 };
 	if (!path) {
 		const char *tmp = getenv("TMPDIR");
-		rk_auto_free char *tmpl = rk_xasprintf("%s/rootlesskitXXXXXX", tmp && *tmp ? tmp : "/tmp");
+		rk_auto_free char *tmpl =
+			rk_xasprintf("%s/rootlesskitXXXXXX", tmp && *tmp ? tmp : "/tmp");
 		if (!mkdtemp(tmpl))
 			return rk_error_errno(err, errno, "creating a state directory in %s",
 					      tmp && *tmp ? tmp : "/tmp");
@@ -155,11 +157,11 @@ int rk_statedir_open(struct rk_statedir *sd, const char *path, struct rk_error *
 			       S_ISLNK(lst.st_mode);
 		errno = e;
 		r = is_link ? rk_error_set(err, ELOOP,
-						  "state directory %s is a symbolic link; give the "
-						  "path it points to",
-						  sd->path)
-				   : rk_error_errno(err, errno, "cannot open state directory %s",
-						    sd->path);
+					   "state directory %s is a symbolic link; give the "
+					   "path it points to",
+					   sd->path)
+			    : rk_error_errno(err, errno, "cannot open state directory %s",
+					     sd->path);
 		goto fail;
 	}
 	/* keeps systemd-tmpfiles from cleaning the directory while we run */
@@ -171,12 +173,13 @@ int rk_statedir_open(struct rk_statedir *sd, const char *path, struct rk_error *
 		goto fail;
 	}
 	if (r > 0 && !has_lock) {
-		r = rk_error_set(err, ENOTEMPTY,
-				 "refusing to use %s as the state directory: it is not empty and has "
-				 "no \"lock\" file, so it is not a previous RootlessKit state "
-				 "directory (everything in it would be deleted); give an empty or "
-				 "new directory",
-				 sd->path);
+		r = rk_error_set(
+			err, ENOTEMPTY,
+			"refusing to use %s as the state directory: it is not empty and has "
+			"no \"lock\" file, so it is not a previous RootlessKit state "
+			"directory (everything in it would be deleted); give an empty or "
+			"new directory",
+			sd->path);
 		goto fail;
 	}
 	sd->lock_fd = openat(sd->dir_fd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -199,7 +202,8 @@ int rk_statedir_open(struct rk_statedir *sd, const char *path, struct rk_error *
 	/* entries left by an instance that was killed (upstream issue #220) */
 	r = rk_statedir_clear(sd->dir_fd, "lock");
 	if (r < 0) {
-		rk_error_errno(err, -r, "cannot clear stale entries of state directory %s", sd->path);
+		rk_error_errno(err, -r, "cannot clear stale entries of state directory %s",
+			       sd->path);
 		goto fail;
 	}
 	return 0;
@@ -212,7 +216,7 @@ fail:
 		if (sd->dir_fd >= 0)
 			close(sd->dir_fd);
 		free(sd->path);
-		*sd = (struct rk_statedir){.dir_fd = -1, .lock_fd = -1};
+		*sd = (struct rk_statedir){ .dir_fd = -1, .lock_fd = -1 };
 	}
 	return r;
 }
@@ -224,8 +228,8 @@ int rk_statedir_write_child_pid(struct rk_statedir *sd, pid_t pid, struct rk_err
 
 	n = snprintf(buf, sizeof(buf), "%d", (int)pid);
 	unlinkat(sd->dir_fd, ".child_pid.tmp", 0);
-	fd = openat(sd->dir_fd, ".child_pid.tmp", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		    0444);
+	fd = openat(sd->dir_fd, ".child_pid.tmp",
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
 	if (fd < 0)
 		return rk_error_errno(err, errno, "cannot create %s/child_pid", sd->path);
 	r = rk_write_all(fd, buf, (size_t)n);
@@ -251,11 +255,12 @@ void rk_statedir_remove(struct rk_statedir *sd)
 		if (r < 0)
 			rk_warn("failed to clear state directory %s: %s", sd->path, strerror(-r));
 		else if (rmdir(sd->path) < 0 && errno != ENOENT)
-			rk_warn("failed to remove state directory %s: %s", sd->path, strerror(errno));
+			rk_warn("failed to remove state directory %s: %s", sd->path,
+				strerror(errno));
 		close(sd->dir_fd);
 	}
 	if (sd->lock_fd >= 0)
 		close(sd->lock_fd);
 	free(sd->path);
-	*sd = (struct rk_statedir){.dir_fd = -1, .lock_fd = -1};
+	*sd = (struct rk_statedir){ .dir_fd = -1, .lock_fd = -1 };
 }

@@ -33,7 +33,7 @@ void rk_subid_list_free(struct rk_subid_list *l)
 void rk_subid_list_append(struct rk_subid_list *l, uint32_t start, uint32_t count)
 {
 	l->v = rk_xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
-	l->v[l->n++] = (struct rk_subid_range){start, count};
+	l->v[l->n++] = (struct rk_subid_range){ start, count };
 }
 
 int rk_subid_user_current(struct rk_subid_user *user, struct rk_error *err)
@@ -50,9 +50,10 @@ int rk_subid_user_current(struct rk_subid_user *user, struct rk_error *err)
 	}
 	env_user = getenv("USER");
 	if (!env_user || !*env_user)
-		return rk_error_set(err, ENOENT,
-				    "user %u has no entry in the passwd database and $USER is not set",
-				    (unsigned)user->uid);
+		return rk_error_set(
+			err, ENOENT,
+			"user %u has no entry in the passwd database and $USER is not set",
+			(unsigned)user->uid);
 	snprintf(user->name, sizeof(user->name), "%s", env_user);
 	user->gid = getgid();
 	return 0;
@@ -81,7 +82,7 @@ int rk_subid_parse(const char *text, const char *path, const struct rk_subid_use
 
 	snprintf(uidstr, sizeof(uidstr), "%u", (unsigned)user->uid);
 	for (char *cur = copy; cur; lineno++) {
-		char *fields[4] = {NULL}, *line = cur, *s;
+		char *fields[4] = { NULL }, *line = cur, *s;
 		uint32_t start, count;
 		int nf = 0;
 
@@ -103,26 +104,31 @@ int rk_subid_parse(const char *text, const char *path, const struct rk_subid_use
 			*colon = '\0';
 			s = colon + 1;
 		}
-		if (!fields[0] || (strcmp(fields[0], user->name) != 0 && strcmp(fields[0], uidstr) != 0))
+		if (!fields[0] ||
+		    (strcmp(fields[0], user->name) != 0 && strcmp(fields[0], uidstr) != 0))
 			continue; /* another user's line, well-formed or not */
 		if (nf != 3)
-			return rk_error_set(err, EINVAL,
-					    "%s:%u: malformed line for user %s: want NAME:START:COUNT",
-					    path, lineno + 1, user->name);
-		if (parse_id(rk_strip(fields[1]), &start) < 0 || parse_id(rk_strip(fields[2]), &count) < 0)
-			return rk_error_set(err, EINVAL,
-					    "%s:%u: START and COUNT of user %s must be decimal numbers "
-					    "below 4294967296",
-					    path, lineno + 1, user->name);
+			return rk_error_set(
+				err, EINVAL,
+				"%s:%u: malformed line for user %s: want NAME:START:COUNT", path,
+				lineno + 1, user->name);
+		if (parse_id(rk_strip(fields[1]), &start) < 0 ||
+		    parse_id(rk_strip(fields[2]), &count) < 0)
+			return rk_error_set(
+				err, EINVAL,
+				"%s:%u: START and COUNT of user %s must be decimal numbers "
+				"below 4294967296",
+				path, lineno + 1, user->name);
 		if (count == 0) {
 			rk_debug("%s:%u: ignoring a range of 0 ids", path, lineno + 1);
 			continue;
 		}
 		if ((uint64_t)start + count > (uint64_t)UINT32_MAX)
-			return rk_error_set(err, EINVAL,
-					    "%s:%u: range %u+%u of user %s goes past the largest id "
-					    "4294967294",
-					    path, lineno + 1, start, count, user->name);
+			return rk_error_set(
+				err, EINVAL,
+				"%s:%u: range %u+%u of user %s goes past the largest id "
+				"4294967294",
+				path, lineno + 1, start, count, user->name);
 		rk_subid_list_append(out, start, count);
 	}
 	return 0;
@@ -146,13 +152,13 @@ static void subtract(uint64_t s, uint64_t e, const struct rk_subid_range *blocke
 
 int rk_subid_normalize(struct rk_subid_list *l, uint32_t own_id, struct rk_error *err)
 {
-	struct rk_subid_list blocked = {0}, out = {0};
+	struct rk_subid_list blocked = { 0 }, out = { 0 };
 
 	rk_subid_list_append(&blocked, own_id, 1);
 	for (size_t i = 0; i < l->n; i++) {
 		size_t before = out.n;
-		subtract(l->v[i].start, (uint64_t)l->v[i].start + l->v[i].count, blocked.v, blocked.n,
-			 &out);
+		subtract(l->v[i].start, (uint64_t)l->v[i].start + l->v[i].count, blocked.v,
+			 blocked.n, &out);
 		for (size_t k = before; k < out.n; k++)
 			rk_subid_list_append(&blocked, out.v[k].start, out.v[k].count);
 	}
@@ -233,10 +239,11 @@ static int dynamic_lookup(enum rk_subid_kind kind, const struct rk_subid_user *u
 			if (r[i].count == 0 || r[i].start > UINT32_MAX ||
 			    r[i].start + r[i].count > UINT32_MAX) {
 				free(r);
-				return rk_error_set(err, ERANGE,
-						    "libsubid returned an invalid range %lu+%lu for "
-						    "%s",
-						    r[i].start, r[i].count, owners[k]);
+				return rk_error_set(
+					err, ERANGE,
+					"libsubid returned an invalid range %lu+%lu for "
+					"%s",
+					r[i].start, r[i].count, owners[k]);
 			}
 			rk_subid_list_append(out, (uint32_t)r[i].start, (uint32_t)r[i].count);
 		}
@@ -268,7 +275,7 @@ int rk_subid_lookup(enum rk_subid_source source, enum rk_subid_kind kind,
 {
 	const char *what = kind == RK_SUBID_UID ? "subuid" : "subgid";
 	uint32_t own = kind == RK_SUBID_UID ? (uint32_t)user->uid : (uint32_t)user->gid;
-	struct rk_error derr = {0};
+	struct rk_error derr = { 0 };
 	int r;
 
 	if (source == RK_SUBID_AUTO && !rk_subid_nss_configured("/etc/nsswitch.conf")) {
@@ -301,12 +308,13 @@ int rk_subid_lookup(enum rk_subid_source source, enum rk_subid_kind kind,
 		return rk_error_prefix(err, "failed to compute uid/gid map: %s of user %s", what,
 				       user->name);
 	if (out->n == 0)
-		return rk_error_set(err, ENOENT,
-				    "failed to compute uid/gid map: No %s ranges found for user %u "
-				    "(\"%s\"): as root, add a line such as \"%s:100000:65536\" to %s, "
-				    "e.g. with \"usermod --add-sub%cids 100000-165535 %s\" (see %s)",
-				    what, (unsigned)user->uid, user->name, user->name,
-				    source == RK_SUBID_STATIC ? static_path : "the subid database",
-				    kind == RK_SUBID_UID ? 'u' : 'g', user->name, SUBID_DOC_URL);
+		return rk_error_set(
+			err, ENOENT,
+			"failed to compute uid/gid map: No %s ranges found for user %u "
+			"(\"%s\"): as root, add a line such as \"%s:100000:65536\" to %s, "
+			"e.g. with \"usermod --add-sub%cids 100000-165535 %s\" (see %s)",
+			what, (unsigned)user->uid, user->name, user->name,
+			source == RK_SUBID_STATIC ? static_path : "the subid database",
+			kind == RK_SUBID_UID ? 'u' : 'g', user->name, SUBID_DOC_URL);
 	return 0;
 }

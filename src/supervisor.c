@@ -57,7 +57,7 @@ static int report_exit(char *const *cmd, int status)
 int rk_supervisor_main(int argc, char **argv, const char *marker)
 {
 	struct rk_options opts;
-	struct rk_error err = {0};
+	struct rk_error err = { 0 };
 	sigset_t all;
 	pid_t cmd, ppid;
 	int sfd, status = 0, ret;
@@ -68,7 +68,8 @@ int rk_supervisor_main(int argc, char **argv, const char *marker)
 	if (rk_supervisor_parse_marker(marker, &cmd, &ppid) < 0 ||
 	    (done = waitpid(cmd, &status, WNOHANG | __WALL)) < 0) {
 		/* not started by a rootlesskit parent: someone exported the variable */
-		fprintf(stderr, "[rootlesskit:child ] error: %s is an internal variable; unset it\n",
+		fprintf(stderr,
+			"[rootlesskit:child ] error: %s is an internal variable; unset it\n",
 			RK_CHILD_ENV);
 		return 1;
 	}
@@ -81,7 +82,8 @@ int rk_supervisor_main(int argc, char **argv, const char *marker)
 	}
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	/* the parent validated argv already: parse only for the command and the modes */
-	if (rk_options_parse(&opts, argc, argv, &err) < 0 || rk_options_validate(&opts, false, &err) < 0) {
+	if (rk_options_parse(&opts, argc, argv, &err) < 0 ||
+	    rk_options_validate(&opts, false, &err) < 0) {
 		rk_log_fatal(err.msg);
 		kill(cmd, SIGKILL);
 		return 1;
@@ -114,8 +116,8 @@ int rk_supervisor_main(int argc, char **argv, const char *marker)
 			return 1;
 		}
 		if (si.ssi_signo != SIGCHLD) {
-			if (rk_sig_should_forward(&si, same_pgrp) && kill(cmd, (int)si.ssi_signo) < 0 &&
-			    errno != ESRCH)
+			if (rk_sig_should_forward(&si, same_pgrp) &&
+			    kill(cmd, (int)si.ssi_signo) < 0 && errno != ESRCH)
 				rk_warn("forwarding signal %u: %s", si.ssi_signo, strerror(errno));
 			continue;
 		}

@@ -150,7 +150,8 @@ char *rk_path_clean(const char *path)
 			r++;
 		} else if (path[r] == '.' && (r + 1 == n || path[r + 1] == '/')) {
 			r++;
-		} else if (path[r] == '.' && path[r + 1] == '.' && (r + 2 == n || path[r + 2] == '/')) {
+		} else if (path[r] == '.' && path[r + 1] == '.' &&
+			   (r + 2 == n || path[r + 2] == '/')) {
 			r += 2;
 			if (w > dotdot) {
 				/* back up to the previous separator */
@@ -274,7 +275,8 @@ char *rk_find_in_path(const char *name, const char *path_env)
 		rk_auto_free char *cand = NULL;
 		struct stat st;
 
-		cand = dlen ? rk_xasprintf("%.*s/%s", (int)dlen, p, name) : rk_xasprintf("./%s", name);
+		cand = dlen ? rk_xasprintf("%.*s/%s", (int)dlen, p, name)
+			    : rk_xasprintf("./%s", name);
 		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode)) {
 			if (access(cand, X_OK) == 0)
 				return rk_steal_ptr(&cand);

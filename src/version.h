@@ -4,7 +4,7 @@
 
 /* The upstream RootlessKit release whose contract (flags, files, API) this build follows:
  * printed by --version and --print-semver, returned as "version" by the API. */
-#define RK_VERSION "3.0.1"
+#define RK_VERSION	 "3.0.1"
 #define RK_VERSION_MAJOR 3
 #define RK_VERSION_MINOR 0
 #define RK_VERSION_PATCH 1

@@ -33,7 +33,7 @@ static int parse(struct rk_options *o, struct rk_error *err, ...)
 static void test_defaults(void **state)
 {
 	struct rk_options o;
-	struct rk_error err = {0};
+	struct rk_error err = { 0 };
 
 	(void)state;
 	assert_int_equal(parse(&o, &err, "true", NULL), 0);
@@ -55,7 +55,7 @@ static void test_defaults(void **state)
 static void test_dash_forms(void **state)
 {
 	struct rk_options o;
-	struct rk_error err = {0};
+	struct rk_error err = { 0 };
 
 	(void)state;
 	assert_int_equal(parse(&o, &err, "-debug", "--state-dir", "/s", "-net=host", "--mtu=1500",
@@ -72,7 +72,7 @@ static void test_dash_forms(void **state)
 static void test_stops_at_first_non_flag(void **state)
 {
 	struct rk_options o;
-	struct rk_error err = {0};
+	struct rk_error err = { 0 };
 
 	(void)state;
 	assert_int_equal(parse(&o, &err, "--debug", "echo", "--pidns", "-x", NULL), 0);
@@ -97,10 +97,10 @@ static void test_stops_at_first_non_flag(void **state)
 
 static void test_bool_forms(void **state)
 {
-	static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
-	static const char *const no[] = {"0", "f", "F", "FALSE", "false", "False"};
+	static const char *const yes[] = { "1", "t", "T", "TRUE", "true", "True" };
+	static const char *const no[] = { "0", "f", "F", "FALSE", "false", "False" };
 	struct rk_options o;
-	struct rk_error err = {0};
+	struct rk_error err = { 0 };
 	char arg[64];
 
 	(void)state;
@@ -128,7 +128,7 @@ static void test_bool_forms(void **state)
 static void test_errors(void **state)
 {
 	struct rk_options o;
-	struct rk_error err = {0};
+	struct rk_error err = { 0 };
 
 	(void)state;
 	assert_int_equal(parse(&o, &err, "--bogus", "x", NULL), -EINVAL);
@@ -153,15 +153,16 @@ static void test_errors(void **state)
 	assert_string_equal(err.msg, "invalid value \"abc\" for flag -mtu: parse error");
 	rk_options_free(&o);
 	assert_int_equal(parse(&o, &err, "--mtu=99999999999999999999", "x", NULL), -EINVAL);
-	assert_string_equal(err.msg,
-			    "invalid value \"99999999999999999999\" for flag -mtu: value out of range");
+	assert_string_equal(
+		err.msg,
+		"invalid value \"99999999999999999999\" for flag -mtu: value out of range");
 	rk_options_free(&o);
 }
 
 static void test_slices(void **state)
 {
 	struct rk_options o;
-	struct rk_error err = {0};
+	struct rk_error err = { 0 };
 
 	(void)state;
 	assert_int_equal(parse(&o, &err, "--copy-up=/etc, /run", "--copy-up", "/var/lib", "-p",
@@ -216,7 +217,7 @@ static void test_go_int(void **state)
 /* Parses args and validates; returns the validation result. */
 static int validate(struct rk_error *err, ...)
 {
-	char *argv[64] = {"rootlesskit"};
+	char *argv[64] = { "rootlesskit" };
 	struct rk_options o;
 	int argc = 1, r;
 	va_list ap;
@@ -236,7 +237,7 @@ static int validate(struct rk_error *err, ...)
 
 static void expect_invalid(const char *msg, const char *a, const char *b)
 {
-	struct rk_error err = {0};
+	struct rk_error err = { 0 };
 
 	assert_true(validate(&err, a, b, NULL) < 0);
 	assert_string_equal(err.msg, msg);
@@ -244,7 +245,7 @@ static void expect_invalid(const char *msg, const char *a, const char *b)
 
 static void test_validation(void **state)
 {
-	struct rk_error err = {0};
+	struct rk_error err = { 0 };
 
 	(void)state;
 	expect_invalid("mtu must be <= 65521, got 65522", "--mtu=65522", NULL);
@@ -260,7 +261,8 @@ static void test_validation(void **state)
 	expect_invalid("cidr must be like 10.0.2.0/24, not like 10.0.2.100/24", "--net=slirp4netns",
 		       "--cidr=10.0.2.100/24");
 	expect_invalid("invalid CIDR address: 10.0.2.0", "--net=slirp4netns", "--cidr=10.0.2.0");
-	expect_invalid("invalid CIDR address: 10.0.2.0/33", "--net=slirp4netns", "--cidr=10.0.2.0/33");
+	expect_invalid("invalid CIDR address: 10.0.2.0/33", "--net=slirp4netns",
+		       "--cidr=10.0.2.0/33");
 	expect_invalid("invalid CIDR address: 256.0.2.0/24", "--net=slirp4netns",
 		       "--cidr=256.0.2.0/24");
 	assert_int_equal(validate(&err, "--net=slirp4netns", "--cidr=10.0.3.0/24", NULL), 0);
@@ -268,19 +270,21 @@ static void test_validation(void **state)
 	expect_invalid("ifname cannot be specified for --net=host", "--ifname=eth0", NULL);
 	expect_invalid("ifname must not contain \"/\"", "--net=slirp4netns", "--ifname=a/b");
 	expect_invalid("port driver requires non-host network", "--port-driver=builtin", NULL);
-	expect_invalid("port driver requires slirp4netns network", "--port-driver=slirp4netns", NULL);
+	expect_invalid("port driver requires slirp4netns network", "--port-driver=slirp4netns",
+		       NULL);
 	expect_invalid("port driver requires pasta network", "--port-driver=implicit", NULL);
 	expect_invalid("network \"none\" requires either port driver \"none\" or \"builtin\"",
 		       "--net=none", "--port-driver=slirp4netns");
-	expect_invalid("network \"pasta\" requires port driver \"none\" or \"implicit\"", "--net=pasta",
-		       "--port-driver=builtin");
+	expect_invalid("network \"pasta\" requires port driver \"none\" or \"implicit\"",
+		       "--net=pasta", "--port-driver=builtin");
 	expect_invalid("port driver \"none\" does not support publishing ports", "-p",
 		       "127.0.0.1:8080:80/tcp");
 	expect_invalid("reaper requires --pidns", "--reaper=true", NULL);
 	expect_invalid("unknown reaper mode: foo", "--reaper=foo", NULL);
 	assert_int_equal(validate(&err, "--reaper=true", "--pidns", NULL), 0);
 	expect_invalid("evacuate-cgroup2 requires --cgroupns", "--evacuate-cgroup2=evac", NULL);
-	expect_invalid("evacuate-cgroup2 requires --pidns", "--evacuate-cgroup2=evac", "--cgroupns");
+	expect_invalid("evacuate-cgroup2 requires --pidns", "--evacuate-cgroup2=evac",
+		       "--cgroupns");
 	expect_invalid("unknown copy-up mode: overlay", "--copy-up-mode=overlay", NULL);
 	expect_invalid("unsupported slirp4netns-sandbox mode: \"maybe\"",
 		       "--slirp4netns-sandbox=maybe", NULL);
@@ -295,7 +299,7 @@ static void test_validation(void **state)
 static void test_reaper_resolution(void **state)
 {
 	struct rk_options o;
-	struct rk_error err = {0};
+	struct rk_error err = { 0 };
 
 	(void)state;
 	assert_int_equal(parse(&o, &err, "--pidns", "x", NULL), 0);
@@ -311,7 +315,7 @@ static void test_reaper_resolution(void **state)
 static void test_not_supported_yet(void **state)
 {
 	struct rk_options o;
-	struct rk_error err = {0};
+	struct rk_error err = { 0 };
 
 	(void)state;
 	assert_int_equal(parse(&o, &err, "x", NULL), 0);
@@ -328,25 +332,50 @@ static void test_not_supported_yet(void **state)
 static void test_help_lists_every_flag(void **state)
 {
 	static const char *const flags[] = {
-		"--debug", "--print-semver", "--help, -h", "--version, -v", "--state-dir", "--net",
-		"--pasta-binary", "--slirp4netns-binary", "--slirp4netns-sandbox",
-		"--slirp4netns-seccomp", "--vpnkit-binary", "--lxc-user-nic-binary",
-		"--lxc-user-nic-bridge", "--mtu", "--cidr", "--ifname", "--disable-host-loopback",
-		"--ipv6", "--detach-netns", "--copy-up value [ --copy-up value ]", "--copy-up-mode",
-		"--port-driver", "--publish value, -p value [ --publish value, -p value ]",
-		"--source-ip-transparent", "--pidns", "--cgroupns", "--utsns", "--ipcns",
-		"--propagation", "--reaper", "--evacuate-cgroup2", "--subid-source"};
-	static const char *const cats[] = {"  Misc:\n",
-					   "  Mount:\n",
-					   "  Network:\n",
-					   "  Network [lxc-user-nic]:\n",
-					   "  Network [pasta]:\n",
-					   "  Network [slirp4netns]:\n",
-					   "  Network [vpnkit]:\n",
-					   "  Port:\n",
-					   "  Process:\n",
-					   "  State:\n",
-					   "  SubID:\n"};
+		"--debug",
+		"--print-semver",
+		"--help, -h",
+		"--version, -v",
+		"--state-dir",
+		"--net",
+		"--pasta-binary",
+		"--slirp4netns-binary",
+		"--slirp4netns-sandbox",
+		"--slirp4netns-seccomp",
+		"--vpnkit-binary",
+		"--lxc-user-nic-binary",
+		"--lxc-user-nic-bridge",
+		"--mtu",
+		"--cidr",
+		"--ifname",
+		"--disable-host-loopback",
+		"--ipv6",
+		"--detach-netns",
+		"--copy-up value [ --copy-up value ]",
+		"--copy-up-mode",
+		"--port-driver",
+		"--publish value, -p value [ --publish value, -p value ]",
+		"--source-ip-transparent",
+		"--pidns",
+		"--cgroupns",
+		"--utsns",
+		"--ipcns",
+		"--propagation",
+		"--reaper",
+		"--evacuate-cgroup2",
+		"--subid-source"
+	};
+	static const char *const cats[] = { "  Misc:\n",
+					    "  Mount:\n",
+					    "  Network:\n",
+					    "  Network [lxc-user-nic]:\n",
+					    "  Network [pasta]:\n",
+					    "  Network [slirp4netns]:\n",
+					    "  Network [vpnkit]:\n",
+					    "  Port:\n",
+					    "  Process:\n",
+					    "  State:\n",
+					    "  SubID:\n" };
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);

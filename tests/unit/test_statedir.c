@@ -64,7 +64,7 @@ static void test_create_nested_and_remove(void **state)
 {
 	rk_auto_free char *path = sub("a/b/state");
 	struct rk_statedir sd;
-	struct rk_error err = {0};
+	struct rk_error err = { 0 };
 	struct stat st;
 
 	(void)state;
@@ -81,7 +81,7 @@ static void test_create_nested_and_remove(void **state)
 static void test_tmp_default(void **state)
 {
 	struct rk_statedir sd;
-	struct rk_error err = {0};
+	struct rk_error err = { 0 };
 	struct stat st;
 	rk_auto_free char *saved = NULL;
 	const char *old = getenv("TMPDIR");
@@ -110,7 +110,7 @@ static void test_stale_entries_cleared(void **state)
 	rk_auto_free char *target = sub("keepme");
 	rk_auto_free char *link = sub("stale/link");
 	struct rk_statedir sd;
-	struct rk_error err = {0};
+	struct rk_error err = { 0 };
 	struct stat st;
 
 	(void)state;
@@ -142,7 +142,7 @@ static void test_refuses_foreign_directory(void **state)
 	rk_auto_free char *path = sub("home");
 	rk_auto_free char *file = sub("home/precious");
 	struct rk_statedir sd;
-	struct rk_error err = {0};
+	struct rk_error err = { 0 };
 	struct stat st;
 
 	(void)state;
@@ -161,7 +161,7 @@ static void test_lock_conflict(void **state)
 {
 	rk_auto_free char *path = sub("busy");
 	struct rk_statedir a, b;
-	struct rk_error err = {0};
+	struct rk_error err = { 0 };
 	struct stat st;
 	char want[512];
 
@@ -191,7 +191,7 @@ static void test_symlink_refused(void **state)
 	rk_auto_free char *real = sub("real");
 	rk_auto_free char *link = sub("link");
 	struct rk_statedir sd;
-	struct rk_error err = {0};
+	struct rk_error err = { 0 };
 
 	(void)state;
 	assert_int_equal(mkdir(real, 0755), 0);
@@ -208,7 +208,7 @@ static void test_child_pid(void **state)
 	rk_auto_free char *text = NULL;
 	rk_auto_free char *file = sub("pid/child_pid");
 	struct rk_statedir sd;
-	struct rk_error err = {0};
+	struct rk_error err = { 0 };
 	struct stat st;
 	mode_t old = umask(0077);
 

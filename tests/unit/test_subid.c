@@ -16,7 +16,7 @@
 #include "subid.h"
 #include "util.h"
 
-static const struct rk_subid_user alice = {.uid = 1001, .gid = 1001, .name = "alice"};
+static const struct rk_subid_user alice = { .uid = 1001, .gid = 1001, .name = "alice" };
 
 static void assert_ranges(const struct rk_subid_list *l, size_t n, const uint32_t *pairs)
 {
@@ -29,8 +29,8 @@ static void assert_ranges(const struct rk_subid_list *l, size_t n, const uint32_
 
 static void test_parse_matches_name_and_uid(void **state)
 {
-	struct rk_subid_list l = {0};
-	struct rk_error err = {0};
+	struct rk_subid_list l = { 0 };
+	struct rk_error err = { 0 };
 	const char *text = "# comment\n"
 			   "\n"
 			   "bob:300000:65536\n"
@@ -38,7 +38,7 @@ static void test_parse_matches_name_and_uid(void **state)
 			   "1001:200000:1000\n"
 			   "alicex:400000:10\n"
 			   "10011:500000:10\n";
-	const uint32_t want[] = {100000, 65536, 200000, 1000};
+	const uint32_t want[] = { 100000, 65536, 200000, 1000 };
 
 	(void)state;
 	assert_int_equal(rk_subid_parse(text, "/etc/subuid", &alice, &l, &err), 0);
@@ -48,14 +48,14 @@ static void test_parse_matches_name_and_uid(void **state)
 
 static void test_parse_other_users_malformed_lines_are_ignored(void **state)
 {
-	struct rk_subid_list l = {0};
-	struct rk_error err = {0};
+	struct rk_subid_list l = { 0 };
+	struct rk_error err = { 0 };
 	const char *text = "bob:abc\n"
 			   "carol:1:2:3\n"
 			   "garbage\n"
 			   ":::\n"
 			   "alice:100000:65536\n";
-	const uint32_t want[] = {100000, 65536};
+	const uint32_t want[] = { 100000, 65536 };
 
 	(void)state;
 	assert_int_equal(rk_subid_parse(text, "/etc/subuid", &alice, &l, &err), 0);
@@ -66,15 +66,16 @@ static void test_parse_other_users_malformed_lines_are_ignored(void **state)
 static void test_parse_own_malformed_lines_are_errors(void **state)
 {
 	static const char *const bad[] = {
-		"alice:100000\n",        "alice:100000:65536:x\n", "alice:1e5:65536\n",
-		"alice:-1:65536\n",      "alice:100000:\n",        "alice:4294967296:1\n",
+		"alice:100000\n",	"alice:100000:65536:x\n",
+		"alice:1e5:65536\n",	"alice:-1:65536\n",
+		"alice:100000:\n",	"alice:4294967296:1\n",
 		"alice:4294967295:2\n", "1001:x:1\n",
 	};
-	struct rk_error err = {0};
+	struct rk_error err = { 0 };
 
 	(void)state;
 	for (size_t i = 0; i < RK_ARRAY_SIZE(bad); i++) {
-		struct rk_subid_list l = {0};
+		struct rk_subid_list l = { 0 };
 		if (rk_subid_parse(bad[i], "/etc/subuid", &alice, &l, &err) != -EINVAL)
 			fail_msg("accepted \"%s\"", bad[i]);
 		assert_non_null(strstr(err.msg, "/etc/subuid:1:"));
@@ -84,8 +85,8 @@ static void test_parse_own_malformed_lines_are_errors(void **state)
 
 static void test_parse_zero_count_is_skipped(void **state)
 {
-	struct rk_subid_list l = {0};
-	struct rk_error err = {0};
+	struct rk_subid_list l = { 0 };
+	struct rk_error err = { 0 };
 
 	(void)state;
 	assert_int_equal(rk_subid_parse("alice:100000:0\n", "f", &alice, &l, &err), 0);
@@ -95,10 +96,10 @@ static void test_parse_zero_count_is_skipped(void **state)
 
 static void test_normalize(void **state)
 {
-	struct rk_subid_list l = {0};
-	struct rk_error err = {0};
+	struct rk_subid_list l = { 0 };
+	struct rk_error err = { 0 };
 	/* duplicate, overlap, and a range holding the user's own id 1001 */
-	const uint32_t want[] = {100000, 65536, 165536, 100, 1000, 1, 1002, 998};
+	const uint32_t want[] = { 100000, 65536, 165536, 100, 1000, 1, 1002, 998 };
 
 	(void)state;
 	rk_subid_list_append(&l, 100000, 65536);
@@ -112,8 +113,8 @@ static void test_normalize(void **state)
 
 static void test_normalize_extent_limit(void **state)
 {
-	struct rk_subid_list l = {0};
-	struct rk_error err = {0};
+	struct rk_subid_list l = { 0 };
+	struct rk_error err = { 0 };
 
 	(void)state;
 	for (uint32_t i = 0; i < RK_SUBID_MAX_RANGES; i++)
@@ -127,11 +128,11 @@ static void test_normalize_extent_limit(void **state)
 
 static void test_idmap_argv(void **state)
 {
-	struct rk_subid_list l = {0};
-	struct rk_error err = {0};
+	struct rk_subid_list l = { 0 };
+	struct rk_error err = { 0 };
 	char **argv = NULL;
-	const char *want[] = {"newuidmap", "4242", "0",      "1001",   "1",     "1",
-			      "100000",    "65536", "65537", "200000", "65536", NULL};
+	const char *want[] = { "newuidmap", "4242",  "0",     "1001",	"1",	 "1",
+			       "100000",    "65536", "65537", "200000", "65536", NULL };
 
 	(void)state;
 	rk_subid_list_append(&l, 100000, 65536);
@@ -146,8 +147,8 @@ static void test_idmap_argv(void **state)
 
 static void test_idmap_argv_overflow(void **state)
 {
-	struct rk_subid_list l = {0};
-	struct rk_error err = {0};
+	struct rk_subid_list l = { 0 };
+	struct rk_error err = { 0 };
 	char **argv = NULL;
 
 	(void)state;
@@ -161,8 +162,8 @@ static void test_idmap_argv_overflow(void **state)
 static void test_static_lookup_messages(void **state)
 {
 	char path[] = "/tmp/rk-test-subuid-XXXXXX";
-	struct rk_subid_list l = {0};
-	struct rk_error err = {0};
+	struct rk_subid_list l = { 0 };
+	struct rk_error err = { 0 };
 	int fd = mkstemp(path);
 
 	(void)state;

@@ -131,7 +131,7 @@ static void test_sig_format_status(void **state)
 
 static void test_sig_should_forward(void **state)
 {
-	struct signalfd_siginfo si = {0};
+	struct signalfd_siginfo si = { 0 };
 
 	(void)state;
 	si.ssi_code = SI_USER;
@@ -173,7 +173,7 @@ static void test_log_quote(void **state)
 
 static void test_msg_roundtrip(void **state)
 {
-	struct rk_error err = {0}, got = {0};
+	struct rk_error err = { 0 }, got = { 0 };
 	struct rk_msg m;
 	int fds[2];
 
@@ -215,7 +215,7 @@ static void test_marker(void **state)
 
 static void test_format_argv(void **state)
 {
-	char *argv[] = {"sh", "-c", "exit 42", NULL};
+	char *argv[] = { "sh", "-c", "exit 42", NULL };
 	char buf[64];
 
 	(void)state;
@@ -225,7 +225,7 @@ static void test_format_argv(void **state)
 
 static void test_error_prefix(void **state)
 {
-	struct rk_error err = {0};
+	struct rk_error err = { 0 };
 
 	(void)state;
 	assert_int_equal(rk_error_set(&err, ENOENT, "no %s", "file"), -ENOENT);
