@@ -173,6 +173,8 @@ static __attribute__((noreturn)) void child_main(struct rk_child_config *cfg)
 		setup_main(cfg, self);
 	snprintf(cfg->child_env[cfg->marker_index], RK_CHILD_ENV_SIZE, "%s=%d,%d", RK_CHILD_ENV,
 		 (int)h, (int)expected_ppid);
+	/* the supervisor, like the command, keeps only stdio of what we inherited */
+	cloexec_from(3);
 	execve("/proc/self/exe", cfg->self_argv, cfg->child_env);
 	rk_error_errno(&err, errno, "failed to re-execute /proc/self/exe in the child");
 	rk_msg_send_error(cfg->sock, &err);

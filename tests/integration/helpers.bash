@@ -53,3 +53,26 @@ wait_job() {
 	done
 	wait "$1" && status=0 || status=$?
 }
+
+# Starts rootlesskit in the background with --state-dir=$BATS_TEST_TMPDIR/state running a
+# command that reports its pid on a FIFO and then sleeps, and returns once it runs.
+# Sets RK_PID (rootlesskit itself, not a wrapper), RK_STATE, CMD_PID; output goes to
+# $BATS_TEST_TMPDIR/out. Extra arguments are rootlesskit flags.
+start_sleeper() {
+	local fifo="$BATS_TEST_TMPDIR/ready"
+	RK_STATE="$BATS_TEST_TMPDIR/state"
+	mkfifo "$fifo"
+	# 3>&-: a job holding bats' fd 3 would stall the whole run if the test fails
+	"$RK" --state-dir="$RK_STATE" "$@" sh -c "echo \$\$ > $fifo; exec sleep 1000" \
+		>"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
+	RK_PID=$!
+	CMD_PID=$(read_fifo "$fifo")
+}
+
+# A test that fails half-way must not leave rootlesskit running: killing it takes the child
+# and the command along (parent-death signal).
+teardown() {
+	if [ -n "${RK_PID:-}" ] && pid_alive "$RK_PID"; then
+		kill -KILL "$RK_PID"
+	fi
+}

@@ -21,17 +21,13 @@ load ../helpers
 }
 
 @test "kill -USR1 \$(cat child_pid) ends with 255 (upstream's exit-code test)" {
-	local st="$BATS_TEST_TMPDIR/state" fifo="$BATS_TEST_TMPDIR/ready" pid
-	mkfifo "$fifo"
-	"$RK" --state-dir="$st" sh -c "echo up > $fifo; exec sleep 1000" >"$BATS_TEST_TMPDIR/out" 2>&1 &
-	pid=$!
-	read_fifo "$fifo" >/dev/null
-	kill -USR1 "$(cat "$st/child_pid")"
-	wait_job "$pid"
+	start_sleeper
+	kill -USR1 "$(cat "$RK_STATE/child_pid")"
+	wait_job "$RK_PID"
 	assert_equal "$status" 255
 	run cat "$BATS_TEST_TMPDIR/out"
 	assert_output --partial "user defined signal 1"
-	[ ! -e "$st" ] || fail "state dir $st was not removed"
+	[ ! -e "$RK_STATE" ] || fail "state dir $RK_STATE was not removed"
 }
 
 @test "a missing command gives exit 1 and Go's message" {
@@ -52,13 +48,9 @@ load ../helpers
 }
 
 @test "a killed child (not the command) gives 255 and 'child exited'" {
-	local st="$BATS_TEST_TMPDIR/state" fifo="$BATS_TEST_TMPDIR/ready" pid
-	mkfifo "$fifo"
-	"$RK" --state-dir="$st" sh -c "echo up > $fifo; exec sleep 1000" >"$BATS_TEST_TMPDIR/out" 2>&1 &
-	pid=$!
-	read_fifo "$fifo" >/dev/null
-	kill -KILL "$(cat "$st/child_pid")"
-	wait_job "$pid"
+	start_sleeper
+	kill -KILL "$(cat "$RK_STATE/child_pid")"
+	wait_job "$RK_PID"
 	assert_equal "$status" 255
 	run cat "$BATS_TEST_TMPDIR/out"
 	assert_output "[rootlesskit:parent] error: child exited: signal: killed"

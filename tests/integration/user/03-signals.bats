@@ -10,7 +10,7 @@ start_trapping() {
 	mkfifo "$fifo"
 	# the trap ends the background sleep too, so that no process outlives the test
 	env --default-signal "$RK" sh -c "trap 'echo got-$sig; kill \$!; exit 7' $sig; echo up > $fifo; sleep 1000 & wait" \
-		>"$BATS_TEST_TMPDIR/out" 2>&1 &
+		>"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
 	RK_PID=$!
 	read_fifo "$fifo" >/dev/null
 }
@@ -37,17 +37,13 @@ start_trapping() {
 }
 
 @test "kill -9 of rootlesskit takes the child and the command with it" {
-	local st="$BATS_TEST_TMPDIR/state" fifo="$BATS_TEST_TMPDIR/ready" cmd child
-	mkfifo "$fifo"
-	# not through rk(): the pid must be rootlesskit's own, not timeout's
-	"$RK" --state-dir="$st" sh -c "echo \$\$ > $fifo; exec sleep 1000" 2>/dev/null &
-	local rkpid=$!
-	cmd=$(read_fifo "$fifo")
-	child=$(cat "$st/child_pid")
-	kill -0 "$cmd" && kill -0 "$child"
-	kill -KILL "$rkpid"
+	local child
+	start_sleeper
+	child=$(cat "$RK_STATE/child_pid")
+	pid_alive "$CMD_PID" && pid_alive "$child"
+	kill -KILL "$RK_PID"
 	wait_pid_gone "$child" 1
-	wait_pid_gone "$cmd" 1
+	wait_pid_gone "$CMD_PID" 1
 }
 
 @test "under a terminal the command keeps job control (no setsid)" {

@@ -32,18 +32,21 @@ load ../helpers
 }
 
 @test "child_pid: decimal, no newline, 0444, a process nsenter can join" {
-	local st="$BATS_TEST_TMPDIR/st" fifo="$BATS_TEST_TMPDIR/ready" pid cpid
-	mkfifo "$fifo"
-	# not through rk(): the pid signalled below must be rootlesskit's
-	"$RK" --state-dir="$st" sh -c "echo up > $fifo; exec sleep 1000" &
-	pid=$!
-	read_fifo "$fifo" >/dev/null
+	local st cpid
+	exec 7</dev/null
+	start_sleeper
+	exec 7<&-
+	st=$RK_STATE
 	run stat -c %a "$st/child_pid"
 	assert_output "444"
 	run cat "$st/child_pid"
 	assert_output --regexp '^[1-9][0-9]*$'
 	[ "$(tail -c 1 "$st/child_pid" | od -An -c | tr -d ' ')" != '\n' ] || fail "trailing newline"
 	cpid=$(cat "$st/child_pid")
+	# an fd leaked into rootlesskit does not reach the child either
+	run ls "/proc/$cpid/fd"
+	assert_success
+	refute_line "7"
 	# nerdctl reads the three variables from there
 	run sh -c "tr '\\0' '\\n' < /proc/$cpid/environ"
 	assert_line "ROOTLESSKIT_STATE_DIR=$st"
@@ -54,24 +57,22 @@ load ../helpers
 	assert_success
 	assert_line --index 0 "0"
 	assert_line --index 1 "$(readlink "/proc/$cpid/ns/mnt")"
-	kill -TERM "$pid"
-	wait_job "$pid"
+	kill -TERM "$RK_PID"
+	wait_job "$RK_PID"
 	[ ! -e "$st" ]
 }
 
 @test "a second instance on the same state dir fails with upstream's message" {
-	local st="$BATS_TEST_TMPDIR/st" fifo="$BATS_TEST_TMPDIR/ready" pid
-	mkfifo "$fifo"
-	"$RK" --state-dir="$st" sh -c "echo up > $fifo; exec sleep 1000" &
-	pid=$!
-	read_fifo "$fifo" >/dev/null
+	local st
+	start_sleeper
+	st=$RK_STATE
 	run rk --state-dir="$st" true
 	assert_failure 1
 	assert_output "[rootlesskit:parent] error: failed to lock $st/lock, another RootlessKit is running with the same state directory?"
 	# the first one is untouched
 	[ -s "$st/child_pid" ] && [ -e "$st/lock" ]
-	kill -TERM "$pid"
-	wait_job "$pid"
+	kill -TERM "$RK_PID"
+	wait_job "$RK_PID"
 }
 
 @test "stale entries of a previous run are cleared, except lock" {
@@ -109,13 +110,11 @@ load ../helpers
 }
 
 @test "restart after kill -9 on the same state dir works (upstream issue 220)" {
-	local st="$BATS_TEST_TMPDIR/st" fifo="$BATS_TEST_TMPDIR/ready" pid
-	mkfifo "$fifo"
-	"$RK" --state-dir="$st" sh -c "echo up > $fifo; exec sleep 1000" &
-	pid=$!
-	read_fifo "$fifo" >/dev/null
-	kill -KILL "$pid"
-	wait_job "$pid"
+	local st
+	start_sleeper
+	st=$RK_STATE
+	kill -KILL "$RK_PID"
+	wait_job "$RK_PID"
 	[ -e "$st/child_pid" ]
 	run rk --state-dir="$st" sh -c 'cat "$ROOTLESSKIT_STATE_DIR/child_pid"'
 	assert_success
