@@ -30,6 +30,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -87,6 +88,33 @@ static void lower_strerror(int e, char *buf, size_t size)
 		buf[0] = (char)(buf[0] - 'A' + 'a');
 }
 
+/* Socket activation: LISTEN_PID must name the process that gets the fds, and the exec keeps
+ * our pid. cmd_env is this process' own copy, so it may be edited. */
+static void set_listen_pid(char **env)
+{
+	for (; *env; env++) {
+		if (strncmp(*env, "LISTEN_PID=", 11) == 0) {
+			*env = rk_xasprintf("LISTEN_PID=%d", (int)getpid());
+			return;
+		}
+	}
+}
+
+/* With --pidns, /proc must show the new pid namespace. A /proc with masked parts (as in a
+ * container) may refuse a read-write mount: fall back to read-only, then to the old one. */
+static void mount_proc(void)
+{
+	const unsigned long flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+
+	if (mount("proc", "/proc", "proc", flags, NULL) == 0)
+		return;
+	rk_warn("mount proc on /proc: %s, retrying read-only", strerror(errno));
+	if (mount("proc", "/proc", "proc", flags | MS_RDONLY, NULL) == 0)
+		return;
+	rk_warn("mount proc on /proc (read-only): %s; /proc shows the host's pid namespace",
+		strerror(errno));
+}
+
 static __attribute__((noreturn)) void exec_command(const struct rk_child_config *cfg)
 {
 	char *const *cmd = cfg->opts->command;
@@ -111,7 +139,13 @@ static __attribute__((noreturn)) void exec_command(const struct rk_child_config 
 			setup_fail(cfg->sock, &err);
 		}
 	}
-	cloexec_from(3);
+	if (cfg->opts->reaper && setsid() < 0) {
+		rk_error_errno(&err, errno, "setsid");
+		setup_fail(cfg->sock, &err);
+	}
+	if (cfg->listen_pid_ours)
+		set_listen_pid(cfg->cmd_env);
+	cloexec_from(3 + cfg->listen_fds);
 	sigprocmask(SIG_SETMASK, &cfg->orig_mask, NULL);
 	execve(path, cmd, cfg->cmd_env);
 	{
@@ -143,6 +177,8 @@ static __attribute__((noreturn)) void setup_main(const struct rk_child_config *c
 	}
 	if (rk_mount_set_propagation(opts->propagation, opts->propagation_name, &err) < 0)
 		setup_fail(cfg->sock, &err);
+	if (opts->pidns)
+		mount_proc();
 	rk_debug("set-up done, waiting for the parent");
 	if (rk_msg_send(cfg->sock, RK_MSG_SETUP_DONE) < 0 ||
 	    rk_msg_expect(cfg->sock, RK_MSG_EXEC, &err) < 0)
@@ -173,8 +209,8 @@ static __attribute__((noreturn)) void child_main(struct rk_child_config *cfg)
 		setup_main(cfg, self);
 	snprintf(cfg->child_env[cfg->marker_index], RK_CHILD_ENV_SIZE, "%s=%d,%d", RK_CHILD_ENV,
 		 (int)h, (int)expected_ppid);
-	/* the supervisor, like the command, keeps only stdio of what we inherited */
-	cloexec_from(3);
+	/* the supervisor, like the command, keeps only stdio (and activation fds) */
+	cloexec_from(3 + cfg->listen_fds);
 	execve("/proc/self/exe", cfg->self_argv, cfg->child_env);
 	rk_error_errno(&err, errno, "failed to re-execute /proc/self/exe in the child");
 	rk_msg_send_error(cfg->sock, &err);

@@ -5,6 +5,7 @@
 #define RK_CHILD_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -25,6 +26,8 @@ struct rk_child_config {
 	char **cmd_env;		/* environment of the command */
 	sigset_t orig_mask;	/* signal mask rootlesskit was started with */
 	int sock;		/* child end of the parent/child channel */
+	int listen_fds;		/* socket activation: fds 3..3+listen_fds-1 go to the command */
+	bool listen_pid_ours;	/* LISTEN_PID named the parent: the command gets its own pid */
 	pid_t parent_pid;
 };
 

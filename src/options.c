@@ -823,14 +823,8 @@ int rk_options_check_supported(const struct rk_options *opts, struct rk_error *e
 		what = "--copy-up";
 	else if (opts->detach_netns)
 		what = "--detach-netns";
-	else if (opts->pidns)
-		what = "--pidns";
-	else if (opts->cgroupns)
-		what = "--cgroupns";
-	else if (opts->utsns)
-		what = "--utsns";
-	else if (opts->ipcns)
-		what = "--ipcns";
+	else if (*opts->evacuate_cgroup2)
+		what = "--evacuate-cgroup2";
 	if (what)
 		return rk_error_set(err, ENOTSUP, "%s is not supported yet by rootlesskit-c %s",
 				    what, RK_IMPL_VERSION);

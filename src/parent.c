@@ -34,6 +34,7 @@
 #include "child.h"
 #include "idmap.h"
 #include "log.h"
+#include "mount.h"
 #include "msg.h"
 #include "sig.h"
 #include "statedir.h"
@@ -104,10 +105,49 @@ static void preflight_warnings(void)
 		rk_warn("Running RootlessKit as the root user is unsupported.");
 	if (rk_read_proc_long("/proc/sys/kernel/unprivileged_userns_clone", &v) == 0 && v == 0)
 		rk_warn("/proc/sys/kernel/unprivileged_userns_clone needs to be set to 1.");
-	if (rk_read_proc_long("/proc/sys/user/max_user_namespaces", &v) == 0 && v < 1024)
-		rk_warn("/proc/sys/user/max_user_namespaces needs to be set to non-zero (at least "
-			"1024 is recommended), currently %ld.",
-			v);
+	if (rk_read_proc_long("/proc/sys/user/max_user_namespaces", &v) == 0) {
+		if (v == 0)
+			rk_warn("/proc/sys/user/max_user_namespaces needs to be set to non-zero.");
+		else if (v < 1024)
+			rk_warn("/proc/sys/user/max_user_namespaces=%ld may be low. Consider "
+				"setting to "
+				">= %d.",
+				v, 1024);
+	}
+}
+
+/* Non-private propagation needs the host's "/" to be shared. */
+static void warn_propagation(const struct rk_options *opts)
+{
+	char optional[256];
+
+	if (strstr(opts->propagation_name, "private"))
+		return;
+	if (rk_mount_root_optional(optional, sizeof(optional)) < 0) {
+		rk_warn("Failed to parse mountinfo");
+		return;
+	}
+	if (!strstr(optional, "shared"))
+		rk_warn("The host root filesystem is mounted as \"%s\". Setting child propagation "
+			"to "
+			"\"%s\" is not supported.",
+			optional, opts->propagation_name);
+}
+
+/* systemd socket activation: with LISTEN_PID and LISTEN_FDS=N set, fds 3..N+2 are passed
+ * on to the command. Returns N (0 when not activated); *ret_ours tells whether LISTEN_PID
+ * names us, so that the command's LISTEN_PID must become its own pid. */
+static int listen_fds(bool *ret_ours)
+{
+	const char *pid_s = getenv("LISTEN_PID"), *fds_s = getenv("LISTEN_FDS");
+	uint64_t pid, n;
+
+	*ret_ours = false;
+	if (!pid_s || !fds_s || rk_parse_u64(pid_s, &pid) < 0 || rk_parse_u64(fds_s, &n) < 0 ||
+	    n == 0 || n > 1024)
+		return 0;
+	*ret_ours = pid == (uint64_t)getpid();
+	return (int)n;
 }
 
 /* Kills and reaps the child, if any. */
@@ -237,6 +277,7 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 {
 	const struct rk_options *opts = st->opts;
 	struct rk_child_config cfg = { .opts = opts, .self_argv = argv, .parent_pid = getpid() };
+	cfg.listen_fds = listen_fds(&cfg.listen_pid_ours);
 	struct rk_subid_list uids = { 0 }, gids = { 0 };
 	struct rk_subid_user user;
 	rk_auto_strv char **child_env = NULL;
@@ -293,6 +334,7 @@ int rk_parent_main(const struct rk_options *opts, char **argv)
 	int r, code = 1;
 
 	preflight_warnings();
+	warn_propagation(opts);
 	if (*opts->state_dir && !getcwd(cwd, sizeof(cwd))) {
 		r = rk_error_errno(&err, errno, "getcwd");
 		goto out;

@@ -73,6 +73,8 @@ int rk_supervisor_main(int argc, char **argv, const char *marker)
 			RK_CHILD_ENV);
 		return 1;
 	}
+	/* all signals stay blocked (as inherited), so even as PID 1 of a pid namespace none
+	 * from outside is discarded: the kernel never ignores a blocked signal */
 	rk_sig_block_all(&all, NULL);
 	/* the death signal survives the exec, but re-arm it to be sure and catch a parent
 	 * that died in between */

@@ -130,8 +130,8 @@ CASES
 }
 
 @test "features of later issues are refused clearly, not ignored" {
-	for args in --net=slirp4netns --net=none --net=builtin --copy-up=/etc --pidns --utsns \
-		--ipcns --cgroupns --detach-netns; do
+	for args in --net=slirp4netns --net=none --net=builtin --copy-up=/etc --detach-netns \
+		"--evacuate-cgroup2=e --cgroupns --pidns"; do
 		run rk $args true
 		[ "$status" = 1 ] || fail "$args: exit $status"
 		echo "$output" | grep -q "not supported yet" || fail "$args: $output"
