@@ -35,6 +35,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "copyup.h"
 #include "log.h"
 #include "mount.h"
 #include "msg.h"
@@ -179,6 +180,8 @@ static __attribute__((noreturn)) void setup_main(const struct rk_child_config *c
 		setup_fail(cfg->sock, &err);
 	if (opts->pidns)
 		mount_proc();
+	if (rk_copyup_apply(opts->copy_up, &err) < 0)
+		setup_fail(cfg->sock, &err);
 	rk_debug("set-up done, waiting for the parent");
 	if (rk_msg_send(cfg->sock, RK_MSG_SETUP_DONE) < 0 ||
 	    rk_msg_expect(cfg->sock, RK_MSG_EXEC, &err) < 0)

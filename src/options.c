@@ -676,6 +676,11 @@ static int validate_enums(struct rk_options *opts, struct rk_error *err)
 				    "rslave, slave, rshared or shared)",
 				    opts->propagation_name);
 	opts->propagation = (enum rk_propagation)v;
+	if (opts->n_copy_up &&
+	    (opts->propagation == RK_PROP_SHARED || opts->propagation == RK_PROP_RSHARED))
+		return rk_error_set(err, EINVAL,
+				    "propagation %s does not support copy-up driver tmpfs+symlink",
+				    opts->propagation_name);
 	if (lookup_name(tristate_names, opts->reaper_name, &v) < 0)
 		return rk_error_set(err, EINVAL, "unknown reaper mode: %s", opts->reaper_name);
 	if (v == RK_TRUE && !opts->pidns)
@@ -819,8 +824,6 @@ int rk_options_check_supported(const struct rk_options *opts, struct rk_error *e
 		what = "--net other than host";
 	else if (opts->port_driver != RK_PORT_NONE)
 		what = "--port-driver other than none";
-	else if (opts->n_copy_up)
-		what = "--copy-up";
 	else if (opts->detach_netns)
 		what = "--detach-netns";
 	else if (*opts->evacuate_cgroup2)

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "copyup.h"
 #include "idmap.h"
 #include "log.h"
 #include "mount.h"
@@ -326,7 +327,13 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 
 int rk_parent_main(const struct rk_options *opts, char **argv)
 {
-	struct parent_state st = { .opts = opts, .sfd = -1, .sock = -1, .child = -1 };
+	struct parent_state st = {
+		.opts = opts,
+		.sd = { .dir_fd = -1, .lock_fd = -1 },
+		.sfd = -1,
+		.sock = -1,
+		.child = -1,
+	};
 	struct rk_error err = { 0 };
 	rk_auto_free char *state_path = NULL;
 	char cwd[4096];
@@ -335,6 +342,11 @@ int rk_parent_main(const struct rk_options *opts, char **argv)
 
 	preflight_warnings();
 	warn_propagation(opts);
+	for (size_t i = 0; i < opts->n_copy_up; i++) {
+		r = rk_copyup_check(opts->copy_up[i], &err);
+		if (r < 0)
+			goto out;
+	}
 	if (*opts->state_dir && !getcwd(cwd, sizeof(cwd))) {
 		r = rk_error_errno(&err, errno, "getcwd");
 		goto out;

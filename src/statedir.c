@@ -250,6 +250,8 @@ void rk_statedir_remove(struct rk_statedir *sd)
 {
 	int r;
 
+	if (!sd->path)
+		return; /* never opened */
 	if (sd->dir_fd >= 0) {
 		r = rk_statedir_clear(sd->dir_fd, NULL);
 		if (r < 0)

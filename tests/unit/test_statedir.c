@@ -224,6 +224,18 @@ static void test_child_pid(void **state)
 	umask(old);
 }
 
+static void test_remove_unopened_is_harmless(void **state)
+{
+	struct rk_statedir never = { .dir_fd = -1, .lock_fd = -1 };
+	struct rk_statedir zeroed = { 0 };
+
+	(void)state;
+	rk_statedir_remove(&never);
+	/* a zeroed struct has dir_fd 0: it must not touch (or close) stdin */
+	rk_statedir_remove(&zeroed);
+	assert_true(fcntl(0, F_GETFD) >= 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -235,6 +247,7 @@ int main(void)
 		cmocka_unit_test(test_lock_conflict),
 		cmocka_unit_test(test_symlink_refused),
 		cmocka_unit_test(test_child_pid),
+		cmocka_unit_test(test_remove_unopened_is_harmless),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -130,7 +130,7 @@ CASES
 }
 
 @test "features of later issues are refused clearly, not ignored" {
-	for args in --net=slirp4netns --net=none --net=builtin --copy-up=/etc --detach-netns \
+	for args in --net=slirp4netns --net=none --net=builtin --detach-netns \
 		"--evacuate-cgroup2=e --cgroupns --pidns"; do
 		run rk $args true
 		[ "$status" = 1 ] || fail "$args: exit $status"
