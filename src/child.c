@@ -182,6 +182,10 @@ static __attribute__((noreturn)) void setup_main(const struct rk_child_config *c
 		mount_proc();
 	if (rk_copyup_apply(opts->copy_up, &err) < 0)
 		setup_fail(cfg->sock, &err);
+	/* a new network namespace needs its own sysfs; --detach-netns keeps the host's */
+	if (rk_mount_sys(cfg->net->new_netns && !opts->detach_netns,
+			 *opts->evacuate_cgroup2 != '\0', &err) < 0)
+		setup_fail(cfg->sock, &err);
 	rk_debug("set-up done, waiting for the parent");
 	if (rk_msg_send(cfg->sock, RK_MSG_SETUP_DONE) < 0 ||
 	    rk_msg_expect(cfg->sock, RK_MSG_EXEC, &err) < 0)

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "error.h"
+#include "netdrv.h"
 #include "options.h"
 
 /* Name of the variable that marks the re-executed child. Its value is "<pid>,<ppid>": the
@@ -20,6 +21,7 @@
 
 struct rk_child_config {
 	const struct rk_options *opts;
+	const struct rk_net_driver *net;
 	char *const *self_argv; /* argv of rootlesskit, reused for the re-exec */
 	char **child_env;	/* environment of the re-executed child */
 	size_t marker_index;	/* child_env[marker_index]: RK_CHILD_ENV_SIZE writable bytes */

@@ -28,20 +28,10 @@
 #include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "mount.h"
 #include "util.h"
-
-#ifndef OPEN_TREE_CLONE
-#define OPEN_TREE_CLONE 1
-#endif
-#ifndef MOVE_MOUNT_F_EMPTY_PATH
-#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
-#endif
-#ifndef MOVE_MOUNT_T_EMPTY_PATH
-#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
-#endif
 
 int rk_copyup_check(const char *dir, struct rk_error *err)
 {
@@ -185,14 +175,14 @@ static int link_entries(int dir_fd, int orig_fd, const char *ro_path, const char
  * directory (*ret_tmp) on kernels without open_tree. */
 static int grab_original(const char *dir, char **ret_tmp, struct rk_error *err)
 {
-	long fd = syscall(SYS_open_tree, AT_FDCWD, dir, OPEN_TREE_CLONE | AT_RECURSIVE | O_CLOEXEC);
+	int fd = rk_mount_clone_tree(dir);
 	char tmpl[] = "/tmp/rootlesskit-bXXXXXX";
 
 	*ret_tmp = NULL;
 	if (fd >= 0)
-		return (int)fd;
-	if (errno != ENOSYS)
-		return rk_error_errno(err, errno, "copy-up %s: open_tree", dir);
+		return fd;
+	if (fd != -ENOSYS)
+		return rk_error_errno(err, -fd, "copy-up %s: open_tree", dir);
 	if (!mkdtemp(tmpl))
 		return rk_error_errno(err, errno, "copy-up %s: mkdtemp %s", dir, tmpl);
 	if (mount(dir, tmpl, NULL, MS_BIND | MS_REC, NULL) < 0) {
@@ -209,6 +199,7 @@ static int place_original(int tree_fd, const char *tmp, int where, const char *d
 			  struct rk_error *err)
 {
 	rk_auto_free char *target = rk_xasprintf("/proc/self/fd/%d", where);
+	int r;
 
 	if (tmp) {
 		if (mount(tmp, target, NULL, MS_MOVE, NULL) < 0)
@@ -216,9 +207,9 @@ static int place_original(int tree_fd, const char *tmp, int where, const char *d
 		rmdir(tmp);
 		return 0;
 	}
-	if (syscall(SYS_move_mount, tree_fd, "", where, "",
-		    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-		return rk_error_errno(err, errno, "copy-up %s: move_mount", dir);
+	r = rk_mount_attach_tree(tree_fd, where, "");
+	if (r < 0)
+		return rk_error_errno(err, -r, "copy-up %s: move_mount", dir);
 	return 0;
 }
 

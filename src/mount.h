@@ -3,6 +3,7 @@
 #ifndef RK_MOUNT_H
 #define RK_MOUNT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "error.h"
@@ -14,6 +15,21 @@ unsigned long rk_mount_propagation_flags(enum rk_propagation p);
 /* Applies propagation p to "/" of the current mount namespace. Returns 0 or -errno with
  * err set. */
 int rk_mount_set_propagation(enum rk_propagation p, const char *name, struct rk_error *err);
+
+/* Clones the mount tree at path, recursively, as a detached mount (open_tree, Linux 5.2).
+ * Returns its fd or a negative errno (-ENOSYS on older kernels). */
+int rk_mount_clone_tree(const char *path);
+
+/* Attaches a detached tree (from rk_mount_clone_tree) at path relative to dir_fd, or at
+ * dir_fd itself when path is "". Returns 0 or a negative errno. */
+int rk_mount_attach_tree(int tree_fd, int dir_fd, const char *path);
+
+/* Re-mounts /sys for the child: with fresh_sysfs (a new network namespace) a new sysfs on
+ * /sys, keeping /sys/fs/cgroup; with cgroup2 (--evacuate-cgroup2) a new cgroup2 on
+ * /sys/fs/cgroup, which then shows the child's cgroup namespace. A sysfs that cannot be
+ * mounted read-write is retried read-only, then kept as it was, with a warning (as
+ * upstream). Returns 0 or a negative errno with err set. */
+int rk_mount_sys(bool fresh_sysfs, bool cgroup2, struct rk_error *err);
 
 /* Writes the optional fields of the "/" line of /proc/self/mountinfo ("shared:1",
  * "master:363", "" when private) into buf. Returns 0 or -errno. */

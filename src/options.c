@@ -17,6 +17,7 @@
 #include <sys/utsname.h>
 
 #include "log.h"
+#include "netdrv.h"
 #include "util.h"
 #include "version.h"
 
@@ -820,14 +821,12 @@ int rk_options_check_supported(const struct rk_options *opts, struct rk_error *e
 {
 	const char *what = NULL;
 
-	if (opts->net != RK_NET_HOST)
+	if (!rk_net_driver_get(opts->net))
 		what = "--net other than host";
 	else if (opts->port_driver != RK_PORT_NONE)
 		what = "--port-driver other than none";
 	else if (opts->detach_netns)
 		what = "--detach-netns";
-	else if (*opts->evacuate_cgroup2)
-		what = "--evacuate-cgroup2";
 	if (what)
 		return rk_error_set(err, ENOTSUP, "%s is not supported yet by rootlesskit-c %s",
 				    what, RK_IMPL_VERSION);

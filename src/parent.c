@@ -31,6 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "child.h"
 #include "copyup.h"
 #include "idmap.h"
@@ -279,6 +280,7 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 	const struct rk_options *opts = st->opts;
 	struct rk_child_config cfg = { .opts = opts, .self_argv = argv, .parent_pid = getpid() };
 	cfg.listen_fds = listen_fds(&cfg.listen_pid_ours);
+	cfg.net = rk_net_driver_get(opts->net); /* rk_options_check_supported() checked it */
 	struct rk_subid_list uids = { 0 }, gids = { 0 };
 	struct rk_subid_user user;
 	rk_auto_strv char **child_env = NULL;
@@ -305,6 +307,9 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 	r = lookup_ids(opts, &user, &uids, &gids, err);
 	if (r == 0)
 		r = rk_idmap_write(st->child, &user, &uids, &gids, err);
+	/* before the child's set-up, which mounts the evacuated hierarchy */
+	if (r == 0 && *opts->evacuate_cgroup2)
+		r = rk_cgroup_evacuate(opts->evacuate_cgroup2, err);
 	rk_subid_list_free(&uids);
 	rk_subid_list_free(&gids);
 	if (r < 0)

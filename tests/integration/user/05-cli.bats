@@ -131,7 +131,7 @@ CASES
 
 @test "features of later issues are refused clearly, not ignored" {
 	for args in --net=slirp4netns --net=none --net=builtin --detach-netns \
-		"--evacuate-cgroup2=e --cgroupns --pidns"; do
+		"--net=pasta --port-driver=implicit"; do
 		run rk $args true
 		[ "$status" = 1 ] || fail "$args: exit $status"
 		echo "$output" | grep -q "not supported yet" || fail "$args: $output"

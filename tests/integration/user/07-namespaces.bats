@@ -93,11 +93,21 @@ combos=("--pidns=false" "--pidns=true --reaper=auto" "--pidns=true --reaper=true
 }
 
 @test "--ipcns: a new IPC namespace, its own message queues" {
+	local id
 	run rk --ipcns sh -c 'readlink /proc/self/ns/ipc'
 	assert_success
 	refute_output "$(readlink /proc/self/ns/ipc)"
 	run rk sh -c 'readlink /proc/self/ns/ipc'
 	assert_output "$(readlink /proc/self/ns/ipc)"
+	# a queue made inside is gone with the namespace and never seen outside
+	run rk --ipcns sh -c 'ipcmk -Q >/dev/null && ipcs -q | grep -c "^0x"'
+	assert_success
+	assert_output "1"
+	# and the host's queues are not seen inside
+	id=$(ipcmk -Q | grep -o '[0-9]*$')
+	run rk --ipcns sh -c 'ipcs -q | grep -c "^0x" || true'
+	ipcrm -q "$id"
+	assert_output "0"
 }
 
 @test "--cgroupns: a new cgroup namespace rooted at our group" {

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "netdrv.h"
+
+#include <stddef.h>
+
+static const struct rk_net_driver drivers[] = {
+	{ .net = RK_NET_HOST, .new_netns = false },
+};
+
+const struct rk_net_driver *rk_net_driver_get(enum rk_net net)
+{
+	for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++)
+		if (drivers[i].net == net)
+			return &drivers[i];
+	return NULL;
+}

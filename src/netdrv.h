@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The internal network-driver interface: what each --net driver needs from the parent and
+ * the child. Today only "host" is built; each driver that lands adds its row and hooks. */
+#ifndef RK_NETDRV_H
+#define RK_NETDRV_H
+
+#include <stdbool.h>
+
+#include "options.h"
+
+struct rk_net_driver {
+	enum rk_net net;
+	bool new_netns; /* the child gets a network namespace, so /sys is re-mounted for it */
+};
+
+/* The driver of net, or NULL when it is not built in. */
+const struct rk_net_driver *rk_net_driver_get(enum rk_net net);
+
+#endif
