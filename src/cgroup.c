@@ -9,33 +9,30 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "mount.h"
 #include "util.h"
+
+struct find_v2 {
+	char *buf;
+	size_t size;
+};
+
+static int find_v2_fn(const struct rk_mountinfo_entry *e, void *arg)
+{
+	struct find_v2 *f = arg;
+
+	if (strcmp(e->fstype, "cgroup2") != 0)
+		return 0;
+	snprintf(f->buf, f->size, "%s", e->mountpoint);
+	return 1;
+}
 
 int rk_cgroup_find_v2(const char *mountinfo_path, char *buf, size_t size)
 {
-	rk_auto_fclose FILE *f = fopen(mountinfo_path, "re");
-	rk_auto_free char *line = NULL;
-	size_t cap = 0;
+	struct find_v2 f = { buf, size };
+	int r = rk_mountinfo_foreach(mountinfo_path, find_v2_fn, &f);
 
-	if (!f)
-		return -errno;
-	while (getline(&line, &cap, f) > 0) {
-		/* ... MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER */
-		char *save = NULL, *tok = strtok_r(line, " \n", &save), *mnt = NULL;
-		for (int field = 1; tok; field++, tok = strtok_r(NULL, " \n", &save)) {
-			if (field == 5)
-				mnt = tok;
-			if (field > 6 && strcmp(tok, "-") == 0) {
-				tok = strtok_r(NULL, " \n", &save);
-				break;
-			}
-		}
-		if (mnt && tok && strcmp(tok, "cgroup2") == 0) {
-			snprintf(buf, size, "%s", mnt);
-			return 0;
-		}
-	}
-	return -ENOENT;
+	return r == 1 ? 0 : r < 0 ? r : -ENOENT;
 }
 
 int rk_cgroup_own_group(const char *cgroup_path, char *buf, size_t size)

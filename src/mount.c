@@ -65,32 +65,79 @@ int rk_mount_set_propagation(enum rk_propagation p, const char *name, struct rk_
 	return 0;
 }
 
-int rk_mount_root_optional(char *buf, size_t size)
+int rk_mountinfo_split(char *line, struct rk_mountinfo_entry *e)
 {
-	rk_auto_fclose FILE *f = fopen("/proc/self/mountinfo", "re");
+	/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER; paths
+	 * have their spaces escaped as \040, so a space always separates fields */
+	char *field[6], *p = line, *dash, *end;
+
+	for (int i = 0; i < 6; i++) {
+		field[i] = p;
+		p = strchr(p, ' ');
+		if (!p)
+			return -EINVAL;
+		*p++ = '\0';
+	}
+	if (strncmp(p, "- ", 2) == 0) {
+		e->optional = "";
+		dash = p;
+	} else {
+		dash = strstr(p, " - ");
+		if (!dash)
+			return -EINVAL;
+		*dash++ = '\0';
+		e->optional = p;
+	}
+	e->fstype = dash + 2;
+	end = strpbrk(dash + 2, " \n");
+	if (end)
+		*end = '\0';
+	e->mountpoint = field[4];
+	return 0;
+}
+
+int rk_mountinfo_foreach(const char *path, int (*fn)(const struct rk_mountinfo_entry *e, void *arg),
+			 void *arg)
+{
+	rk_auto_fclose FILE *f = fopen(path, "re");
 	rk_auto_free char *line = NULL;
 	size_t cap = 0;
 
 	if (!f)
 		return -errno;
 	while (getline(&line, &cap, f) > 0) {
-		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER */
-		char *save = NULL, *tok = strtok_r(line, " \n", &save);
-		size_t w = 0;
-		int field = 1;
-
-		for (; tok && field < 5; field++)
-			tok = strtok_r(NULL, " \n", &save);
-		if (!tok || strcmp(tok, "/") != 0)
+		struct rk_mountinfo_entry e;
+		int r;
+		if (rk_mountinfo_split(line, &e) < 0)
 			continue;
-		strtok_r(NULL, " \n", &save); /* mount options */
-		buf[0] = '\0';
-		while ((tok = strtok_r(NULL, " \n", &save)) && strcmp(tok, "-") != 0)
-			w += (size_t)snprintf(buf + w, w < size ? size - w : 0, "%s%s",
-					      w ? " " : "", tok);
-		return 0;
+		r = fn(&e, arg);
+		if (r)
+			return r;
 	}
-	return -ENOENT;
+	return 0;
+}
+
+struct root_optional {
+	char *buf;
+	size_t size;
+};
+
+static int root_optional_fn(const struct rk_mountinfo_entry *e, void *arg)
+{
+	struct root_optional *ro = arg;
+
+	if (strcmp(e->mountpoint, "/") != 0)
+		return 0;
+	snprintf(ro->buf, ro->size, "%s", e->optional);
+	return 1;
+}
+
+int rk_mount_root_optional(char *buf, size_t size)
+{
+	struct root_optional ro = { buf, size };
+	int r = rk_mountinfo_foreach("/proc/self/mountinfo", root_optional_fn, &ro);
+
+	return r == 1 ? 0 : r < 0 ? r : -ENOENT;
 }
 
 /* A fresh sysfs on /sys; on failure retry read-only, then warn and keep the old one. */

@@ -31,6 +31,21 @@ int rk_mount_attach_tree(int tree_fd, int dir_fd, const char *path);
  * upstream). Returns 0 or a negative errno with err set. */
 int rk_mount_sys(bool fresh_sysfs, bool cgroup2, struct rk_error *err);
 
+/* One line of /proc/PID/mountinfo, split in place. */
+struct rk_mountinfo_entry {
+	const char *mountpoint;
+	const char *optional; /* optional fields ("shared:1 master:2"), "" when none */
+	const char *fstype;
+};
+
+/* Splits one mountinfo line in place. Returns 0 or -EINVAL for a malformed line. */
+int rk_mountinfo_split(char *line, struct rk_mountinfo_entry *e);
+
+/* Calls fn for each entry of a mountinfo file until it returns non-zero, and returns that
+ * value: 0 when fn never stopped, or -errno when the file cannot be read. */
+int rk_mountinfo_foreach(const char *path, int (*fn)(const struct rk_mountinfo_entry *e, void *arg),
+			 void *arg);
+
 /* Writes the optional fields of the "/" line of /proc/self/mountinfo ("shared:1",
  * "master:363", "" when private) into buf. Returns 0 or -errno. */
 int rk_mount_root_optional(char *buf, size_t size);

@@ -76,3 +76,15 @@ teardown() {
 		kill -KILL "$RK_PID"
 	fi
 }
+
+# Reads "ARGS|MESSAGE" lines on stdin: each "rootlesskit ARGS true" must exit 1 printing
+# exactly "[rootlesskit:parent] error: MESSAGE".
+expect_errors() {
+	local args msg
+	while IFS='|' read -r args msg; do
+		# shellcheck disable=SC2086
+		run rk $args true
+		[ "$status" = 1 ] || fail "$args: exit $status"
+		[ "$output" = "[rootlesskit:parent] error: $msg" ] || fail "$args: got '$output', want '$msg'"
+	done
+}

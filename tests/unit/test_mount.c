@@ -60,6 +60,28 @@ static void test_find_v2(void **state)
 	assert_int_equal(rk_cgroup_find_v2(a, buf, sizeof(buf)), -ENOENT);
 }
 
+static void test_mountinfo_split(void **state)
+{
+	char a[] = "22 1 8:1 / / rw,relatime shared:1 master:7 - ext4 /dev/sda1 rw\n";
+	char b[] = "31 30 0:27 / /sys/fs/cgroup/unified rw,nosuid - cgroup2 cgroup2 rw\n";
+	char c[] = "36 35 98:0 /mnt1 /with\\040space rw - ext3 /dev/root rw\n";
+	char bad[] = "22 1 8:1 / / rw shared:1 ext4 /dev/sda1 rw\n";
+	struct rk_mountinfo_entry e;
+
+	(void)state;
+	assert_int_equal(rk_mountinfo_split(a, &e), 0);
+	assert_string_equal(e.mountpoint, "/");
+	assert_string_equal(e.optional, "shared:1 master:7");
+	assert_string_equal(e.fstype, "ext4");
+	assert_int_equal(rk_mountinfo_split(b, &e), 0);
+	assert_string_equal(e.mountpoint, "/sys/fs/cgroup/unified");
+	assert_string_equal(e.optional, "");
+	assert_string_equal(e.fstype, "cgroup2");
+	assert_int_equal(rk_mountinfo_split(c, &e), 0);
+	assert_string_equal(e.mountpoint, "/with\\040space");
+	assert_int_equal(rk_mountinfo_split(bad, &e), -EINVAL);
+}
+
 static void test_own_group(void **state)
 {
 	rk_auto_free char *a =
@@ -188,6 +210,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_find_v2),
+		cmocka_unit_test(test_mountinfo_split),
 		cmocka_unit_test(test_own_group),
 		cmocka_unit_test(test_fresh_sysfs_keeps_cgroup),
 		cmocka_unit_test(test_cgroup2_on_sys_fs_cgroup),

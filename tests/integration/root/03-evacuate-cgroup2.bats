@@ -11,7 +11,7 @@ setup() {
 	CG2=$(findmnt -n -t cgroup2 -o TARGET | head -n 1)
 	[ -n "$CG2" ] || skip "no cgroup2 hierarchy on this host"
 	DELEG="$CG2/rk-test-$$-$BATS_TEST_NUMBER"
-	mkdir "$DELEG"
+	mkdir "$DELEG" || skip "cannot create a cgroup under $CG2 here"
 	chown "$user" "$DELEG" "$DELEG/cgroup.procs" "$DELEG/cgroup.subtree_control" \
 		"$DELEG/cgroup.threads"
 }

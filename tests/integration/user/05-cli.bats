@@ -86,12 +86,7 @@ load ../helpers
 }
 
 @test "bad values give upstream's messages and exit 1" {
-	while IFS='|' read -r args msg; do
-		# shellcheck disable=SC2086
-		run rk $args true
-		[ "$status" = 1 ] || fail "$args: exit $status"
-		[ "$output" = "[rootlesskit:parent] error: $msg" ] || fail "$args: got '$output', want '$msg'"
-	done <<'CASES'
+	expect_errors <<'CASES'
 --mtu=70000|mtu must be <= 65521, got 70000
 --mtu=-1|mtu must be <= 65521, got -1
 --net=bogus|unknown network mode: bogus

@@ -73,12 +73,7 @@ load ../helpers
 }
 
 @test "refused: /tmp, /, a relative path, a file, a missing directory, shared propagation" {
-	while IFS='|' read -r args msg; do
-		# shellcheck disable=SC2086
-		run rk $args true
-		[ "$status" = 1 ] || fail "$args: exit $status"
-		[ "$output" = "[rootlesskit:parent] error: $msg" ] || fail "$args: $output"
-	done <<'CASES'
+	expect_errors <<'CASES'
 --copy-up=/tmp|/tmp cannot be copied up
 --copy-up=/tmp/|/tmp cannot be copied up
 --copy-up=/|/ cannot be copied up
