@@ -15,7 +15,8 @@ WARNINGS  := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes -Wsh
 HARDENING := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection \
              -fcf-protection -fPIE
 CFLAGS    ?= -O2 -g
-CFLAGS    += -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(HARDENING) -MMD -MP
+CPPFLAGS  += -Isrc -Iport
+CFLAGS    += -std=gnu11 -D_GNU_SOURCE $(CPPFLAGS) $(WARNINGS) $(HARDENING) -MMD -MP
 LDFLAGS   += -pie -Wl,-z,relro -Wl,-z,now -Wl,--as-needed
 LDLIBS    +=
 
@@ -26,9 +27,9 @@ CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
 # src/main.c is the only file not linked into the unit tests
-LIB_SRCS  := $(filter-out src/main.c,$(wildcard src/*.c))
-LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
-SAN_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/san/%.o)
+LIB_SRCS  := $(filter-out src/main.c,$(wildcard src/*.c port/*.c))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+SAN_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/san/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 SAN_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit-san/%)
@@ -38,19 +39,19 @@ SAN_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit-san/%)
 
 all: rootlesskit
 
-rootlesskit: $(LIB_OBJS) $(BUILD)/obj/main.o
+rootlesskit: $(LIB_OBJS) $(BUILD)/obj/src/main.o
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/obj/%.o: src/%.c
+$(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/san/%.o: src/%.c
+$(BUILD)/san/%.o: %.c
 	@mkdir -p $(@D)
 	@echo "  CC-SAN  $<"
-	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(CPPFLAGS) $(WARNINGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(@D)
@@ -60,7 +61,7 @@ $(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJS)
 $(BUILD)/unit-san/%: tests/unit/%.c $(SAN_OBJS)
 	@mkdir -p $(@D)
 	@echo "  TEST    $@"
-	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(WARNINGS) -Wno-write-strings $(SAN_FLAGS) $(CMOCKA_CFLAGS) -Isrc -o $@ $^ \
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(CPPFLAGS) $(WARNINGS) -Wno-write-strings $(SAN_FLAGS) $(CMOCKA_CFLAGS) -o $@ $^ \
 		$(CMOCKA_LIBS) $(LDLIBS)
 
 # The whole suite: unit tests, the same under ASan+UBSan, the format check, then the
@@ -78,10 +79,10 @@ integration: rootlesskit
 	tests/integration/run
 
 format:
-	clang-format -i src/*.[ch] tests/unit/*.[ch]
+	clang-format -i src/*.[ch] port/*.[ch] tests/unit/*.[ch]
 
 format-check:
-	@clang-format --dry-run --Werror src/*.[ch] tests/unit/*.[ch] && echo "format: ok"
+	@clang-format --dry-run --Werror src/*.[ch] port/*.[ch] tests/unit/*.[ch] && echo "format: ok"
 
 bench: rootlesskit
 	bench/startup.sh
@@ -92,4 +93,4 @@ install: rootlesskit
 clean:
 	rm -rf $(BUILD) rootlesskit
 
--include $(LIB_OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(BUILD)/obj/main.d
+-include $(LIB_OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(BUILD)/obj/src/main.d

@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "netdrv.h"
+#include "spec.h"
 #include "util.h"
 #include "version.h"
 
@@ -763,6 +764,15 @@ static int validate_drivers(struct rk_options *opts, bool warn, struct rk_error 
 	case RK_PORT_GVISOR_TAP_VSOCK:
 		return rk_error_set(err, ENOTSUP,
 				    "gvisor-tap-vsock port driver is not part of rootlesskit-c");
+	}
+	/* each spec on its own; conflicts between them are found when they are added */
+	for (size_t i = 0; i < opts->n_publish; i++) {
+		struct rk_port_spec spec;
+		int r = rk_port_spec_parse(opts->publish[i], &spec, err);
+		if (r == 0)
+			r = rk_port_spec_validate(&spec, NULL, 0, err);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }

@@ -97,6 +97,9 @@ load ../helpers
 --port-driver=slirp4netns|port driver requires slirp4netns network
 --net=none --port-driver=slirp4netns|network "none" requires either port driver "none" or "builtin"
 -p 127.0.0.1:8080:80/tcp|port driver "none" does not support publishing ports
+--net=none --port-driver=builtin -p 8080:80/tcp|unexpected ParentIP in PortSpec string: "8080:80/tcp"
+--net=none --port-driver=builtin -p 127.0.0.1:8080:80/TCP|invalid PortSpec string: "127.0.0.1:8080:80/TCP": unknown proto: "TCP"
+--net=none --port-driver=builtin -p :8080:0/tcp|invalid ChildPort: '\x00'
 --reaper=true|reaper requires --pidns
 --reaper=bogus|unknown reaper mode: bogus
 --evacuate-cgroup2=evac|evacuate-cgroup2 requires --cgroupns
