@@ -100,12 +100,34 @@ static void helper_start(struct helper_run *h)
 	h->out_fd = p[0];
 }
 
-/* Collects the output of every helper until EOF, then reaps them. */
-static void helpers_finish(struct helper_run *h, size_t n)
+/* Reads from a helper's pipe; closes it at EOF. */
+static void helper_read(struct helper_run *x)
 {
-	for (;;) {
-		struct pollfd pfd[2];
-		size_t map[2], np = 0;
+	char tmp[512];
+	ssize_t r = read(x->out_fd, tmp, sizeof(tmp));
+
+	if (r < 0 && errno == EINTR)
+		return;
+	if (r <= 0) {
+		close(x->out_fd);
+		x->out_fd = -1;
+		return;
+	}
+	if (x->out_len + (size_t)r >= sizeof(x->out))
+		r = (ssize_t)(sizeof(x->out) - 1 - x->out_len);
+	memcpy(x->out + x->out_len, tmp, (size_t)r);
+	x->out_len += (size_t)r;
+}
+
+/* Collects the output of every helper until EOF (or until cancelled, which kills them),
+ * then reaps them. Returns 0 or -EINTR when cancelled. */
+static int helpers_finish(struct helper_run *h, size_t n, const struct rk_idmap_cancel *cancel)
+{
+	bool cancelled = false;
+
+	while (!cancelled) {
+		struct pollfd pfd[3];
+		size_t map[3], np = 0;
 
 		for (size_t i = 0; i < n; i++) {
 			if (h[i].out_fd >= 0) {
@@ -115,40 +137,31 @@ static void helpers_finish(struct helper_run *h, size_t n)
 		}
 		if (np == 0)
 			break;
-		if (poll(pfd, np, -1) < 0) {
+		if (cancel)
+			pfd[np] = (struct pollfd){ .fd = cancel->fd, .events = POLLIN };
+		if (poll(pfd, np + (cancel ? 1 : 0), -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
-		for (size_t k = 0; k < np; k++) {
-			struct helper_run *x = &h[map[k]];
-			char tmp[512];
-			ssize_t r;
-			if (!pfd[k].revents)
-				continue;
-			r = read(x->out_fd, tmp, sizeof(tmp));
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0) {
-				close(x->out_fd);
-				x->out_fd = -1;
-				continue;
-			}
-			if (x->out_len + (size_t)r >= sizeof(x->out))
-				r = (ssize_t)(sizeof(x->out) - 1 - x->out_len);
-			memcpy(x->out + x->out_len, tmp, (size_t)r);
-			x->out_len += (size_t)r;
-		}
+		for (size_t k = 0; k < np; k++)
+			if (pfd[k].revents)
+				helper_read(&h[map[k]]);
+		if (cancel && (pfd[np].revents & POLLIN) && cancel->stop(cancel->arg))
+			cancelled = true;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (h[i].out_fd >= 0)
 			close(h[i].out_fd);
 		h[i].out[h[i].out_len] = '\0';
 		if (h[i].pid > 0) {
+			if (cancelled)
+				kill(h[i].pid, SIGKILL);
 			while (waitpid(h[i].pid, &h[i].status, 0) < 0 && errno == EINTR)
 				;
 		}
 	}
+	return cancelled ? -EINTR : 0;
 }
 
 static bool has_privilege(const char *path)
@@ -203,7 +216,8 @@ static int helper_error(struct helper_run *h, struct rk_error *err)
 }
 
 int rk_idmap_write(pid_t pid, const struct rk_subid_user *user, const struct rk_subid_list *uids,
-		   const struct rk_subid_list *gids, struct rk_error *err)
+		   const struct rk_subid_list *gids, const struct rk_idmap_cancel *cancel,
+		   struct rk_error *err)
 {
 	struct helper_run h[2] = { 0 };
 	int r;
@@ -219,8 +233,9 @@ int rk_idmap_write(pid_t pid, const struct rk_subid_user *user, const struct rk_
 	/* both run at once; each is a setuid exec of a few milliseconds */
 	helper_start(&h[0]);
 	helper_start(&h[1]);
-	helpers_finish(h, 2);
-	r = 0;
+	r = helpers_finish(h, 2, cancel);
+	if (r < 0)
+		rk_error_set(err, EINTR, "interrupted while writing the id maps");
 	for (size_t i = 0; i < 2 && r == 0; i++) {
 		rk_debug("%s %d: %s", h[i].argv[0], (int)pid,
 			 h[i].spawn_err ? "not started" : h[i].out);

@@ -163,6 +163,26 @@ static void kill_child(struct parent_state *st)
 	st->child = -1;
 }
 
+/* Reads one signal during start-up: a termination signal stops the start-up (recorded in
+ * st->abort_signal, returns true); any other is kept for the command. */
+static bool startup_signal(void *arg)
+{
+	struct parent_state *st = arg;
+	struct signalfd_siginfo si;
+	int sig;
+
+	if (read(st->sfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+		return false;
+	sig = (int)si.ssi_signo;
+	if (rk_sig_is_termination(sig)) {
+		st->abort_signal = sig;
+		return true;
+	}
+	if (sig != SIGCHLD)
+		sigaddset(&st->deferred, sig);
+	return false;
+}
+
 /* Waits for a message of type want from the child. want == 0 waits for EOF instead.
  * Watches the signalfd meanwhile. Returns 0, or a negative errno with err set (-EINTR when
  * a termination signal arrived, see st->abort_signal). */
@@ -176,19 +196,9 @@ static int wait_child(struct parent_state *st, enum rk_msg_type want, struct rk_
 				continue;
 			return rk_error_errno(err, errno, "poll");
 		}
-		if (pfd[1].revents & POLLIN) {
-			struct signalfd_siginfo si;
-			if (read(st->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-				int sig = (int)si.ssi_signo;
-				if (rk_sig_is_termination(sig)) {
-					st->abort_signal = sig;
-					return rk_error_set(err, EINTR, "interrupted by signal %d",
-							    sig);
-				}
-				if (sig != SIGCHLD)
-					sigaddset(&st->deferred, sig);
-			}
-		}
+		if ((pfd[1].revents & POLLIN) && startup_signal(st))
+			return rk_error_set(err, EINTR, "interrupted by signal %d",
+					    st->abort_signal);
 		if (pfd[0].revents) {
 			struct rk_msg m;
 			int r = rk_msg_recv(st->sock, &m);
@@ -306,7 +316,8 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 	/* looked up while the child re-executes itself: a failure just kills it */
 	r = lookup_ids(opts, &user, &uids, &gids, err);
 	if (r == 0)
-		r = rk_idmap_write(st->child, &user, &uids, &gids, err);
+		r = rk_idmap_write(st->child, &user, &uids, &gids,
+				   &(struct rk_idmap_cancel){ st->sfd, startup_signal, st }, err);
 	/* before the child's set-up, which mounts the evacuated hierarchy */
 	if (r == 0 && *opts->evacuate_cgroup2)
 		r = rk_cgroup_evacuate(opts->evacuate_cgroup2, err);
