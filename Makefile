@@ -23,6 +23,11 @@ LDLIBS    +=
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
              -fno-omit-frame-pointer
 
+MNL_CFLAGS    := $(shell $(PKG_CONFIG) --cflags libmnl)
+MNL_LIBS      := $(shell $(PKG_CONFIG) --libs libmnl)
+CPPFLAGS      += $(MNL_CFLAGS)
+LDLIBS        += $(MNL_LIBS)
+
 CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 

@@ -38,6 +38,7 @@
 #include "copyup.h"
 #include "log.h"
 #include "mount.h"
+#include "netlink.h"
 #include "msg.h"
 #include "util.h"
 
@@ -186,6 +187,8 @@ static __attribute__((noreturn)) void setup_main(const struct rk_child_config *c
 	if (rk_mount_sys(cfg->net->new_netns && !opts->detach_netns,
 			 *opts->evacuate_cgroup2 != '\0', &err) < 0)
 		setup_fail(cfg->sock, &err);
+	if (cfg->net->new_netns && rk_netlink_link_up("lo", &err) < 0)
+		setup_fail(cfg->sock, &err);
 	rk_debug("set-up done, waiting for the parent");
 	if (rk_msg_send(cfg->sock, RK_MSG_SETUP_DONE) < 0 ||
 	    rk_msg_expect(cfg->sock, RK_MSG_EXEC, &err) < 0)
@@ -287,6 +290,8 @@ int rk_child_start(struct rk_child_config *cfg, pid_t *ret_pid, struct rk_error 
 		args.flags |= CLONE_NEWIPC;
 	if (opts->cgroupns)
 		args.flags |= CLONE_NEWCGROUP;
+	if (cfg->net->new_netns && !opts->detach_netns)
+		args.flags |= CLONE_NEWNET;
 	fflush(NULL); /* nothing buffered may be written twice */
 	pid = syscall(SYS_clone3, &args, sizeof(args));
 	if (pid < 0 && errno == ENOSYS) /* kernels before 5.3 */

@@ -5,6 +5,8 @@
 
 static const struct rk_net_driver drivers[] = {
 	{ .net = RK_NET_HOST, .new_netns = false },
+	/* only lo, which the child brings up */
+	{ .net = RK_NET_NONE, .new_netns = true },
 };
 
 const struct rk_net_driver *rk_net_driver_get(enum rk_net net)

@@ -13,7 +13,10 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
@@ -21,6 +24,7 @@
 
 #include "cgroup.h"
 #include "mount.h"
+#include "netlink.h"
 #include "util.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
@@ -198,6 +202,31 @@ static void test_cgroup2_on_sys_fs_cgroup(void **state)
 	assert_int_equal(in_child(cgroup2_child), 0);
 }
 
+static int link_up_child(void)
+{
+	struct rk_error err = { 0 };
+	struct ifreq ifr = { 0 };
+	int fd;
+
+	enter_namespaces(CLONE_NEWNET);
+	if (rk_netlink_link_up("lo", &err) < 0)
+		return 1;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	strcpy(ifr.ifr_name, "lo");
+	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0 || !(ifr.ifr_flags & IFF_UP))
+		return 2;
+	if (rk_netlink_link_up("rk-nothere0", &err) != -ENODEV ||
+	    strcmp(err.msg, "ip link set rk-nothere0 up: No such device") != 0)
+		return 3;
+	return 0;
+}
+
+static void test_link_up(void **state)
+{
+	(void)state;
+	assert_int_equal(in_child(link_up_child), 0);
+}
+
 static void test_nothing_to_do(void **state)
 {
 	struct rk_error err = { 0 };
@@ -214,6 +243,7 @@ int main(void)
 		cmocka_unit_test(test_own_group),
 		cmocka_unit_test(test_fresh_sysfs_keeps_cgroup),
 		cmocka_unit_test(test_cgroup2_on_sys_fs_cgroup),
+		cmocka_unit_test(test_link_up),
 		cmocka_unit_test(test_nothing_to_do),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
