@@ -289,14 +289,14 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 {
 	const struct rk_options *opts = st->opts;
 	struct rk_child_config cfg = { .opts = opts, .self_argv = argv, .parent_pid = getpid() };
-	cfg.listen_fds = listen_fds(&cfg.listen_pid_ours);
-	cfg.net = rk_net_driver_get(opts->net); /* rk_options_check_supported() checked it */
 	struct rk_subid_list uids = { 0 }, gids = { 0 };
 	struct rk_subid_user user;
 	rk_auto_strv char **child_env = NULL;
 	rk_auto_strv char **cmd_env = NULL;
 	int fds[2], r;
 
+	cfg.listen_fds = listen_fds(&cfg.listen_pid_ours);
+	cfg.net = rk_net_driver_get(opts->net); /* rk_options_check_supported() checked it */
 	child_env = build_env(st->sd.path, true, &cfg.marker_index);
 	cmd_env = build_env(st->sd.path, false, NULL);
 	cfg.child_env = child_env;
