@@ -234,9 +234,14 @@ static int forward_until_exit(struct parent_state *st)
 			kill(st->child, sig);
 	for (;;) {
 		struct signalfd_siginfo si;
-		pid_t p = waitpid(st->child, &status, WNOHANG | __WALL);
+		pid_t p = waitpid(st->child, &status, WNOHANG | __WALL | WUNTRACED);
 		ssize_t n;
 
+		if (p == st->child && WIFSTOPPED(status)) {
+			/* the child stops only with a command stopped by job control */
+			kill(getpid(), SIGSTOP);
+			continue;
+		}
 		if (p == st->child)
 			break;
 		n = read(st->sfd, &si, sizeof(si));

@@ -92,6 +92,11 @@ bool rk_sig_should_forward(const struct signalfd_siginfo *si, bool same_pgrp)
 	return true;
 }
 
+bool rk_sig_is_job_stop(int sig)
+{
+	return sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
 bool rk_sig_is_termination(int sig)
 {
 	return sig == SIGHUP || sig == SIGINT || sig == SIGQUIT || sig == SIGTERM;

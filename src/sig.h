@@ -25,6 +25,10 @@ int rk_sig_block_all(sigset_t *set, sigset_t *ret_old);
  * forwarded (upstream's rule). */
 bool rk_sig_should_forward(const struct signalfd_siginfo *si, bool same_pgrp);
 
+/* True for the stop signals of job control (SIGTSTP, SIGTTIN, SIGTTOU), which a terminal or a
+ * shell sends; SIGSTOP is not one of them. */
+bool rk_sig_is_job_stop(int sig);
+
 /* True for the signals that end a process by default and that a user sends to stop
  * something: SIGHUP, SIGINT, SIGQUIT, SIGTERM. */
 bool rk_sig_is_termination(int sig);

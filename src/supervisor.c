@@ -124,7 +124,16 @@ int rk_supervisor_main(int argc, char **argv, const char *marker)
 			continue;
 		}
 		/* reap the command and every orphan that was re-parented to us */
-		while ((p = waitpid(-1, &status, WNOHANG | __WALL)) > 0) {
+		while ((p = waitpid(-1, &status, WNOHANG | __WALL | (same_pgrp ? WUNTRACED : 0))) >
+		       0) {
+			if (WIFSTOPPED(status)) {
+				/* Ctrl-Z stopped the command: stop too, so that the parent and then
+				 * the shell see the job stopped; SIGCONT to the group resumes us
+				 * all */
+				if (p == cmd && rk_sig_is_job_stop(WSTOPSIG(status)))
+					kill(getpid(), SIGSTOP);
+				continue;
+			}
 			if (p == cmd) {
 				ret = report_exit(opts.command, status);
 				rk_options_free(&opts);

@@ -57,3 +57,33 @@ start_trapping() {
 	assert_output --partial "JOBS-OK"
 	refute_output --partial "no job control"
 }
+
+@test "a job-control stop of the command stops rootlesskit too, and SIGCONT resumes all" {
+	# a shell with job control gives the job its own, non-orphaned process group, as a
+	# terminal's shell does (the kernel ignores SIGTSTP in an orphaned group)
+	cat >"$BATS_TEST_TMPDIR/job.sh" <<'JOB'
+#!/bin/bash
+set -m
+d=$1
+"$RK" --state-dir="$d/state" sh -c "echo \$\$ > $d/cmd.fifo; exec sleep 2" &
+p=$!
+m=$(timeout 20 head -n 1 "$d/cmd.fifo")
+c=$(cat "$d/state/child_pid")
+kill -TSTP "$m"
+# wait (bounded) until the stop has climbed up to rootlesskit itself
+for _ in $(seq 200); do
+	[ "$(awk '{ print $3 }' /proc/$p/stat)" = T ] && break
+	sleep 0.05
+done
+for x in $p $c $m; do awk '{ print $3 }' /proc/$x/stat; done
+jobs -l | grep -o Stopped
+kill -CONT -- -"$p"
+wait "$p"
+echo "rc=$?"
+JOB
+	chmod +x "$BATS_TEST_TMPDIR/job.sh"
+	mkfifo "$BATS_TEST_TMPDIR/cmd.fifo"
+	run env RK="$RK" timeout 30 setsid -w "$BATS_TEST_TMPDIR/job.sh" "$BATS_TEST_TMPDIR"
+	assert_success
+	assert_output $'T\nT\nT\nStopped\nrc=0'
+}
