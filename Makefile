@@ -40,7 +40,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 SAN_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit-san/%)
 
 .SECONDARY:
-.PHONY: all check unit unit-san integration format format-check bench install clean
+.PHONY: all check unit unit-san integration integration-san format format-check bench install clean
 
 all: rootlesskit
 
@@ -69,9 +69,15 @@ $(BUILD)/unit-san/%: tests/unit/%.c $(SAN_OBJS)
 	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(CPPFLAGS) $(WARNINGS) -Wno-write-strings $(SAN_FLAGS) $(CMOCKA_CFLAGS) -o $@ $^ \
 		$(CMOCKA_LIBS) $(LDLIBS)
 
+# rootlesskit itself built with ASan+UBSan, for the integration suite
+$(BUILD)/rootlesskit-san: $(SAN_OBJS) $(BUILD)/san/src/main.o
+	@echo "  LD-SAN  $@"
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
+
 # The whole suite: unit tests, the same under ASan+UBSan, the format check, then the
-# integration tests (as an unprivileged user; see tests/integration/run).
-check: unit unit-san format-check integration
+# integration tests (as an unprivileged user; see tests/integration/run), once with the
+# release build and once with the sanitized one.
+check: unit unit-san format-check integration integration-san
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
@@ -82,6 +88,9 @@ unit-san: $(SAN_BINS)
 
 integration: rootlesskit
 	tests/integration/run
+
+integration-san: $(BUILD)/rootlesskit-san
+	RK_UNDER_TEST=$(BUILD)/rootlesskit-san ASAN_OPTIONS=detect_leaks=1 tests/integration/run
 
 format:
 	clang-format -i src/*.[ch] port/*.[ch] tests/unit/*.[ch]
