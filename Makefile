@@ -15,7 +15,7 @@ WARNINGS  := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes -Wsh
 HARDENING := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection \
              -fcf-protection -fPIE
 CFLAGS    ?= -O2 -g
-CPPFLAGS  += -Isrc -Iport
+CPPFLAGS  += -Isrc -Iport -Iapi
 CFLAGS    += -std=gnu11 -D_GNU_SOURCE $(CPPFLAGS) $(WARNINGS) $(HARDENING) -MMD -MP
 LDFLAGS   += -pie -Wl,-z,relro -Wl,-z,now -Wl,--as-needed
 LDLIBS    +=
@@ -23,16 +23,15 @@ LDLIBS    +=
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
              -fno-omit-frame-pointer
 
-MNL_CFLAGS    := $(shell $(PKG_CONFIG) --cflags libmnl)
-MNL_LIBS      := $(shell $(PKG_CONFIG) --libs libmnl)
-CPPFLAGS      += $(MNL_CFLAGS)
-LDLIBS        += $(MNL_LIBS)
+PKGS          := libmnl jansson libevent_core libevent_extra
+CPPFLAGS      += $(shell $(PKG_CONFIG) --cflags $(PKGS))
+LDLIBS        += $(shell $(PKG_CONFIG) --libs $(PKGS)) -pthread
 
 CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
 # src/main.c is the only file not linked into the unit tests
-LIB_SRCS  := $(filter-out src/main.c,$(wildcard src/*.c port/*.c))
+LIB_SRCS  := $(filter-out src/main.c,$(wildcard src/*.c port/*.c api/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 SAN_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/san/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -93,10 +92,10 @@ integration-san: $(BUILD)/rootlesskit-san
 	RK_UNDER_TEST=$(BUILD)/rootlesskit-san ASAN_OPTIONS=detect_leaks=1 tests/integration/run
 
 format:
-	clang-format -i src/*.[ch] port/*.[ch] tests/unit/*.[ch]
+	clang-format -i src/*.[ch] port/*.[ch] api/*.[ch] tests/unit/*.[ch]
 
 format-check:
-	@clang-format --dry-run --Werror src/*.[ch] port/*.[ch] tests/unit/*.[ch] && echo "format: ok"
+	@clang-format --dry-run --Werror src/*.[ch] port/*.[ch] api/*.[ch] tests/unit/*.[ch] && echo "format: ok"
 
 bench: rootlesskit
 	bench/startup.sh

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "server.h"
 #include "child.h"
 #include "copyup.h"
 #include "idmap.h"
@@ -58,6 +59,7 @@ struct parent_state {
 	sigset_t deferred;  /* signals received during start-up, forwarded later */
 	int abort_signal;   /* a termination signal that stopped the start-up */
 	bool child_error;   /* the error being reported was sent by the child */
+	struct rk_api_server *api;
 };
 
 static bool env_is_ours(const char *entry)
@@ -271,6 +273,18 @@ static int forward_until_exit(struct parent_state *st)
 	return 255;
 }
 
+static int start_api(struct parent_state *st, struct rk_error *err)
+{
+	rk_auto_free char *path = rk_xasprintf("%s/api.sock", st->sd.path);
+	struct rk_api_info info = {
+		.state_dir = st->sd.path,
+		.child_pid = (int)st->child,
+		.net_driver = st->opts->net == RK_NET_HOST ? NULL : st->opts->net_name,
+	};
+
+	return rk_api_server_start(path, &info, &st->api, err);
+}
+
 /* Runs everything from the clone to the running command. Returns 0 or a negative errno
  * with err set; *ret_from_child tells whether the message came from the child. */
 /* Looks up the user and the subordinate ids of both kinds. */
@@ -318,8 +332,12 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 	if (r < 0)
 		return r;
 	rk_debug("child pid %d", (int)st->child);
-	/* looked up while the child re-executes itself: a failure just kills it */
-	r = lookup_ids(opts, &user, &uids, &gids, err);
+	/* the API listens long before the command runs (upstream has a race there), and
+	 * starting it here costs nothing while the child re-executes itself */
+	r = start_api(st, err);
+	/* looked up meanwhile too: a failure just kills the child */
+	if (r == 0)
+		r = lookup_ids(opts, &user, &uids, &gids, err);
 	if (r == 0)
 		r = rk_idmap_write(st->child, &user, &uids, &gids,
 				   &(struct rk_idmap_cancel){ st->sfd, startup_signal, st }, err);
@@ -400,6 +418,7 @@ out:
 		rk_log_fatal(err.msg);
 	}
 	kill_child(&st);
+	rk_api_server_stop(st.api);
 	rk_statedir_remove(&st.sd);
 	if (st.sock >= 0)
 		close(st.sock);

@@ -10,7 +10,7 @@ load ../helpers
 	assert_success
 	assert_line --index 0 --regexp "^$tmp/rootlesskit[^/]+\$"
 	assert_line --index 1 "700"
-	assert_line --index 2 "child_pid lock "
+	assert_line --index 2 "api.sock child_pid lock "
 	run ls -A "$tmp"
 	assert_output ""
 }
@@ -84,7 +84,7 @@ load ../helpers
 	touch "$BATS_TEST_TMPDIR/outside"
 	run rk --state-dir="$st" sh -c 'ls -A "$ROOTLESSKIT_STATE_DIR" | tr "\n" " "; echo; cat "$ROOTLESSKIT_STATE_DIR/child_pid"'
 	assert_success
-	assert_line --index 0 "child_pid lock "
+	assert_line --index 0 "api.sock child_pid lock "
 	refute_line --index 1 --partial "999999"
 	[ -e "$BATS_TEST_TMPDIR/outside" ] || fail "a symlink target outside the state dir was deleted"
 }

@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The REST API on $STATE/api.sock
+ *
+ * HTTP/1.1 served by libevent's evhttp on its own thread and event loop, so that no client
+ * can stall the parent. Routes, status codes and bodies follow upstream (gorilla/mux +
+ * encoding/json): unknown paths get 404 "404 page not found", a known path with another
+ * method gets an empty 405, errors are {"message":...} plus a newline with a text/plain
+ * content type. Every client is bounded: header and body sizes, a per-connection timeout,
+ * and at most RK_API_MAX_CONNECTIONS connections with requests at once.
+ *
+ * The main thread stops the loop through a pipe watched by the loop itself.
+ */
+#include "server.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "util.h"
+
+#define RK_API_MAX_CONNECTIONS 128
+#define RK_API_MAX_HEADERS     (16 * 1024)
+#define RK_API_MAX_BODY	       (64 * 1024)
+#define RK_API_TIMEOUT_SEC     10
+
+struct rk_api_server {
+	struct event_base *base;
+	struct evhttp *http;
+	struct event *stop_ev;
+	int listen_fd;
+	int stop_pipe[2];
+	pthread_t thread;
+	bool thread_started;
+	char *path;
+	char *state_dir;
+	char *net_driver;
+	int child_pid;
+	/* connections that sent a request and are still open */
+	struct evhttp_connection *conns[RK_API_MAX_CONNECTIONS];
+	size_t n_conns;
+};
+
+static void reply(struct evhttp_request *req, int code, const char *type, const char *body)
+{
+	struct evbuffer *buf = evbuffer_new();
+
+	if (type)
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", type);
+	if (buf && body)
+		evbuffer_add(buf, body, strlen(body));
+	evhttp_send_reply(req, code, NULL, buf);
+	if (buf)
+		evbuffer_free(buf);
+}
+
+/* upstream's error shape: a JSON body with a text/plain type */
+static void reply_error(struct evhttp_request *req, int code, const char *msg)
+{
+	rk_auto_free char *body = rk_api_json_error(msg);
+	reply(req, code, "text/plain; charset=utf-8", body);
+}
+
+static void conn_closed(struct evhttp_connection *conn, void *arg)
+{
+	struct rk_api_server *s = arg;
+
+	for (size_t i = 0; i < s->n_conns; i++) {
+		if (s->conns[i] == conn) {
+			s->conns[i] = s->conns[--s->n_conns];
+			return;
+		}
+	}
+}
+
+/* Tracks the connection of req; false when there are too many already. */
+static bool track_connection(struct rk_api_server *s, struct evhttp_request *req)
+{
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+
+	for (size_t i = 0; i < s->n_conns; i++)
+		if (s->conns[i] == conn)
+			return true;
+	if (s->n_conns >= RK_API_MAX_CONNECTIONS)
+		return false;
+	s->conns[s->n_conns++] = conn;
+	evhttp_connection_set_closecb(conn, conn_closed, s);
+	return true;
+}
+
+/* "/v1/ports/{id}": one non-empty path segment after the prefix. */
+static bool is_port_id_path(const char *path)
+{
+	const char *id = path + strlen("/v1/ports/");
+
+	return strncmp(path, "/v1/ports/", strlen("/v1/ports/")) == 0 && *id && !strchr(id, '/');
+}
+
+static void handle(struct evhttp_request *req, void *arg)
+{
+	struct rk_api_server *s = arg;
+	enum evhttp_cmd_type method = evhttp_request_get_command(req);
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+
+	if (!track_connection(s, req)) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+		reply_error(req, 503, "too many connections to the API");
+		return;
+	}
+	if (!path) {
+		reply(req, 404, "text/plain; charset=utf-8", "404 page not found\n");
+	} else if (strcmp(path, "/v1/info") == 0) {
+		if (method != EVHTTP_REQ_GET) {
+			reply(req, 405, NULL, NULL);
+		} else {
+			struct rk_api_info info = { s->state_dir, s->child_pid, s->net_driver };
+			rk_auto_free char *body = rk_api_json_info(&info);
+			reply(req, 200, "application/json", body);
+		}
+	} else if (strcmp(path, "/v1/ports") == 0) {
+		if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_POST)
+			reply(req, 405, NULL, NULL);
+		else
+			reply_error(req, 400, "no PortDriver is available");
+	} else if (is_port_id_path(path)) {
+		if (method != EVHTTP_REQ_DELETE)
+			reply(req, 405, NULL, NULL);
+		else
+			reply_error(req, 400, "no PortDriver is available");
+	} else {
+		reply(req, 404, "text/plain; charset=utf-8", "404 page not found\n");
+	}
+}
+
+static void on_stop(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	event_base_loopbreak(arg);
+}
+
+static void *loop(void *arg)
+{
+	struct rk_api_server *s = arg;
+
+	event_base_dispatch(s->base);
+	return NULL;
+}
+
+/* Creates the listening socket, mode 0600 whatever the umask. */
+static int listen_unix(const char *path, struct rk_error *err)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	mode_t old;
+	int fd, r;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return rk_error_set(err, ENAMETOOLONG, "API socket path %s is too long", path);
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return rk_error_errno(err, errno, "socket");
+	unlink(path); /* a stale one (upstream issue #30) */
+	old = umask(0177);
+	r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (r < 0 || listen(fd, 128) < 0) {
+		r = errno;
+		close(fd);
+		return rk_error_errno(err, r, "listening on %s", path);
+	}
+	return fd;
+}
+
+int rk_api_server_start(const char *path, const struct rk_api_info *info,
+			struct rk_api_server **ret, struct rk_error *err)
+{
+	struct rk_api_server *s = rk_xcalloc(1, sizeof(*s));
+	int r;
+
+	s->listen_fd = s->stop_pipe[0] = s->stop_pipe[1] = -1;
+	s->path = rk_xstrdup(path);
+	s->state_dir = rk_xstrdup(info->state_dir);
+	s->net_driver = info->net_driver ? rk_xstrdup(info->net_driver) : NULL;
+	s->child_pid = info->child_pid;
+	r = listen_unix(path, err);
+	if (r < 0)
+		goto fail;
+	s->listen_fd = r;
+	if (pipe2(s->stop_pipe, O_CLOEXEC) < 0) {
+		r = rk_error_errno(err, errno, "pipe");
+		goto fail;
+	}
+	s->base = event_base_new();
+	s->http = s->base ? evhttp_new(s->base) : NULL;
+	s->stop_ev =
+		s->base ? event_new(s->base, s->stop_pipe[0], EV_READ, on_stop, s->base) : NULL;
+	if (!s->http || !s->stop_ev || event_add(s->stop_ev, NULL) < 0 ||
+	    evhttp_accept_socket(s->http, s->listen_fd) < 0) {
+		r = rk_error_set(err, ENOMEM, "starting the API server");
+		goto fail;
+	}
+	evhttp_set_max_headers_size(s->http, RK_API_MAX_HEADERS);
+	evhttp_set_max_body_size(s->http, RK_API_MAX_BODY);
+	evhttp_set_timeout(s->http, RK_API_TIMEOUT_SEC);
+	evhttp_set_default_content_type(s->http, "text/plain; charset=utf-8");
+	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE |
+						    EVHTTP_REQ_PUT | EVHTTP_REQ_HEAD |
+						    EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
+	evhttp_set_gencb(s->http, handle, s);
+	r = pthread_create(&s->thread, NULL, loop, s);
+	if (r) {
+		r = rk_error_errno(err, r, "starting the API thread");
+		goto fail;
+	}
+	s->thread_started = true;
+	*ret = s;
+	return 0;
+fail:
+	rk_api_server_stop(s);
+	return r;
+}
+
+void rk_api_server_stop(struct rk_api_server *s)
+{
+	if (!s)
+		return;
+	if (s->thread_started) {
+		(void)!write(s->stop_pipe[1], "x", 1);
+		pthread_join(s->thread, NULL);
+	}
+	if (s->http)
+		evhttp_free(s->http); /* closes the listening socket and every connection */
+	else if (s->listen_fd >= 0)
+		close(s->listen_fd);
+	if (s->stop_ev)
+		event_free(s->stop_ev);
+	if (s->base)
+		event_base_free(s->base);
+	for (int i = 0; i < 2; i++)
+		if (s->stop_pipe[i] >= 0)
+			close(s->stop_pipe[i]);
+	if (s->listen_fd >= 0)
+		unlink(s->path);
+	free(s->path);
+	free(s->state_dir);
+	free(s->net_driver);
+	free(s);
+}
