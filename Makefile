@@ -31,7 +31,7 @@ CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
 # src/main.c is the only file not linked into the unit tests
-LIB_SRCS  := $(filter-out src/main.c,$(wildcard src/*.c port/*.c api/*.c))
+LIB_SRCS  := $(filter-out src/main.c api/client.c,$(wildcard src/*.c port/*.c api/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 SAN_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/san/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -41,7 +41,18 @@ SAN_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit-san/%)
 .SECONDARY:
 .PHONY: all check unit unit-san integration integration-san format format-check bench install clean
 
-all: rootlesskit
+all: rootlesskit rootlessctl
+
+# rootlessctl links only what it uses: libcurl never reaches rootlesskit's start-up
+CTL_SRCS  := api/client.c $(wildcard src/ctl/*.c)
+CTL_OBJS  := $(CTL_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/src/util.o $(BUILD)/obj/src/error.o \
+             $(BUILD)/obj/src/options.o $(BUILD)/obj/src/log.o $(BUILD)/obj/src/netdrv.o \
+             $(BUILD)/obj/port/spec.o
+CTL_LIBS  := $(shell $(PKG_CONFIG) --libs libcurl jansson)
+
+rootlessctl: $(CTL_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CTL_LIBS)
 
 rootlesskit: $(LIB_OBJS) $(BUILD)/obj/src/main.o
 	@echo "  LD      $@"
@@ -85,25 +96,26 @@ unit-san: $(SAN_BINS)
 	@set -e; for t in $(SAN_BINS); do echo "== $$t (asan+ubsan)"; \
 		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$t; done
 
-integration: rootlesskit
+integration: rootlesskit rootlessctl
 	tests/integration/run
 
-integration-san: $(BUILD)/rootlesskit-san
+integration-san: $(BUILD)/rootlesskit-san rootlessctl
 	RK_UNDER_TEST=$(BUILD)/rootlesskit-san ASAN_OPTIONS=detect_leaks=1 tests/integration/run
 
 format:
-	clang-format -i src/*.[ch] port/*.[ch] api/*.[ch] tests/unit/*.[ch]
+	clang-format -i src/*.[ch] src/ctl/*.[ch] port/*.[ch] api/*.[ch] tests/unit/*.[ch]
 
 format-check:
-	@clang-format --dry-run --Werror src/*.[ch] port/*.[ch] api/*.[ch] tests/unit/*.[ch] && echo "format: ok"
+	@clang-format --dry-run --Werror src/*.[ch] src/ctl/*.[ch] port/*.[ch] api/*.[ch] tests/unit/*.[ch] && echo "format: ok"
 
 bench: rootlesskit
 	bench/startup.sh
 
-install: rootlesskit
+install: rootlesskit rootlessctl
 	install -D -m 0755 rootlesskit $(DESTDIR)$(PREFIX)/bin/rootlesskit
+	install -D -m 0755 rootlessctl $(DESTDIR)$(PREFIX)/bin/rootlessctl
 
 clean:
-	rm -rf $(BUILD) rootlesskit
+	rm -rf $(BUILD) rootlesskit rootlessctl
 
--include $(LIB_OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(BUILD)/obj/src/main.d
+-include $(LIB_OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(BUILD)/obj/src/main.d $(CTL_OBJS:.o=.d)

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "client.h"
+#include "ctl.h"
+
+int rk_ctl_call(const struct rk_ctl *c, const char *method, const char *path, const char *body,
+		long want, char **ret_body, struct rk_error *err)
+{
+	struct stat st;
+	long status = 0;
+	char *answer = NULL;
+	int r;
+
+	/* upstream stats the socket first, with Go's wording */
+	if (stat(c->socket, &st) < 0) {
+		int e = errno;
+		return rk_error_set(err, e, "stat %s: %s", c->socket,
+				    e == ENOENT ? "no such file or directory" : strerror(e));
+	}
+	if (c->debug)
+		fprintf(stderr, "DEBU %s %s%s%s\n", method, path, body ? " " : "",
+			body ? body : "");
+	r = rk_api_request(c->socket, method, path, body, &status, &answer, err);
+	if (r < 0)
+		return r;
+	r = rk_api_check(status, answer, want, err);
+	if (r < 0) {
+		free(answer);
+		return r;
+	}
+	*ret_body = answer;
+	return 0;
+}

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* rootlessctl: global flags, then a subcommand with its flags, then its arguments
+ * (urfave/cli's rules: each stops at the first non-flag). */
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "options.h"
+#include "util.h"
+#include "version.h"
+
+struct subcommand {
+	const char *name;
+	int (*run)(const struct rk_ctl *c, struct rk_error *err);
+	bool has_json;
+	const char *usage;
+};
+
+static const struct subcommand subcommands[] = {
+	{ "list-ports", rk_ctl_list_ports, true, "List ports" },
+	{ "add-ports", rk_ctl_add_ports, true, "Add ports" },
+	{ "remove-ports", rk_ctl_remove_ports, false, "Remove ports" },
+	{ "info", rk_ctl_info, true, "Show info" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"NAME:\n"
+		"   rootlessctl - RootlessKit API client\n\n"
+		"USAGE:\n"
+		"   rootlessctl [global options] command [command options] [arguments...]\n\n"
+		"VERSION:\n"
+		"   %s\n\n"
+		"COMMANDS:\n",
+		RK_VERSION);
+	for (size_t i = 0; i < RK_ARRAY_SIZE(subcommands); i++)
+		fprintf(f, "   %-14s%s\n", subcommands[i].name, subcommands[i].usage);
+	fprintf(f, "   help, h       Shows a list of commands or help for one command\n\n"
+		   "GLOBAL OPTIONS:\n"
+		   "   --debug         debug mode (default: false)\n"
+		   "   --socket value  Path to api.sock (under the \"rootlesskit --state-dir\" "
+		   "directory), defaults to $ROOTLESSKIT_STATE_DIR/api.sock\n"
+		   "   --help, -h      show help\n"
+		   "   --version, -v   print the version\n");
+}
+
+static int usage_error(const char *msg)
+{
+	printf("Incorrect Usage. %s\n\n", msg);
+	usage(stdout);
+	fprintf(stderr, "error: %s\n", msg);
+	return 1;
+}
+
+/* Reads the flag at argv[*i] as "-name[=value]" or "--name[=value]". Returns false at the
+ * first non-flag, or after consuming "--", where the flags end. */
+static bool next_flag(char **argv, int argc, int *i, char *name, size_t size, const char **value)
+{
+	const char *arg, *n, *eq;
+
+	if (*i >= argc)
+		return false;
+	arg = argv[*i];
+	if (strcmp(arg, "--") == 0) {
+		(*i)++;
+		return false;
+	}
+	if (strlen(arg) < 2 || arg[0] != '-')
+		return false;
+	n = arg[1] == '-' ? arg + 2 : arg + 1;
+	eq = strchr(n, '=');
+	snprintf(name, size, "%.*s", (int)(eq ? (size_t)(eq - n) : strlen(n)), n);
+	*value = eq ? eq + 1 : NULL;
+	return true;
+}
+
+int main(int argc, char **argv)
+{
+	struct rk_ctl c = { 0 };
+	struct rk_error err = { 0 };
+	const struct subcommand *sub = NULL;
+	rk_auto_free char *default_socket = NULL;
+	char name[64], msg[128];
+	const char *value;
+	int i = 1, r;
+
+	for (; next_flag(argv, argc, &i, name, sizeof(name), &value); i++) {
+		bool b = true;
+		if (strcmp(name, "debug") == 0 && (!value || rk_parse_go_bool(value, &b) == 0)) {
+			c.debug = b;
+		} else if (strcmp(name, "socket") == 0) {
+			if (!value && i + 1 >= argc)
+				return usage_error("flag needs an argument: -socket");
+			c.socket = value ? value : argv[++i];
+		} else if (strcmp(name, "help") == 0 || strcmp(name, "h") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(name, "version") == 0 || strcmp(name, "v") == 0) {
+			printf("rootlessctl version %s\n", RK_VERSION);
+			return 0;
+		} else {
+			snprintf(msg, sizeof(msg), "flag provided but not defined: -%s", name);
+			return usage_error(msg);
+		}
+	}
+	if (i >= argc || strcmp(argv[i], "help") == 0 || strcmp(argv[i], "h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t k = 0; k < RK_ARRAY_SIZE(subcommands); k++)
+		if (strcmp(argv[i], subcommands[k].name) == 0)
+			sub = &subcommands[k];
+	if (!sub) {
+		fprintf(stderr, "No help topic for '%s'\n", argv[i]);
+		return 3;
+	}
+	for (i++; next_flag(argv, argc, &i, name, sizeof(name), &value); i++) {
+		bool b = true;
+		if (sub->has_json && strcmp(name, "json") == 0 &&
+		    (!value || rk_parse_go_bool(value, &b) == 0)) {
+			c.json = b;
+		} else {
+			snprintf(msg, sizeof(msg), "flag provided but not defined: -%s", name);
+			return usage_error(msg);
+		}
+	}
+	c.args = argv + i;
+	c.n_args = argc - i;
+	if (!c.socket) {
+		const char *dir = getenv("ROOTLESSKIT_STATE_DIR");
+		if (dir && *dir)
+			c.socket = default_socket = rk_xasprintf("%s/api.sock", dir);
+	}
+	curl_global_init(CURL_GLOBAL_NOTHING);
+	r = c.socket ? sub->run(&c, &err)
+		     : rk_error_set(&err, EINVAL,
+				    "please specify --socket or set $ROOTLESSKIT_STATE_DIR");
+	curl_global_cleanup();
+	if (r < 0) {
+		fflush(stdout);
+		fprintf(stderr, "error: %s\n", err.msg);
+		return 1;
+	}
+	return 0;
+}
