@@ -16,6 +16,12 @@ load ../helpers
 	assert_output "checked"
 	run rk --copy-up=/etc sh -c 'readlink /etc/hostname'
 	assert_output --regexp '^\.ro[0-9]+/etc/hostname$'
+	# /etc/mtab (upstream issue #45) is copied like any other link and keeps working
+	if [ -L /etc/mtab ]; then
+		run rk --copy-up=/etc sh -c 'readlink /etc/mtab; grep -c " / " /etc/mtab'
+		assert_line --index 0 "$(readlink /etc/mtab)"
+		assert_line --index 1 --regexp '^[1-9][0-9]*$'
+	fi
 	if [ -L /etc/os-release ]; then
 		run rk --copy-up=/etc readlink /etc/os-release
 		assert_output "$(readlink /etc/os-release)"
