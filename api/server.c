@@ -43,6 +43,7 @@ struct rk_api_server {
 	int stop_pipe[2];
 	pthread_t thread;
 	bool thread_started;
+	bool listen_owned; /* the listening socket belongs to evhttp */
 	char *path;
 	char *state_dir;
 	char *net_driver;
@@ -212,6 +213,7 @@ int rk_api_server_start(const char *path, const struct rk_api_info *info,
 		r = rk_error_set(err, ENOMEM, "starting the API server");
 		goto fail;
 	}
+	s->listen_owned = true; /* evhttp closes it now */
 	evhttp_set_max_headers_size(s->http, RK_API_MAX_HEADERS);
 	evhttp_set_max_body_size(s->http, RK_API_MAX_BODY);
 	evhttp_set_timeout(s->http, RK_API_TIMEOUT_SEC);
@@ -242,8 +244,8 @@ void rk_api_server_stop(struct rk_api_server *s)
 		pthread_join(s->thread, NULL);
 	}
 	if (s->http)
-		evhttp_free(s->http); /* closes the listening socket and every connection */
-	else if (s->listen_fd >= 0)
+		evhttp_free(s->http); /* closes every connection, and the listening socket */
+	if (!s->listen_owned && s->listen_fd >= 0)
 		close(s->listen_fd);
 	if (s->stop_ev)
 		event_free(s->stop_ev);
