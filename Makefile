@@ -39,7 +39,8 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 SAN_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit-san/%)
 
 .SECONDARY:
-.PHONY: all check unit unit-san integration integration-san format format-check bench install clean
+.PHONY: all check unit unit-san integration integration-san format format-check bench install clean \
+	fuzz fuzz-ci
 
 all: rootlesskit rootlessctl
 
@@ -84,10 +85,10 @@ $(BUILD)/rootlesskit-san: $(SAN_OBJS) $(BUILD)/san/src/main.o
 	@echo "  LD-SAN  $@"
 	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
 
-# The whole suite: unit tests, the same under ASan+UBSan, the format check, then the
-# integration tests (as an unprivileged user; see tests/integration/run), once with the
-# release build and once with the sanitized one.
-check: unit unit-san format-check integration integration-san
+# The whole suite: unit tests, the same under ASan+UBSan, the format check, a short run
+# of each fuzzer, then the integration tests (as an unprivileged user; see
+# tests/integration/run), once with the release build and once with the sanitized one.
+check: unit unit-san format-check fuzz-ci integration integration-san
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
@@ -102,11 +103,40 @@ integration: rootlesskit rootlessctl
 integration-san: $(BUILD)/rootlesskit-san rootlessctl
 	RK_UNDER_TEST=$(BUILD)/rootlesskit-san ASAN_OPTIONS=detect_leaks=1 tests/integration/run
 
+# libFuzzer harnesses (clang): `make fuzz` builds them, `make fuzz-ci` runs each for
+# FUZZ_SECONDS (CI: briefly), `make fuzz FUZZ_SECONDS=3600` for a long run.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 20
+FUZZ_NAMES   := cli subid port_spec
+FUZZ_BINS    := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
+FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+                -std=gnu11 -D_GNU_SOURCE $(CPPFLAGS)
+
+$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c $(LIB_SRCS)
+	@mkdir -p $(@D)
+	@echo "  FUZZ    $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(LDLIBS)
+
+fuzz: $(FUZZ_BINS)
+
+fuzz-ci: $(FUZZ_BINS)
+	@for n in $(FUZZ_NAMES); do \
+		mkdir -p $(BUILD)/fuzz/corpus-$$n; \
+		echo "== fuzz_$$n for $(FUZZ_SECONDS) s"; \
+		if ! $(BUILD)/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+			-print_final_stats=1 $(BUILD)/fuzz/corpus-$$n fuzz/corpus/$$n \
+			>$(BUILD)/fuzz/$$n.log 2>&1; then \
+			tail -n 40 $(BUILD)/fuzz/$$n.log; exit 1; \
+		fi; \
+		grep -E "^stat::number_of_executed_units" $(BUILD)/fuzz/$$n.log; \
+	done
+
 format:
-	clang-format -i src/*.[ch] src/ctl/*.[ch] port/*.[ch] api/*.[ch] tests/unit/*.[ch]
+	clang-format -i src/*.[ch] src/ctl/*.[ch] port/*.[ch] api/*.[ch] tests/unit/*.[ch] fuzz/*.c
 
 format-check:
-	@clang-format --dry-run --Werror src/*.[ch] src/ctl/*.[ch] port/*.[ch] api/*.[ch] tests/unit/*.[ch] && echo "format: ok"
+	@clang-format --dry-run --Werror src/*.[ch] src/ctl/*.[ch] port/*.[ch] api/*.[ch] tests/unit/*.[ch] \
+		fuzz/*.c && echo "format: ok"
 
 bench: rootlesskit
 	bench/startup.sh
