@@ -24,11 +24,6 @@ void rk_log_init(enum rk_log_role role, bool debug)
 	log_start = time(NULL);
 }
 
-bool rk_log_debug_enabled(void)
-{
-	return log_debug;
-}
-
 static bool needs_quoting(const char *s)
 {
 	if (!*s)

@@ -24,9 +24,6 @@ enum rk_log_level {
 /* Sets the role used in the prefix and whether debug lines are printed. */
 void rk_log_init(enum rk_log_role role, bool debug);
 
-/* True when --debug was given. */
-bool rk_log_debug_enabled(void);
-
 /* Prints one log line at level. */
 void rk_log(enum rk_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

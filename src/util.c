@@ -72,14 +72,6 @@ char *rk_xasprintf(const char *fmt, ...)
 	return r;
 }
 
-size_t rk_strv_len(char *const *v)
-{
-	size_t n = 0;
-	while (v && v[n])
-		n++;
-	return n;
-}
-
 void rk_strv_free(char **v)
 {
 	for (size_t i = 0; v && v[i]; i++)

@@ -24,19 +24,13 @@ void rk_strv_freep(char ***v);
 #define rk_auto_fclose __attribute__((cleanup(rk_fclosep)))
 #define rk_auto_strv   __attribute__((cleanup(rk_strv_freep)))
 
-/* Hand an owned pointer or fd over to someone else: returns it and leaves the variable
- * empty, so the cleanup attribute does nothing. */
+/* Hands an owned pointer over to someone else: returns it and leaves the variable empty,
+ * so the cleanup attribute does nothing. */
 static inline void *rk_steal_ptr(void *pp)
 {
 	void **p = pp;
 	void *r = *p;
 	*p = NULL;
-	return r;
-}
-static inline int rk_steal_fd(int *fd)
-{
-	int r = *fd;
-	*fd = -1;
 	return r;
 }
 
@@ -49,7 +43,6 @@ char *rk_xstrdup(const char *s);
 char *rk_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* NULL-terminated string vectors. */
-size_t rk_strv_len(char *const *v);
 void rk_strv_free(char **v);
 /* Appends a copy of s to *v (which may be NULL); *len tracks the length. */
 void rk_strv_push(char ***v, size_t *len, const char *s);

@@ -18,14 +18,15 @@ teardown() {
 }
 
 # Prints "before after": which of the two files the child sees under DIR/a.
-probe() { # propagation
-	local d="$PROP_DIR/$1"
+probe() { # propagation ("default": no --propagation flag)
+	local d="$PROP_DIR/$1" flag="--propagation=$1"
+	[ "$1" = default ] && flag=""
 	mkdir -p "$d/a"
 	touch "$d/a/before_mount"
 	chown -R "$user" "$d"
 	timeout 60 unshare -m --propagation shared sh -ec "
 		mkfifo $d/ready; chmod a+rw $d/ready
-		runuser -u $user -- timeout 30 $RK --state-dir=$d/state --propagation=$1 \
+		runuser -u $user -- timeout 30 $RK --state-dir=$d/state $flag \
 			sh -c 'echo up > $d/ready; exec sleep 30' 3>&- &
 		timeout 20 head -n 1 $d/ready >/dev/null
 		mount -t tmpfs none $d/a
@@ -39,8 +40,8 @@ probe() { # propagation
 		wait"
 }
 
-@test "private and rprivate: later host mounts stay invisible" {
-	for p in private rprivate; do
+@test "private, rprivate and the default: later host mounts stay invisible" {
+	for p in private rprivate default; do
 		run probe $p
 		assert_success
 		assert_line "yes no"

@@ -54,14 +54,6 @@ load ../helpers
 	refute_line "$(readlink /proc/self/ns/mnt)"
 }
 
-@test "/ is rprivate by default: no shared or master mount point" {
-	run rk sh -c 'awk "\$5 == \"/\"" /proc/self/mountinfo'
-	assert_success
-	refute_output --partial "shared:"
-	refute_output --partial "master:"
-	[ -n "$output" ]
-}
-
 @test "environment: only ROOTLESSKIT_STATE_DIR, _PARENT_EUID and _PARENT_EGID are added" {
 	run env -i FOO=bar PATH="$PATH" ROOTLESSKIT_STATE_DIR=/stale "$RK" env
 	assert_success
