@@ -19,6 +19,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +29,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "spec.h"
 #include "util.h"
 
 #define RK_API_MAX_CONNECTIONS 128
@@ -48,6 +50,7 @@ struct rk_api_server {
 	char *state_dir;
 	char *net_driver;
 	int child_pid;
+	struct rk_port_driver *port_driver; /* NULL: none */
 	/* connections that sent a request and are still open */
 	struct evhttp_connection *conns[RK_API_MAX_CONNECTIONS];
 	size_t n_conns;
@@ -108,6 +111,54 @@ static bool is_port_id_path(const char *path)
 	return strncmp(path, "/v1/ports/", strlen("/v1/ports/")) == 0 && *id && !strchr(id, '/');
 }
 
+static void list_ports(struct rk_api_server *s, struct evhttp_request *req)
+{
+	rk_auto_free struct rk_port_entry *ports = NULL;
+	size_t n = s->port_driver->ops->list(s->port_driver, &ports);
+	rk_auto_free char *body = rk_api_json_port_list(ports, n);
+
+	reply(req, 200, "application/json", body);
+}
+
+static void add_port(struct rk_api_server *s, struct evhttp_request *req)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in);
+	const char *body = len ? (const char *)evbuffer_pullup(in, -1) : "";
+	struct rk_error err = { 0 };
+	struct rk_port_entry e;
+
+	if (rk_api_json_parse_spec(body, len, &e.spec, &err) < 0 ||
+	    s->port_driver->ops->add(s->port_driver, &e.spec, &e.id, &err) < 0) {
+		reply_error(req, 400, err.msg);
+	} else {
+		rk_auto_free char *out = rk_api_json_port_status(&e);
+		reply(req, 201, "application/json", out);
+	}
+}
+
+static void remove_port(struct rk_api_server *s, struct evhttp_request *req, const char *id_text)
+{
+	rk_auto_free char *decoded = evhttp_uridecode(id_text, 0, NULL);
+	struct rk_error err = { 0 };
+	const char *why;
+	long long id;
+
+	if (!decoded || rk_go_atoi(decoded, &id, &why) < 0) {
+		rk_error_set(&err, EINVAL, "bad id %s: strconv.Atoi: parsing \"%s\": %s",
+			     decoded ? decoded : id_text, decoded ? decoded : id_text,
+			     decoded ? why : "invalid syntax");
+		reply_error(req, 400, err.msg);
+	} else if (id < INT32_MIN || id > INT32_MAX) {
+		rk_error_set(&err, ENOENT, "unknown id: %lld", id);
+		reply_error(req, 400, err.msg);
+	} else if (s->port_driver->ops->remove(s->port_driver, (int)id, &err) < 0) {
+		reply_error(req, 400, err.msg);
+	} else {
+		reply(req, 200, NULL, NULL);
+	}
+}
+
 static void handle(struct evhttp_request *req, void *arg)
 {
 	struct rk_api_server *s = arg;
@@ -126,20 +177,27 @@ static void handle(struct evhttp_request *req, void *arg)
 		if (method != EVHTTP_REQ_GET) {
 			reply(req, 405, NULL, NULL);
 		} else {
-			struct rk_api_info info = { s->state_dir, s->child_pid, s->net_driver };
+			struct rk_api_info info = { s->state_dir, s->child_pid, s->net_driver,
+						    s->port_driver ? s->port_driver->ops : NULL };
 			rk_auto_free char *body = rk_api_json_info(&info);
 			reply(req, 200, "application/json", body);
 		}
 	} else if (strcmp(path, "/v1/ports") == 0) {
 		if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_POST)
 			reply(req, 405, NULL, NULL);
-		else
+		else if (!s->port_driver)
 			reply_error(req, 400, "no PortDriver is available");
+		else if (method == EVHTTP_REQ_GET)
+			list_ports(s, req);
+		else
+			add_port(s, req);
 	} else if (is_port_id_path(path)) {
 		if (method != EVHTTP_REQ_DELETE)
 			reply(req, 405, NULL, NULL);
-		else
+		else if (!s->port_driver)
 			reply_error(req, 400, "no PortDriver is available");
+		else
+			remove_port(s, req, path + strlen("/v1/ports/"));
 	} else {
 		reply(req, 404, "text/plain; charset=utf-8", "404 page not found\n");
 	}
@@ -186,7 +244,8 @@ static int listen_unix(const char *path, struct rk_error *err)
 }
 
 int rk_api_server_start(const char *path, const struct rk_api_info *info,
-			struct rk_api_server **ret, struct rk_error *err)
+			struct rk_port_driver *port_driver, struct rk_api_server **ret,
+			struct rk_error *err)
 {
 	struct rk_api_server *s = rk_xcalloc(1, sizeof(*s));
 	int r;
@@ -196,6 +255,7 @@ int rk_api_server_start(const char *path, const struct rk_api_info *info,
 	s->state_dir = rk_xstrdup(info->state_dir);
 	s->net_driver = info->net_driver ? rk_xstrdup(info->net_driver) : NULL;
 	s->child_pid = info->child_pid;
+	s->port_driver = port_driver;
 	r = listen_unix(path, err);
 	if (r < 0)
 		goto fail;

@@ -3,15 +3,18 @@
 #ifndef RK_API_SERVER_H
 #define RK_API_SERVER_H
 
+#include "driver.h"
 #include "error.h"
 #include "json.h"
 
 struct rk_api_server;
 
 /* Listens on path (mode 0600, a stale socket removed first) and serves the API on its own
- * thread. info is copied. Returns 0 with *ret set, or a negative errno with err set. */
+ * thread. info is copied (its port_driver member is ignored); port_driver (NULL: none)
+ * must outlive the server. Returns 0 with *ret set, or a negative errno with err set. */
 int rk_api_server_start(const char *path, const struct rk_api_info *info,
-			struct rk_api_server **ret, struct rk_error *err);
+			struct rk_port_driver *port_driver, struct rk_api_server **ret,
+			struct rk_error *err);
 
 /* Stops serving, closes every connection and removes the socket. Accepts NULL. */
 void rk_api_server_stop(struct rk_api_server *s);

@@ -29,9 +29,7 @@ static bool ip_valid(const char *s)
 	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
 }
 
-/* Go's strconv.Atoi: optional sign, decimal digits, the whole string. Writes Go's error
- * text ("invalid syntax" / "value out of range") to *ret_why on failure. */
-static int go_atoi(const char *s, long long *ret, const char **ret_why)
+int rk_go_atoi(const char *s, long long *ret, const char **ret_why)
 {
 	bool neg = false;
 	unsigned long long v = 0;
@@ -134,13 +132,13 @@ int rk_port_spec_parse(const char *s, struct rk_port_spec *ret, struct rk_error 
 	    (*ret->child_ip && !ip_valid(ret->child_ip)))
 		return rk_error_set(err, EINVAL, "unexpected ParentIP in PortSpec string: \"%s\"",
 				    s);
-	if (go_atoi(fields[1], &ret->parent_port, &why) < 0)
+	if (rk_go_atoi(fields[1], &ret->parent_port, &why) < 0)
 		return rk_error_set(
 			err, EINVAL,
 			"unexpected ChildPort in PortSpec string: \"%s\": strconv.Atoi: "
 			"parsing \"%s\": %s",
 			s, fields[1], why);
-	if (go_atoi(child_port, &ret->child_port, &why) < 0)
+	if (rk_go_atoi(child_port, &ret->child_port, &why) < 0)
 		return rk_error_set(
 			err, EINVAL,
 			"unexpected ParentPort in PortSpec string: \"%s\": strconv.Atoi: "

@@ -27,6 +27,10 @@ struct rk_port_entry {
 	struct rk_port_spec spec;
 };
 
+/* Go's strconv.Atoi: optional sign, decimal digits, the whole string. Returns 0, or
+ * -EINVAL / -ERANGE with Go's reason ("invalid syntax", "value out of range") in *ret_why. */
+int rk_go_atoi(const char *s, long long *ret, const char **ret_why);
+
 /* True when proto is one of the nine upstream protocols (case-sensitive). */
 int rk_port_proto_valid(const char *proto);
 

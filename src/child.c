@@ -82,14 +82,6 @@ static void cloexec_from(int first)
 	}
 }
 
-/* Go prints syscall errors in lowercase: "permission denied". */
-static void lower_strerror(int e, char *buf, size_t size)
-{
-	snprintf(buf, size, "%s", strerror(e));
-	if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z'))
-		buf[0] = (char)(buf[0] - 'A' + 'a');
-}
-
 /* Socket activation: LISTEN_PID must name the process that gets the fds, and the exec keeps
  * our pid. cmd_env is this process' own copy, so it may be edited. */
 static void set_listen_pid(char **env)
@@ -155,7 +147,7 @@ static __attribute__((noreturn)) void exec_command(const struct rk_child_config 
 		sigset_t all;
 		sigfillset(&all);
 		sigprocmask(SIG_BLOCK, &all, NULL);
-		lower_strerror(e, reason, sizeof(reason));
+		rk_go_strerror(e, reason, sizeof(reason));
 		rk_error_set(&err, e, "command %s exited: fork/exec %s: %s", argv_text, path,
 			     reason);
 	}
@@ -170,6 +162,8 @@ static __attribute__((noreturn)) void setup_main(const struct rk_child_config *c
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != c_pid)
 		_exit(1);
+	if (cfg->port_sock >= 0)
+		close(cfg->port_sock); /* the supervisor's */
 	if (rk_msg_expect(cfg->sock, RK_MSG_IDMAP_DONE, &err) < 0)
 		_exit(1); /* the parent failed or went away; it reports */
 	if (getuid() != 0) {
@@ -219,8 +213,16 @@ static __attribute__((noreturn)) void child_main(struct rk_child_config *cfg)
 		setup_main(cfg, self);
 	snprintf(cfg->child_env[cfg->marker_index], RK_CHILD_ENV_SIZE, "%s=%d,%d", RK_CHILD_ENV,
 		 (int)h, (int)expected_ppid);
-	/* the supervisor, like the command, keeps only stdio (and activation fds) */
+	if (cfg->port_sock >= 0) {
+		size_t n = strlen(cfg->child_env[cfg->marker_index]);
+		snprintf(cfg->child_env[cfg->marker_index] + n, RK_CHILD_ENV_SIZE - n, ",%d",
+			 cfg->port_sock);
+	}
+	/* the supervisor, like the command, keeps only stdio (and activation fds), plus the
+	 * port driver's channel */
 	cloexec_from(3 + cfg->listen_fds);
+	if (cfg->port_sock >= 0)
+		fcntl(cfg->port_sock, F_SETFD, 0);
 	execve("/proc/self/exe", cfg->self_argv, cfg->child_env);
 	rk_error_errno(&err, errno, "failed to re-execute /proc/self/exe in the child");
 	rk_msg_send_error(cfg->sock, &err);

@@ -656,7 +656,7 @@ static int validate_enums(struct rk_options *opts, struct rk_error *err)
 	opts->net = (enum rk_net)v;
 	if (lookup_name(port_driver_names, opts->port_driver_name, &v) < 0)
 		return rk_error_set(err, EINVAL, "unknown port driver: %s", opts->port_driver_name);
-	opts->port_driver = (enum rk_port_driver)v;
+	opts->port_driver = (enum rk_port)v;
 	/* upstream accepts "" for the two slirp4netns modes, meaning false */
 	if (!*opts->slirp4netns_sandbox_name)
 		v = RK_FALSE;
@@ -833,8 +833,8 @@ int rk_options_check_supported(const struct rk_options *opts, struct rk_error *e
 
 	if (!rk_net_driver_get(opts->net))
 		what = "--net other than host";
-	else if (opts->port_driver != RK_PORT_NONE)
-		what = "--port-driver other than none";
+	else if (opts->port_driver != RK_PORT_NONE && opts->port_driver != RK_PORT_BUILTIN)
+		what = "--port-driver other than none and builtin";
 	else if (opts->detach_netns)
 		what = "--detach-netns";
 	if (what)

@@ -22,7 +22,7 @@ enum rk_net {
 	RK_NET_GVISOR_TAP_VSOCK, /* known name, not part of this implementation */
 };
 
-enum rk_port_driver {
+enum rk_port {
 	RK_PORT_NONE,
 	RK_PORT_IMPLICIT,
 	RK_PORT_BUILTIN,
@@ -92,7 +92,7 @@ struct rk_options {
 	const char *copy_up_mode;
 
 	const char *port_driver_name;
-	enum rk_port_driver port_driver;
+	enum rk_port port_driver;
 	char **publish; /* NULL-terminated, owned */
 	size_t n_publish;
 	bool source_ip_transparent;

@@ -27,18 +27,20 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "builtin.h"
 #include "cgroup.h"
-#include "server.h"
 #include "child.h"
 #include "copyup.h"
 #include "idmap.h"
 #include "log.h"
 #include "mount.h"
 #include "msg.h"
+#include "server.h"
 #include "sig.h"
 #include "statedir.h"
 #include "subid.h"
@@ -60,6 +62,7 @@ struct parent_state {
 	int abort_signal;   /* a termination signal that stopped the start-up */
 	bool child_error;   /* the error being reported was sent by the child */
 	struct rk_api_server *api;
+	struct rk_port_driver *ports; /* NULL: --port-driver=none */
 };
 
 static bool env_is_ours(const char *entry)
@@ -282,7 +285,53 @@ static int start_api(struct parent_state *st, struct rk_error *err)
 		.net_driver = st->opts->net == RK_NET_HOST ? NULL : st->opts->net_name,
 	};
 
-	return rk_api_server_start(path, &info, &st->api, err);
+	return rk_api_server_start(path, &info, st->ports, &st->api, err);
+}
+
+/* Starts the port driver. chan is the parent end of the builtin driver's socket supply. */
+static int start_port_driver(struct parent_state *st, int chan, const char *argv0,
+			     struct rk_error *err)
+{
+	const char *base = strrchr(argv0, '/');
+	struct rk_builtin_config cfg = {
+		.chan = chan,
+		.source_ip_transparent = st->opts->source_ip_transparent,
+		.argv0_is_rootlesskit = strcmp(base ? base + 1 : argv0, "rootlesskit") == 0,
+	};
+
+	return rk_port_builtin_new(&cfg, &st->ports, err);
+}
+
+/* -p: published once the child is set up, before child_pid is written (as upstream). */
+static int publish_ports(struct parent_state *st, struct rk_error *err)
+{
+	for (size_t i = 0; st->ports && i < st->opts->n_publish; i++) {
+		struct rk_port_spec spec;
+		int id, r = rk_port_spec_parse(st->opts->publish[i], &spec, err);
+		if (r == 0)
+			r = st->ports->ops->add(st->ports, &spec, &id, err);
+		if (r < 0)
+			/* upstream prints the spec as a Go struct value */
+			return rk_error_prefix(err, "failed to expose port {%s %s %lld %lld %s}",
+					       spec.proto, spec.parent_ip, spec.parent_port,
+					       spec.child_port, spec.child_ip);
+		rk_debug("published port %d: %s", id, st->opts->publish[i]);
+	}
+	return 0;
+}
+
+/* Thousands of connections need thousands of descriptors: take the hard limit (upstream
+ * issue #536). Done after the child started, so that the command keeps the limit it was
+ * given. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			rk_debug("raising RLIMIT_NOFILE: %s", strerror(errno));
+	}
 }
 
 /* Runs everything from the clone to the running command. Returns 0 or a negative errno
@@ -312,7 +361,7 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 	struct rk_subid_user user;
 	rk_auto_strv char **child_env = NULL;
 	rk_auto_strv char **cmd_env = NULL;
-	int fds[2], r;
+	int fds[2], port_fds[2] = { -1, -1 }, r;
 
 	cfg.listen_fds = listen_fds(&cfg.listen_pid_ours);
 	cfg.net = rk_net_driver_get(opts->net); /* rk_options_check_supported() checked it */
@@ -325,13 +374,31 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 		return rk_error_errno(err, -r, "socketpair");
 	st->sock = fds[0];
 	cfg.sock = fds[1];
+	cfg.port_sock = -1;
+	if (opts->port_driver == RK_PORT_BUILTIN) {
+		r = rk_msg_pair(port_fds);
+		if (r < 0)
+			return rk_error_errno(err, -r, "socketpair");
+		cfg.port_sock = port_fds[1];
+	}
 	/* the child restores the mask we started with before it execs the command */
 	cfg.orig_mask = st->orig_mask;
 	r = rk_child_start(&cfg, &st->child, err);
 	close(fds[1]);
-	if (r < 0)
+	if (port_fds[1] >= 0)
+		close(port_fds[1]);
+	if (r < 0) {
+		if (port_fds[0] >= 0)
+			close(port_fds[0]);
 		return r;
+	}
 	rk_debug("child pid %d", (int)st->child);
+	raise_nofile();
+	if (port_fds[0] >= 0) {
+		r = start_port_driver(st, port_fds[0], argv[0] ? argv[0] : "", err);
+		if (r < 0)
+			return r;
+	}
 	/* the API listens long before the command runs (upstream has a race there), and
 	 * starting it here costs nothing while the child re-executes itself */
 	r = start_api(st, err);
@@ -353,6 +420,8 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 	if (r < 0 && r != -EPIPE)
 		return rk_error_errno(err, -r, "sending to the child");
 	r = wait_child(st, RK_MSG_SETUP_DONE, err);
+	if (r == 0)
+		r = publish_ports(st, err);
 	if (r == 0)
 		r = rk_statedir_write_child_pid(&st->sd, st->child, err);
 	if (r < 0)
@@ -418,7 +487,8 @@ out:
 		rk_log_fatal(err.msg);
 	}
 	kill_child(&st);
-	rk_api_server_stop(st.api);
+	rk_api_server_stop(st.api); /* first: it calls into the port driver */
+	rk_port_driver_free(st.ports);
 	rk_statedir_remove(&st.sd);
 	if (st.sock >= 0)
 		close(st.sock);

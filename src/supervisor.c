@@ -8,6 +8,7 @@
 #include "supervisor.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -18,23 +19,36 @@
 #include "log.h"
 #include "options.h"
 #include "sig.h"
+#include "sockpool.h"
 #include "util.h"
 
-/* Parses "<pid>,<ppid>". Returns 0 or -EINVAL. */
-int rk_supervisor_parse_marker(const char *value, pid_t *ret_cmd, pid_t *ret_ppid)
+int rk_supervisor_parse_marker(const char *value, pid_t *ret_cmd, pid_t *ret_ppid, int *ret_fd)
 {
-	uint64_t a, b;
-	const char *comma = strchr(value, ',');
-	char first[24];
+	uint64_t v[3];
+	int n = 0;
 
-	if (!comma || (size_t)(comma - value) >= sizeof(first))
+	for (const char *p = value; n < 3; n++) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		char field[24];
+		if (len >= sizeof(field))
+			return -EINVAL;
+		snprintf(field, sizeof(field), "%.*s", (int)len, p);
+		if (rk_parse_u64(field, &v[n]) < 0 || v[n] > INT32_MAX)
+			return -EINVAL;
+		if (!comma) {
+			n++;
+			break;
+		}
+		p = comma + 1;
+		if (n == 2)
+			return -EINVAL; /* a fourth field */
+	}
+	if (n < 2 || v[0] == 0 || (n == 3 && v[2] < 3))
 		return -EINVAL;
-	snprintf(first, sizeof(first), "%.*s", (int)(comma - value), value);
-	if (rk_parse_u64(first, &a) < 0 || rk_parse_u64(comma + 1, &b) < 0 || a == 0 ||
-	    a > INT32_MAX || b > INT32_MAX)
-		return -EINVAL;
-	*ret_cmd = (pid_t)a;
-	*ret_ppid = (pid_t)b;
+	*ret_cmd = (pid_t)v[0];
+	*ret_ppid = (pid_t)v[1];
+	*ret_fd = n == 3 ? (int)v[2] : -1;
 	return 0;
 }
 
@@ -60,12 +74,12 @@ int rk_supervisor_main(int argc, char **argv, const char *marker)
 	struct rk_error err = { 0 };
 	sigset_t all;
 	pid_t cmd, ppid;
-	int sfd, status = 0, ret;
+	int sfd, port_fd, status = 0, ret;
 	pid_t done = -1;
 	bool same_pgrp;
 
 	rk_options_init(&opts);
-	if (rk_supervisor_parse_marker(marker, &cmd, &ppid) < 0 ||
+	if (rk_supervisor_parse_marker(marker, &cmd, &ppid, &port_fd) < 0 ||
 	    (done = waitpid(cmd, &status, WNOHANG | __WALL)) < 0) {
 		/* not started by a rootlesskit parent: someone exported the variable */
 		fprintf(stderr,
@@ -105,10 +119,33 @@ int rk_supervisor_main(int argc, char **argv, const char *marker)
 		return 1;
 	}
 	for (;;) {
+		struct pollfd pfd[2] = { { .fd = sfd, .events = POLLIN },
+					 { .fd = port_fd, .events = POLLIN } };
 		struct signalfd_siginfo si;
-		ssize_t n = read(sfd, &si, sizeof(si));
+		ssize_t n;
 		pid_t p;
 
+		if (poll(pfd, port_fd >= 0 ? 2 : 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			rk_error_errno(&err, errno, "poll");
+			rk_log_fatal(err.msg);
+			kill(cmd, SIGKILL);
+			return 1;
+		}
+		/* the builtin port driver's supply of sockets made in our namespace */
+		if (port_fd >= 0 && pfd[1].revents) {
+			int r = rk_sockpool_serve(port_fd);
+			if (r <= 0) {
+				if (r < 0)
+					rk_warn("port driver channel: %s", strerror(-r));
+				close(port_fd);
+				port_fd = -1;
+			}
+		}
+		if (!(pfd[0].revents & POLLIN))
+			continue;
+		n = read(sfd, &si, sizeof(si));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n != (ssize_t)sizeof(si)) {

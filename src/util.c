@@ -279,3 +279,10 @@ char *rk_find_in_path(const char *name, const char *path_env)
 	errno = saved;
 	return NULL;
 }
+
+void rk_go_strerror(int e, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s", strerror(e));
+	if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z'))
+		buf[0] = (char)(buf[0] - 'A' + 'a');
+}

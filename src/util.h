@@ -76,4 +76,7 @@ int rk_read_proc_long(const char *path, long *ret);
  * used as is). Returns a new string, or NULL with errno set (ENOENT, EACCES). */
 char *rk_find_in_path(const char *name, const char *path_env);
 
+/* strerror() the way Go prints a syscall error: lowercase ("permission denied"). */
+void rk_go_strerror(int e, char *buf, size_t size);
+
 #endif

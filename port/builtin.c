@@ -1,0 +1,715 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The builtin port driver, parent side
+ *
+ * Each published port is a socket the parent binds on the host. Its connections are moved
+ * into the child's network namespace without a helper on the way: the supervisor, which
+ * lives in that namespace, keeps the parent supplied with fresh sockets created there
+ * (sockpool.h), the parent connect()s one to the target for each connection (which routes
+ * in the child's namespace, as the socket belongs to it), and then moves the bytes between
+ * the two kernel sockets with splice() (tcp.c). UDP keeps one connected socket per client
+ * address (udp.c).
+ *
+ * One thread owns every socket, connection and pool and runs an epoll loop. The API and
+ * the parent's start-up call add/remove from their own threads: the listening socket is
+ * bound in the caller's thread (so that bind errors are reported as they happen), then
+ * handed to the loop as a command through an eventfd; the caller waits until the loop has
+ * carried it out, so a removed port's listener and connections are closed on return.
+ *
+ * Objects closed while an epoll batch is being handled are only freed once the batch is
+ * done, since later events of the same batch may still point at them.
+ */
+#include "builtin.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "builtin_int.h"
+#include "log.h"
+#include "sockpool.h"
+#include "util.h"
+
+#define POOL_START_TARGET 16
+#define TICK_MS		  1000
+
+static const char *const builtin_protos[] = { "tcp", "tcp4", "tcp6", "udp", "udp4", "udp6", NULL };
+
+uint64_t bp_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int bp_watch(struct bp_driver *d, int fd, struct bp_ev *ev, uint32_t events)
+{
+	struct epoll_event e = { .events = events, .data.ptr = ev };
+
+	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &e) < 0 ? -errno : 0;
+}
+
+/* ---- socket pools ---- */
+
+static struct bp_pool *pool_for(struct bp_driver *d, int family, int type)
+{
+	return &d->pools[family == AF_INET6][type == SOCK_DGRAM];
+}
+
+void bp_pool_refill(struct bp_driver *d, struct bp_pool *p)
+{
+	unsigned want;
+	int r;
+
+	if (d->chan_dead || p->n + p->requested > p->target / 2)
+		return;
+	want = p->target - p->n - p->requested;
+	if (want > RK_SOCKPOOL_MAX_BATCH)
+		want = RK_SOCKPOOL_MAX_BATCH;
+	r = rk_sockpool_request(d->cfg.chan, p->family, p->type, want);
+	if (r == -EAGAIN)
+		return; /* the channel is full of requests: the answers will call again */
+	if (r < 0) {
+		rk_warn("port driver: asking the child for sockets: %s", strerror(-r));
+		return;
+	}
+	p->requested += want;
+}
+
+int bp_pool_take(struct bp_driver *d, struct bp_pool *p)
+{
+	int fd = -1;
+
+	if (p->n > 0)
+		fd = p->fds[--p->n];
+	bp_pool_refill(d, p);
+	return fd;
+}
+
+static void pool_add(struct bp_pool *p, const int *fds, unsigned n)
+{
+	if (p->n + n > p->cap) {
+		p->cap = (p->n + n) * 2;
+		p->fds = rk_xrealloc(p->fds, p->cap * sizeof(int));
+	}
+	memcpy(p->fds + p->n, fds, n * sizeof(int));
+	p->n += n;
+}
+
+/* Starts the connections waiting for a socket; closes them when none can come. */
+static void pool_serve_waiters(struct bp_driver *d, struct bp_pool *p, bool failed)
+{
+	while (!rk_list_empty(&p->waiters)) {
+		struct bp_conn *c = rk_container_of(p->waiters.next, struct bp_conn, wait);
+		if (p->n == 0 && !failed)
+			break;
+		rk_list_del(&c->wait);
+		if (p->n == 0)
+			bp_tcp_close(d, c);
+		else
+			bp_tcp_start(d, c);
+	}
+}
+
+static void chan_gone(struct bp_driver *d)
+{
+	d->chan_dead = true;
+	epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->cfg.chan, NULL);
+	for (int f = 0; f < BP_POOL_FAMILIES; f++)
+		for (int t = 0; t < BP_POOL_TYPES; t++)
+			pool_serve_waiters(d, &d->pools[f][t], true);
+}
+
+static void chan_readable(struct bp_driver *d)
+{
+	int fds[RK_SOCKPOOL_MAX_BATCH];
+
+	for (;;) {
+		struct rk_sockpool_rep rep;
+		struct bp_pool *p;
+		int r = rk_sockpool_receive(d->cfg.chan, &rep, fds);
+
+		if (r == -EAGAIN || r == -EINTR)
+			return;
+		if (r <= 0 || (rep.family != AF_INET && rep.family != AF_INET6) ||
+		    (rep.type != SOCK_STREAM && rep.type != SOCK_DGRAM)) {
+			if (r < 0)
+				rk_debug("port driver: socket channel: %s", strerror(-r));
+			if (r > 0)
+				for (unsigned i = 0; i < rep.count; i++)
+					close(fds[i]);
+			chan_gone(d);
+			return;
+		}
+		p = pool_for(d, rep.family, rep.type);
+		p->requested -= rep.asked < p->requested ? rep.asked : p->requested;
+		pool_add(p, fds, rep.count);
+		if (rep.err)
+			rk_warn("port driver: the child made %u of %u sockets: %s", rep.count,
+				rep.asked, strerror(rep.err));
+		pool_serve_waiters(d, p, rep.count == 0);
+		bp_pool_refill(d, p);
+	}
+}
+
+/* ---- commands from other threads ---- */
+
+static void port_free(struct bp_port *port)
+{
+	free(port->buckets);
+	free(port);
+}
+
+static void port_close(struct bp_driver *d, struct bp_port *port)
+{
+	if (port->udp) {
+		bp_udp_close_all(d, port);
+	} else {
+		while (!rk_list_empty(&port->conns))
+			bp_tcp_close(d, rk_container_of(port->conns.next, struct bp_conn, link));
+	}
+	if (port->paused)
+		d->n_paused--;
+	close(port->fd);
+	port->fd = -1;
+	rk_list_del(&port->link);
+}
+
+static bool run_command(struct bp_driver *d)
+{
+	bool stop = false;
+	uint64_t v;
+
+	(void)!read(d->wakefd, &v, sizeof(v));
+	pthread_mutex_lock(&d->lock);
+	switch (d->cmd) {
+	case BP_CMD_ADD: {
+		struct bp_port *port = d->cmd_port;
+		rk_list_add_tail(&d->ports, &port->link);
+		if (bp_watch(d, port->fd, &port->ev, EPOLLIN) < 0)
+			rk_warn("port driver: epoll: %s", strerror(errno));
+		bp_pool_refill(d, port->pool); /* so that the first client finds a socket */
+		break;
+	}
+	case BP_CMD_REMOVE:
+		for (struct rk_list *l = d->ports.next; l != &d->ports; l = l->next) {
+			struct bp_port *port = rk_container_of(l, struct bp_port, link);
+			if (port->id == d->cmd_id) {
+				port_close(d, port);
+				port_free(port);
+				break;
+			}
+		}
+		break;
+	case BP_CMD_STOP:
+		stop = true;
+		break;
+	case BP_CMD_NONE:
+		break;
+	}
+	if (d->cmd != BP_CMD_NONE) {
+		d->cmd = BP_CMD_NONE;
+		d->cmd_done = true;
+		pthread_cond_broadcast(&d->cond);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return stop;
+}
+
+/* Hands a command to the loop and waits until it is carried out. Callers hold op_lock. */
+static void send_command(struct bp_driver *d, enum bp_cmd_type cmd, struct bp_port *port, int id)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&d->lock);
+	d->cmd = cmd;
+	d->cmd_port = port;
+	d->cmd_id = id;
+	d->cmd_done = false;
+	pthread_mutex_unlock(&d->lock);
+	(void)!write(d->wakefd, &one, sizeof(one));
+	pthread_mutex_lock(&d->lock);
+	while (!d->cmd_done)
+		pthread_cond_wait(&d->cond, &d->lock);
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* ---- the loop ---- */
+
+/* Lets paused listeners accept again (descriptors may have been freed meanwhile). */
+static void resume_listeners(struct bp_driver *d)
+{
+	for (struct rk_list *l = d->ports.next; l != &d->ports && d->n_paused; l = l->next) {
+		struct bp_port *port = rk_container_of(l, struct bp_port, link);
+		struct epoll_event e = { .events = EPOLLIN, .data.ptr = &port->ev };
+		if (port->paused && epoll_ctl(d->epfd, EPOLL_CTL_MOD, port->fd, &e) == 0) {
+			port->paused = false;
+			d->n_paused--;
+		}
+	}
+}
+
+static bool need_tick(struct bp_driver *d)
+{
+	if (d->n_paused)
+		return true;
+	for (struct rk_list *l = d->ports.next; l != &d->ports; l = l->next)
+		if (rk_container_of(l, struct bp_port, link)->n_flows)
+			return true;
+	return false;
+}
+
+static void dispatch(struct bp_driver *d, struct bp_ev *ev, uint32_t events, bool *stop)
+{
+	switch (ev->kind) {
+	case BP_WAKE:
+		*stop |= run_command(d);
+		break;
+	case BP_CHAN:
+		chan_readable(d);
+		break;
+	case BP_LISTENER: {
+		struct bp_port *port = rk_container_of(ev, struct bp_port, ev);
+		if (port->fd < 0)
+			break; /* removed earlier in this batch */
+		if (port->udp)
+			bp_udp_receive(d, port);
+		else
+			bp_tcp_accept(d, port);
+		break;
+	}
+	case BP_CLIENT:
+		bp_tcp_event(d, rk_container_of(ev, struct bp_conn, cev), false, events);
+		break;
+	case BP_BACKEND:
+		bp_tcp_event(d, rk_container_of(ev, struct bp_conn, bev), true, events);
+		break;
+	case BP_FLOW:
+		bp_udp_reply(d, rk_container_of(ev, struct bp_flow, ev));
+		break;
+	}
+}
+
+/* Frees what was closed during the batch. */
+static void reap(struct rk_list *dead_conns, struct rk_list *dead_flows)
+{
+	while (!rk_list_empty(dead_conns)) {
+		struct bp_conn *c = rk_container_of(dead_conns->next, struct bp_conn, link);
+		rk_list_del(&c->link);
+		free(c);
+	}
+	while (!rk_list_empty(dead_flows)) {
+		struct bp_flow *f = rk_container_of(dead_flows->next, struct bp_flow, link);
+		rk_list_del(&f->link);
+		free(f);
+	}
+}
+
+static void *loop(void *arg)
+{
+	struct bp_driver *d = arg;
+	struct epoll_event evs[128];
+	uint64_t last_tick = bp_now_ms();
+	bool stop = false;
+
+	while (!stop) {
+		int timeout = !rk_list_empty(&d->ready) ? 0 : need_tick(d) ? TICK_MS : -1;
+		int n = epoll_wait(d->epfd, evs, (int)RK_ARRAY_SIZE(evs), timeout);
+		uint64_t now;
+
+		if (n < 0 && errno != EINTR) {
+			rk_warn("port driver: epoll_wait: %s", strerror(errno));
+			break;
+		}
+		for (int i = 0; i < n; i++)
+			dispatch(d, evs[i].data.ptr, evs[i].events, &stop);
+		/* connections that used up their budget get another turn; those that use it
+		 * up again queue on d->ready for the next one */
+		if (!rk_list_empty(&d->ready)) {
+			struct rk_list batch;
+			/* move the whole queue to batch: link batch in, then unlink the head */
+			rk_list_add_tail(&d->ready, &batch);
+			rk_list_del(&d->ready);
+			while (!rk_list_empty(&batch)) {
+				struct bp_conn *c =
+					rk_container_of(batch.next, struct bp_conn, wait);
+				rk_list_del(&c->wait);
+				bp_tcp_run(d, c);
+			}
+		}
+		now = bp_now_ms();
+		if (now - last_tick >= TICK_MS) {
+			last_tick = now;
+			resume_listeners(d);
+			for (struct rk_list *l = d->ports.next; l != &d->ports; l = l->next) {
+				struct bp_port *port = rk_container_of(l, struct bp_port, link);
+				if (port->udp)
+					bp_udp_expire(d, port, now);
+			}
+		}
+		reap(&d->dead_conns, &d->dead_flows);
+	}
+	return NULL;
+}
+
+/* ---- listening sockets ---- */
+
+/* Go's net.JoinHostPort. */
+static void join_host_port(const char *ip, long long port, char *buf, size_t size)
+{
+	snprintf(buf, size, strchr(ip, ':') ? "[%s]:%lld" : "%s:%lld", ip, port);
+}
+
+/* Parses a text address as Go's net.ParseIP, v4-mapped addresses counting as IPv4.
+ * Returns the family, or 0 when text is not an address. */
+static int parse_ip(const char *text, struct in_addr *v4, struct in6_addr *v6)
+{
+	if (inet_pton(AF_INET, text, v4) == 1)
+		return AF_INET;
+	if (inet_pton(AF_INET6, text, v6) != 1)
+		return 0;
+	if (IN6_IS_ADDR_V4MAPPED(v6)) {
+		memcpy(v4, &v6->s6_addr[12], 4);
+		return AF_INET;
+	}
+	return AF_INET6;
+}
+
+/* The privileged-port hint of upstream. */
+static void annotate_eperm(struct bp_driver *d, const struct rk_port_spec *s, struct rk_error *err)
+{
+	long start;
+	char msg[RK_ERROR_MSG_MAX];
+
+	if (rk_read_proc_long("/proc/sys/net/ipv4/ip_unprivileged_port_start", &start) < 0 ||
+	    s->parent_port >= start)
+		return;
+	snprintf(msg, sizeof(msg),
+		 "cannot expose privileged port %lld, you can add "
+		 "'net.ipv4.ip_unprivileged_port_start=%lld' to /etc/sysctl.conf (currently "
+		 "%ld)%s, or choose a larger port number (>= %ld): %s",
+		 s->parent_port, s->parent_port, start,
+		 d->cfg.argv0_is_rootlesskit ? ", or set CAP_NET_BIND_SERVICE on rootlesskit binary"
+					     : "",
+		 start, err->msg);
+	snprintf(err->msg, sizeof(err->msg), "%s", msg);
+}
+
+/* Binds the host side of spec with Go's rules: plain tcp/udp on a wildcard (or no)
+ * address is one dual-stack socket, the 4 and 6 suffixes restrict the family (6 with
+ * IPV6_V6ONLY). Returns the socket or a negative errno with err set. */
+static int open_listener(struct bp_driver *d, const struct rk_port_spec *s, bool udp,
+			 struct rk_error *err)
+{
+	char suffix = s->proto[strlen(s->proto) - 1];
+	struct sockaddr_storage ss = { 0 };
+	struct in_addr v4 = { 0 };
+	struct in6_addr v6 = IN6ADDR_ANY_INIT;
+	char hp[RK_PORT_IP_MAX + 16], why[128];
+	int family = *s->parent_ip ? parse_ip(s->parent_ip, &v4, &v6) : 0;
+	bool wildcard = !*s->parent_ip || (family == AF_INET && v4.s_addr == INADDR_ANY) ||
+			(family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&v6));
+	int v6only = 0, one = 1, fd;
+	socklen_t len;
+
+	join_host_port(s->parent_ip, s->parent_port, hp, sizeof(hp));
+	if ((suffix == '4' && family == AF_INET6) || (suffix == '6' && family == AF_INET))
+		return rk_error_set(err, EINVAL, "listen %s: address %s: no suitable address found",
+				    s->proto, s->parent_ip);
+	if (suffix == '4') {
+		family = AF_INET;
+	} else if (suffix == '6') {
+		family = AF_INET6;
+		v6only = 1;
+	} else if (wildcard) {
+		family = AF_INET6; /* dual-stack */
+		v6 = in6addr_any;
+	}
+	fd = socket(family, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 && family == AF_INET6 && errno == EAFNOSUPPORT && suffix != '6') {
+		family = AF_INET; /* a host without IPv6 */
+		v4.s_addr = INADDR_ANY;
+		fd = socket(family, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			    0);
+	}
+	if (fd < 0)
+		return rk_error_errno(err, errno, "listen %s %s: socket", s->proto, hp);
+	if (family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+		sin->sin_family = AF_INET;
+		sin->sin_addr = v4;
+		sin->sin_port = htons((uint16_t)s->parent_port);
+		len = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = v6;
+		sin6->sin6_port = htons((uint16_t)s->parent_port);
+		len = sizeof(*sin6);
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
+	}
+	if (!udp)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || (!udp && listen(fd, 4096) < 0)) {
+		int e = errno;
+		bool bound = e != EACCES && e != EPERM && e != EADDRINUSE && e != EADDRNOTAVAIL;
+		close(fd);
+		rk_go_strerror(e, why, sizeof(why));
+		rk_error_set(err, e, "listen %s %s: %s: %s", s->proto, hp,
+			     bound ? "listen" : "bind", why);
+		if (e == EACCES || e == EPERM)
+			annotate_eperm(d, s, err);
+		return -e;
+	}
+	return fd;
+}
+
+/* The first non-loopback IPv4 address of the host: upstream's "host gateway IP". */
+static void host_gateway_ip(char *buf, size_t size)
+{
+	struct ifaddrs *ifa, *i;
+
+	buf[0] = '\0';
+	if (getifaddrs(&ifa) < 0)
+		return;
+	for (i = ifa; i; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
+			continue;
+		struct in_addr a = ((struct sockaddr_in *)i->ifa_addr)->sin_addr;
+		if ((ntohl(a.s_addr) >> 24) == 127)
+			continue;
+		inet_ntop(AF_INET, &a, buf, (socklen_t)size);
+		break;
+	}
+	freeifaddrs(ifa);
+}
+
+/* Where the child side connects (upstream's rules): the child IP when given; else
+ * 127.0.0.1, unless the parent IP is a specific address other than the host gateway IP,
+ * which is then dialled inside too. */
+static void child_target(const struct rk_port_spec *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+	const char *ip = s->child_ip;
+	struct in_addr v4;
+	struct in6_addr v6;
+	char gw[INET_ADDRSTRLEN];
+
+	if (!*ip) {
+		ip = "127.0.0.1";
+		host_gateway_ip(gw, sizeof(gw));
+		if (*s->parent_ip && strcmp(s->parent_ip, gw) != 0 &&
+		    strcmp(s->parent_ip, "0.0.0.0") != 0)
+			ip = s->parent_ip;
+	}
+	memset(ss, 0, sizeof(*ss));
+	if (parse_ip(ip, &v4, &v6) == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+		sin->sin_family = AF_INET;
+		sin->sin_addr = v4;
+		sin->sin_port = htons((uint16_t)s->child_port);
+		*len = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = v6;
+		sin6->sin6_port = htons((uint16_t)s->child_port);
+		*len = sizeof(*sin6);
+	}
+}
+
+/* ---- the driver interface ---- */
+
+static int builtin_add(struct rk_port_driver *base, const struct rk_port_spec *spec, int *ret_id,
+		       struct rk_error *err)
+{
+	struct bp_driver *d = (struct bp_driver *)base;
+	struct bp_port *port;
+	bool udp;
+	int fd, r;
+
+	pthread_mutex_lock(&d->op_lock);
+	pthread_mutex_lock(&d->lock);
+	r = rk_port_spec_validate(spec, d->entries, d->n_entries, err);
+	pthread_mutex_unlock(&d->lock);
+	if (r < 0)
+		goto out;
+	if (strncmp(spec->proto, "tcp", 3) != 0 && strncmp(spec->proto, "udp", 3) != 0) {
+		r = rk_error_set(err, EPROTONOSUPPORT, "unsupported port protocol %s", spec->proto);
+		goto out;
+	}
+	udp = spec->proto[0] == 'u';
+	fd = open_listener(d, spec, udp, err);
+	if (fd < 0) {
+		r = fd;
+		goto out;
+	}
+	port = rk_xcalloc(1, sizeof(*port));
+	port->ev.kind = BP_LISTENER;
+	port->fd = fd;
+	port->udp = udp;
+	port->id = d->next_id;
+	rk_list_init(&port->conns);
+	rk_list_init(&port->link);
+	child_target(spec, &port->target, &port->target_len);
+	port->pool = pool_for(d, port->target.ss_family, udp ? SOCK_DGRAM : SOCK_STREAM);
+	send_command(d, BP_CMD_ADD, port, 0);
+	pthread_mutex_lock(&d->lock);
+	d->entries = rk_xrealloc(d->entries, (d->n_entries + 1) * sizeof(*d->entries));
+	d->entries[d->n_entries].id = d->next_id;
+	d->entries[d->n_entries].spec = *spec;
+	d->n_entries++;
+	*ret_id = d->next_id++;
+	pthread_mutex_unlock(&d->lock);
+	r = 0;
+out:
+	pthread_mutex_unlock(&d->op_lock);
+	return r;
+}
+
+static int builtin_remove(struct rk_port_driver *base, int id, struct rk_error *err)
+{
+	struct bp_driver *d = (struct bp_driver *)base;
+	size_t i;
+	int r = 0;
+
+	pthread_mutex_lock(&d->op_lock);
+	pthread_mutex_lock(&d->lock);
+	for (i = 0; i < d->n_entries && d->entries[i].id != id; i++)
+		;
+	pthread_mutex_unlock(&d->lock);
+	if (i == d->n_entries) {
+		r = rk_error_set(err, ENOENT, "unknown id: %d", id);
+	} else {
+		send_command(d, BP_CMD_REMOVE, NULL, id);
+		pthread_mutex_lock(&d->lock);
+		memmove(&d->entries[i], &d->entries[i + 1],
+			(d->n_entries - i - 1) * sizeof(*d->entries));
+		d->n_entries--;
+		pthread_mutex_unlock(&d->lock);
+	}
+	pthread_mutex_unlock(&d->op_lock);
+	return r;
+}
+
+static size_t builtin_list(struct rk_port_driver *base, struct rk_port_entry **ret)
+{
+	struct bp_driver *d = (struct bp_driver *)base;
+	size_t n;
+
+	pthread_mutex_lock(&d->lock);
+	n = d->n_entries;
+	*ret = rk_xmalloc((n ? n : 1) * sizeof(**ret));
+	memcpy(*ret, d->entries, n * sizeof(**ret));
+	pthread_mutex_unlock(&d->lock);
+	return n;
+}
+
+static void builtin_free(struct rk_port_driver *base)
+{
+	struct bp_driver *d = (struct bp_driver *)base;
+
+	if (d->thread_started) {
+		pthread_mutex_lock(&d->op_lock);
+		send_command(d, BP_CMD_STOP, NULL, 0);
+		pthread_mutex_unlock(&d->op_lock);
+		pthread_join(d->thread, NULL);
+	}
+	while (!rk_list_empty(&d->ports)) {
+		struct bp_port *port = rk_container_of(d->ports.next, struct bp_port, link);
+		port_close(d, port);
+		port_free(port);
+	}
+	reap(&d->dead_conns, &d->dead_flows);
+	for (int f = 0; f < BP_POOL_FAMILIES; f++) {
+		for (int t = 0; t < BP_POOL_TYPES; t++) {
+			struct bp_pool *p = &d->pools[f][t];
+			for (unsigned i = 0; i < p->n; i++)
+				close(p->fds[i]);
+			free(p->fds);
+		}
+	}
+	if (d->epfd >= 0)
+		close(d->epfd);
+	if (d->wakefd >= 0)
+		close(d->wakefd);
+	if (d->cfg.chan >= 0)
+		close(d->cfg.chan);
+	pthread_mutex_destroy(&d->op_lock);
+	pthread_mutex_destroy(&d->lock);
+	pthread_cond_destroy(&d->cond);
+	free(d->entries);
+	free(d->udp_buf);
+	free(d);
+}
+
+static const struct rk_port_driver_ops builtin_ops = {
+	.name = "builtin",
+	.protos = builtin_protos,
+	.disallow_loopback_child_ip = false,
+	.add = builtin_add,
+	.remove = builtin_remove,
+	.list = builtin_list,
+	.free = builtin_free,
+};
+
+int rk_port_builtin_new(const struct rk_builtin_config *cfg, struct rk_port_driver **ret,
+			struct rk_error *err)
+{
+	struct bp_driver *d = rk_xcalloc(1, sizeof(*d));
+	int r;
+
+	d->base.ops = &builtin_ops;
+	d->cfg = *cfg;
+	d->next_id = 1;
+	d->wake_ev.kind = BP_WAKE;
+	d->chan_ev.kind = BP_CHAN;
+	rk_list_init(&d->ports);
+	rk_list_init(&d->ready);
+	rk_list_init(&d->dead_conns);
+	rk_list_init(&d->dead_flows);
+	pthread_mutex_init(&d->op_lock, NULL);
+	pthread_mutex_init(&d->lock, NULL);
+	pthread_cond_init(&d->cond, NULL);
+	for (int f = 0; f < BP_POOL_FAMILIES; f++) {
+		for (int t = 0; t < BP_POOL_TYPES; t++) {
+			struct bp_pool *p = &d->pools[f][t];
+			p->family = f ? AF_INET6 : AF_INET;
+			p->type = t ? SOCK_DGRAM : SOCK_STREAM;
+			p->target = POOL_START_TARGET;
+			rk_list_init(&p->waiters);
+		}
+	}
+	d->udp_buf = rk_xmalloc(BP_UDP_BUF_SIZE);
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	d->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (d->epfd < 0 || d->wakefd < 0) {
+		r = rk_error_errno(err, errno, "port driver: epoll");
+		goto fail;
+	}
+	fcntl(d->cfg.chan, F_SETFL, fcntl(d->cfg.chan, F_GETFL) | O_NONBLOCK);
+	if ((r = bp_watch(d, d->wakefd, &d->wake_ev, EPOLLIN)) < 0 ||
+	    (r = bp_watch(d, d->cfg.chan, &d->chan_ev, EPOLLIN)) < 0) {
+		r = rk_error_errno(err, -r, "port driver: epoll");
+		goto fail;
+	}
+	r = pthread_create(&d->thread, NULL, loop, d);
+	if (r) {
+		r = rk_error_errno(err, r, "port driver: starting its thread");
+		goto fail;
+	}
+	d->thread_started = true;
+	*ret = &d->base;
+	return 0;
+fail:
+	builtin_free(&d->base);
+	return r;
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The builtin port driver: the parent listens on the host and moves bytes into the
+ * child's network namespace with splice(). See builtin.c. */
+#ifndef RK_PORT_BUILTIN_H
+#define RK_PORT_BUILTIN_H
+
+#include <stdbool.h>
+
+#include "driver.h"
+
+struct rk_builtin_config {
+	int chan; /* parent end of the socket-supply channel (sockpool.h); taken over */
+	bool source_ip_transparent;
+	bool argv0_is_rootlesskit; /* the privileged-port hint names the binary's capability */
+};
+
+/* Starts the driver and its thread. Returns 0 with *ret set, or a negative errno with err
+ * set (cfg->chan is closed either way). */
+int rk_port_builtin_new(const struct rk_builtin_config *cfg, struct rk_port_driver **ret,
+			struct rk_error *err);
+
+#endif

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Internals of the builtin port driver, shared by builtin.c (the driver, its thread and
+ * the socket pools), tcp.c and udp.c. Everything here belongs to the driver's thread,
+ * except what struct bp_driver marks as guarded by its lock. */
+#ifndef RK_PORT_BUILTIN_INT_H
+#define RK_PORT_BUILTIN_INT_H
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "builtin.h"
+#include "list.h"
+
+/* What an epoll event points at: the first member of every watched object. */
+enum bp_kind {
+	BP_WAKE,     /* the eventfd that carries commands */
+	BP_CHAN,     /* the socket-supply channel */
+	BP_LISTENER, /* a published port's socket */
+	BP_CLIENT,   /* the host side of a TCP connection */
+	BP_BACKEND,  /* the child side of a TCP connection */
+	BP_FLOW,     /* the child side of a UDP flow */
+};
+
+struct bp_ev {
+	enum bp_kind kind;
+};
+
+/* Sockets of one family and type made in the child's network namespace. */
+struct bp_pool {
+	int family, type;
+	int *fds;
+	unsigned n, cap;
+	unsigned requested;	/* asked for and not yet answered */
+	unsigned target;	/* grows when connections had to wait */
+	struct rk_list waiters; /* TCP connections waiting for a socket */
+};
+
+struct bp_flow;
+
+struct bp_port {
+	struct bp_ev ev;
+	int fd; /* listening (TCP) or bound (UDP) socket */
+	int id;
+	bool udp;
+	bool paused;			/* out of descriptors: accept() stopped for a moment */
+	struct sockaddr_storage target; /* where the child side connects */
+	socklen_t target_len;
+	struct bp_pool *pool;
+	struct rk_list conns; /* TCP connections, or UDP flows oldest first */
+	struct rk_list link;  /* in bp_driver.ports */
+	/* UDP */
+	struct bp_flow **buckets;
+	unsigned n_flows;
+};
+
+/* One direction of a TCP connection: bytes wait in a pipe between the two splices. */
+struct bp_dir {
+	int pipe[2];
+	size_t pending; /* bytes in the pipe */
+	bool eof;	/* the source sent FIN */
+	bool shut;	/* FIN passed on to the destination */
+};
+
+enum bp_conn_state {
+	BP_CONN_WAITING,    /* for a socket from the pool */
+	BP_CONN_CONNECTING, /* the child-side connect() is in progress */
+	BP_CONN_RELAYING,
+	BP_CONN_CLOSED, /* freed once the current epoll batch is handled */
+};
+
+struct bp_conn {
+	struct bp_ev cev, bev; /* client (host) and backend (child) sides */
+	int cfd, bfd;
+	enum bp_conn_state state;
+	struct bp_port *port;
+	struct rk_list link;	/* in port->conns */
+	struct rk_list wait;	/* in pool->waiters, or in bp_driver.ready */
+	struct bp_dir up, down; /* client to backend, backend to client */
+};
+
+struct bp_flow {
+	struct bp_ev ev;
+	int fd; /* connected UDP socket in the child's namespace */
+	struct bp_port *port;
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in sin;
+		struct sockaddr_in6 sin6;
+	} peer; /* the client, in the listening socket's family */
+	socklen_t peer_len;
+	uint64_t last_ms;
+	struct rk_list link; /* in port->conns, least recently used first */
+	struct bp_flow *hnext;
+};
+
+#define BP_POOL_MAX_TARGET 1024	 /* sockets kept at hand, per family and type */
+#define BP_UDP_BUF_SIZE	   65536 /* larger than any datagram */
+
+#define BP_POOL_FAMILIES 2 /* AF_INET, AF_INET6 */
+#define BP_POOL_TYPES	 2 /* SOCK_STREAM, SOCK_DGRAM */
+
+enum bp_cmd_type {
+	BP_CMD_NONE,
+	BP_CMD_ADD,
+	BP_CMD_REMOVE,
+	BP_CMD_STOP,
+};
+
+struct bp_driver {
+	struct rk_port_driver base;
+	struct rk_builtin_config cfg;
+	int epfd, wakefd;
+	pthread_t thread;
+	bool thread_started;
+
+	pthread_mutex_t op_lock; /* serialises add and remove */
+	pthread_mutex_t lock;	 /* guards what follows, up to the thread's own state */
+	pthread_cond_t cond;
+	enum bp_cmd_type cmd;
+	struct bp_port *cmd_port; /* BP_CMD_ADD */
+	int cmd_id;		  /* BP_CMD_REMOVE */
+	bool cmd_done;
+	struct rk_port_entry *entries; /* published ports, id order */
+	size_t n_entries;
+	int next_id;
+
+	/* the thread's own state */
+	struct bp_ev wake_ev, chan_ev;
+	bool chan_dead;
+	struct rk_list ports;
+	struct rk_list ready; /* connections that still have work after their budget */
+	struct rk_list dead_conns, dead_flows; /* closed during this batch */
+	unsigned n_paused;
+	struct bp_pool pools[BP_POOL_FAMILIES][BP_POOL_TYPES];
+	unsigned char *udp_buf;
+};
+
+/* builtin.c */
+int bp_pool_take(struct bp_driver *d, struct bp_pool *p);
+void bp_pool_refill(struct bp_driver *d, struct bp_pool *p);
+uint64_t bp_now_ms(void);
+int bp_watch(struct bp_driver *d, int fd, struct bp_ev *ev, uint32_t events);
+
+/* tcp.c */
+void bp_tcp_accept(struct bp_driver *d, struct bp_port *port);
+void bp_tcp_start(struct bp_driver *d, struct bp_conn *c);
+void bp_tcp_event(struct bp_driver *d, struct bp_conn *c, bool backend, uint32_t events);
+void bp_tcp_run(struct bp_driver *d, struct bp_conn *c);
+void bp_tcp_close(struct bp_driver *d, struct bp_conn *c);
+
+/* udp.c */
+void bp_udp_receive(struct bp_driver *d, struct bp_port *port);
+void bp_udp_reply(struct bp_driver *d, struct bp_flow *f);
+void bp_udp_expire(struct bp_driver *d, struct bp_port *port, uint64_t now);
+void bp_udp_close_all(struct bp_driver *d, struct bp_port *port);
+
+#endif

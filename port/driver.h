@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The port-driver interface: what the REST API and the parent need from a port driver.
+ * Every operation is safe to call from any thread. */
+#ifndef RK_PORT_DRIVER_H
+#define RK_PORT_DRIVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+#include "spec.h"
+
+struct rk_port_driver;
+
+struct rk_port_driver_ops {
+	const char *name;	   /* "builtin", ... as in the API's portDriver.driver */
+	const char *const *protos; /* NULL-terminated, the API's portDriver.protos */
+	bool disallow_loopback_child_ip;
+	/* Publishes spec. Returns 0 with *ret_id set, or a negative errno with err set. */
+	int (*add)(struct rk_port_driver *d, const struct rk_port_spec *spec, int *ret_id,
+		   struct rk_error *err);
+	/* Unpublishes id: its listener and live connections are closed on return. */
+	int (*remove)(struct rk_port_driver *d, int id, struct rk_error *err);
+	/* The published ports in id order, as a new array (free()). Returns the count. */
+	size_t (*list)(struct rk_port_driver *d, struct rk_port_entry **ret);
+	void (*free)(struct rk_port_driver *d);
+};
+
+struct rk_port_driver {
+	const struct rk_port_driver_ops *ops;
+};
+
+/* Stops the driver: every listener and connection is closed. Accepts NULL. */
+static inline void rk_port_driver_free(struct rk_port_driver *d)
+{
+	if (d)
+		d->ops->free(d);
+}
+
+#endif

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A circular doubly linked list threaded through the listed objects (as in the kernel):
+ * O(1) insertion and removal without allocation. */
+#ifndef RK_LIST_H
+#define RK_LIST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct rk_list {
+	struct rk_list *prev, *next;
+};
+
+#define rk_container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+
+static inline void rk_list_init(struct rk_list *l)
+{
+	l->prev = l->next = l;
+}
+
+static inline bool rk_list_empty(const struct rk_list *l)
+{
+	return l->next == l;
+}
+
+static inline void rk_list_add_tail(struct rk_list *head, struct rk_list *e)
+{
+	e->prev = head->prev;
+	e->next = head;
+	head->prev->next = e;
+	head->prev = e;
+}
+
+/* Unlinks e and leaves it initialised (empty), so a second call does nothing. */
+static inline void rk_list_del(struct rk_list *e)
+{
+	e->prev->next = e->next;
+	e->next->prev = e->prev;
+	rk_list_init(e);
+}
+
+#endif

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "sockpool.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int rk_sockpool_request(int chan, int family, int type, unsigned count)
+{
+	struct rk_sockpool_req req = { family, type, count };
+
+	while (send(chan, &req, sizeof(req), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return 0;
+}
+
+static int send_reply(int chan, const struct rk_sockpool_rep *rep, const int *fds)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * RK_SOCKPOOL_MAX_BATCH)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { (void *)rep, sizeof(*rep) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (rep->count) {
+		struct cmsghdr *c;
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * rep->count);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * rep->count);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * rep->count);
+	}
+	while (sendmsg(chan, &mh, MSG_NOSIGNAL) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return 0;
+}
+
+int rk_sockpool_serve(int chan)
+{
+	struct rk_sockpool_req req;
+	struct rk_sockpool_rep rep = { 0 };
+	int fds[RK_SOCKPOOL_MAX_BATCH];
+	ssize_t n;
+	int r;
+
+	do
+		n = recv(chan, &req, sizeof(req), MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EAGAIN ? 1 : -errno;
+	if (n == 0)
+		return 0;
+	if ((size_t)n != sizeof(req) || (req.family != AF_INET && req.family != AF_INET6) ||
+	    (req.type != SOCK_STREAM && req.type != SOCK_DGRAM) || req.count == 0 ||
+	    req.count > RK_SOCKPOOL_MAX_BATCH) {
+		rep.err = EINVAL;
+		send_reply(chan, &rep, fds);
+		return -EBADMSG;
+	}
+	rep.family = req.family;
+	rep.type = req.type;
+	rep.asked = req.count;
+	while (rep.count < req.count) {
+		int fd = socket(req.family, req.type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			rep.err = errno;
+			break;
+		}
+		fds[rep.count++] = fd;
+	}
+	r = send_reply(chan, &rep, fds);
+	for (uint32_t i = 0; i < rep.count; i++)
+		close(fds[i]);
+	return r < 0 ? r : 1;
+}
+
+int rk_sockpool_receive(int chan, struct rk_sockpool_rep *rep, int *fds)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * RK_SOCKPOOL_MAX_BATCH)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { rep, sizeof(*rep) };
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
+	ssize_t n;
+	uint32_t got = 0;
+
+	do
+		n = recvmsg(chan, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (got < RK_SOCKPOOL_MAX_BATCH)
+				fds[got++] = fd;
+			else
+				close(fd);
+		}
+	}
+	if ((size_t)n != sizeof(*rep)) {
+		for (uint32_t i = 0; i < got; i++)
+			close(fds[i]);
+		return -EBADMSG;
+	}
+	/* MSG_CTRUNC (our fd limit): fewer than announced arrived; count what we hold */
+	if (got < rep->count && rep->err == 0)
+		rep->err = (mh.msg_flags & MSG_CTRUNC) ? EMFILE : EPROTO;
+	rep->count = got;
+	return 1;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The socket supply of the builtin port driver.
+ *
+ * A socket belongs to the network namespace of the process that created it, for life.
+ * So the parent, which cannot enter the child's network namespace, asks the supervisor
+ * (which lives there) for batches of fresh TCP and UDP sockets over a SOCK_SEQPACKET
+ * channel; they come back with SCM_RIGHTS, and the parent connects them itself. A
+ * connection then costs no round trip to the child. */
+#ifndef RK_SOCKPOOL_H
+#define RK_SOCKPOOL_H
+
+#include <stdint.h>
+
+/* The most descriptors one SCM_RIGHTS message may carry (the kernel's SCM_MAX_FD). */
+#define RK_SOCKPOOL_MAX_BATCH 253
+
+struct rk_sockpool_req {
+	int32_t family; /* AF_INET or AF_INET6 */
+	int32_t type;	/* SOCK_STREAM or SOCK_DGRAM */
+	uint32_t count; /* 1..RK_SOCKPOOL_MAX_BATCH */
+};
+
+struct rk_sockpool_rep {
+	int32_t family;
+	int32_t type;
+	uint32_t asked; /* the request's count */
+	uint32_t count; /* descriptors attached */
+	int32_t err;	/* positive errno when fewer than asked were made */
+};
+
+/* Parent: asks for count sockets. Returns 0 or -errno. */
+int rk_sockpool_request(int chan, int family, int type, unsigned count);
+
+/* Supervisor: reads one request and answers it. Returns 1 when one was handled, 0 at end
+ * of file, or -errno (-EBADMSG for a malformed request, which is answered with EINVAL). */
+int rk_sockpool_serve(int chan);
+
+/* Parent: reads one answer; fds must hold RK_SOCKPOOL_MAX_BATCH entries, and receive
+ * rep->count descriptors (close-on-exec). Returns 1, 0 at end of file, or -errno. */
+int rk_sockpool_receive(int chan, struct rk_sockpool_rep *rep, int *fds);
+
+#endif

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * TCP connections of the builtin port driver
+ *
+ * accept() on the host, take a socket of the child's namespace from the pool, connect() it
+ * to the target (non-blocking), then move bytes both ways through a pipe per direction:
+ * splice(source -> pipe) and splice(pipe -> destination), so they never enter user space.
+ * A FIN is passed on with shutdown(SHUT_WR) once the pipe is empty; the connection ends
+ * when both directions have ended, or at the first error.
+ *
+ * Both sockets are watched edge-triggered for reading and writing, registered once: every
+ * event runs both directions until neither makes progress, which needs no epoll_ctl() in
+ * the data path. A connection that still makes progress after its budget is queued to run
+ * again after the other events, so one busy connection cannot starve the rest.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "builtin_int.h"
+#include "log.h"
+#include "util.h"
+
+#define RUN_BUDGET 16	      /* rounds of both directions per turn */
+#define SPLICE_MAX (1U << 20) /* the pipe takes what fits */
+#define ET_EVENTS  (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
+#define ACCEPT_MAX 64
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+void bp_tcp_close(struct bp_driver *d, struct bp_conn *c)
+{
+	if (c->state == BP_CONN_CLOSED)
+		return;
+	rk_list_del(&c->wait);
+	rk_list_del(&c->link);
+	/* the pool socket's file may still be open in the child for a moment after it was
+	 * sent: take it out of the epoll set explicitly, closing the fd may not */
+	if (c->bfd >= 0)
+		epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->bfd, NULL);
+	close_fd(&c->cfd);
+	close_fd(&c->bfd);
+	for (int i = 0; i < 2; i++) {
+		close_fd(&c->up.pipe[i]);
+		close_fd(&c->down.pipe[i]);
+	}
+	c->state = BP_CONN_CLOSED;
+	rk_list_add_tail(&d->dead_conns, &c->link);
+}
+
+/* One read and one write attempt in direction x. Returns 1 when bytes moved or an EOF was
+ * seen, 0 when both would block, or -errno. */
+static int pump(struct bp_dir *x, int src, int dst)
+{
+	int progress = 0;
+	ssize_t n;
+
+	if (!x->eof && x->pending < SPLICE_MAX) {
+		n = splice(src, NULL, x->pipe[1], NULL, SPLICE_MAX,
+			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n > 0)
+			x->pending += (size_t)n;
+		else if (n == 0)
+			x->eof = true;
+		else if (errno != EAGAIN && errno != EINTR)
+			return -errno;
+		progress = n >= 0;
+	}
+	if (x->pending > 0) {
+		n = splice(x->pipe[0], NULL, dst, NULL, x->pending,
+			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n > 0) {
+			x->pending -= (size_t)n;
+			progress = 1;
+		} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			return -errno;
+		}
+	}
+	if (x->eof && x->pending == 0 && !x->shut) {
+		shutdown(dst, SHUT_WR);
+		x->shut = true;
+	}
+	return progress;
+}
+
+void bp_tcp_run(struct bp_driver *d, struct bp_conn *c)
+{
+	if (c->state != BP_CONN_RELAYING)
+		return;
+	for (int round = 0;; round++) {
+		int up = pump(&c->up, c->cfd, c->bfd);
+		int down = pump(&c->down, c->bfd, c->cfd);
+
+		if (up < 0 || down < 0) {
+			bp_tcp_close(d, c);
+			return;
+		}
+		if (c->up.shut && c->down.shut) {
+			bp_tcp_close(d, c);
+			return;
+		}
+		if (!up && !down)
+			return;
+		if (round == RUN_BUDGET) {
+			if (rk_list_empty(&c->wait))
+				rk_list_add_tail(&d->ready, &c->wait);
+			return;
+		}
+	}
+}
+
+static void relay_start(struct bp_driver *d, struct bp_conn *c)
+{
+	if (pipe2(c->up.pipe, O_NONBLOCK | O_CLOEXEC) < 0 ||
+	    pipe2(c->down.pipe, O_NONBLOCK | O_CLOEXEC) < 0 ||
+	    bp_watch(d, c->cfd, &c->cev, ET_EVENTS) < 0) {
+		rk_debug("port driver: %s", strerror(errno));
+		bp_tcp_close(d, c);
+		return;
+	}
+	c->state = BP_CONN_RELAYING;
+	bp_tcp_run(d, c);
+}
+
+void bp_tcp_start(struct bp_driver *d, struct bp_conn *c)
+{
+	struct bp_port *port = c->port;
+	struct bp_pool *pool = port->pool;
+	int one = 1;
+	int fd = bp_pool_take(d, pool);
+
+	if (fd < 0) {
+		if (d->chan_dead) {
+			bp_tcp_close(d, c);
+			return;
+		}
+		/* a burst: keep more sockets at hand from now on */
+		if (pool->target < BP_POOL_MAX_TARGET) {
+			pool->target *= 2;
+			bp_pool_refill(d, pool);
+		}
+		c->state = BP_CONN_WAITING;
+		rk_list_add_tail(&pool->waiters, &c->wait);
+		return;
+	}
+	c->bfd = fd;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (bp_watch(d, fd, &c->bev, ET_EVENTS) < 0) {
+		bp_tcp_close(d, c);
+		return;
+	}
+	if (connect(fd, (struct sockaddr *)&port->target, port->target_len) == 0) {
+		relay_start(d, c);
+	} else if (errno == EINPROGRESS) {
+		c->state = BP_CONN_CONNECTING;
+	} else {
+		rk_debug("port driver: connecting in the child: %s", strerror(errno));
+		bp_tcp_close(d, c);
+	}
+}
+
+void bp_tcp_event(struct bp_driver *d, struct bp_conn *c, bool backend, uint32_t events)
+{
+	int e = 0;
+	socklen_t len = sizeof(e);
+
+	switch (c->state) {
+	case BP_CONN_CONNECTING:
+		if (!backend)
+			return;
+		if (getsockopt(c->bfd, SOL_SOCKET, SO_ERROR, &e, &len) < 0)
+			e = errno;
+		if (e) {
+			rk_debug("port driver: connecting in the child: %s", strerror(e));
+			bp_tcp_close(d, c);
+		} else if (events & EPOLLOUT) {
+			relay_start(d, c);
+		}
+		return;
+	case BP_CONN_RELAYING:
+		bp_tcp_run(d, c);
+		return;
+	case BP_CONN_WAITING:
+	case BP_CONN_CLOSED:
+		return;
+	}
+}
+
+static void pause_listener(struct bp_driver *d, struct bp_port *port)
+{
+	struct epoll_event e = { .events = 0, .data.ptr = &port->ev };
+
+	if (!port->paused && epoll_ctl(d->epfd, EPOLL_CTL_MOD, port->fd, &e) == 0) {
+		port->paused = true;
+		d->n_paused++;
+		rk_warn("port driver: out of file descriptors; port %d stops accepting for a "
+			"moment",
+			port->id);
+	}
+}
+
+void bp_tcp_accept(struct bp_driver *d, struct bp_port *port)
+{
+	for (int i = 0; i < ACCEPT_MAX; i++) {
+		int one = 1;
+		int fd = accept4(port->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct bp_conn *c;
+
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM)
+				pause_listener(d, port);
+			if (errno == ECONNABORTED || errno == EPERM || errno == EPROTO)
+				continue;
+			return;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		c = rk_xcalloc(1, sizeof(*c));
+		c->cev.kind = BP_CLIENT;
+		c->bev.kind = BP_BACKEND;
+		c->cfd = fd;
+		c->bfd = -1;
+		c->up.pipe[0] = c->up.pipe[1] = c->down.pipe[0] = c->down.pipe[1] = -1;
+		c->port = port;
+		rk_list_init(&c->wait);
+		rk_list_add_tail(&port->conns, &c->link);
+		bp_tcp_start(d, c);
+	}
+}
