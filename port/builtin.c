@@ -40,6 +40,7 @@
 
 #define POOL_START_TARGET 16
 #define TICK_MS		  1000
+#define POOL_SHRINK_MS	  5000 /* a grown pool halves after this long without a burst */
 
 static const char *const builtin_protos[] = { "tcp", "tcp4", "tcp6", "udp", "udp4", "udp6", NULL };
 
@@ -65,12 +66,13 @@ static struct bp_pool *pool_for(struct bp_driver *d, int family, int type)
 	return &d->pools[family == AF_INET6][type == SOCK_DGRAM];
 }
 
-void bp_pool_refill(struct bp_driver *d, struct bp_pool *p)
+/* Asks the child for what p lacks to reach its target. */
+static void pool_request(struct bp_driver *d, struct bp_pool *p)
 {
 	unsigned want;
 	int r;
 
-	if (d->chan_dead || p->n + p->requested > p->target / 2)
+	if (d->chan_dead || p->n + p->requested >= p->target)
 		return;
 	want = p->target - p->n - p->requested;
 	if (want > RK_SOCKPOOL_MAX_BATCH)
@@ -83,6 +85,13 @@ void bp_pool_refill(struct bp_driver *d, struct bp_pool *p)
 		return;
 	}
 	p->requested += want;
+}
+
+/* Refills in batches: only once half of the target is gone. */
+void bp_pool_refill(struct bp_driver *d, struct bp_pool *p)
+{
+	if (p->n + p->requested <= p->target / 2)
+		pool_request(d, p);
 }
 
 int bp_pool_take(struct bp_driver *d, struct bp_pool *p)
@@ -258,10 +267,31 @@ static void resume_listeners(struct bp_driver *d)
 	}
 }
 
+/* After a burst the pool goes back, step by step, to its resting size, so that the
+ * descriptors it holds return to where they were. */
+static void pool_rest(struct bp_driver *d, struct bp_pool *p, uint64_t now)
+{
+	if (p->target > POOL_START_TARGET && now - p->grown_ms >= POOL_SHRINK_MS) {
+		p->target /= 2;
+		p->grown_ms = now;
+		while (p->n > p->target)
+			close(p->fds[--p->n]);
+	}
+	/* a pool in use is topped up when idle, so that it rests at exactly its target */
+	if (p->n)
+		pool_request(d, p);
+}
+
 static bool need_tick(struct bp_driver *d)
 {
 	if (d->n_paused)
 		return true;
+	for (int f = 0; f < BP_POOL_FAMILIES; f++)
+		for (int t = 0; t < BP_POOL_TYPES; t++)
+			if (d->pools[f][t].target > POOL_START_TARGET ||
+			    (d->pools[f][t].n &&
+			     d->pools[f][t].n + d->pools[f][t].requested < d->pools[f][t].target))
+				return true;
 	for (struct rk_list *l = d->ports.next; l != &d->ports; l = l->next)
 		if (rk_container_of(l, struct bp_port, link)->n_flows)
 			return true;
@@ -350,6 +380,9 @@ static void *loop(void *arg)
 		if (now - last_tick >= TICK_MS) {
 			last_tick = now;
 			resume_listeners(d);
+			for (int f = 0; f < BP_POOL_FAMILIES; f++)
+				for (int t = 0; t < BP_POOL_TYPES; t++)
+					pool_rest(d, &d->pools[f][t], now);
 			for (struct rk_list *l = d->ports.next; l != &d->ports; l = l->next) {
 				struct bp_port *port = rk_container_of(l, struct bp_port, link);
 				if (port->udp)
@@ -608,7 +641,8 @@ static size_t builtin_list(struct rk_port_driver *base, struct rk_port_entry **r
 	pthread_mutex_lock(&d->lock);
 	n = d->n_entries;
 	*ret = rk_xmalloc((n ? n : 1) * sizeof(**ret));
-	memcpy(*ret, d->entries, n * sizeof(**ret));
+	if (n)
+		memcpy(*ret, d->entries, n * sizeof(**ret));
 	pthread_mutex_unlock(&d->lock);
 	return n;
 }

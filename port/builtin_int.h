@@ -34,7 +34,8 @@ struct bp_pool {
 	int *fds;
 	unsigned n, cap;
 	unsigned requested;	/* asked for and not yet answered */
-	unsigned target;	/* grows when connections had to wait */
+	unsigned target;	/* grows when connections had to wait, shrinks when idle */
+	uint64_t grown_ms;	/* when it last grew */
 	struct rk_list waiters; /* TCP connections waiting for a socket */
 };
 

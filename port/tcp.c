@@ -147,6 +147,7 @@ void bp_tcp_start(struct bp_driver *d, struct bp_conn *c)
 			pool->target *= 2;
 			bp_pool_refill(d, pool);
 		}
+		pool->grown_ms = bp_now_ms();
 		c->state = BP_CONN_WAITING;
 		rk_list_add_tail(&pool->waiters, &c->wait);
 		return;
