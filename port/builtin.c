@@ -284,7 +284,7 @@ static void pool_rest(struct bp_driver *d, struct bp_pool *p, uint64_t now)
 
 static bool need_tick(struct bp_driver *d)
 {
-	if (d->n_paused)
+	if (d->n_paused || !rk_list_empty(&d->connecting))
 		return true;
 	for (int f = 0; f < BP_POOL_FAMILIES; f++)
 		for (int t = 0; t < BP_POOL_TYPES; t++)
@@ -380,6 +380,7 @@ static void *loop(void *arg)
 		if (now - last_tick >= TICK_MS) {
 			last_tick = now;
 			resume_listeners(d);
+			bp_tcp_expire(d, now);
 			for (int f = 0; f < BP_POOL_FAMILIES; f++)
 				for (int t = 0; t < BP_POOL_TYPES; t++)
 					pool_rest(d, &d->pools[f][t], now);
@@ -695,6 +696,13 @@ static const struct rk_port_driver_ops builtin_ops = {
 	.free = builtin_free,
 };
 
+void rk_port_builtin_set_transparent(struct rk_port_driver *base, bool on)
+{
+	struct bp_driver *d = (struct bp_driver *)base;
+
+	__atomic_store_n(&d->transparent, on, __ATOMIC_RELAXED);
+}
+
 int rk_port_builtin_new(const struct rk_builtin_config *cfg, struct rk_port_driver **ret,
 			struct rk_error *err)
 {
@@ -710,6 +718,7 @@ int rk_port_builtin_new(const struct rk_builtin_config *cfg, struct rk_port_driv
 	rk_list_init(&d->ready);
 	rk_list_init(&d->dead_conns);
 	rk_list_init(&d->dead_flows);
+	rk_list_init(&d->connecting);
 	pthread_mutex_init(&d->op_lock, NULL);
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_cond_init(&d->cond, NULL);

@@ -78,8 +78,13 @@ struct bp_conn {
 	enum bp_conn_state state;
 	struct bp_port *port;
 	struct rk_list link;	/* in port->conns */
-	struct rk_list wait;	/* in pool->waiters, or in bp_driver.ready */
+	struct rk_list wait;	/* in pool->waiters, bp_driver.ready or bp_driver.connecting */
 	struct bp_dir up, down; /* client to backend, backend to client */
+	struct sockaddr_storage peer; /* the client */
+	socklen_t peer_len;
+	bool transparent;	 /* connecting with the client's address */
+	bool transparent_failed; /* that failed: connect as usual */
+	uint64_t deadline_ms;	 /* of a transparent connect */
 };
 
 struct bp_flow {
@@ -134,6 +139,8 @@ struct bp_driver {
 	struct rk_list ports;
 	struct rk_list ready; /* connections that still have work after their budget */
 	struct rk_list dead_conns, dead_flows; /* closed during this batch */
+	struct rk_list connecting;	       /* transparent connects, oldest first */
+	bool transparent; /* atomic: set by rk_port_builtin_set_transparent() */
 	unsigned n_paused;
 	struct bp_pool pools[BP_POOL_FAMILIES][BP_POOL_TYPES];
 	unsigned char *udp_buf;
@@ -151,6 +158,7 @@ void bp_tcp_start(struct bp_driver *d, struct bp_conn *c);
 void bp_tcp_event(struct bp_driver *d, struct bp_conn *c, bool backend, uint32_t events);
 void bp_tcp_run(struct bp_driver *d, struct bp_conn *c);
 void bp_tcp_close(struct bp_driver *d, struct bp_conn *c);
+void bp_tcp_expire(struct bp_driver *d, uint64_t now);
 
 /* udp.c */
 void bp_udp_receive(struct bp_driver *d, struct bp_port *port);

@@ -15,6 +15,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -130,10 +132,77 @@ static void relay_start(struct bp_driver *d, struct bp_conn *c)
 	bp_tcp_run(d, c);
 }
 
+/* The client's address in the target's family, for a transparent connect. False for a
+ * loopback client (the service could not answer it) or when the families differ. */
+static bool transparent_source(const struct bp_conn *c, const struct bp_port *port,
+			       struct sockaddr_storage *src, socklen_t *len)
+{
+	const struct sockaddr_in6 *p6 = (const struct sockaddr_in6 *)&c->peer;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)src;
+
+	memset(src, 0, sizeof(*src));
+	if (c->peer.ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&p6->sin6_addr)) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = p6->sin6_port;
+		memcpy(&s4->sin_addr, &p6->sin6_addr.s6_addr[12], 4);
+		*len = sizeof(*s4);
+	} else if (c->peer.ss_family == AF_INET || c->peer.ss_family == AF_INET6) {
+		memcpy(src, &c->peer, c->peer_len);
+		*len = c->peer_len;
+	} else {
+		return false;
+	}
+	if (src->ss_family != port->target.ss_family)
+		return false;
+	if (src->ss_family == AF_INET)
+		return (ntohl(s4->sin_addr.s_addr) >> 24) != 127;
+	return !IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)src)->sin6_addr);
+}
+
+/* Binds fd to the client's address with IP_TRANSPARENT. Returns 0 or -errno. */
+static int bind_transparent(int fd, const struct sockaddr_storage *src, socklen_t len)
+{
+	int one = 1;
+	int r = src->ss_family == AF_INET
+			? setsockopt(fd, SOL_IP, IP_TRANSPARENT, &one, sizeof(one))
+			: setsockopt(fd, SOL_IPV6, IPV6_TRANSPARENT, &one, sizeof(one));
+
+	if (r < 0 || bind(fd, (const struct sockaddr *)src, len) < 0)
+		return -errno;
+	return 0;
+}
+
+/* A transparent connect failed or took too long: connect again as usual. */
+static void fallback(struct bp_driver *d, struct bp_conn *c, int e)
+{
+	rk_debug("port driver: transparent connect failed, falling back: %s",
+		 e ? strerror(e) : "timed out");
+	rk_list_del(&c->wait);
+	if (c->bfd >= 0) {
+		epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->bfd, NULL);
+		close_fd(&c->bfd);
+	}
+	c->transparent = false;
+	c->transparent_failed = true;
+	bp_tcp_start(d, c);
+}
+
+void bp_tcp_expire(struct bp_driver *d, uint64_t now)
+{
+	while (!rk_list_empty(&d->connecting)) {
+		struct bp_conn *c = rk_container_of(d->connecting.next, struct bp_conn, wait);
+		if (c->deadline_ms > now)
+			break;
+		fallback(d, c, 0);
+	}
+}
+
 void bp_tcp_start(struct bp_driver *d, struct bp_conn *c)
 {
 	struct bp_port *port = c->port;
 	struct bp_pool *pool = port->pool;
+	struct sockaddr_storage src;
+	socklen_t src_len;
 	int one = 1;
 	int fd = bp_pool_take(d, pool);
 
@@ -158,10 +227,27 @@ void bp_tcp_start(struct bp_driver *d, struct bp_conn *c)
 		bp_tcp_close(d, c);
 		return;
 	}
+	c->transparent = !c->transparent_failed &&
+			 __atomic_load_n(&d->transparent, __ATOMIC_RELAXED) &&
+			 transparent_source(c, port, &src, &src_len);
+	if (c->transparent) {
+		int r = bind_transparent(fd, &src, src_len);
+		if (r < 0) {
+			fallback(d, c, -r);
+			return;
+		}
+	}
 	if (connect(fd, (struct sockaddr *)&port->target, port->target_len) == 0) {
 		relay_start(d, c);
 	} else if (errno == EINPROGRESS) {
 		c->state = BP_CONN_CONNECTING;
+		if (c->transparent) {
+			/* upstream gives a transparent connect a second, then falls back */
+			c->deadline_ms = bp_now_ms() + 1000;
+			rk_list_add_tail(&d->connecting, &c->wait);
+		}
+	} else if (c->transparent) {
+		fallback(d, c, errno);
 	} else {
 		rk_debug("port driver: connecting in the child: %s", strerror(errno));
 		bp_tcp_close(d, c);
@@ -179,6 +265,12 @@ void bp_tcp_event(struct bp_driver *d, struct bp_conn *c, bool backend, uint32_t
 			return;
 		if (getsockopt(c->bfd, SOL_SOCKET, SO_ERROR, &e, &len) < 0)
 			e = errno;
+		if (e && c->transparent) {
+			fallback(d, c, e);
+			return;
+		}
+		if (e || (events & EPOLLOUT))
+			rk_list_del(&c->wait); /* off d->connecting */
 		if (e) {
 			rk_debug("port driver: connecting in the child: %s", strerror(e));
 			bp_tcp_close(d, c);
@@ -212,7 +304,10 @@ void bp_tcp_accept(struct bp_driver *d, struct bp_port *port)
 {
 	for (int i = 0; i < ACCEPT_MAX; i++) {
 		int one = 1;
-		int fd = accept4(port->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage peer;
+		socklen_t peer_len = sizeof(peer);
+		int fd = accept4(port->fd, (struct sockaddr *)&peer, &peer_len,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct bp_conn *c;
 
 		if (fd < 0) {
@@ -231,6 +326,8 @@ void bp_tcp_accept(struct bp_driver *d, struct bp_port *port)
 		c->bfd = -1;
 		c->up.pipe[0] = c->up.pipe[1] = c->down.pipe[0] = c->down.pipe[1] = -1;
 		c->port = port;
+		c->peer = peer;
+		c->peer_len = peer_len;
 		rk_list_init(&c->wait);
 		rk_list_add_tail(&port->conns, &c->link);
 		bp_tcp_start(d, c);

@@ -38,8 +38,9 @@
 #include "copyup.h"
 #include "log.h"
 #include "mount.h"
-#include "netlink.h"
 #include "msg.h"
+#include "netlink.h"
+#include "transparent.h"
 #include "util.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -154,6 +155,24 @@ static __attribute__((noreturn)) void exec_command(const struct rk_child_config 
 	setup_fail(cfg->sock, &err);
 }
 
+/* --source-ip-transparent with the builtin port driver: the routing it needs, made while
+ * we still have the capabilities. Returns 0 when transparent connections can be used,
+ * else a positive errno (the driver then connects as usual). */
+static int transparent_setup(const struct rk_child_config *cfg)
+{
+	struct rk_error err = { 0 };
+
+	if (cfg->port_sock < 0 || !cfg->opts->source_ip_transparent || !cfg->net->new_netns)
+		return ENOTSUP;
+	if (rk_transparent_setup(&err) < 0) {
+		rk_warn("source IP transparent: %s; falling back to non-transparent mode, client "
+			"source IPs will not be preserved",
+			err.msg);
+		return err.code;
+	}
+	return 0;
+}
+
 /* H: waits for the maps, sets the namespaces up, then runs the command. */
 static __attribute__((noreturn)) void setup_main(const struct rk_child_config *cfg, pid_t c_pid)
 {
@@ -184,7 +203,7 @@ static __attribute__((noreturn)) void setup_main(const struct rk_child_config *c
 	if (cfg->net->new_netns && rk_netlink_link_up("lo", &err) < 0)
 		setup_fail(cfg->sock, &err);
 	rk_debug("set-up done, waiting for the parent");
-	if (rk_msg_send(cfg->sock, RK_MSG_SETUP_DONE) < 0 ||
+	if (rk_msg_send_value(cfg->sock, RK_MSG_SETUP_DONE, transparent_setup(cfg)) < 0 ||
 	    rk_msg_expect(cfg->sock, RK_MSG_EXEC, &err) < 0)
 		_exit(1);
 	exec_command(cfg);

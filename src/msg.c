@@ -24,10 +24,15 @@ static int send_msg(int fd, const struct rk_msg *m)
 	return 0;
 }
 
+int rk_msg_send_value(int fd, enum rk_msg_type type, int32_t value)
+{
+	struct rk_msg m = { .type = type, .err = value };
+	return send_msg(fd, &m);
+}
+
 int rk_msg_send(int fd, enum rk_msg_type type)
 {
-	struct rk_msg m = { .type = type };
-	return send_msg(fd, &m);
+	return rk_msg_send_value(fd, type, 0);
 }
 
 int rk_msg_send_error(int fd, const struct rk_error *err)

@@ -18,7 +18,8 @@ enum rk_msg_type {
 
 struct rk_msg {
 	uint32_t type; /* enum rk_msg_type */
-	int32_t err;   /* positive errno for RK_MSG_ERROR, else 0 */
+	int32_t err;   /* positive errno for RK_MSG_ERROR; for RK_MSG_SETUP_DONE, 0 when
+			* transparent connections can be used (see transparent.h) */
 	char text[RK_ERROR_MSG_MAX];
 };
 
@@ -27,6 +28,9 @@ int rk_msg_pair(int fds[2]);
 
 /* Sends a message without text. Returns 0 or -errno. */
 int rk_msg_send(int fd, enum rk_msg_type type);
+
+/* Sends a message without text, with err set to value. Returns 0 or -errno. */
+int rk_msg_send_value(int fd, enum rk_msg_type type, int32_t value);
 
 /* Sends RK_MSG_ERROR carrying err. Returns 0 or -errno. */
 int rk_msg_send_error(int fd, const struct rk_error *err);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <libmnl/libmnl.h>
+#include <linux/fib_rules.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <string.h>
@@ -67,5 +68,57 @@ int rk_netlink_link_up(const char *ifname, struct rk_error *err)
 	r = request_ack(nlh);
 	if (r < 0)
 		return rk_error_errno(err, -r, "ip link set %s up", ifname);
+	return 0;
+}
+
+int rk_netlink_local_default_route(int family, unsigned table, const char *ifname,
+				   struct rk_error *err)
+{
+	char buf[NL_BUF_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	unsigned index = if_nametoindex(ifname);
+	struct rtmsg *rtm;
+	int r;
+
+	if (!index)
+		return rk_error_errno(err, errno, "ip route add local default dev %s", ifname);
+	nlh->nlmsg_type = RTM_NEWROUTE;
+	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = (unsigned char)family;
+	rtm->rtm_table = RT_TABLE_UNSPEC;
+	rtm->rtm_protocol = RTPROT_BOOT;
+	rtm->rtm_scope = RT_SCOPE_HOST;
+	rtm->rtm_type = RTN_LOCAL;
+	mnl_attr_put_u32(nlh, RTA_TABLE, table);
+	mnl_attr_put_u32(nlh, RTA_OIF, index);
+	r = request_ack(nlh);
+	if (r < 0 && r != -EEXIST)
+		return rk_error_errno(err, -r, "ip%s route add local default dev %s table %u",
+				      family == AF_INET6 ? " -6" : "", ifname, table);
+	return 0;
+}
+
+int rk_netlink_fwmark_rule(int family, unsigned mark, unsigned table, unsigned priority,
+			   struct rk_error *err)
+{
+	char buf[NL_BUF_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct fib_rule_hdr *frh;
+	int r;
+
+	nlh->nlmsg_type = RTM_NEWRULE;
+	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
+	frh->family = (unsigned char)family;
+	frh->action = FR_ACT_TO_TBL;
+	frh->table = RT_TABLE_UNSPEC;
+	mnl_attr_put_u32(nlh, FRA_FWMARK, mark);
+	mnl_attr_put_u32(nlh, FRA_TABLE, table);
+	mnl_attr_put_u32(nlh, FRA_PRIORITY, priority);
+	r = request_ack(nlh);
+	if (r < 0 && r != -EEXIST)
+		return rk_error_errno(err, -r, "ip%s rule add fwmark %u lookup %u priority %u",
+				      family == AF_INET6 ? " -6" : "", mark, table, priority);
 	return 0;
 }

@@ -9,4 +9,14 @@
  * "ip link set IFNAME up". Returns 0 or a negative errno with err set. */
 int rk_netlink_link_up(const char *ifname, struct rk_error *err);
 
+/* "ip [-6] route add local default dev IFNAME table TABLE": every address counts as
+ * local in that table. An existing route is not an error. Returns 0 or -errno, err set. */
+int rk_netlink_local_default_route(int family, unsigned table, const char *ifname,
+				   struct rk_error *err);
+
+/* "ip [-6] rule add fwmark MARK lookup TABLE priority PRIORITY". An existing rule is not
+ * an error. Returns 0 or a negative errno with err set. */
+int rk_netlink_fwmark_rule(int family, unsigned mark, unsigned table, unsigned priority,
+			   struct rk_error *err);
+
 #endif

@@ -286,3 +286,15 @@ void rk_go_strerror(int e, char *buf, size_t size)
 	if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z'))
 		buf[0] = (char)(buf[0] - 'A' + 'a');
 }
+
+int rk_write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return -errno;
+	r = rk_write_all(fd, text, strlen(text));
+	close(fd);
+	errno = -r;
+	return r;
+}

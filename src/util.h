@@ -65,6 +65,10 @@ char *rk_path_abs(const char *path, const char *cwd);
 /* Writes all of buf, retrying on EINTR and short writes. Returns 0 or -errno. */
 int rk_write_all(int fd, const void *buf, size_t len);
 
+/* Writes text to an existing file (a /proc or /sys knob). Returns 0, or -errno with
+ * errno set. */
+int rk_write_file(const char *path, const char *text);
+
 /* Reads a whole small file (up to max bytes) into a NUL-terminated buffer. Returns the
  * length, or -errno (-EFBIG when the file is larger than max). */
 ssize_t rk_read_file(const char *path, char **ret, size_t max);
