@@ -26,6 +26,7 @@
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <net/if.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -491,8 +492,11 @@ static int open_listener(struct bp_driver *d, const struct rk_port_spec *s, bool
 		len = sizeof(*sin6);
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
 	}
-	if (!udp)
+	if (!udp) {
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		/* Go's default for TCP connections; accepted sockets inherit it */
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
 	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || (!udp && listen(fd, 4096) < 0)) {
 		int e = errno;
 		bool bound = e != EACCES && e != EPERM && e != EADDRINUSE && e != EADDRNOTAVAIL;

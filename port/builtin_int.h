@@ -59,8 +59,10 @@ struct bp_port {
 
 /* One direction of a TCP connection: bytes wait in a pipe between the two splices. */
 struct bp_dir {
-	int pipe[2];
+	int pipe[2];	/* -1 until a transfer needs one */
 	size_t pending; /* bytes in the pipe */
+	size_t moved;	/* through the pipe */
+	bool grown;	/* the pipe was made larger for a bulk transfer */
 	bool eof;	/* the source sent FIN */
 	bool shut;	/* FIN passed on to the destination */
 };

@@ -2,6 +2,8 @@
 #include "sockpool.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -68,11 +70,14 @@ int rk_sockpool_serve(int chan)
 	rep.type = req.type;
 	rep.asked = req.count;
 	while (rep.count < req.count) {
-		int fd = socket(req.family, req.type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		int fd = socket(req.family, req.type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
 		if (fd < 0) {
 			rep.err = errno;
 			break;
 		}
+		/* done here, off the parent's path: Go's default for TCP connections */
+		if (req.type == SOCK_STREAM)
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		fds[rep.count++] = fd;
 	}
 	r = send_reply(chan, &rep, fds);

@@ -30,6 +30,9 @@
 #define SPLICE_MAX (1U << 20) /* the pipe takes what fits */
 #define ET_EVENTS  (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
 #define ACCEPT_MAX 64
+#define COPY_BUF   16384      /* copy mode's buffer, on the stack */
+#define BULK_BYTES (4U << 20) /* moved through a pipe: a bulk transfer */
+#define BULK_PIPE  (1 << 20)  /* the default maximum for an unprivileged user */
 
 static void close_fd(int *fd)
 {
@@ -58,6 +61,38 @@ void bp_tcp_close(struct bp_driver *d, struct bp_conn *c)
 	rk_list_add_tail(&d->dead_conns, &c->link);
 }
 
+/* Copy mode: a direction starts without a pipe, moving bytes through a small buffer, which
+ * costs no pipe for the short exchanges most connections are. It switches to a pipe for
+ * good when the destination cannot take everything at once (the rest goes into the pipe)
+ * or a read fills the buffer (a bulk transfer). Returns as pump() does. */
+static int copy(struct bp_dir *x, int src, int dst)
+{
+	char buf[COPY_BUF];
+	ssize_t n, m;
+
+	n = recv(src, buf, sizeof(buf), MSG_DONTWAIT);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	if (n == 0) {
+		x->eof = true;
+		return 1;
+	}
+	m = send(dst, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (m < 0 && errno != EAGAIN && errno != EINTR)
+		return -errno;
+	if (m < 0)
+		m = 0;
+	if (m < n || n == (ssize_t)sizeof(buf)) {
+		if (pipe2(x->pipe, O_NONBLOCK | O_CLOEXEC) < 0)
+			return -errno;
+		/* at most COPY_BUF bytes into an empty pipe: one write takes them */
+		if (m < n && write(x->pipe[1], buf + m, (size_t)(n - m)) != n - m)
+			return -EIO;
+		x->pending = (size_t)(n - m);
+	}
+	return 1;
+}
+
 /* One read and one write attempt in direction x. Returns 1 when bytes moved or an EOF was
  * seen, 0 when both would block, or -errno. */
 static int pump(struct bp_dir *x, int src, int dst)
@@ -65,6 +100,12 @@ static int pump(struct bp_dir *x, int src, int dst)
 	int progress = 0;
 	ssize_t n;
 
+	if (x->pipe[0] < 0) {
+		progress = x->eof ? 0 : copy(x, src, dst);
+		if (progress < 0)
+			return progress;
+		goto out;
+	}
 	if (!x->eof && x->pending < SPLICE_MAX) {
 		n = splice(src, NULL, x->pipe[1], NULL, SPLICE_MAX,
 			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
@@ -81,11 +122,19 @@ static int pump(struct bp_dir *x, int src, int dst)
 			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n > 0) {
 			x->pending -= (size_t)n;
+			x->moved += (size_t)n;
 			progress = 1;
 		} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
 			return -errno;
 		}
 	}
+	/* a bulk transfer gets a larger pipe: fewer, larger splices (best effort: the
+	 * per-user pipe allowance may say no) */
+	if (!x->grown && x->moved >= BULK_BYTES) {
+		x->grown = true;
+		fcntl(x->pipe[1], F_SETPIPE_SZ, BULK_PIPE);
+	}
+out:
 	if (x->eof && x->pending == 0 && !x->shut) {
 		shutdown(dst, SHUT_WR);
 		x->shut = true;
@@ -121,9 +170,7 @@ void bp_tcp_run(struct bp_driver *d, struct bp_conn *c)
 
 static void relay_start(struct bp_driver *d, struct bp_conn *c)
 {
-	if (pipe2(c->up.pipe, O_NONBLOCK | O_CLOEXEC) < 0 ||
-	    pipe2(c->down.pipe, O_NONBLOCK | O_CLOEXEC) < 0 ||
-	    bp_watch(d, c->cfd, &c->cev, ET_EVENTS) < 0) {
+	if (bp_watch(d, c->cfd, &c->cev, ET_EVENTS) < 0) {
 		rk_debug("port driver: %s", strerror(errno));
 		bp_tcp_close(d, c);
 		return;
@@ -203,7 +250,6 @@ void bp_tcp_start(struct bp_driver *d, struct bp_conn *c)
 	struct bp_pool *pool = port->pool;
 	struct sockaddr_storage src;
 	socklen_t src_len;
-	int one = 1;
 	int fd = bp_pool_take(d, pool);
 
 	if (fd < 0) {
@@ -221,8 +267,7 @@ void bp_tcp_start(struct bp_driver *d, struct bp_conn *c)
 		rk_list_add_tail(&pool->waiters, &c->wait);
 		return;
 	}
-	c->bfd = fd;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->bfd = fd; /* TCP_NODELAY already: see sockpool.c */
 	if (bp_watch(d, fd, &c->bev, ET_EVENTS) < 0) {
 		bp_tcp_close(d, c);
 		return;
@@ -303,7 +348,6 @@ static void pause_listener(struct bp_driver *d, struct bp_port *port)
 void bp_tcp_accept(struct bp_driver *d, struct bp_port *port)
 {
 	for (int i = 0; i < ACCEPT_MAX; i++) {
-		int one = 1;
 		struct sockaddr_storage peer;
 		socklen_t peer_len = sizeof(peer);
 		int fd = accept4(port->fd, (struct sockaddr *)&peer, &peer_len,
@@ -318,7 +362,7 @@ void bp_tcp_accept(struct bp_driver *d, struct bp_port *port)
 				continue;
 			return;
 		}
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		/* TCP_NODELAY is inherited from the listening socket */
 		c = rk_xcalloc(1, sizeof(*c));
 		c->cev.kind = BP_CLIENT;
 		c->bev.kind = BP_BACKEND;
