@@ -137,6 +137,8 @@ static void chan_gone(struct bp_driver *d)
 	for (int f = 0; f < BP_POOL_FAMILIES; f++)
 		for (int t = 0; t < BP_POOL_TYPES; t++)
 			pool_serve_waiters(d, &d->pools[f][t], true);
+	if (d->transparent == BP_TRANSPARENT_ASKED)
+		bp_tcp_transparent_answer(d, EPIPE);
 }
 
 static void chan_readable(struct bp_driver *d)
@@ -150,8 +152,9 @@ static void chan_readable(struct bp_driver *d)
 
 		if (r == -EAGAIN || r == -EINTR)
 			return;
-		if (r <= 0 || (rep.family != AF_INET && rep.family != AF_INET6) ||
-		    (rep.type != SOCK_STREAM && rep.type != SOCK_DGRAM)) {
+		if (r <= 0 || (rep.op == RK_SOCKPOOL_SOCKETS &&
+			       ((rep.family != AF_INET && rep.family != AF_INET6) ||
+				(rep.type != SOCK_STREAM && rep.type != SOCK_DGRAM)))) {
 			if (r < 0)
 				rk_debug("port driver: socket channel: %s", strerror(-r));
 			if (r > 0)
@@ -159,6 +162,10 @@ static void chan_readable(struct bp_driver *d)
 					close(fds[i]);
 			chan_gone(d);
 			return;
+		}
+		if (rep.op == RK_SOCKPOOL_TRANSPARENT) {
+			bp_tcp_transparent_answer(d, rep.err);
+			continue;
 		}
 		p = pool_for(d, rep.family, rep.type);
 		p->requested -= rep.asked < p->requested ? rep.asked : p->requested;
@@ -700,13 +707,6 @@ static const struct rk_port_driver_ops builtin_ops = {
 	.free = builtin_free,
 };
 
-void rk_port_builtin_set_transparent(struct rk_port_driver *base, bool on)
-{
-	struct bp_driver *d = (struct bp_driver *)base;
-
-	__atomic_store_n(&d->transparent, on, __ATOMIC_RELAXED);
-}
-
 int rk_port_builtin_new(const struct rk_builtin_config *cfg, struct rk_port_driver **ret,
 			struct rk_error *err)
 {
@@ -723,6 +723,8 @@ int rk_port_builtin_new(const struct rk_builtin_config *cfg, struct rk_port_driv
 	rk_list_init(&d->dead_conns);
 	rk_list_init(&d->dead_flows);
 	rk_list_init(&d->connecting);
+	rk_list_init(&d->transparent_waiters);
+	d->transparent = cfg->source_ip_transparent ? BP_TRANSPARENT_UNKNOWN : BP_TRANSPARENT_OFF;
 	pthread_mutex_init(&d->op_lock, NULL);
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_cond_init(&d->cond, NULL);

@@ -10,6 +10,9 @@
 
 struct rk_builtin_config {
 	int chan; /* parent end of the socket-supply channel (sockpool.h); taken over */
+	/* connect non-loopback TCP clients with their own address (IP_TRANSPARENT); the
+	 * routing this needs is asked of the child the first time */
+	bool source_ip_transparent;
 	bool argv0_is_rootlesskit; /* the privileged-port hint names the binary's capability */
 };
 
@@ -17,9 +20,5 @@ struct rk_builtin_config {
  * set (cfg->chan is closed either way). */
 int rk_port_builtin_new(const struct rk_builtin_config *cfg, struct rk_port_driver **ret,
 			struct rk_error *err);
-
-/* Lets d connect with the client's own address (IP_TRANSPARENT) for non-loopback TCP
- * clients, once the child has set up the routing that needs (src/transparent.c). */
-void rk_port_builtin_set_transparent(struct rk_port_driver *d, bool on);
 
 #endif

@@ -110,6 +110,14 @@ struct bp_flow {
 #define BP_POOL_FAMILIES 2 /* AF_INET, AF_INET6 */
 #define BP_POOL_TYPES	 2 /* SOCK_STREAM, SOCK_DGRAM */
 
+/* Source-IP transparency: the child sets its routing up when the first client needs it. */
+enum bp_transparent {
+	BP_TRANSPARENT_OFF, /* --source-ip-transparent=false, or the set-up failed */
+	BP_TRANSPARENT_UNKNOWN,
+	BP_TRANSPARENT_ASKED,
+	BP_TRANSPARENT_READY,
+};
+
 enum bp_cmd_type {
 	BP_CMD_NONE,
 	BP_CMD_ADD,
@@ -142,7 +150,8 @@ struct bp_driver {
 	struct rk_list ready; /* connections that still have work after their budget */
 	struct rk_list dead_conns, dead_flows; /* closed during this batch */
 	struct rk_list connecting;	       /* transparent connects, oldest first */
-	bool transparent; /* atomic: set by rk_port_builtin_set_transparent() */
+	enum bp_transparent transparent;
+	struct rk_list transparent_waiters; /* connections waiting for the answer (ASKED) */
 	unsigned n_paused;
 	struct bp_pool pools[BP_POOL_FAMILIES][BP_POOL_TYPES];
 	unsigned char *udp_buf;
@@ -161,6 +170,7 @@ void bp_tcp_event(struct bp_driver *d, struct bp_conn *c, bool backend, uint32_t
 void bp_tcp_run(struct bp_driver *d, struct bp_conn *c);
 void bp_tcp_close(struct bp_driver *d, struct bp_conn *c);
 void bp_tcp_expire(struct bp_driver *d, uint64_t now);
+void bp_tcp_transparent_answer(struct bp_driver *d, int err);
 
 /* udp.c */
 void bp_udp_receive(struct bp_driver *d, struct bp_port *port);

@@ -8,14 +8,23 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-int rk_sockpool_request(int chan, int family, int type, unsigned count)
+static int send_request(int chan, const struct rk_sockpool_req *req)
 {
-	struct rk_sockpool_req req = { family, type, count };
-
-	while (send(chan, &req, sizeof(req), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+	while (send(chan, req, sizeof(*req), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		if (errno != EINTR)
 			return -errno;
 	return 0;
+}
+
+int rk_sockpool_request(int chan, int family, int type, unsigned count)
+{
+	return send_request(chan,
+			    &(struct rk_sockpool_req){ RK_SOCKPOOL_SOCKETS, family, type, count });
+}
+
+int rk_sockpool_request_transparent(int chan)
+{
+	return send_request(chan, &(struct rk_sockpool_req){ .op = RK_SOCKPOOL_TRANSPARENT });
 }
 
 static int send_reply(int chan, const struct rk_sockpool_rep *rep, const int *fds)
@@ -44,7 +53,7 @@ static int send_reply(int chan, const struct rk_sockpool_rep *rep, const int *fd
 	return 0;
 }
 
-int rk_sockpool_serve(int chan)
+int rk_sockpool_serve(int chan, int (*transparent)(void))
 {
 	struct rk_sockpool_req req;
 	struct rk_sockpool_rep rep = { 0 };
@@ -59,7 +68,15 @@ int rk_sockpool_serve(int chan)
 		return errno == EAGAIN ? 1 : -errno;
 	if (n == 0)
 		return 0;
-	if ((size_t)n != sizeof(req) || (req.family != AF_INET && req.family != AF_INET6) ||
+	rep.op = RK_SOCKPOOL_SOCKETS;
+	if ((size_t)n == sizeof(req) && req.op == RK_SOCKPOOL_TRANSPARENT) {
+		rep.op = req.op;
+		rep.err = transparent ? transparent() : ENOTSUP;
+		r = send_reply(chan, &rep, fds);
+		return r < 0 ? r : 1;
+	}
+	if ((size_t)n != sizeof(req) || req.op != RK_SOCKPOOL_SOCKETS ||
+	    (req.family != AF_INET && req.family != AF_INET6) ||
 	    (req.type != SOCK_STREAM && req.type != SOCK_DGRAM) || req.count == 0 ||
 	    req.count > RK_SOCKPOOL_MAX_BATCH) {
 		rep.err = EINVAL;

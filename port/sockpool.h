@@ -14,26 +14,37 @@
 /* The most descriptors one SCM_RIGHTS message may carry (the kernel's SCM_MAX_FD). */
 #define RK_SOCKPOOL_MAX_BATCH 253
 
+enum rk_sockpool_op {
+	RK_SOCKPOOL_SOCKETS = 1, /* make count sockets of family and type */
+	RK_SOCKPOOL_TRANSPARENT, /* set up the routing transparent sockets need */
+};
+
 struct rk_sockpool_req {
+	uint32_t op;	/* enum rk_sockpool_op */
 	int32_t family; /* AF_INET or AF_INET6 */
 	int32_t type;	/* SOCK_STREAM or SOCK_DGRAM */
 	uint32_t count; /* 1..RK_SOCKPOOL_MAX_BATCH */
 };
 
 struct rk_sockpool_rep {
+	uint32_t op;
 	int32_t family;
 	int32_t type;
 	uint32_t asked; /* the request's count */
 	uint32_t count; /* descriptors attached */
-	int32_t err;	/* positive errno when fewer than asked were made */
+	int32_t err;	/* positive errno: fewer sockets than asked, or the set-up failed */
 };
 
 /* Parent: asks for count sockets. Returns 0 or -errno. */
 int rk_sockpool_request(int chan, int family, int type, unsigned count);
 
-/* Supervisor: reads one request and answers it. Returns 1 when one was handled, 0 at end
- * of file, or -errno (-EBADMSG for a malformed request, which is answered with EINVAL). */
-int rk_sockpool_serve(int chan);
+/* Parent: asks for the routing of transparent sockets. Returns 0 or -errno. */
+int rk_sockpool_request_transparent(int chan);
+
+/* Supervisor: reads one request and answers it; transparent (which may be NULL) does the
+ * routing set-up and returns 0 or a positive errno. Returns 1 when one was handled, 0 at
+ * end of file, or -errno (-EBADMSG for a malformed request, answered with EINVAL). */
+int rk_sockpool_serve(int chan, int (*transparent)(void));
 
 /* Parent: reads one answer; fds must hold RK_SOCKPOOL_MAX_BATCH entries, and receive
  * rep->count descriptors (close-on-exec). Returns 1, 0 at end of file, or -errno. */

@@ -24,6 +24,7 @@
 
 #include "builtin_int.h"
 #include "log.h"
+#include "sockpool.h"
 #include "util.h"
 
 #define RUN_BUDGET 16	      /* rounds of both directions per turn */
@@ -244,13 +245,58 @@ void bp_tcp_expire(struct bp_driver *d, uint64_t now)
 	}
 }
 
+void bp_tcp_transparent_answer(struct bp_driver *d, int err)
+{
+	if (d->transparent != BP_TRANSPARENT_ASKED)
+		return;
+	/* the child said why when it failed */
+	d->transparent = err ? BP_TRANSPARENT_OFF : BP_TRANSPARENT_READY;
+	while (!rk_list_empty(&d->transparent_waiters)) {
+		struct bp_conn *c =
+			rk_container_of(d->transparent_waiters.next, struct bp_conn, wait);
+		rk_list_del(&c->wait);
+		bp_tcp_start(d, c);
+	}
+}
+
+/* Whether c connects with the client's address (into src). The first connection that
+ * would asks the child for the routing; until it answers, such connections wait
+ * (*parked). */
+static bool use_transparent(struct bp_driver *d, struct bp_conn *c, struct sockaddr_storage *src,
+			    socklen_t *src_len, bool *parked)
+{
+	*parked = false;
+	if (c->transparent_failed || d->transparent == BP_TRANSPARENT_OFF ||
+	    !transparent_source(c, c->port, src, src_len))
+		return false;
+	if (d->transparent == BP_TRANSPARENT_UNKNOWN) {
+		if (rk_sockpool_request_transparent(d->cfg.chan) < 0) {
+			d->transparent = BP_TRANSPARENT_OFF;
+			return false;
+		}
+		d->transparent = BP_TRANSPARENT_ASKED;
+	}
+	if (d->transparent == BP_TRANSPARENT_ASKED) {
+		c->state = BP_CONN_WAITING;
+		rk_list_add_tail(&d->transparent_waiters, &c->wait);
+		*parked = true;
+		return false;
+	}
+	return true;
+}
+
 void bp_tcp_start(struct bp_driver *d, struct bp_conn *c)
 {
 	struct bp_port *port = c->port;
 	struct bp_pool *pool = port->pool;
 	struct sockaddr_storage src;
 	socklen_t src_len;
-	int fd = bp_pool_take(d, pool);
+	bool parked, transparent = use_transparent(d, c, &src, &src_len, &parked);
+	int fd;
+
+	if (parked)
+		return;
+	fd = bp_pool_take(d, pool);
 
 	if (fd < 0) {
 		if (d->chan_dead) {
@@ -272,9 +318,7 @@ void bp_tcp_start(struct bp_driver *d, struct bp_conn *c)
 		bp_tcp_close(d, c);
 		return;
 	}
-	c->transparent = !c->transparent_failed &&
-			 __atomic_load_n(&d->transparent, __ATOMIC_RELAXED) &&
-			 transparent_source(c, port, &src, &src_len);
+	c->transparent = transparent;
 	if (c->transparent) {
 		int r = bind_transparent(fd, &src, src_len);
 		if (r < 0) {

@@ -40,7 +40,6 @@
 #include "mount.h"
 #include "msg.h"
 #include "netlink.h"
-#include "transparent.h"
 #include "util.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -155,24 +154,6 @@ static __attribute__((noreturn)) void exec_command(const struct rk_child_config 
 	setup_fail(cfg->sock, &err);
 }
 
-/* --source-ip-transparent with the builtin port driver: the routing it needs, made while
- * we still have the capabilities. Returns 0 when transparent connections can be used,
- * else a positive errno (the driver then connects as usual). */
-static int transparent_setup(const struct rk_child_config *cfg)
-{
-	struct rk_error err = { 0 };
-
-	if (cfg->port_sock < 0 || !cfg->opts->source_ip_transparent || !cfg->net->new_netns)
-		return ENOTSUP;
-	if (rk_transparent_setup(&err) < 0) {
-		rk_warn("source IP transparent: %s; falling back to non-transparent mode, client "
-			"source IPs will not be preserved",
-			err.msg);
-		return err.code;
-	}
-	return 0;
-}
-
 /* H: waits for the maps, sets the namespaces up, then runs the command. */
 static __attribute__((noreturn)) void setup_main(const struct rk_child_config *cfg, pid_t c_pid)
 {
@@ -183,8 +164,14 @@ static __attribute__((noreturn)) void setup_main(const struct rk_child_config *c
 		_exit(1);
 	if (cfg->port_sock >= 0)
 		close(cfg->port_sock); /* the supervisor's */
+	if (cfg->supervisor_caps) {
+		close(cfg->mapped[0]);
+		close(cfg->ready[1]);
+	}
 	if (rk_msg_expect(cfg->sock, RK_MSG_IDMAP_DONE, &err) < 0)
 		_exit(1); /* the parent failed or went away; it reports */
+	if (cfg->supervisor_caps)
+		close(cfg->mapped[1]); /* C may exec now */
 	if (getuid() != 0) {
 		rk_error_set(&err, EPERM, "uid is %u after the uid map was written, not 0",
 			     (unsigned)getuid());
@@ -202,14 +189,31 @@ static __attribute__((noreturn)) void setup_main(const struct rk_child_config *c
 		setup_fail(cfg->sock, &err);
 	if (cfg->net->new_netns && rk_netlink_link_up("lo", &err) < 0)
 		setup_fail(cfg->sock, &err);
+	if (cfg->supervisor_caps) {
+		/* child_pid must not name the supervisor before /proc/PID/environ is readable */
+		char b;
+		while (read(cfg->ready[0], &b, 1) < 0 && errno == EINTR)
+			;
+		close(cfg->ready[0]);
+	}
 	rk_debug("set-up done, waiting for the parent");
-	if (rk_msg_send_value(cfg->sock, RK_MSG_SETUP_DONE, transparent_setup(cfg)) < 0 ||
+	if (rk_msg_send(cfg->sock, RK_MSG_SETUP_DONE) < 0 ||
 	    rk_msg_expect(cfg->sock, RK_MSG_EXEC, &err) < 0)
 		_exit(1);
 	exec_command(cfg);
 }
 
-/* C: forks H, then becomes the supervisor. */
+/*
+ * C: forks H, then becomes the supervisor.
+ *
+ * With the builtin port driver's --source-ip-transparent, the supervisor sets routing up
+ * when the first client that needs it connects (transparent.c), which takes capabilities.
+ * An exec keeps them only once our uid is mapped to 0, so C then waits for H to see the
+ * maps (the mapped pipe) before it execs. Gaining capabilities in an exec also makes the
+ * process undumpable, which hides /proc/PID/environ from the user: the supervisor makes
+ * itself dumpable again and closes the ready pipe, which H waits for before it reports
+ * its set-up done. Without the port driver, C execs at once, overlapping newuidmap.
+ */
 static __attribute__((noreturn)) void child_main(struct rk_child_config *cfg)
 {
 	pid_t expected_ppid = cfg->opts->pidns ? 0 : cfg->parent_pid;
@@ -222,6 +226,13 @@ static __attribute__((noreturn)) void child_main(struct rk_child_config *cfg)
 	/* orphans of the command are re-parented to us, not to the host's init */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	self = getpid();
+	cfg->supervisor_caps = cfg->port_sock >= 0 && cfg->opts->source_ip_transparent;
+	if (cfg->supervisor_caps &&
+	    (pipe2(cfg->mapped, O_CLOEXEC) < 0 || pipe2(cfg->ready, O_CLOEXEC) < 0)) {
+		rk_error_errno(&err, errno, "pipe in the child");
+		rk_msg_send_error(cfg->sock, &err);
+		_exit(1);
+	}
 	h = fork();
 	if (h < 0) {
 		rk_error_errno(&err, errno, "fork in the child");
@@ -237,11 +248,24 @@ static __attribute__((noreturn)) void child_main(struct rk_child_config *cfg)
 		snprintf(cfg->child_env[cfg->marker_index] + n, RK_CHILD_ENV_SIZE - n, ",%d",
 			 cfg->port_sock);
 	}
+	if (cfg->supervisor_caps) {
+		size_t n = strlen(cfg->child_env[cfg->marker_index]);
+		char b;
+		snprintf(cfg->child_env[cfg->marker_index] + n, RK_CHILD_ENV_SIZE - n, ",%d",
+			 cfg->ready[1]);
+		close(cfg->mapped[1]);
+		close(cfg->ready[0]);
+		while (read(cfg->mapped[0], &b, 1) < 0 && errno == EINTR)
+			;
+		close(cfg->mapped[0]);
+	}
 	/* the supervisor, like the command, keeps only stdio (and activation fds), plus the
-	 * port driver's channel */
+	 * port driver's channel and the ready pipe */
 	cloexec_from(3 + cfg->listen_fds);
 	if (cfg->port_sock >= 0)
 		fcntl(cfg->port_sock, F_SETFD, 0);
+	if (cfg->supervisor_caps)
+		fcntl(cfg->ready[1], F_SETFD, 0);
 	execve("/proc/self/exe", cfg->self_argv, cfg->child_env);
 	rk_error_errno(&err, errno, "failed to re-execute /proc/self/exe in the child");
 	rk_msg_send_error(cfg->sock, &err);

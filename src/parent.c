@@ -191,8 +191,7 @@ static bool startup_signal(void *arg)
 /* Waits for a message of type want from the child. want == 0 waits for EOF instead.
  * Watches the signalfd meanwhile. Returns 0, or a negative errno with err set (-EINTR when
  * a termination signal arrived, see st->abort_signal). */
-static int wait_child(struct parent_state *st, enum rk_msg_type want, int32_t *ret_value,
-		      struct rk_error *err)
+static int wait_child(struct parent_state *st, enum rk_msg_type want, struct rk_error *err)
 {
 	for (;;) {
 		struct pollfd pfd[2] = { { .fd = st->sock, .events = POLLIN },
@@ -220,11 +219,8 @@ static int wait_child(struct parent_state *st, enum rk_msg_type want, int32_t *r
 				st->child_error = true;
 				return rk_error_set(err, m.err > 0 ? m.err : EIO, "%s", m.text);
 			}
-			if (want && m.type == want) {
-				if (ret_value)
-					*ret_value = m.err;
+			if (want && m.type == want)
 				return 0;
-			}
 			return rk_error_set(err, EPROTO, "unexpected message %u from the child",
 					    m.type);
 		}
@@ -299,6 +295,7 @@ static int start_port_driver(struct parent_state *st, int chan, const char *argv
 	const char *base = strrchr(argv0, '/');
 	struct rk_builtin_config cfg = {
 		.chan = chan,
+		.source_ip_transparent = st->opts->source_ip_transparent,
 		.argv0_is_rootlesskit = strcmp(base ? base + 1 : argv0, "rootlesskit") == 0,
 	};
 
@@ -365,7 +362,6 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 	rk_auto_strv char **child_env = NULL;
 	rk_auto_strv char **cmd_env = NULL;
 	int fds[2], port_fds[2] = { -1, -1 }, r;
-	int32_t transparent = ENOTSUP;
 
 	cfg.listen_fds = listen_fds(&cfg.listen_pid_ours);
 	cfg.net = rk_net_driver_get(opts->net); /* rk_options_check_supported() checked it */
@@ -423,9 +419,7 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 	r = rk_msg_send(st->sock, RK_MSG_IDMAP_DONE);
 	if (r < 0 && r != -EPIPE)
 		return rk_error_errno(err, -r, "sending to the child");
-	r = wait_child(st, RK_MSG_SETUP_DONE, &transparent, err);
-	if (r == 0 && st->ports)
-		rk_port_builtin_set_transparent(st->ports, transparent == 0);
+	r = wait_child(st, RK_MSG_SETUP_DONE, err);
 	if (r == 0)
 		r = publish_ports(st, err);
 	if (r == 0)
@@ -436,7 +430,7 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 	if (r < 0 && r != -EPIPE)
 		return rk_error_errno(err, -r, "sending to the child");
 	/* EOF: the command was exec'd (or the child died, which the child reports) */
-	return wait_child(st, 0, NULL, err);
+	return wait_child(st, 0, err);
 }
 
 int rk_parent_main(const struct rk_options *opts, char **argv)

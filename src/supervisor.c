@@ -20,18 +20,19 @@
 #include "options.h"
 #include "sig.h"
 #include "sockpool.h"
+#include "transparent.h"
 #include "util.h"
 
-int rk_supervisor_parse_marker(const char *value, pid_t *ret_cmd, pid_t *ret_ppid, int *ret_fd)
+int rk_supervisor_parse_marker(const char *value, struct rk_marker *ret)
 {
-	uint64_t v[3];
+	uint64_t v[4];
 	int n = 0;
 
-	for (const char *p = value; n < 3; n++) {
+	for (const char *p = value;; n++) {
 		const char *comma = strchr(p, ',');
 		size_t len = comma ? (size_t)(comma - p) : strlen(p);
 		char field[24];
-		if (len >= sizeof(field))
+		if (n == 4 || len >= sizeof(field))
 			return -EINVAL;
 		snprintf(field, sizeof(field), "%.*s", (int)len, p);
 		if (rk_parse_u64(field, &v[n]) < 0 || v[n] > INT32_MAX)
@@ -41,14 +42,28 @@ int rk_supervisor_parse_marker(const char *value, pid_t *ret_cmd, pid_t *ret_ppi
 			break;
 		}
 		p = comma + 1;
-		if (n == 2)
-			return -EINVAL; /* a fourth field */
 	}
-	if (n < 2 || v[0] == 0 || (n == 3 && v[2] < 3))
+	/* fds 0-2 are stdio: never ours */
+	if (n < 2 || v[0] == 0 || (n >= 3 && v[2] < 3) || (n == 4 && (v[3] < 3 || v[3] == v[2])))
 		return -EINVAL;
-	*ret_cmd = (pid_t)v[0];
-	*ret_ppid = (pid_t)v[1];
-	*ret_fd = n == 3 ? (int)v[2] : -1;
+	ret->cmd = (pid_t)v[0];
+	ret->ppid = (pid_t)v[1];
+	ret->port_fd = n >= 3 ? (int)v[2] : -1;
+	ret->ready_fd = n == 4 ? (int)v[3] : -1;
+	return 0;
+}
+
+/* The routing set-up of source-IP transparency, asked for by the port driver. */
+static int transparent_setup(void)
+{
+	struct rk_error err = { 0 };
+
+	if (rk_transparent_setup(&err) < 0) {
+		rk_warn("source IP transparent: %s; falling back to non-transparent mode, client "
+			"source IPs will not be preserved",
+			err.msg);
+		return err.code ? err.code : EIO;
+	}
 	return 0;
 }
 
@@ -73,14 +88,15 @@ int rk_supervisor_main(int argc, char **argv, const char *marker)
 	struct rk_options opts;
 	struct rk_error err = { 0 };
 	sigset_t all;
-	pid_t cmd, ppid;
+	struct rk_marker mk;
+	pid_t cmd;
 	int sfd, port_fd, status = 0, ret;
 	pid_t done = -1;
 	bool same_pgrp;
 
 	rk_options_init(&opts);
-	if (rk_supervisor_parse_marker(marker, &cmd, &ppid, &port_fd) < 0 ||
-	    (done = waitpid(cmd, &status, WNOHANG | __WALL)) < 0) {
+	if (rk_supervisor_parse_marker(marker, &mk) < 0 ||
+	    (done = waitpid(mk.cmd, &status, WNOHANG | __WALL)) < 0) {
 		/* not started by a rootlesskit parent: someone exported the variable */
 		fprintf(stderr,
 			"[rootlesskit:child ] error: %s is an internal variable; unset it\n",
@@ -92,9 +108,17 @@ int rk_supervisor_main(int argc, char **argv, const char *marker)
 	rk_sig_block_all(&all, NULL);
 	/* the death signal survives the exec, but re-arm it to be sure and catch a parent
 	 * that died in between */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != ppid) {
+	cmd = mk.cmd;
+	port_fd = mk.port_fd;
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != mk.ppid) {
 		kill(cmd, SIGKILL);
 		return 1;
+	}
+	if (mk.ready_fd >= 0) {
+		/* we gained capabilities in the exec, which made us undumpable: the user must
+		 * be able to read /proc/PID/environ and nsenter us (see child.c) */
+		prctl(PR_SET_DUMPABLE, 1);
+		close(mk.ready_fd);
 	}
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	/* the parent validated argv already: parse only for the command and the modes */
@@ -135,7 +159,7 @@ int rk_supervisor_main(int argc, char **argv, const char *marker)
 		}
 		/* the builtin port driver's supply of sockets made in our namespace */
 		if (port_fd >= 0 && pfd[1].revents) {
-			int r = rk_sockpool_serve(port_fd);
+			int r = rk_sockpool_serve(port_fd, transparent_setup);
 			if (r <= 0) {
 				if (r < 0)
 					rk_warn("port driver channel: %s", strerror(-r));

@@ -5,9 +5,16 @@
 
 #include <sys/types.h>
 
-/* Parses the value of RK_CHILD_ENV, "<pid>,<ppid>[,<fd>]": fd is the socket-supply channel
- * of the builtin port driver (-1 in *ret_fd when absent). Returns 0 or -EINVAL. */
-int rk_supervisor_parse_marker(const char *value, pid_t *ret_cmd, pid_t *ret_ppid, int *ret_fd);
+/* The value of RK_CHILD_ENV (see child.h). */
+struct rk_marker {
+	pid_t cmd;    /* the command's pid */
+	pid_t ppid;   /* the parent pid we must see */
+	int port_fd;  /* the builtin port driver's socket supply, or -1 */
+	int ready_fd; /* closed once we are dumpable again, or -1 */
+};
+
+/* Parses "<pid>,<ppid>[,<fd>[,<ready>]]". Returns 0 or -EINVAL. */
+int rk_supervisor_parse_marker(const char *value, struct rk_marker *ret);
 
 /* Runs the supervisor; marker is the value of RK_CHILD_ENV. Returns the exit code. */
 int rk_supervisor_main(int argc, char **argv, const char *marker);

@@ -13,8 +13,9 @@
  *     restore the mark on their packets (PREROUTING), so replies find table 100.
  * Routes and rules go through rtnetlink; the firewall rules through iptables-restore and
  * ip6tables-restore from PATH (one exec each, run in parallel), which must exist and have a
- * working mangle table. Done once while the child is set up. Failing
- * individual steps are logged, as upstream does.
+ * working mangle table. The supervisor does it once, when the parent asks on the first
+ * connection that needs it, as upstream does (the mangle rules turn connection tracking
+ * on, which costs every connection something). Failing individual steps are logged.
  */
 #include "transparent.h"
 

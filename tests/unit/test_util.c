@@ -198,29 +198,31 @@ static void test_msg_roundtrip(void **state)
 
 static void test_marker(void **state)
 {
-	pid_t a, b;
-	int fd;
+	struct rk_marker m;
 
 	(void)state;
-	assert_int_equal(rk_supervisor_parse_marker("12,0", &a, &b, &fd), 0);
-	assert_int_equal(a, 12);
-	assert_int_equal(b, 0);
-	assert_int_equal(fd, -1);
-	assert_int_equal(rk_supervisor_parse_marker("12,345", &a, &b, &fd), 0);
-	assert_int_equal(b, 345);
-	assert_int_equal(rk_supervisor_parse_marker("12,345,7", &a, &b, &fd), 0);
-	assert_int_equal(a, 12);
-	assert_int_equal(b, 345);
-	assert_int_equal(fd, 7);
-	assert_int_equal(rk_supervisor_parse_marker("", &a, &b, &fd), -EINVAL);
-	assert_int_equal(rk_supervisor_parse_marker("1", &a, &b, &fd), -EINVAL);
-	assert_int_equal(rk_supervisor_parse_marker("0,1", &a, &b, &fd), -EINVAL);
-	assert_int_equal(rk_supervisor_parse_marker("a,1", &a, &b, &fd), -EINVAL);
-	assert_int_equal(rk_supervisor_parse_marker("1,-1", &a, &b, &fd), -EINVAL);
-	assert_int_equal(rk_supervisor_parse_marker("1,2,", &a, &b, &fd), -EINVAL);
-	assert_int_equal(rk_supervisor_parse_marker("1,2,3,4", &a, &b, &fd), -EINVAL);
-	assert_int_equal(rk_supervisor_parse_marker("1,2,1", &a, &b, &fd), -EINVAL); /* stdio */
-	assert_int_equal(rk_supervisor_parse_marker("1,,3", &a, &b, &fd), -EINVAL);
+	assert_int_equal(rk_supervisor_parse_marker("12,0", &m), 0);
+	assert_int_equal(m.cmd, 12);
+	assert_int_equal(m.ppid, 0);
+	assert_int_equal(m.port_fd, -1);
+	assert_int_equal(m.ready_fd, -1);
+	assert_int_equal(rk_supervisor_parse_marker("12,345,7", &m), 0);
+	assert_int_equal(m.ppid, 345);
+	assert_int_equal(m.port_fd, 7);
+	assert_int_equal(m.ready_fd, -1);
+	assert_int_equal(rk_supervisor_parse_marker("12,345,7,9", &m), 0);
+	assert_int_equal(m.port_fd, 7);
+	assert_int_equal(m.ready_fd, 9);
+	assert_int_equal(rk_supervisor_parse_marker("", &m), -EINVAL);
+	assert_int_equal(rk_supervisor_parse_marker("1", &m), -EINVAL);
+	assert_int_equal(rk_supervisor_parse_marker("0,1", &m), -EINVAL);
+	assert_int_equal(rk_supervisor_parse_marker("a,1", &m), -EINVAL);
+	assert_int_equal(rk_supervisor_parse_marker("1,-1", &m), -EINVAL);
+	assert_int_equal(rk_supervisor_parse_marker("1,2,", &m), -EINVAL);
+	assert_int_equal(rk_supervisor_parse_marker("1,2,3,4,5", &m), -EINVAL);
+	assert_int_equal(rk_supervisor_parse_marker("1,2,1", &m), -EINVAL); /* stdio */
+	assert_int_equal(rk_supervisor_parse_marker("1,2,3,3", &m), -EINVAL);
+	assert_int_equal(rk_supervisor_parse_marker("1,,3", &m), -EINVAL);
 }
 
 static void test_format_argv(void **state)

@@ -81,6 +81,19 @@ CASES
 	assert_failure
 }
 
+@test "child_pid stays readable and enterable by the user (its environ, nsenter)" {
+	start_ports -p 127.0.0.1:18080:80/tcp
+	local pid
+	pid=$(cat "$RK_STATE/child_pid")
+	run sh -c "tr '\\0' '\\n' < /proc/$pid/environ"
+	assert_success
+	assert_line "ROOTLESSKIT_STATE_DIR=$RK_STATE"
+	run nsenter -t "$pid" -U -n --preserve-credentials sh -c 'head -n 1 /proc/self/uid_map; readlink /proc/self/ns/net'
+	assert_success
+	assert_line --index 0 --regexp '^ +0 +[0-9]+ +1$'
+	assert_line --index 1 "$(readlink "/proc/$pid/ns/net")"
+}
+
 @test "UDP round trips on udp, udp4 and udp6" {
 	start_ports -p 127.0.0.1:18081:80/udp -p 0.0.0.0:18082:80/udp4 -p [::1]:18083:80/udp6
 	for hp in "127.0.0.1 18081" "127.0.0.1 18082" "::1 18083"; do
