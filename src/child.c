@@ -209,10 +209,11 @@ static __attribute__((noreturn)) void setup_main(const struct rk_child_config *c
  * With the builtin port driver's --source-ip-transparent, the supervisor sets routing up
  * when the first client that needs it connects (transparent.c), which takes capabilities.
  * An exec keeps them only once our uid is mapped to 0, so C then waits for H to see the
- * maps (the mapped pipe) before it execs. Gaining capabilities in an exec also makes the
- * process undumpable, which hides /proc/PID/environ from the user: the supervisor makes
- * itself dumpable again and closes the ready pipe, which H waits for before it reports
- * its set-up done. Without the port driver, C execs at once, overlapping newuidmap.
+ * maps (the mapped pipe) before it execs. As child_pid must not name C before its exec
+ * put the ROOTLESSKIT_* variables in /proc/PID/environ, H waits for the supervisor to
+ * close the ready pipe before it reports its set-up done. (The capabilities are the ones
+ * the clone gave C, so the exec leaves it dumpable: the user can still nsenter it.)
+ * Without the port driver, C execs at once, overlapping newuidmap.
  */
 static __attribute__((noreturn)) void child_main(struct rk_child_config *cfg)
 {

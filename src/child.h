@@ -17,7 +17,7 @@
  * "<pid>,<ppid>[,<fd>[,<ready>]]": the pid of the command process (in the child's pid
  * namespace) and the parent pid the child must see, so that a stray copy of the variable
  * is recognised and refused; fd is the supervisor's end of the builtin port driver's socket
- * supply (port/sockpool.h); ready is a pipe it closes once it is dumpable again. */
+ * supply (port/sockpool.h); ready is a pipe it closes once it runs. */
 #define RK_CHILD_ENV	  "_ROOTLESSKIT_CHILD_UNDOCUMENTED"
 #define RK_CHILD_ENV_SIZE 64
 

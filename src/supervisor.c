@@ -114,12 +114,10 @@ int rk_supervisor_main(int argc, char **argv, const char *marker)
 		kill(cmd, SIGKILL);
 		return 1;
 	}
-	if (mk.ready_fd >= 0) {
-		/* we gained capabilities in the exec, which made us undumpable: the user must
-		 * be able to read /proc/PID/environ and nsenter us (see child.c) */
-		prctl(PR_SET_DUMPABLE, 1);
+	/* H waits for this before child_pid is written: the exec is done, so
+	 * /proc/PID/environ shows the ROOTLESSKIT_* variables (see child.c) */
+	if (mk.ready_fd >= 0)
 		close(mk.ready_fd);
-	}
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	/* the parent validated argv already: parse only for the command and the modes */
 	if (rk_options_parse(&opts, argc, argv, &err) < 0 ||

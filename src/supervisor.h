@@ -10,7 +10,7 @@ struct rk_marker {
 	pid_t cmd;    /* the command's pid */
 	pid_t ppid;   /* the parent pid we must see */
 	int port_fd;  /* the builtin port driver's socket supply, or -1 */
-	int ready_fd; /* closed once we are dumpable again, or -1 */
+	int ready_fd; /* closed once we run, or -1 */
 };
 
 /* Parses "<pid>,<ppid>[,<fd>[,<ready>]]". Returns 0 or -EINVAL. */
