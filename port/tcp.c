@@ -31,9 +31,9 @@
 #define SPLICE_MAX (1U << 20) /* the pipe takes what fits */
 #define ET_EVENTS  (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
 #define ACCEPT_MAX 64
-#define COPY_BUF   16384      /* copy mode's buffer, on the stack */
-#define BULK_BYTES (4U << 20) /* moved through a pipe: a bulk transfer */
-#define BULK_PIPE  (1 << 20)  /* the default maximum for an unprivileged user */
+#define COPY_BUF   16384 /* copy mode's buffer, on the stack */
+#define BULK_BYTES (256U << 10)
+#define BULK_PIPE  (1 << 20) /* the default maximum for an unprivileged user */
 
 static void close_fd(int *fd)
 {
