@@ -221,8 +221,8 @@ static bool run_command(struct bp_driver *d)
 		for (struct rk_list *l = d->ports.next; l != &d->ports; l = l->next) {
 			struct bp_port *port = rk_container_of(l, struct bp_port, link);
 			if (port->id == d->cmd_id) {
-				port_close(d, port);
-				port_free(port);
+				port_close(d, port); /* freed after this batch */
+				rk_list_add_tail(&d->dead_ports, &port->link);
 				break;
 			}
 		}
@@ -338,8 +338,15 @@ static void dispatch(struct bp_driver *d, struct bp_ev *ev, uint32_t events, boo
 }
 
 /* Frees what was closed during the batch. */
-static void reap(struct rk_list *dead_conns, struct rk_list *dead_flows)
+static void reap(struct bp_driver *d)
 {
+	struct rk_list *dead_conns = &d->dead_conns, *dead_flows = &d->dead_flows;
+
+	while (!rk_list_empty(&d->dead_ports)) {
+		struct bp_port *port = rk_container_of(d->dead_ports.next, struct bp_port, link);
+		rk_list_del(&port->link);
+		port_free(port);
+	}
 	while (!rk_list_empty(dead_conns)) {
 		struct bp_conn *c = rk_container_of(dead_conns->next, struct bp_conn, link);
 		rk_list_del(&c->link);
@@ -398,7 +405,7 @@ static void *loop(void *arg)
 					bp_udp_expire(d, port, now);
 			}
 		}
-		reap(&d->dead_conns, &d->dead_flows);
+		reap(d);
 	}
 	return NULL;
 }
@@ -460,7 +467,8 @@ static int open_listener(struct bp_driver *d, const struct rk_port_spec *s, bool
 	int family = *s->parent_ip ? parse_ip(s->parent_ip, &v4, &v6) : 0;
 	bool wildcard = !*s->parent_ip || (family == AF_INET && v4.s_addr == INADDR_ANY) ||
 			(family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&v6));
-	int v6only = 0, one = 1, fd;
+	int v6only = 0, one = 1, fd, e;
+	const char *call;
 	socklen_t len;
 
 	join_host_port(s->parent_ip, s->parent_port, hp, sizeof(hp));
@@ -504,18 +512,20 @@ static int open_listener(struct bp_driver *d, const struct rk_port_spec *s, bool
 		/* Go's default for TCP connections; accepted sockets inherit it */
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	}
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || (!udp && listen(fd, 4096) < 0)) {
-		int e = errno;
-		bool bound = e != EACCES && e != EPERM && e != EADDRINUSE && e != EADDRNOTAVAIL;
-		close(fd);
-		rk_go_strerror(e, why, sizeof(why));
-		rk_error_set(err, e, "listen %s %s: %s: %s", s->proto, hp,
-			     bound ? "listen" : "bind", why);
-		if (e == EACCES || e == EPERM)
-			annotate_eperm(d, s, err);
-		return -e;
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
+		call = "bind";
+	} else if (!udp && listen(fd, 4096) < 0) {
+		call = "listen";
+	} else {
+		return fd;
 	}
-	return fd;
+	e = errno;
+	close(fd);
+	rk_go_strerror(e, why, sizeof(why));
+	rk_error_set(err, e, "listen %s %s: %s: %s", s->proto, hp, call, why);
+	if (e == EACCES || e == EPERM)
+		annotate_eperm(d, s, err);
+	return -e;
 }
 
 /* The first non-loopback IPv4 address of the host: upstream's "host gateway IP". */
@@ -674,7 +684,7 @@ static void builtin_free(struct rk_port_driver *base)
 		port_close(d, port);
 		port_free(port);
 	}
-	reap(&d->dead_conns, &d->dead_flows);
+	reap(d);
 	for (int f = 0; f < BP_POOL_FAMILIES; f++) {
 		for (int t = 0; t < BP_POOL_TYPES; t++) {
 			struct bp_pool *p = &d->pools[f][t];
@@ -722,6 +732,7 @@ int rk_port_builtin_new(const struct rk_builtin_config *cfg, struct rk_port_driv
 	rk_list_init(&d->ready);
 	rk_list_init(&d->dead_conns);
 	rk_list_init(&d->dead_flows);
+	rk_list_init(&d->dead_ports);
 	rk_list_init(&d->connecting);
 	rk_list_init(&d->transparent_waiters);
 	d->transparent = cfg->source_ip_transparent ? BP_TRANSPARENT_UNKNOWN : BP_TRANSPARENT_OFF;

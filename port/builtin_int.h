@@ -148,8 +148,8 @@ struct bp_driver {
 	bool chan_dead;
 	struct rk_list ports;
 	struct rk_list ready; /* connections that still have work after their budget */
-	struct rk_list dead_conns, dead_flows; /* closed during this batch */
-	struct rk_list connecting;	       /* transparent connects, oldest first */
+	struct rk_list dead_conns, dead_flows, dead_ports; /* closed during this batch */
+	struct rk_list connecting;			   /* transparent connects, oldest first */
 	enum bp_transparent transparent;
 	struct rk_list transparent_waiters; /* connections waiting for the answer (ASKED) */
 	unsigned n_paused;
