@@ -129,6 +129,10 @@ CASES
 	# the same port again: a new id, never 1
 	run api POST /v1/ports '{"proto":"tcp","parentIP":"127.0.0.1","parentPort":18080,"childPort":80}'
 	assert_output --regexp '^\{"id":3,'
+	# malformed JSON: 400 with the decoder's message, and the server goes on
+	run api POST /v1/ports '{"proto":'
+	assert_line --index 0 --regexp '^\{"message":".+"\}$'
+	assert_line --index 1 '|400'
 	while IFS='|' read -r method path body want; do
 		want=${want//\\n/$'\n'}
 		run api "$method" "$path" "$body"
