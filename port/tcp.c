@@ -352,8 +352,12 @@ void bp_tcp_event(struct bp_driver *d, struct bp_conn *c, bool backend, uint32_t
 	case BP_CONN_CONNECTING:
 		if (!backend)
 			return;
-		if (getsockopt(c->bfd, SOL_SOCKET, SO_ERROR, &e, &len) < 0)
+		/* a failed connect reports EPOLLERR; only then is SO_ERROR worth a call */
+		if ((events & (EPOLLERR | EPOLLHUP)) &&
+		    getsockopt(c->bfd, SOL_SOCKET, SO_ERROR, &e, &len) < 0)
 			e = errno;
+		if ((events & (EPOLLERR | EPOLLHUP)) && !e)
+			e = ECONNREFUSED;
 		if (e && c->transparent) {
 			fallback(d, c, e);
 			return;
