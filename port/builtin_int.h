@@ -84,9 +84,10 @@ struct bp_conn {
 	struct bp_dir up, down; /* client to backend, backend to client */
 	struct sockaddr_storage peer; /* the client */
 	socklen_t peer_len;
-	bool transparent;	 /* connecting with the client's address */
-	bool transparent_failed; /* that failed: connect as usual */
-	uint64_t deadline_ms;	 /* of a transparent connect */
+	bool c_in, c_out, b_in, b_out; /* readable/writable hints of both sides (tcp.c) */
+	bool transparent;	       /* connecting with the client's address */
+	bool transparent_failed;       /* that failed: connect as usual */
+	uint64_t deadline_ms;	       /* of a transparent connect */
 };
 
 struct bp_flow {

@@ -66,23 +66,32 @@ void bp_tcp_close(struct bp_driver *d, struct bp_conn *c)
  * costs no pipe for the short exchanges most connections are. It switches to a pipe for
  * good when the destination cannot take everything at once (the rest goes into the pipe)
  * or a read fills the buffer (a bulk transfer). Returns as pump() does. */
-static int copy(struct bp_dir *x, int src, int dst)
+static int copy(struct bp_dir *x, int src, int dst, bool *src_in, bool *dst_out)
 {
 	char buf[COPY_BUF];
-	ssize_t n, m;
+	ssize_t n, m = 0;
 
+	if (!*src_in)
+		return 0;
 	n = recv(src, buf, sizeof(buf), MSG_DONTWAIT);
-	if (n < 0)
+	if (n < 0) {
+		if (errno == EAGAIN)
+			*src_in = false;
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	}
 	if (n == 0) {
 		x->eof = true;
 		return 1;
 	}
-	m = send(dst, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
-	if (m < 0 && errno != EAGAIN && errno != EINTR)
-		return -errno;
-	if (m < 0)
-		m = 0;
+	if (*dst_out) {
+		m = send(dst, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (m < 0 && errno != EAGAIN && errno != EINTR)
+			return -errno;
+		if (m < 0) {
+			*dst_out = errno != EAGAIN;
+			m = 0;
+		}
+	}
 	if (m < n || n == (ssize_t)sizeof(buf)) {
 		if (pipe2(x->pipe, O_NONBLOCK | O_CLOEXEC) < 0)
 			return -errno;
@@ -94,20 +103,22 @@ static int copy(struct bp_dir *x, int src, int dst)
 	return 1;
 }
 
-/* One read and one write attempt in direction x. Returns 1 when bytes moved or an EOF was
- * seen, 0 when both would block, or -errno. */
-static int pump(struct bp_dir *x, int src, int dst)
+/* One read and one write attempt in direction x, each only while the edge-triggered
+ * hints say it may succeed: *src_in (readable) and *dst_out (writable) are set by epoll
+ * events and cleared by EAGAIN, so an idle direction costs no system call. Returns 1 when
+ * bytes moved or an EOF was seen, 0 when both would block, or -errno. */
+static int pump(struct bp_dir *x, int src, int dst, bool *src_in, bool *dst_out)
 {
 	int progress = 0;
 	ssize_t n;
 
 	if (x->pipe[0] < 0) {
-		progress = x->eof ? 0 : copy(x, src, dst);
+		progress = x->eof ? 0 : copy(x, src, dst, src_in, dst_out);
 		if (progress < 0)
 			return progress;
 		goto out;
 	}
-	if (!x->eof && x->pending < SPLICE_MAX) {
+	if (*src_in && !x->eof && x->pending < SPLICE_MAX) {
 		n = splice(src, NULL, x->pipe[1], NULL, SPLICE_MAX,
 			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n > 0)
@@ -116,9 +127,13 @@ static int pump(struct bp_dir *x, int src, int dst)
 			x->eof = true;
 		else if (errno != EAGAIN && errno != EINTR)
 			return -errno;
+		/* with bytes in the pipe, EAGAIN may mean a full pipe, not an empty source:
+		 * the read is tried again once the pipe drains */
+		else if (errno == EAGAIN && x->pending == 0)
+			*src_in = false;
 		progress = n >= 0;
 	}
-	if (x->pending > 0) {
+	if (x->pending > 0 && *dst_out) {
 		n = splice(x->pipe[0], NULL, dst, NULL, x->pending,
 			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n > 0) {
@@ -127,6 +142,8 @@ static int pump(struct bp_dir *x, int src, int dst)
 			progress = 1;
 		} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
 			return -errno;
+		} else if (n < 0 && errno == EAGAIN) {
+			*dst_out = false;
 		}
 	}
 	/* a bulk transfer gets a larger pipe: fewer, larger splices (best effort: the
@@ -148,8 +165,8 @@ void bp_tcp_run(struct bp_driver *d, struct bp_conn *c)
 	if (c->state != BP_CONN_RELAYING)
 		return;
 	for (int round = 0;; round++) {
-		int up = pump(&c->up, c->cfd, c->bfd);
-		int down = pump(&c->down, c->bfd, c->cfd);
+		int up = pump(&c->up, c->cfd, c->bfd, &c->c_in, &c->b_out);
+		int down = pump(&c->down, c->bfd, c->cfd, &c->b_in, &c->c_out);
 
 		if (up < 0 || down < 0) {
 			bp_tcp_close(d, c);
@@ -177,6 +194,7 @@ static void relay_start(struct bp_driver *d, struct bp_conn *c)
 		return;
 	}
 	c->state = BP_CONN_RELAYING;
+	c->c_in = c->c_out = c->b_in = c->b_out = true;
 	bp_tcp_run(d, c);
 }
 
@@ -372,6 +390,11 @@ void bp_tcp_event(struct bp_driver *d, struct bp_conn *c, bool backend, uint32_t
 		}
 		return;
 	case BP_CONN_RELAYING:
+		/* an error or hang-up shows on the next read or write: let both be tried */
+		if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+			*(backend ? &c->b_in : &c->c_in) = true;
+		if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+			*(backend ? &c->b_out : &c->c_out) = true;
 		bp_tcp_run(d, c);
 		return;
 	case BP_CONN_WAITING:
