@@ -48,6 +48,14 @@ char *rk_api_json_info(const struct rk_api_info *info)
 	if (info->net_driver) {
 		json_t *nd = json_object();
 		json_object_set_new(nd, "driver", json_string(info->net_driver));
+		if (info->n_dns) {
+			json_t *dns = json_array();
+			for (size_t i = 0; i < info->n_dns; i++)
+				json_array_append_new(dns, json_string(info->dns[i]));
+			json_object_set_new(nd, "dns", dns);
+		}
+		if (info->child_ip)
+			json_object_set_new(nd, "childIP", json_string(info->child_ip));
 		json_object_set_new(o, "networkDriver", nd);
 	}
 	if (info->port_driver) {

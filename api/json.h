@@ -14,6 +14,9 @@ struct rk_api_info {
 	const char *state_dir;
 	int child_pid;
 	const char *net_driver; /* NULL: no networkDriver object (--net=host) */
+	const char *const *dns; /* networkDriver.dns, omitted when n_dns is 0 */
+	size_t n_dns;
+	const char *child_ip;			      /* networkDriver.childIP, omitted when NULL */
 	const struct rk_port_driver_ops *port_driver; /* NULL: no portDriver object */
 };
 

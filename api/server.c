@@ -51,6 +51,10 @@ struct rk_api_server {
 	char *net_driver;
 	int child_pid;
 	struct rk_port_driver *port_driver; /* NULL: none */
+	pthread_mutex_t net_lock;	    /* guards what follows */
+	char *dns[2];
+	size_t n_dns;
+	char *child_ip;
 	/* connections that sent a request and are still open */
 	struct evhttp_connection *conns[RK_API_MAX_CONNECTIONS];
 	size_t n_conns;
@@ -177,9 +181,19 @@ static void handle(struct evhttp_request *req, void *arg)
 		if (method != EVHTTP_REQ_GET) {
 			reply(req, 405, NULL, NULL);
 		} else {
-			struct rk_api_info info = { s->state_dir, s->child_pid, s->net_driver,
-						    s->port_driver ? s->port_driver->ops : NULL };
-			rk_auto_free char *body = rk_api_json_info(&info);
+			struct rk_api_info info = {
+				.state_dir = s->state_dir,
+				.child_pid = s->child_pid,
+				.net_driver = s->net_driver,
+				.port_driver = s->port_driver ? s->port_driver->ops : NULL,
+			};
+			rk_auto_free char *body = NULL;
+			pthread_mutex_lock(&s->net_lock);
+			info.dns = (const char *const *)s->dns;
+			info.n_dns = s->n_dns;
+			info.child_ip = s->child_ip;
+			body = rk_api_json_info(&info);
+			pthread_mutex_unlock(&s->net_lock);
 			reply(req, 200, "application/json", body);
 		}
 	} else if (strcmp(path, "/v1/ports") == 0) {
@@ -251,6 +265,7 @@ int rk_api_server_start(const char *path, const struct rk_api_info *info,
 	int r;
 
 	s->listen_fd = s->stop_pipe[0] = s->stop_pipe[1] = -1;
+	pthread_mutex_init(&s->net_lock, NULL);
 	s->path = rk_xstrdup(path);
 	s->state_dir = rk_xstrdup(info->state_dir);
 	s->net_driver = info->net_driver ? rk_xstrdup(info->net_driver) : NULL;
@@ -319,5 +334,20 @@ void rk_api_server_stop(struct rk_api_server *s)
 	free(s->path);
 	free(s->state_dir);
 	free(s->net_driver);
+	for (size_t i = 0; i < s->n_dns; i++)
+		free(s->dns[i]);
+	free(s->child_ip);
+	pthread_mutex_destroy(&s->net_lock);
 	free(s);
+}
+
+void rk_api_server_set_network(struct rk_api_server *s, const char *const *dns, size_t n_dns,
+			       const char *child_ip)
+{
+	pthread_mutex_lock(&s->net_lock);
+	for (size_t i = 0; i < n_dns && s->n_dns < RK_ARRAY_SIZE(s->dns); i++)
+		s->dns[s->n_dns++] = rk_xstrdup(dns[i]);
+	free(s->child_ip);
+	s->child_ip = child_ip ? rk_xstrdup(child_ip) : NULL;
+	pthread_mutex_unlock(&s->net_lock);
 }

@@ -16,6 +16,11 @@ int rk_api_server_start(const char *path, const struct rk_api_info *info,
 			struct rk_port_driver *port_driver, struct rk_api_server **ret,
 			struct rk_error *err);
 
+/* Fills networkDriver's dns and childIP once the network is configured (strings copied).
+ * Safe while serving. */
+void rk_api_server_set_network(struct rk_api_server *s, const char *const *dns, size_t n_dns,
+			       const char *child_ip);
+
 /* Stops serving, closes every connection and removes the socket. Accepts NULL. */
 void rk_api_server_stop(struct rk_api_server *s);
 

@@ -39,6 +39,7 @@
 #include "log.h"
 #include "mount.h"
 #include "msg.h"
+#include "netcfg.h"
 #include "netlink.h"
 #include "util.h"
 
@@ -154,6 +155,38 @@ static __attribute__((noreturn)) void exec_command(const struct rk_child_config 
 	setup_fail(cfg->sock, &err);
 }
 
+/* Was /etc copied up? Then its resolv.conf and hosts are links to replace. */
+static bool etc_copied_up(const struct rk_options *opts)
+{
+	for (size_t i = 0; i < opts->n_copy_up; i++) {
+		rk_auto_free char *clean = rk_path_clean(opts->copy_up[i]);
+		if (strcmp(clean, "/etc") == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Once the parent has started the network driver: the interface, resolv.conf, hosts. */
+static void configure_network(const struct rk_child_config *cfg)
+{
+	struct rk_error err = { 0 };
+	struct rk_netcfg nc;
+	struct rk_msg m;
+	int r = rk_msg_recv(cfg->sock, &m);
+
+	if (r <= 0)
+		_exit(1); /* the parent failed or went away; it reports */
+	if (m.type != RK_MSG_NET_CONFIG || rk_netcfg_parse(m.text, &nc) < 0) {
+		rk_error_set(&err, EPROTO, "unexpected network configuration from the parent");
+		setup_fail(cfg->sock, &err);
+	}
+	if (rk_netcfg_apply(&nc, &err) < 0 ||
+	    rk_netcfg_etc(&nc, cfg->state_dir, etc_copied_up(cfg->opts), &err) < 0)
+		setup_fail(cfg->sock, &err);
+	if (rk_msg_send(cfg->sock, RK_MSG_NET_DONE) < 0)
+		_exit(1);
+}
+
 /* H: waits for the maps, sets the namespaces up, then runs the command. */
 static __attribute__((noreturn)) void setup_main(const struct rk_child_config *cfg, pid_t c_pid)
 {
@@ -189,6 +222,9 @@ static __attribute__((noreturn)) void setup_main(const struct rk_child_config *c
 		setup_fail(cfg->sock, &err);
 	if (cfg->net->new_netns && rk_netlink_link_up("lo", &err) < 0)
 		setup_fail(cfg->sock, &err);
+	/* the network driver (started by the parent next) attaches to it */
+	if (cfg->net->tap && rk_tap_create(*opts->ifname ? opts->ifname : "tap0", &err) < 0)
+		setup_fail(cfg->sock, &err);
 	if (cfg->supervisor_caps) {
 		/* child_pid must not name the supervisor before /proc/PID/environ is readable */
 		char b;
@@ -197,8 +233,11 @@ static __attribute__((noreturn)) void setup_main(const struct rk_child_config *c
 		close(cfg->ready[0]);
 	}
 	rk_debug("set-up done, waiting for the parent");
-	if (rk_msg_send(cfg->sock, RK_MSG_SETUP_DONE) < 0 ||
-	    rk_msg_expect(cfg->sock, RK_MSG_EXEC, &err) < 0)
+	if (rk_msg_send(cfg->sock, RK_MSG_SETUP_DONE) < 0)
+		_exit(1);
+	if (cfg->net->configure)
+		configure_network(cfg);
+	if (rk_msg_expect(cfg->sock, RK_MSG_EXEC, &err) < 0)
 		_exit(1);
 	exec_command(cfg);
 }

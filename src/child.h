@@ -37,6 +37,7 @@ struct rk_child_config {
 	int listen_fds;		/* socket activation: fds 3..3+listen_fds-1 go to the command */
 	bool listen_pid_ours;	/* LISTEN_PID named the parent: the command gets its own pid */
 	pid_t parent_pid;
+	const char *state_dir;
 };
 
 /* Clones the child into new user and mount namespaces (plus the optional ones).

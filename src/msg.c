@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -35,6 +36,13 @@ int rk_msg_send(int fd, enum rk_msg_type type)
 	return rk_msg_send_value(fd, type, 0);
 }
 
+int rk_msg_send_text(int fd, enum rk_msg_type type, const char *text)
+{
+	struct rk_msg m = { .type = type };
+	snprintf(m.text, sizeof(m.text), "%s", text);
+	return send_msg(fd, &m);
+}
+
 int rk_msg_send_error(int fd, const struct rk_error *err)
 {
 	struct rk_msg m = { .type = RK_MSG_ERROR, .err = err->code };
@@ -55,7 +63,7 @@ int rk_msg_recv(int fd, struct rk_msg *msg)
 	if (n == 0)
 		return 0;
 	if ((size_t)n <= offsetof(struct rk_msg, text) || msg->type < RK_MSG_IDMAP_DONE ||
-	    msg->type > RK_MSG_ERROR)
+	    msg->type > RK_MSG_NET_DONE)
 		return -EBADMSG;
 	/* n <= sizeof(*msg): make the text a string whatever the peer sent */
 	((char *)msg)[(size_t)n < sizeof(*msg) ? (size_t)n : sizeof(*msg) - 1] = '\0';

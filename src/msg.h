@@ -14,6 +14,8 @@ enum rk_msg_type {
 	RK_MSG_SETUP_DONE,     /* child -> parent: namespaces are set up */
 	RK_MSG_EXEC,	       /* parent -> child: state dir is ready, exec the command */
 	RK_MSG_ERROR,	       /* child -> parent: a failure, see err and text */
+	RK_MSG_NET_CONFIG,     /* parent -> child: configure the interface (netcfg.h, in text) */
+	RK_MSG_NET_DONE,       /* child -> parent: the network is configured */
 };
 
 struct rk_msg {
@@ -31,6 +33,9 @@ int rk_msg_send(int fd, enum rk_msg_type type);
 
 /* Sends a message without text, with err set to value. Returns 0 or -errno. */
 int rk_msg_send_value(int fd, enum rk_msg_type type, int32_t value);
+
+/* Sends a message with text. Returns 0 or -errno. */
+int rk_msg_send_text(int fd, enum rk_msg_type type, const char *text);
 
 /* Sends RK_MSG_ERROR carrying err. Returns 0 or -errno. */
 int rk_msg_send_error(int fd, const struct rk_error *err);

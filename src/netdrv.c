@@ -7,6 +7,11 @@ static const struct rk_net_driver drivers[] = {
 	{ .net = RK_NET_HOST, .new_netns = false },
 	/* only lo, which the child brings up */
 	{ .net = RK_NET_NONE, .new_netns = true },
+	{ .net = RK_NET_SLIRP4NETNS,
+	  .new_netns = true,
+	  .tap = true,
+	  .configure = true,
+	  .default_mtu = 65520 },
 };
 
 const struct rk_net_driver *rk_net_driver_get(enum rk_net net)

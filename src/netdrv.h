@@ -11,6 +11,10 @@
 struct rk_net_driver {
 	enum rk_net net;
 	bool new_netns; /* the child gets a network namespace, so /sys is re-mounted for it */
+	bool tap;	/* the child creates a tap device (--ifname, tap0) for the driver */
+	bool configure; /* the parent sends an interface configuration (netcfg.h); the child
+			 * applies it and writes resolv.conf and hosts */
+	unsigned default_mtu;
 };
 
 /* The driver of net, or NULL when it is not built in. */

@@ -5,7 +5,11 @@
 #include <libmnl/libmnl.h>
 #include <linux/fib_rules.h>
 #include <linux/rtnetlink.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -121,4 +125,98 @@ int rk_netlink_fwmark_rule(int family, unsigned mark, unsigned table, unsigned p
 		return rk_error_errno(err, -r, "ip%s rule add fwmark %u lookup %u priority %u",
 				      family == AF_INET6 ? " -6" : "", mark, table, priority);
 	return 0;
+}
+
+int rk_netlink_set_mtu(const char *ifname, unsigned mtu, struct rk_error *err)
+{
+	char buf[NL_BUF_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifm;
+	unsigned index = if_nametoindex(ifname);
+	int r;
+
+	if (!index)
+		return rk_error_errno(err, errno, "ip link set dev %s mtu %u", ifname, mtu);
+	nlh->nlmsg_type = RTM_NEWLINK;
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = (int)index;
+	mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+	r = request_ack(nlh);
+	if (r < 0)
+		return rk_error_errno(err, -r, "ip link set dev %s mtu %u", ifname, mtu);
+	return 0;
+}
+
+int rk_netlink_addr_add(const char *ifname, const char *ip, unsigned prefix, struct rk_error *err)
+{
+	char buf[NL_BUF_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifaddrmsg *ifa;
+	unsigned index = if_nametoindex(ifname);
+	struct in_addr a;
+	int r;
+
+	if (!index || inet_pton(AF_INET, ip, &a) != 1 || prefix > 32)
+		return rk_error_errno(err, index ? EINVAL : errno, "ip addr add %s/%u dev %s", ip,
+				      prefix, ifname);
+	nlh->nlmsg_type = RTM_NEWADDR;
+	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = (unsigned char)prefix;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = index;
+	mnl_attr_put(nlh, IFA_LOCAL, sizeof(a), &a);
+	mnl_attr_put(nlh, IFA_ADDRESS, sizeof(a), &a);
+	r = request_ack(nlh);
+	if (r < 0)
+		return rk_error_errno(err, -r, "ip addr add %s/%u dev %s", ip, prefix, ifname);
+	return 0;
+}
+
+int rk_netlink_route_default(const char *ifname, const char *gateway, struct rk_error *err)
+{
+	char buf[NL_BUF_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	unsigned index = if_nametoindex(ifname);
+	struct rtmsg *rtm;
+	struct in_addr gw;
+	int r;
+
+	if (!index || inet_pton(AF_INET, gateway, &gw) != 1)
+		return rk_error_errno(err, index ? EINVAL : errno,
+				      "ip route add default via %s dev %s", gateway, ifname);
+	nlh->nlmsg_type = RTM_NEWROUTE;
+	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_BOOT;
+	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+	rtm->rtm_type = RTN_UNICAST;
+	mnl_attr_put(nlh, RTA_GATEWAY, sizeof(gw), &gw);
+	mnl_attr_put_u32(nlh, RTA_OIF, index);
+	r = request_ack(nlh);
+	if (r < 0)
+		return rk_error_errno(err, -r, "ip route add default via %s dev %s", gateway,
+				      ifname);
+	return 0;
+}
+
+int rk_tap_create(const char *ifname, struct rk_error *err)
+{
+	struct ifreq ifr = { 0 };
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return rk_error_errno(err, errno,
+				      "ip tuntap add name %s mode tap: open /dev/net/tun", ifname);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	/* persistent, so that the device outlives this fd until the network driver opens it */
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0 || ioctl(fd, TUNSETPERSIST, 1) < 0)
+		r = rk_error_errno(err, errno, "ip tuntap add name %s mode tap", ifname);
+	close(fd);
+	return r;
 }

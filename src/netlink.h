@@ -19,4 +19,17 @@ int rk_netlink_local_default_route(int family, unsigned table, const char *ifnam
 int rk_netlink_fwmark_rule(int family, unsigned mark, unsigned table, unsigned priority,
 			   struct rk_error *err);
 
+/* "ip link set dev IFNAME mtu MTU". Returns 0 or a negative errno with err set. */
+int rk_netlink_set_mtu(const char *ifname, unsigned mtu, struct rk_error *err);
+
+/* "ip addr add IP/PREFIX dev IFNAME" (IPv4). Returns 0 or a negative errno with err set. */
+int rk_netlink_addr_add(const char *ifname, const char *ip, unsigned prefix, struct rk_error *err);
+
+/* "ip route add default via GATEWAY dev IFNAME" (IPv4). Returns 0 or -errno, err set. */
+int rk_netlink_route_default(const char *ifname, const char *gateway, struct rk_error *err);
+
+/* "ip tuntap add name IFNAME mode tap": a persistent tap device in the current network
+ * namespace. Returns 0 or a negative errno with err set. */
+int rk_tap_create(const char *ifname, struct rk_error *err);
+
 #endif

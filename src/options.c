@@ -590,7 +590,7 @@ int rk_options_parse(struct rk_options *opts, int argc, char **argv, struct rk_e
 }
 
 /* Parses "a.b.c.d/n" into a network address and prefix length. */
-static int parse_ipv4_cidr(const char *s, uint32_t *ret_addr, unsigned *ret_prefix)
+int rk_parse_ipv4_cidr(const char *s, uint32_t *ret_addr, unsigned *ret_prefix)
 {
 	unsigned parts[4], prefix;
 	const char *p = s;
@@ -634,7 +634,7 @@ static int validate_cidr(const char *cidr, struct rk_error *err)
 
 	if (!*cidr)
 		return 0;
-	if (parse_ipv4_cidr(cidr, &addr, &prefix) < 0) {
+	if (rk_parse_ipv4_cidr(cidr, &addr, &prefix) < 0) {
 		/* an IPv6 network parses upstream but no driver takes it */
 		if (strchr(cidr, ':') && strchr(cidr, '/'))
 			return rk_error_set(err, EINVAL, "IPv6 --cidr is not supported: %s", cidr);

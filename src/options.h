@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "error.h"
@@ -137,6 +138,10 @@ int rk_options_validate(struct rk_options *opts, bool warn, struct rk_error *err
 /* Refuses, with a "not supported yet" message, options whose feature is not implemented
  * in this build. Returns 0 or -ENOTSUP with err set. */
 int rk_options_check_supported(const struct rk_options *opts, struct rk_error *err);
+
+/* Parses "A.B.C.D/N" as Go's net.ParseCIDR does for IPv4 (no leading zeros). The address
+ * is in host byte order. Returns 0 or -EINVAL. */
+int rk_parse_ipv4_cidr(const char *s, uint32_t *ret_addr, unsigned *ret_prefix);
 
 /* Writes the categorised help text (upstream's layout) to f. */
 void rk_options_print_help(FILE *f);

@@ -40,7 +40,9 @@
 #include "log.h"
 #include "mount.h"
 #include "msg.h"
+#include "netcfg.h"
 #include "server.h"
+#include "slirp4netns.h"
 #include "sig.h"
 #include "statedir.h"
 #include "subid.h"
@@ -63,6 +65,8 @@ struct parent_state {
 	bool child_error;   /* the error being reported was sent by the child */
 	struct rk_api_server *api;
 	struct rk_port_driver *ports; /* NULL: --port-driver=none */
+	struct rk_slirp4netns s4nn;   /* --net=slirp4netns */
+	pid_t helper;		      /* the network driver's process, or -1 */
 };
 
 static bool env_is_ours(const char *entry)
@@ -227,6 +231,20 @@ static int wait_child(struct parent_state *st, enum rk_msg_type want, struct rk_
 	}
 }
 
+/* A network helper that dies while the command runs leaves it without a network: say so. */
+static void check_helper(struct parent_state *st)
+{
+	int status;
+	char text[64];
+
+	if (st->helper <= 0 || waitpid(st->helper, &status, WNOHANG) != st->helper)
+		return;
+	st->helper = -1;
+	rk_sig_format_status(status, text, sizeof(text));
+	rk_warn("network driver %s exited: %s; the child has no network connectivity now",
+		st->opts->net_name, text);
+}
+
 /* Forwards signals until the child exits. Returns the exit code. */
 static int forward_until_exit(struct parent_state *st)
 {
@@ -258,6 +276,8 @@ static int forward_until_exit(struct parent_state *st)
 				;
 			break;
 		}
+		if (si.ssi_signo == SIGCHLD)
+			check_helper(st);
 		if (si.ssi_signo != SIGCHLD && rk_sig_should_forward(&si, true)) {
 			rk_debug("forwarding signal %u to the child", si.ssi_signo);
 			if (kill(st->child, (int)si.ssi_signo) < 0 && errno != ESRCH)
@@ -334,6 +354,41 @@ static void raise_nofile(void)
 	}
 }
 
+/* Starts the network driver on the set-up child and has the child configure its side. */
+static int configure_network(struct parent_state *st, const struct rk_net_driver *net,
+			     struct rk_error *err)
+{
+	const struct rk_options *opts = st->opts;
+	const char *dev = *opts->ifname ? opts->ifname : "tap0";
+	unsigned mtu = opts->mtu ? (unsigned)opts->mtu : net->default_mtu;
+	char text[RK_ERROR_MSG_MAX];
+	struct rk_netcfg nc;
+	int r = rk_netcfg_slirp(&nc, opts->cidr, dev, mtu, err);
+
+	if (r < 0)
+		return r;
+	if (opts->ipv6)
+		snprintf(nc.dns[nc.n_dns++], sizeof(nc.dns[0]), "fd00::3");
+	r = rk_slirp4netns_start(&st->s4nn, opts, &nc, NULL, st->child,
+				 &(struct rk_idmap_cancel){ st->sfd, startup_signal, st },
+				 &st->helper, err);
+	if (r < 0)
+		return r == -EINTR ? rk_error_set(err, EINTR, "interrupted by signal %d",
+						  st->abort_signal)
+				   : rk_error_prefix(err, "setting up the network");
+	{
+		const char *dns[RK_NETCFG_MAX_DNS];
+		for (unsigned i = 0; i < nc.n_dns; i++)
+			dns[i] = nc.dns[i];
+		rk_api_server_set_network(st->api, dns, nc.n_dns, nc.ip);
+	}
+	rk_netcfg_format(&nc, text, sizeof(text));
+	r = rk_msg_send_text(st->sock, RK_MSG_NET_CONFIG, text);
+	if (r < 0 && r != -EPIPE)
+		return rk_error_errno(err, -r, "sending to the child");
+	return wait_child(st, RK_MSG_NET_DONE, err);
+}
+
 /* Runs everything from the clone to the running command. Returns 0 or a negative errno
  * with err set; *ret_from_child tells whether the message came from the child. */
 /* Looks up the user and the subordinate ids of both kinds. */
@@ -375,6 +430,7 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 	st->sock = fds[0];
 	cfg.sock = fds[1];
 	cfg.port_sock = -1;
+	cfg.state_dir = st->sd.path;
 	if (opts->port_driver == RK_PORT_BUILTIN) {
 		r = rk_msg_pair(port_fds);
 		if (r < 0)
@@ -420,6 +476,8 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 	if (r < 0 && r != -EPIPE)
 		return rk_error_errno(err, -r, "sending to the child");
 	r = wait_child(st, RK_MSG_SETUP_DONE, err);
+	if (r == 0 && cfg.net->configure)
+		r = configure_network(st, cfg.net, err);
 	if (r == 0)
 		r = publish_ports(st, err);
 	if (r == 0)
@@ -441,6 +499,7 @@ int rk_parent_main(const struct rk_options *opts, char **argv)
 		.sfd = -1,
 		.sock = -1,
 		.child = -1,
+		.helper = -1,
 	};
 	struct rk_error err = { 0 };
 	rk_auto_free char *state_path = NULL;
@@ -455,6 +514,10 @@ int rk_parent_main(const struct rk_options *opts, char **argv)
 		if (r < 0)
 			goto out;
 	}
+	/* the helper's presence and features are checked before anything starts */
+	if (opts->net == RK_NET_SLIRP4NETNS &&
+	    (r = rk_slirp4netns_prepare(&st.s4nn, opts, &err)) < 0)
+		goto out;
 	if (*opts->state_dir && !getcwd(cwd, sizeof(cwd))) {
 		r = rk_error_errno(&err, errno, "getcwd");
 		goto out;
@@ -487,6 +550,12 @@ out:
 		rk_log_fatal(err.msg);
 	}
 	kill_child(&st);
+	if (st.helper > 0) {
+		kill(st.helper, SIGKILL);
+		while (waitpid(st.helper, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	rk_slirp4netns_free(&st.s4nn);
 	rk_api_server_stop(st.api); /* first: it calls into the port driver */
 	rk_port_driver_free(st.ports);
 	rk_statedir_remove(&st.sd);

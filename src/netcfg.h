@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The child's interface configuration: computed by the parent for its network driver,
+ * sent to the child as one message, applied there through rtnetlink (see netcfg.c). */
+#ifndef RK_NETCFG_H
+#define RK_NETCFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+
+#define RK_NETCFG_MAX_DNS 2
+
+struct rk_netcfg {
+	char dev[16];
+	char ip[16]; /* dotted IPv4 */
+	unsigned prefix;
+	char gateway[16];
+	unsigned mtu;
+	char dns[RK_NETCFG_MAX_DNS][46];
+	unsigned n_dns;
+};
+
+/* The addresses of a slirp-style network: NET+100/prefix for the child, NET+2 for the
+ * gateway, NET+3 for DNS; NET is cidr, or 10.0.2.0/24 when cidr is empty. Adding past
+ * 255.255.255.255 is an error, as upstream's. Returns 0 or -EINVAL with err set. */
+int rk_netcfg_slirp(struct rk_netcfg *cfg, const char *cidr, const char *dev, unsigned mtu,
+		    struct rk_error *err);
+
+/* The one-line form sent to the child, and back. rk_netcfg_parse returns 0 or -EBADMSG. */
+void rk_netcfg_format(const struct rk_netcfg *cfg, char *buf, size_t size);
+int rk_netcfg_parse(const char *text, struct rk_netcfg *ret);
+
+/* In the child: brings cfg->dev up, sets its MTU, adds the address and the default route,
+ * each step named in its error. Returns 0 or a negative errno with err set. */
+int rk_netcfg_apply(const struct rk_netcfg *cfg, struct rk_error *err);
+
+/* In the child: writes STATE/hosts (the current /etc/hosts plus 127.0.0.1 and ::1 for the
+ * hostname) and STATE/resolv.conf (one nameserver line per DNS address), then bind-mounts
+ * them over /etc/hosts and /etc/resolv.conf. With etc_copied_up the copied-up links are
+ * replaced by empty files first; otherwise upstream's warning is printed.
+ * Returns 0 or a negative errno with err set. */
+int rk_netcfg_etc(const struct rk_netcfg *cfg, const char *state_dir, bool etc_copied_up,
+		  struct rk_error *err);
+
+#endif
