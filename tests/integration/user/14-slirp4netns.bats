@@ -1,0 +1,131 @@
+#!/usr/bin/env bats
+# --net=slirp4netns: the interface inside, resolv.conf and hosts, reaching a host service
+# on 127.0.0.1 through the gateway (and not with --disable-host-loopback), --cidr, --mtu,
+# --ifname, the builtin port driver over it, and the helper's failures. Traffic goes only
+# to 127.0.0.1 on the host (as 10.0.2.2 inside) and to addresses inside the namespace.
+
+load ../helpers
+
+ECHO="$BATS_TEST_DIRNAME/../tools/echo.py"
+
+setup() {
+	command -v slirp4netns >/dev/null || skip "slirp4netns is not installed"
+	[ -w /dev/net/tun ] || skip "/dev/net/tun is not usable"
+}
+
+# A TCP echo server on host loopback, port 18099, for the length of the test.
+start_host_echo() {
+	local fifo="$BATS_TEST_TMPDIR/host-ready"
+	mkfifo "$fifo"
+	SERVE_HOST=127.0.0.1 timeout 60 python3 "$ECHO" serve 18099 "$fifo" 127.0.0.1 3>&- &
+	HOST_ECHO=$!
+	read_fifo "$fifo" >/dev/null
+}
+
+teardown() {
+	[ -n "${HOST_ECHO:-}" ] && kill "$HOST_ECHO" 2>/dev/null || true
+	if [ -n "${RK_PID:-}" ] && pid_alive "$RK_PID"; then
+		kill -KILL "$RK_PID"
+	fi
+}
+
+@test "the interface, route, MTU, resolv.conf, hosts and the API's networkDriver" {
+	run --separate-stderr rk --net=slirp4netns --copy-up=/etc sh -c '
+		cat /sys/class/net/tap0/mtu
+		ip -4 -o addr show dev tap0 | awk "{ print \$4 }"
+		ip route show default
+		cat /etc/resolv.conf
+		tail -n 2 /etc/hosts
+		curl -s --max-time 5 --unix-socket $ROOTLESSKIT_STATE_DIR/api.sock http://x/v1/info'
+	assert_success
+	assert_line --index 0 "65520"
+	assert_line --index 1 "10.0.2.100/24"
+	assert_line --index 2 --regexp '^default via 10\.0\.2\.2 dev tap0'
+	assert_line --index 3 "nameserver 10.0.2.3"
+	assert_line --index 4 "127.0.0.1 $(hostname)"
+	assert_line --index 5 "::1 $(hostname)"
+	assert_line --index 6 --regexp '"networkDriver":\{"driver":"slirp4netns","dns":\["10\.0\.2\.3"\],"childIP":"10\.0\.2\.100"\}'
+	# with --copy-up=/etc no warning about /etc/resolv.conf
+	[[ "$stderr" != *"Mounting /etc/resolv.conf without copying-up /etc"* ]] || fail "$stderr"
+}
+
+@test "without --copy-up=/etc: upstream's warning, and the files are still mounted" {
+	run rk --net=slirp4netns --disable-host-loopback cat /etc/resolv.conf
+	assert_success
+	assert_output --partial "Mounting /etc/resolv.conf without copying-up /etc."
+	assert_line "nameserver 10.0.2.3"
+}
+
+@test "a host service on 127.0.0.1 is reached as 10.0.2.2; not with --disable-host-loopback" {
+	start_host_echo
+	run rk --net=slirp4netns python3 "$ECHO" tcp 10.0.2.2 18099 via-gateway
+	assert_success
+	assert_line "via-gateway"
+	assert_output --partial "specifying --disable-host-loopback is highly recommended"
+	run rk --net=slirp4netns --disable-host-loopback timeout 10 python3 "$ECHO" tcp 10.0.2.2 18099 blocked
+	assert_failure
+	refute_line "blocked"
+}
+
+@test "--cidr, --mtu and --ifname take effect" {
+	run --separate-stderr rk --net=slirp4netns --disable-host-loopback --cidr=10.0.5.0/24 --mtu=1500 --ifname=eth7 sh -c '
+		cat /sys/class/net/eth7/mtu
+		ip -4 -o addr show dev eth7 | awk "{ print \$4 }"
+		ip route show default
+		cat /etc/resolv.conf'
+	assert_success
+	assert_line --index 0 "1500"
+	assert_line --index 1 "10.0.5.100/24"
+	assert_line --index 2 --regexp '^default via 10\.0\.5\.2 dev eth7'
+	assert_line --index 3 "nameserver 10.0.5.3"
+}
+
+@test "the builtin port driver over slirp4netns" {
+	local fifo="$BATS_TEST_TMPDIR/ready"
+	mkfifo "$fifo"
+	"$RK" --state-dir="$BATS_TEST_TMPDIR/state" --net=slirp4netns --disable-host-loopback \
+		--port-driver=builtin -p 127.0.0.1:18080:80/tcp \
+		python3 "$ECHO" serve 80 "$fifo" >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
+	RK_PID=$!
+	read_fifo "$fifo" >/dev/null
+	run timeout 10 python3 "$ECHO" tcp 127.0.0.1 18080 published
+	assert_output "published"
+	run curl -s --max-time 5 --unix-socket "$BATS_TEST_TMPDIR/state/api.sock" http://x/v1/info
+	assert_output --regexp '"portDriver":\{"driver":"builtin","protos":\["tcp","tcp4","tcp6","udp","udp4","udp6"\]\}'
+}
+
+@test "slirp4netns dying while the command runs is reported" {
+	local fifo="$BATS_TEST_TMPDIR/ready"
+	mkfifo "$fifo"
+	"$RK" --net=slirp4netns --disable-host-loopback sh -c "echo up > $fifo; sleep 3" \
+		>"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
+	RK_PID=$!
+	read_fifo "$fifo" >/dev/null
+	local s4nn
+	s4nn=$(pgrep -P "$RK_PID" -x slirp4netns)
+	[ -n "$s4nn" ] || fail "no slirp4netns child of rootlesskit"
+	kill -KILL "$s4nn"
+	wait_job "$RK_PID"
+	[ "$status" = 0 ] || fail "exit $status: $(cat "$BATS_TEST_TMPDIR/out")"
+	grep -q "network driver slirp4netns exited: signal: killed; the child has no network connectivity now" \
+		"$BATS_TEST_TMPDIR/out" || fail "$(cat "$BATS_TEST_TMPDIR/out")"
+}
+
+@test "helper failures: missing binary, too old, exiting before ready" {
+	run rk --net=slirp4netns --slirp4netns-binary=no-such-slirp true
+	assert_failure 1
+	assert_output --partial 'error: exec: "no-such-slirp": executable file not found in $PATH'
+	local fake="$BATS_TEST_TMPDIR/fake-slirp4netns"
+	printf '#!/bin/sh\necho "usage: slirp4netns"\n' >"$fake"
+	chmod +x "$fake"
+	run rk --net=slirp4netns --slirp4netns-binary="$fake" true
+	assert_failure 1
+	assert_output --partial "error: slirp4netns seems older than v0.4.0"
+	printf '#!/bin/sh\n[ "$1" = --help ] && { echo "--netns-type --cidr --disable-host-loopback"; exit 0; }\nexit 3\n' >"$fake"
+	run rk --net=slirp4netns --slirp4netns-binary="$fake" true
+	assert_failure 1
+	assert_output --partial "error: setting up the network: waiting for ready fd: slirp4netns exited: exit status 3"
+	# nothing is left behind
+	run pgrep -u "$(id -u)" -f "$fake"
+	assert_failure
+}

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Network configuration: slirp-style addresses from --cidr (upstream's iputils table), the
+ * message form, and slirp4netns' argument vector. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netcfg.h"
+#include "slirp4netns.h"
+#include "util.h"
+
+static void test_slirp_addresses(void **state)
+{
+	struct rk_netcfg c;
+	struct rk_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(rk_netcfg_slirp(&c, "", "tap0", 65520, &err), 0);
+	assert_string_equal(c.ip, "10.0.2.100");
+	assert_int_equal(c.prefix, 24);
+	assert_string_equal(c.gateway, "10.0.2.2");
+	assert_int_equal(c.n_dns, 1);
+	assert_string_equal(c.dns[0], "10.0.2.3");
+	assert_int_equal(rk_netcfg_slirp(&c, "192.168.100.0/20", "eth0", 1500, &err), 0);
+	assert_string_equal(c.ip, "192.168.100.100");
+	assert_int_equal(c.prefix, 20);
+	assert_string_equal(c.gateway, "192.168.100.2");
+	/* upstream's table: 255.255.255.100 + 155 is .255, + 156 overflows */
+	assert_int_equal(rk_netcfg_slirp(&c, "255.255.255.0/24", "tap0", 1500, &err), 0);
+	assert_string_equal(c.ip, "255.255.255.100");
+	assert_int_equal(rk_netcfg_slirp(&c, "255.255.255.192/26", "tap0", 1500, &err), -EINVAL);
+	assert_string_equal(err.msg, "255.255.255.192 + 100 overflows");
+	assert_int_equal(rk_netcfg_slirp(&c, "10.0.2.0", "tap0", 1500, &err), -EINVAL);
+}
+
+static void test_message_round_trip(void **state)
+{
+	struct rk_netcfg c, back;
+	struct rk_error err = { 0 };
+	char text[256];
+
+	(void)state;
+	assert_int_equal(rk_netcfg_slirp(&c, "10.0.5.0/24", "eth7", 1500, &err), 0);
+	strcpy(c.dns[c.n_dns++], "fd00::3");
+	rk_netcfg_format(&c, text, sizeof(text));
+	assert_string_equal(text, "eth7 10.0.5.100 24 10.0.5.2 1500 10.0.5.3 fd00::3");
+	assert_int_equal(rk_netcfg_parse(text, &back), 0);
+	assert_memory_equal(&c, &back, sizeof(c));
+	assert_int_equal(rk_netcfg_parse("eth0 1.2.3.4 24", &back), -EBADMSG);
+	assert_int_equal(rk_netcfg_parse("eth0 1.2.3.4 33 1.2.3.1 1500", &back), -EBADMSG);
+	assert_int_equal(rk_netcfg_parse("eth0 1.2.3.4 24 1.2.3.1 1500 a b c", &back), -EBADMSG);
+}
+
+static void test_slirp4netns_argv(void **state)
+{
+	struct rk_slirp4netns s = { .path = "/usr/bin/slirp4netns",
+				    .sandbox = true,
+				    .seccomp = true };
+	struct rk_options opts;
+	struct rk_netcfg c;
+	struct rk_error err = { 0 };
+	char **v;
+	char line[512] = "";
+
+	(void)state;
+	rk_options_init(&opts);
+	opts.disable_host_loopback = true;
+	opts.cidr = "10.0.5.0/24";
+	opts.ipv6 = true;
+	assert_int_equal(rk_netcfg_slirp(&c, opts.cidr, "tap0", 65520, &err), 0);
+	v = rk_slirp4netns_argv(&s, &opts, &c, "/run/s/.s4nn.sock", 4242);
+	for (char **p = v; *p; p++) {
+		strcat(line, *p);
+		strcat(line, p[1] ? " " : "");
+	}
+	assert_string_equal(line, "/usr/bin/slirp4netns --mtu 65520 -r 3 --disable-host-loopback "
+				  "--cidr 10.0.5.0/24 --api-socket /run/s/.s4nn.sock "
+				  "--enable-sandbox --enable-seccomp --enable-ipv6 4242 tap0");
+	rk_strv_free(v);
+	rk_options_free(&opts);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_slirp_addresses),
+		cmocka_unit_test(test_message_round_trip),
+		cmocka_unit_test(test_slirp4netns_argv),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
