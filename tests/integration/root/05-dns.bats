@@ -1,0 +1,45 @@
+#!/usr/bin/env bats
+# DNS through --net=slirp4netns, answered by a resolver of the test on loopback. The test
+# runs in its own network and mount namespaces, where /etc/resolv.conf names 127.0.0.1 and
+# the resolver listens there: no query can reach this machine's real resolver. rootlesskit
+# runs as the test user.
+
+load ../helpers
+
+user=${RK_TEST_USER:-rktest}
+DNS="$BATS_TEST_DIRNAME/../tools/dns.py"
+
+setup() {
+	command -v slirp4netns >/dev/null || skip "slirp4netns is not installed"
+	DNS_DIR=$(mktemp -d /tmp/rk-dns.XXXXXX)
+	chmod 0755 "$DNS_DIR"
+}
+
+teardown() {
+	rm -rf "$DNS_DIR"
+}
+
+# in_private_net FLAGS...: runs rootlesskit FLAGS as the test user with the resolver up,
+# querying 10.0.2.3 for the test name and for an unknown one
+in_private_net() {
+	timeout 60 unshare -n -m sh -ec "
+		ip link set lo up
+		echo 'nameserver 127.0.0.1' > $DNS_DIR/resolv.conf
+		mount --bind $DNS_DIR/resolv.conf /etc/resolv.conf
+		mkfifo $DNS_DIR/ready
+		python3 $DNS serve 127.0.0.1 53 $DNS_DIR/ready 3>&- &
+		head -n 1 $DNS_DIR/ready >/dev/null
+		runuser -u $user -- timeout 30 $RK $* sh -c '
+			cat /etc/resolv.conf
+			python3 $DNS query 10.0.2.3 rootlesskit-test.invalid
+			python3 $DNS query 10.0.2.3 unknown.invalid || echo unknown-refused'
+		kill \$!"
+}
+
+@test "DNS at 10.0.2.3 is answered by the host's (loopback) resolver" {
+	run in_private_net --net=slirp4netns --copy-up=/etc --disable-host-loopback
+	assert_success
+	assert_line "nameserver 10.0.2.3"
+	assert_line "192.0.2.53"
+	assert_line "unknown-refused"
+}
