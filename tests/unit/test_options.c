@@ -324,6 +324,10 @@ static void test_not_supported_yet(void **state)
 	rk_options_free(&o);
 	assert_int_equal(parse(&o, &err, "--net=slirp4netns", "x", NULL), 0);
 	assert_int_equal(rk_options_validate(&o, false, &err), 0);
+	assert_int_equal(rk_options_check_supported(&o, &err), 0);
+	rk_options_free(&o);
+	assert_int_equal(parse(&o, &err, "--net=pasta", "x", NULL), 0);
+	assert_int_equal(rk_options_validate(&o, false, &err), 0);
 	assert_int_equal(rk_options_check_supported(&o, &err), -ENOTSUP);
 	assert_non_null(strstr(err.msg, "not supported yet"));
 	rk_options_free(&o);
