@@ -833,8 +833,8 @@ int rk_options_check_supported(const struct rk_options *opts, struct rk_error *e
 
 	if (!rk_net_driver_get(opts->net))
 		what = "--net other than host";
-	else if (opts->port_driver != RK_PORT_NONE && opts->port_driver != RK_PORT_BUILTIN)
-		what = "--port-driver other than none and builtin";
+	else if (opts->port_driver == RK_PORT_IMPLICIT)
+		what = "--port-driver=implicit";
 	else if (opts->detach_netns)
 		what = "--detach-netns";
 	if (what)

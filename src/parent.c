@@ -34,6 +34,7 @@
 
 #include "builtin.h"
 #include "cgroup.h"
+#include "hostfwd.h"
 #include "child.h"
 #include "copyup.h"
 #include "idmap.h"
@@ -66,6 +67,7 @@ struct parent_state {
 	struct rk_api_server *api;
 	struct rk_port_driver *ports; /* NULL: --port-driver=none */
 	struct rk_slirp4netns s4nn;   /* --net=slirp4netns */
+	struct rk_netcfg netcfg;      /* the child's interface, for drivers that configure one */
 	pid_t helper;		      /* the network driver's process, or -1 */
 };
 
@@ -355,21 +357,17 @@ static void raise_nofile(void)
 }
 
 /* Starts the network driver on the set-up child and has the child configure its side. */
-static int configure_network(struct parent_state *st, const struct rk_net_driver *net,
-			     struct rk_error *err)
+static int configure_network(struct parent_state *st, struct rk_error *err)
 {
 	const struct rk_options *opts = st->opts;
-	const char *dev = *opts->ifname ? opts->ifname : "tap0";
-	unsigned mtu = opts->mtu ? (unsigned)opts->mtu : net->default_mtu;
+	const struct rk_netcfg nc = st->netcfg;
+	rk_auto_free char *api_socket = NULL;
 	char text[RK_ERROR_MSG_MAX];
-	struct rk_netcfg nc;
-	int r = rk_netcfg_slirp(&nc, opts->cidr, dev, mtu, err);
+	int r;
 
-	if (r < 0)
-		return r;
-	if (opts->ipv6)
-		snprintf(nc.dns[nc.n_dns++], sizeof(nc.dns[0]), "fd00::3");
-	r = rk_slirp4netns_start(&st->s4nn, opts, &nc, NULL, st->child,
+	if (opts->port_driver == RK_PORT_SLIRP4NETNS)
+		api_socket = rk_xasprintf("%s/.s4nn.sock", st->sd.path);
+	r = rk_slirp4netns_start(&st->s4nn, opts, &nc, api_socket, st->child,
 				 &(struct rk_idmap_cancel){ st->sfd, startup_signal, st },
 				 &st->helper, err);
 	if (r < 0)
@@ -450,10 +448,23 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 	}
 	rk_debug("child pid %d", (int)st->child);
 	raise_nofile();
+	if (cfg.net->configure) {
+		const char *dev = *opts->ifname ? opts->ifname : "tap0";
+		unsigned mtu = opts->mtu ? (unsigned)opts->mtu : cfg.net->default_mtu;
+		r = rk_netcfg_slirp(&st->netcfg, opts->cidr, dev, mtu, err);
+		if (r < 0)
+			return r;
+		if (opts->ipv6)
+			snprintf(st->netcfg.dns[st->netcfg.n_dns++], sizeof(st->netcfg.dns[0]),
+				 "fd00::3");
+	}
 	if (port_fds[0] >= 0) {
 		r = start_port_driver(st, port_fds[0], argv[0] ? argv[0] : "", err);
 		if (r < 0)
 			return r;
+	} else if (opts->port_driver == RK_PORT_SLIRP4NETNS) {
+		rk_auto_free char *sock = rk_xasprintf("%s/.s4nn.sock", st->sd.path);
+		st->ports = rk_port_slirp4netns_new(sock, st->netcfg.ip);
 	}
 	/* the API listens long before the command runs (upstream has a race there), and
 	 * starting it here costs nothing while the child re-executes itself */
@@ -477,7 +488,7 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 		return rk_error_errno(err, -r, "sending to the child");
 	r = wait_child(st, RK_MSG_SETUP_DONE, err);
 	if (r == 0 && cfg.net->configure)
-		r = configure_network(st, cfg.net, err);
+		r = configure_network(st, err);
 	if (r == 0)
 		r = publish_ports(st, err);
 	if (r == 0)

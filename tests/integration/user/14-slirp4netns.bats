@@ -94,6 +94,51 @@ teardown() {
 	assert_output --regexp '"portDriver":\{"driver":"builtin","protos":\["tcp","tcp4","tcp6","udp","udp4","udp6"\]\}'
 }
 
+@test "--port-driver=slirp4netns: slirp4netns' host forwards, its ids, IPv4 only" {
+	local fifo="$BATS_TEST_TMPDIR/ready" ctl="$RK_CTL --socket $BATS_TEST_TMPDIR/state/api.sock"
+	mkfifo "$fifo"
+	# without --disable-host-loopback: with it, slirp4netns (upstream's too) drops UDP
+	# replies to a client on host loopback
+	"$RK" --state-dir="$BATS_TEST_TMPDIR/state" --net=slirp4netns \
+		--port-driver=slirp4netns -p 127.0.0.1:18080:80/tcp \
+		python3 "$ECHO" serve 80 "$fifo" 0.0.0.0 >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
+	RK_PID=$!
+	read_fifo "$fifo" >/dev/null
+	run timeout 10 python3 "$ECHO" tcp 127.0.0.1 18080 forwarded
+	assert_output "forwarded"
+	run $ctl add-ports 127.0.0.1:18081:80/tcp4 127.0.0.1:18082:80/udp
+	assert_success
+	assert_output $'2\n3'
+	run timeout 10 python3 "$ECHO" tcp 127.0.0.1 18081 second
+	assert_output "second"
+	run timeout 10 python3 "$ECHO" udp 127.0.0.1 18082 datagram
+	assert_output "datagram"
+	run $ctl add-ports "[::1]:18083:80/tcp6"
+	assert_failure 1
+	assert_output 'error: unsupported protocol "tcp6"'
+	run $ctl add-ports "127.0.0.1:18083:[::1]:80/tcp"
+	assert_output 'error: unsupported IP (v6?): ::1'
+	run $ctl add-ports 127.0.0.1:18080:81/tcp
+	assert_output 'error: conflict with ID 1'
+	run $ctl info --json
+	assert_output --partial '"driver": "slirp4netns",
+        "protos": [
+            "tcp",
+            "tcp4",
+            "udp",
+            "udp4"
+        ],
+        "disallowLoopbackChildIP": true'
+	run $ctl remove-ports 1 99
+	assert_failure 1
+	assert_output --regexp $'^1\nerror: reply.Error: map\[desc:.+\]$'
+	run timeout 10 python3 "$ECHO" tcp 127.0.0.1 18080 gone
+	assert_failure
+	run $ctl list-ports --json
+	assert_output '{"id":2,"spec":{"proto":"tcp4","parentIP":"127.0.0.1","parentPort":18081,"childPort":80}}
+{"id":3,"spec":{"proto":"udp","parentIP":"127.0.0.1","parentPort":18082,"childPort":80}}'
+}
+
 @test "slirp4netns dying while the command runs is reported" {
 	local fifo="$BATS_TEST_TMPDIR/ready"
 	mkfifo "$fifo"
