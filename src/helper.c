@@ -48,7 +48,7 @@ pid_t rk_helper_spawn(const char *path, char *const argv[], int extra_fd, bool s
 	return pid < 0 ? -errno : pid;
 }
 
-int rk_helper_output(const char *path, char *const argv[], char *buf, size_t size)
+int rk_helper_output(const char *path, char *const argv[], char *buf, size_t size, int timeout_ms)
 {
 	pid_t parent = getpid(), pid;
 	size_t len = 0;
@@ -64,9 +64,22 @@ int rk_helper_output(const char *path, char *const argv[], char *buf, size_t siz
 		close(p[0]);
 		return -errno;
 	}
-	for (;;) {
+	for (int waited = 0;;) {
+		struct pollfd pfd = { .fd = p[0], .events = POLLIN };
 		char tmp[4096];
-		ssize_t n = read(p[0], tmp, sizeof(tmp));
+		ssize_t n;
+		int r = poll(&pfd, 1, 100);
+		if (r < 0 && errno != EINTR)
+			break;
+		if (r <= 0) {
+			/* a helper that stays silent too long is killed */
+			if ((waited += 100) >= timeout_ms) {
+				kill(pid, SIGKILL);
+				break;
+			}
+			continue;
+		}
+		n = read(p[0], tmp, sizeof(tmp));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)

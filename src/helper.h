@@ -14,7 +14,8 @@
 pid_t rk_helper_spawn(const char *path, char *const argv[], int extra_fd, bool show_output);
 
 /* Runs path with argv and collects its combined output (at most size - 1 bytes kept,
- * NUL-terminated). Returns its exit status (0..255, 256 + signal when killed) or -errno. */
-int rk_helper_output(const char *path, char *const argv[], char *buf, size_t size);
+ * NUL-terminated); one silent for timeout_ms is killed. Returns its exit status (0..255,
+ * 256 + signal when killed) or -errno. */
+int rk_helper_output(const char *path, char *const argv[], char *buf, size_t size, int timeout_ms);
 
 #endif

@@ -47,7 +47,7 @@ int rk_slirp4netns_prepare(struct rk_slirp4netns *s, const struct rk_options *op
 	if (!s->path)
 		return rk_error_set(err, ENOENT, "exec: \"%s\": executable file not found in $PATH",
 				    bin);
-	r = rk_helper_output(s->path, argv, out, sizeof(out));
+	r = rk_helper_output(s->path, argv, out, sizeof(out), 10000);
 	if (r != 0)
 		return rk_error_set(
 			err, r < 0 ? -r : EIO,

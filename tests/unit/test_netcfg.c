@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "helper.h"
 #include "netcfg.h"
 #include "slirp4netns.h"
 #include "util.h"
@@ -86,12 +87,27 @@ static void test_slirp4netns_argv(void **state)
 	rk_options_free(&opts);
 }
 
+static void test_helper_output(void **state)
+{
+	char *ok[] = { "/bin/sh", "-c", "echo out; echo err >&2; exit 3", NULL };
+	char *silent[] = { "/bin/sh", "-c", "exec sleep 30", NULL };
+	char buf[64];
+
+	(void)state;
+	assert_int_equal(rk_helper_output(ok[0], ok, buf, sizeof(buf), 5000), 3);
+	assert_string_equal(buf, "out\nerr\n");
+	/* a helper that hangs is killed, not waited for */
+	assert_int_equal(rk_helper_output(silent[0], silent, buf, sizeof(buf), 300), 256 + 9);
+	assert_int_equal(rk_helper_output("/nonexistent", ok, buf, sizeof(buf), 300), 127);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_slirp_addresses),
 		cmocka_unit_test(test_message_round_trip),
 		cmocka_unit_test(test_slirp4netns_argv),
+		cmocka_unit_test(test_helper_output),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -80,6 +80,16 @@ teardown() {
 	assert_line --index 3 "nameserver 10.0.5.3"
 }
 
+@test "--ipv6: slirp4netns' IPv6 DNS in resolv.conf and the API" {
+	run --separate-stderr rk --net=slirp4netns --disable-host-loopback --ipv6 --copy-up=/etc sh -c '
+		cat /etc/resolv.conf
+		curl -s --max-time 5 --unix-socket $ROOTLESSKIT_STATE_DIR/api.sock http://x/v1/info'
+	assert_success
+	assert_line --index 0 "nameserver 10.0.2.3"
+	assert_line --index 1 "nameserver fd00::3"
+	assert_line --index 2 --partial '"dns":["10.0.2.3","fd00::3"]'
+}
+
 @test "the builtin port driver over slirp4netns" {
 	local fifo="$BATS_TEST_TMPDIR/ready"
 	mkfifo "$fifo"
