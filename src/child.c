@@ -41,6 +41,7 @@
 #include "msg.h"
 #include "netcfg.h"
 #include "netlink.h"
+#include "netns.h"
 #include "util.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -166,6 +167,25 @@ static bool etc_copied_up(const struct rk_options *opts)
 	return false;
 }
 
+static int apply_netcfg(void *arg, struct rk_error *err)
+{
+	return rk_netcfg_apply(arg, err);
+}
+
+/* Before the driver starts, in the child's (or the detached) network namespace: lo up, and
+ * the tap device the driver attaches to. */
+static int network_early(void *arg, struct rk_error *err)
+{
+	const struct rk_child_config *cfg = arg;
+	const char *ifname = *cfg->opts->ifname ? cfg->opts->ifname : "tap0";
+
+	if (cfg->net->new_netns && rk_netlink_link_up("lo", err) < 0)
+		return -err->code;
+	if (cfg->net->tap && rk_tap_create(ifname, err) < 0)
+		return -err->code;
+	return 0;
+}
+
 /* Once the parent has started the network driver: the interface, resolv.conf, hosts. */
 static void configure_network(const struct rk_child_config *cfg)
 {
@@ -180,8 +200,15 @@ static void configure_network(const struct rk_child_config *cfg)
 		rk_error_set(&err, EPROTO, "unexpected network configuration from the parent");
 		setup_fail(cfg->sock, &err);
 	}
-	if (rk_netcfg_apply(&nc, &err) < 0 ||
-	    rk_netcfg_etc(&nc, cfg->state_dir, etc_copied_up(cfg->opts), &err) < 0)
+	if (cfg->opts->detach_netns) {
+		/* the files are written for the user (nerdctl reads them), not mounted */
+		rk_auto_free char *path = rk_xasprintf("%s/netns", cfg->state_dir);
+		r = rk_netns_run(path, apply_netcfg, &nc, &err);
+	} else {
+		r = rk_netcfg_apply(&nc, &err);
+	}
+	if (r < 0 || rk_netcfg_etc(&nc, cfg->state_dir, !cfg->opts->detach_netns,
+				   etc_copied_up(cfg->opts), &err) < 0)
 		setup_fail(cfg->sock, &err);
 	if (rk_msg_send(cfg->sock, RK_MSG_NET_DONE) < 0)
 		_exit(1);
@@ -203,8 +230,10 @@ static __attribute__((noreturn)) void setup_main(const struct rk_child_config *c
 	}
 	if (rk_msg_expect(cfg->sock, RK_MSG_IDMAP_DONE, &err) < 0)
 		_exit(1); /* the parent failed or went away; it reports */
-	if (cfg->supervisor_caps)
-		close(cfg->mapped[1]); /* C may exec now */
+	/* C may exec now; with --detach-netns, once the namespace it serves sockets from is
+	 * there */
+	if (cfg->supervisor_caps && !opts->detach_netns)
+		close(cfg->mapped[1]);
 	if (getuid() != 0) {
 		rk_error_set(&err, EPERM, "uid is %u after the uid map was written, not 0",
 			     (unsigned)getuid());
@@ -220,11 +249,16 @@ static __attribute__((noreturn)) void setup_main(const struct rk_child_config *c
 	if (rk_mount_sys(cfg->net->new_netns && !opts->detach_netns,
 			 *opts->evacuate_cgroup2 != '\0', &err) < 0)
 		setup_fail(cfg->sock, &err);
-	if (cfg->net->new_netns && rk_netlink_link_up("lo", &err) < 0)
+	if (opts->detach_netns) {
+		rk_auto_free char *path = rk_xasprintf("%s/netns", cfg->state_dir);
+		if (rk_netns_create(path, &err) < 0 ||
+		    rk_netns_run(path, network_early, (void *)cfg, &err) < 0)
+			setup_fail(cfg->sock, &err);
+		if (cfg->supervisor_caps)
+			close(cfg->mapped[1]);
+	} else if (network_early((void *)cfg, &err) < 0) {
 		setup_fail(cfg->sock, &err);
-	/* the network driver (started by the parent next) attaches to it */
-	if (cfg->net->tap && rk_tap_create(*opts->ifname ? opts->ifname : "tap0", &err) < 0)
-		setup_fail(cfg->sock, &err);
+	}
 	if (cfg->supervisor_caps) {
 		/* child_pid must not name the supervisor before /proc/PID/environ is readable */
 		char b;
@@ -266,7 +300,9 @@ static __attribute__((noreturn)) void child_main(struct rk_child_config *cfg)
 	/* orphans of the command are re-parented to us, not to the host's init */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	self = getpid();
-	cfg->supervisor_caps = cfg->port_sock >= 0 && cfg->opts->source_ip_transparent;
+	/* the capabilities serve source-IP transparency, and entering a detached netns */
+	cfg->supervisor_caps = cfg->port_sock >= 0 &&
+			       (cfg->opts->source_ip_transparent || cfg->opts->detach_netns);
 	if (cfg->supervisor_caps &&
 	    (pipe2(cfg->mapped, O_CLOEXEC) < 0 || pipe2(cfg->ready, O_CLOEXEC) < 0)) {
 		rk_error_errno(&err, errno, "pipe in the child");

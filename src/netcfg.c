@@ -103,8 +103,8 @@ static int write_state_file(const char *path, const char *text, struct rk_error 
 	return 0;
 }
 
-int rk_netcfg_etc(const struct rk_netcfg *cfg, const char *state_dir, bool etc_copied_up,
-		  struct rk_error *err)
+int rk_netcfg_etc(const struct rk_netcfg *cfg, const char *state_dir, bool mount_over_etc,
+		  bool etc_copied_up, struct rk_error *err)
 {
 	rk_auto_free char *hosts_path = rk_xasprintf("%s/hosts", state_dir);
 	rk_auto_free char *resolv_path = rk_xasprintf("%s/resolv.conf", state_dir);
@@ -128,6 +128,8 @@ int rk_netcfg_etc(const struct rk_netcfg *cfg, const char *state_dir, bool etc_c
 	if ((r = write_state_file(hosts_path, hosts, err)) < 0 ||
 	    (r = write_state_file(resolv_path, resolv, err)) < 0)
 		return r;
+	if (!mount_over_etc)
+		return 0;
 	if (etc_copied_up) {
 		/* the copied-up entries are links to the host's files: replace them by empty
 		 * files to mount over */

@@ -835,8 +835,6 @@ int rk_options_check_supported(const struct rk_options *opts, struct rk_error *e
 		what = "--net other than host";
 	else if (opts->port_driver == RK_PORT_IMPLICIT)
 		what = "--port-driver=implicit";
-	else if (opts->detach_netns)
-		what = "--detach-netns";
 	if (what)
 		return rk_error_set(err, ENOTSUP, "%s is not supported yet by rootlesskit-c %s",
 				    what, RK_IMPL_VERSION);

@@ -362,12 +362,15 @@ static int configure_network(struct parent_state *st, struct rk_error *err)
 	const struct rk_options *opts = st->opts;
 	const struct rk_netcfg nc = st->netcfg;
 	rk_auto_free char *api_socket = NULL;
+	rk_auto_free char *netns = NULL;
 	char text[RK_ERROR_MSG_MAX];
 	int r;
 
 	if (opts->port_driver == RK_PORT_SLIRP4NETNS)
 		api_socket = rk_xasprintf("%s/.s4nn.sock", st->sd.path);
-	r = rk_slirp4netns_start(&st->s4nn, opts, &nc, api_socket, st->child,
+	if (opts->detach_netns)
+		netns = rk_xasprintf("%s/netns", st->sd.path);
+	r = rk_slirp4netns_start(&st->s4nn, opts, &nc, api_socket, st->child, netns,
 				 &(struct rk_idmap_cancel){ st->sfd, startup_signal, st },
 				 &st->helper, err);
 	if (r < 0)

@@ -120,7 +120,8 @@ void rk_slirp4netns_free(struct rk_slirp4netns *s)
 }
 
 char **rk_slirp4netns_argv(const struct rk_slirp4netns *s, const struct rk_options *opts,
-			   const struct rk_netcfg *cfg, const char *api_socket, pid_t child)
+			   const struct rk_netcfg *cfg, const char *api_socket, pid_t child,
+			   const char *netns_path)
 {
 	char **v = NULL;
 	size_t n = 0;
@@ -148,8 +149,18 @@ char **rk_slirp4netns_argv(const struct rk_slirp4netns *s, const struct rk_optio
 		rk_strv_push(&v, &n, "--enable-seccomp");
 	if (opts->ipv6)
 		rk_strv_push(&v, &n, "--enable-ipv6");
-	snprintf(num, sizeof(num), "%d", (int)child);
-	rk_strv_push(&v, &n, num);
+	if (netns_path) {
+		/* the detached namespace, seen through the child's root */
+		rk_auto_free char *user =
+			rk_xasprintf("--userns-path=/proc/%d/ns/user", (int)child);
+		rk_auto_free char *path = rk_xasprintf("/proc/%d/root%s", (int)child, netns_path);
+		rk_strv_push(&v, &n, user);
+		rk_strv_push(&v, &n, "--netns-type=path");
+		rk_strv_push(&v, &n, path);
+	} else {
+		snprintf(num, sizeof(num), "%d", (int)child);
+		rk_strv_push(&v, &n, num);
+	}
 	rk_strv_push(&v, &n, cfg->dev);
 	return v;
 }
@@ -189,9 +200,10 @@ static int wait_ready(int ready, pid_t pid, const struct rk_idmap_cancel *cancel
 
 int rk_slirp4netns_start(const struct rk_slirp4netns *s, const struct rk_options *opts,
 			 const struct rk_netcfg *cfg, const char *api_socket, pid_t child,
-			 const struct rk_idmap_cancel *cancel, pid_t *ret_pid, struct rk_error *err)
+			 const char *netns_path, const struct rk_idmap_cancel *cancel,
+			 pid_t *ret_pid, struct rk_error *err)
 {
-	rk_auto_strv char **argv = rk_slirp4netns_argv(s, opts, cfg, api_socket, child);
+	rk_auto_strv char **argv = rk_slirp4netns_argv(s, opts, cfg, api_socket, child, netns_path);
 	int ready[2], r;
 	pid_t pid;
 

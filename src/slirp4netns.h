@@ -30,17 +30,20 @@ int rk_slirp4netns_prepare(struct rk_slirp4netns *s, const struct rk_options *op
 void rk_slirp4netns_free(struct rk_slirp4netns *s);
 
 /* The argv upstream uses: --mtu M -r 3 [--disable-host-loopback] [--cidr C]
- * [--api-socket P] [--enable-sandbox] [--enable-seccomp] [--enable-ipv6] PID TAP.
+ * [--api-socket P] [--enable-sandbox] [--enable-seccomp] [--enable-ipv6] PID TAP, or with
+ * a detached namespace at netns_path (as seen in the child's mount namespace)
+ * --userns-path=/proc/PID/ns/user --netns-type=path /proc/PID/root/NETNS_PATH TAP.
  * Returns a NULL-terminated vector to free with rk_strv_free. */
 char **rk_slirp4netns_argv(const struct rk_slirp4netns *s, const struct rk_options *opts,
-			   const struct rk_netcfg *cfg, const char *api_socket, pid_t child);
+			   const struct rk_netcfg *cfg, const char *api_socket, pid_t child,
+			   const char *netns_path);
 
 /* Starts it on the child's namespaces and waits until it reports ready on fd 3, watching
  * for its death (and for cancel). Returns 0 with *ret_pid set, -EINTR when cancelled, or
  * a negative errno with err set (the helper is then killed and reaped). */
 int rk_slirp4netns_start(const struct rk_slirp4netns *s, const struct rk_options *opts,
 			 const struct rk_netcfg *cfg, const char *api_socket, pid_t child,
-			 const struct rk_idmap_cancel *cancel, pid_t *ret_pid,
-			 struct rk_error *err);
+			 const char *netns_path, const struct rk_idmap_cancel *cancel,
+			 pid_t *ret_pid, struct rk_error *err);
 
 #endif

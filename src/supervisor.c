@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -17,6 +18,7 @@
 
 #include "child.h"
 #include "log.h"
+#include "netns.h"
 #include "options.h"
 #include "sig.h"
 #include "sockpool.h"
@@ -51,6 +53,41 @@ int rk_supervisor_parse_marker(const char *value, struct rk_marker *ret)
 	ret->port_fd = n >= 3 ? (int)v[2] : -1;
 	ret->ready_fd = n == 4 ? (int)v[3] : -1;
 	return 0;
+}
+
+/* With --detach-netns the port driver's sockets must come from the detached namespace:
+ * this thread enters it (setns is per thread; the process stays in the command's) and
+ * serves the channel there. */
+struct detached_server {
+	int fd;
+	char *path;
+};
+
+static int transparent_setup(void);
+
+static void *serve_detached(void *arg)
+{
+	struct detached_server *ds = arg;
+	int r = rk_netns_enter(ds->path);
+
+	if (r < 0) {
+		rk_warn("port driver: entering %s: %s", ds->path, strerror(-r));
+		close(ds->fd); /* the parent sees the channel close */
+		return NULL;
+	}
+	for (;;) {
+		struct pollfd pfd = { .fd = ds->fd, .events = POLLIN };
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+			break;
+		r = rk_sockpool_serve(ds->fd, transparent_setup);
+		if (r <= 0) {
+			if (r < 0)
+				rk_warn("port driver channel: %s", strerror(-r));
+			break;
+		}
+	}
+	close(ds->fd);
+	return NULL;
 }
 
 /* The routing set-up of source-IP transparency, asked for by the port driver. */
@@ -133,6 +170,16 @@ int rk_supervisor_main(int argc, char **argv, const char *marker)
 		return ret;
 	}
 	same_pgrp = !opts.reaper;
+	if (opts.detach_netns && port_fd >= 0) {
+		static struct detached_server ds;
+		const char *state = getenv("ROOTLESSKIT_STATE_DIR");
+		pthread_t t;
+		ds.fd = port_fd;
+		ds.path = rk_xasprintf("%s/netns", state ? state : "");
+		if (pthread_create(&t, NULL, serve_detached, &ds) != 0)
+			close(port_fd);
+		port_fd = -1; /* the thread's now */
+	}
 	sfd = signalfd(-1, &all, SFD_CLOEXEC);
 	if (sfd < 0) {
 		rk_error_errno(&err, errno, "signalfd");
