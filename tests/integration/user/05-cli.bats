@@ -128,7 +128,7 @@ CASES
 }
 
 @test "features of later issues are refused clearly, not ignored" {
-	for args in --net=builtin --detach-netns --net=pasta \
+	for args in --net=builtin --net=vpnkit --net=pasta \
 		"--net=pasta --port-driver=implicit"; do
 		run rk $args true
 		[ "$status" = 1 ] || fail "$args: exit $status"

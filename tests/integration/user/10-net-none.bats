@@ -38,3 +38,16 @@ load ../helpers
 --net=none --port-driver=implicit|network "none" requires either port driver "none" or "builtin"
 CASES
 }
+
+@test "--net=none --detach-netns: lo is up in \$STATE/netns, the command keeps the host's namespace" {
+	run rk --net=none --detach-netns sh -c '
+		readlink /proc/self/ns/net
+		test -f $ROOTLESSKIT_STATE_DIR/netns && echo file
+		nsenter -n$ROOTLESSKIT_STATE_DIR/netns ip -o link show | cut -d" " -f2,3
+		nsenter -n$ROOTLESSKIT_STATE_DIR/netns readlink /proc/self/ns/net'
+	assert_success
+	assert_line --index 0 "$(readlink /proc/self/ns/net)"
+	assert_line --index 1 "file"
+	assert_line --index 2 "lo: <LOOPBACK,UP,LOWER_UP>"
+	refute_line --index 3 "$(readlink /proc/self/ns/net)"
+}

@@ -149,6 +149,34 @@ teardown() {
 {"id":3,"spec":{"proto":"udp","parentIP":"127.0.0.1","parentPort":18082,"childPort":80}}'
 }
 
+@test "--detach-netns: the command stays in the host's network namespace, the network is at \$STATE/netns" {
+	local state="$BATS_TEST_TMPDIR/state" fifo="$BATS_TEST_TMPDIR/ready"
+	mkfifo "$fifo"
+	# the server runs inside the detached namespace; the client (the command) outside
+	run --separate-stderr rk --state-dir="$state" --net=slirp4netns --disable-host-loopback \
+		--detach-netns --port-driver=builtin -p 127.0.0.1:18080:80/tcp sh -c "
+		readlink /proc/self/ns/net
+		nsenter -n\$ROOTLESSKIT_STATE_DIR/netns ip -4 -o addr show tap0 | awk '{ print \$4 }'
+		cat \$ROOTLESSKIT_STATE_DIR/resolv.conf
+		nsenter -n\$ROOTLESSKIT_STATE_DIR/netns python3 $ECHO serve 80 $fifo &
+		head -n 1 $fifo >/dev/null
+		python3 $ECHO tcp 127.0.0.1 18080 detached
+		kill \$!"
+	assert_success
+	assert_line --index 0 "$(readlink /proc/self/ns/net)"
+	assert_line --index 1 "10.0.2.100/24"
+	assert_line --index 2 "nameserver 10.0.2.3"
+	assert_line --index 3 "detached"
+	# /etc/resolv.conf is left alone: no warning about mounting it
+	[[ "$stderr" != *"Mounting /etc/resolv.conf"* ]] || fail "$stderr"
+}
+
+@test "--detach-netns conflicts with --slirp4netns-sandbox=true" {
+	run rk --net=slirp4netns --detach-netns --slirp4netns-sandbox=true true
+	assert_failure 1
+	assert_output --partial "error: --slirp4netns-sandbox conflicts with --detach-netns (https://github.com/rootless-containers/slirp4netns/issues/317)"
+}
+
 @test "slirp4netns dying while the command runs is reported" {
 	local fifo="$BATS_TEST_TMPDIR/ready"
 	mkfifo "$fifo"
