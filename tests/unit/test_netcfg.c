@@ -87,11 +87,13 @@ static void test_slirp4netns_argv(void **state)
 	/* a detached namespace is named through the child's root */
 	v = rk_slirp4netns_argv(&s, &opts, &c, NULL, 4242, "/run/s/netns");
 	line[0] = '\0';
-	for (char **p = v + 9; *p; p++) {
+	for (char **p = v; *p; p++) {
 		strcat(line, *p);
 		strcat(line, p[1] ? " " : "");
 	}
-	assert_string_equal(line, "--userns-path=/proc/4242/ns/user --netns-type=path "
+	assert_string_equal(line, "/usr/bin/slirp4netns --mtu 65520 -r 3 --disable-host-loopback "
+				  "--cidr 10.0.5.0/24 --enable-sandbox --enable-seccomp "
+				  "--enable-ipv6 --userns-path=/proc/4242/ns/user --netns-type=path "
 				  "/proc/4242/root/run/s/netns tap0");
 	rk_strv_free(v);
 	rk_options_free(&opts);
