@@ -91,10 +91,11 @@ static void test_slirp4netns_argv(void **state)
 		strcat(line, *p);
 		strcat(line, p[1] ? " " : "");
 	}
-	assert_string_equal(line, "/usr/bin/slirp4netns --mtu 65520 -r 3 --disable-host-loopback "
-				  "--cidr 10.0.5.0/24 --enable-sandbox --enable-seccomp "
-				  "--enable-ipv6 --userns-path=/proc/4242/ns/user --netns-type=path "
-				  "/proc/4242/root/run/s/netns tap0");
+	assert_string_equal(line,
+			    "/usr/bin/slirp4netns --mtu 65520 -r 3 --disable-host-loopback "
+			    "--cidr 10.0.5.0/24 --enable-sandbox --enable-seccomp "
+			    "--enable-ipv6 --userns-path=/proc/4242/ns/user --netns-type=path "
+			    "/proc/4242/root/run/s/netns tap0");
 	rk_strv_free(v);
 	rk_options_free(&opts);
 }
