@@ -593,7 +593,7 @@ static int builtin_add(struct rk_port_driver *base, const struct rk_port_spec *s
 
 	pthread_mutex_lock(&d->op_lock);
 	pthread_mutex_lock(&d->lock);
-	r = rk_port_spec_validate(spec, d->entries, d->n_entries, err);
+	r = rk_port_spec_validate(spec, d->ports_table.e, d->ports_table.n, err);
 	pthread_mutex_unlock(&d->lock);
 	if (r < 0)
 		goto out;
@@ -618,10 +618,7 @@ static int builtin_add(struct rk_port_driver *base, const struct rk_port_spec *s
 	port->pool = pool_for(d, port->target.ss_family, udp ? SOCK_DGRAM : SOCK_STREAM);
 	send_command(d, BP_CMD_ADD, port, 0);
 	pthread_mutex_lock(&d->lock);
-	d->entries = rk_xrealloc(d->entries, (d->n_entries + 1) * sizeof(*d->entries));
-	d->entries[d->n_entries].id = d->next_id;
-	d->entries[d->n_entries].spec = *spec;
-	d->n_entries++;
+	rk_port_table_add(&d->ports_table, d->next_id, spec);
 	*ret_id = d->next_id++;
 	pthread_mutex_unlock(&d->lock);
 	r = 0;
@@ -633,22 +630,19 @@ out:
 static int builtin_remove(struct rk_port_driver *base, int id, struct rk_error *err)
 {
 	struct bp_driver *d = (struct bp_driver *)base;
-	size_t i;
+	bool known;
 	int r = 0;
 
 	pthread_mutex_lock(&d->op_lock);
 	pthread_mutex_lock(&d->lock);
-	for (i = 0; i < d->n_entries && d->entries[i].id != id; i++)
-		;
+	known = rk_port_table_has(&d->ports_table, id);
 	pthread_mutex_unlock(&d->lock);
-	if (i == d->n_entries) {
+	if (!known) {
 		r = rk_error_set(err, ENOENT, "unknown id: %d", id);
 	} else {
 		send_command(d, BP_CMD_REMOVE, NULL, id);
 		pthread_mutex_lock(&d->lock);
-		memmove(&d->entries[i], &d->entries[i + 1],
-			(d->n_entries - i - 1) * sizeof(*d->entries));
-		d->n_entries--;
+		rk_port_table_remove(&d->ports_table, id);
 		pthread_mutex_unlock(&d->lock);
 	}
 	pthread_mutex_unlock(&d->op_lock);
@@ -661,10 +655,7 @@ static size_t builtin_list(struct rk_port_driver *base, struct rk_port_entry **r
 	size_t n;
 
 	pthread_mutex_lock(&d->lock);
-	n = d->n_entries;
-	*ret = rk_xmalloc((n ? n : 1) * sizeof(**ret));
-	if (n)
-		memcpy(*ret, d->entries, n * sizeof(**ret));
+	n = rk_port_table_copy(&d->ports_table, ret);
 	pthread_mutex_unlock(&d->lock);
 	return n;
 }
@@ -702,7 +693,7 @@ static void builtin_free(struct rk_port_driver *base)
 	pthread_mutex_destroy(&d->op_lock);
 	pthread_mutex_destroy(&d->lock);
 	pthread_cond_destroy(&d->cond);
-	free(d->entries);
+	rk_port_table_free(&d->ports_table);
 	free(d->udp_buf);
 	free(d);
 }

@@ -140,8 +140,7 @@ struct bp_driver {
 	struct bp_port *cmd_port; /* BP_CMD_ADD */
 	int cmd_id;		  /* BP_CMD_REMOVE */
 	bool cmd_done;
-	struct rk_port_entry *entries; /* published ports, id order */
-	size_t n_entries;
+	struct rk_port_table ports_table; /* published ports */
 	int next_id;
 
 	/* the thread's own state */

@@ -30,9 +30,8 @@ struct s4nn_driver {
 	struct rk_port_driver base;
 	char *api_socket;
 	char child_ip[INET_ADDRSTRLEN];
-	pthread_mutex_t lock; /* guards entries, and serialises the calls */
-	struct rk_port_entry *entries;
-	size_t n_entries;
+	pthread_mutex_t lock; /* guards ports, and serialises the calls */
+	struct rk_port_table ports;
 };
 
 /* Go's %v of a decoded JSON value (map[...] for objects, keys sorted). */
@@ -125,6 +124,7 @@ static int call(const struct s4nn_driver *d, json_t *req, json_t **ret, struct r
 	*ret = json_loadb(buf, len, 0, &jerr);
 	if (!*ret || !json_is_object(*ret)) {
 		json_decref(*ret);
+		*ret = NULL;
 		r = rk_error_set(err, EPROTO, "unexpected reply from slirp4netns: %.*s", (int)len,
 				 buf);
 	}
@@ -157,7 +157,7 @@ static int s4nn_add(struct rk_port_driver *base, const struct rk_port_spec *spec
 	int r;
 
 	pthread_mutex_lock(&d->lock);
-	r = rk_port_spec_validate(spec, d->entries, d->n_entries, err);
+	r = rk_port_spec_validate(spec, d->ports.e, d->ports.n, err);
 	if (r < 0)
 		goto out;
 	if (spec->proto[strlen(spec->proto) - 1] == '6') {
@@ -197,10 +197,7 @@ static int s4nn_add(struct rk_port_driver *base, const struct rk_port_spec *spec
 		goto out;
 	}
 	*ret_id = (int)json_number_value(id);
-	d->entries = rk_xrealloc(d->entries, (d->n_entries + 1) * sizeof(*d->entries));
-	d->entries[d->n_entries].id = *ret_id;
-	d->entries[d->n_entries].spec = *spec;
-	d->n_entries++;
+	rk_port_table_add(&d->ports, *ret_id, spec);
 out:
 	json_decref(rep);
 	pthread_mutex_unlock(&d->lock);
@@ -219,26 +216,11 @@ static int s4nn_remove(struct rk_port_driver *base, int id, struct rk_error *err
 		 &rep, err);
 	if (r == 0)
 		r = reply_error(rep, err);
-	if (r == 0) {
-		for (size_t i = 0; i < d->n_entries; i++) {
-			if (d->entries[i].id == id) {
-				memmove(&d->entries[i], &d->entries[i + 1],
-					(d->n_entries - i - 1) * sizeof(*d->entries));
-				d->n_entries--;
-				break;
-			}
-		}
-	}
+	if (r == 0)
+		rk_port_table_remove(&d->ports, id);
 	json_decref(rep);
 	pthread_mutex_unlock(&d->lock);
 	return r;
-}
-
-static int by_id(const void *a, const void *b)
-{
-	const struct rk_port_entry *x = a, *y = b;
-
-	return (x->id > y->id) - (x->id < y->id);
 }
 
 static size_t s4nn_list(struct rk_port_driver *base, struct rk_port_entry **ret)
@@ -247,12 +229,8 @@ static size_t s4nn_list(struct rk_port_driver *base, struct rk_port_entry **ret)
 	size_t n;
 
 	pthread_mutex_lock(&d->lock);
-	n = d->n_entries;
-	*ret = rk_xmalloc((n ? n : 1) * sizeof(**ret));
-	if (n)
-		memcpy(*ret, d->entries, n * sizeof(**ret));
+	n = rk_port_table_copy(&d->ports, ret);
 	pthread_mutex_unlock(&d->lock);
-	qsort(*ret, n, sizeof(**ret), by_id);
 	return n;
 }
 
@@ -261,7 +239,7 @@ static void s4nn_free(struct rk_port_driver *base)
 	struct s4nn_driver *d = (struct s4nn_driver *)base;
 
 	pthread_mutex_destroy(&d->lock);
-	free(d->entries);
+	rk_port_table_free(&d->ports);
 	free(d->api_socket);
 	free(d);
 }

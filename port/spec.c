@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
@@ -203,4 +204,59 @@ int rk_port_spec_validate(const struct rk_port_spec *spec, const struct rk_port_
 			return rk_error_set(err, EINVAL, "conflict with ID %d", existing[i].id);
 	}
 	return 0;
+}
+
+void rk_port_table_add(struct rk_port_table *t, int id, const struct rk_port_spec *spec)
+{
+	t->e = rk_xrealloc(t->e, (t->n + 1) * sizeof(*t->e));
+	t->e[t->n].id = id;
+	t->e[t->n].spec = *spec;
+	t->n++;
+}
+
+static size_t table_find(const struct rk_port_table *t, int id)
+{
+	size_t i;
+
+	for (i = 0; i < t->n && t->e[i].id != id; i++)
+		;
+	return i;
+}
+
+bool rk_port_table_has(const struct rk_port_table *t, int id)
+{
+	return table_find(t, id) < t->n;
+}
+
+bool rk_port_table_remove(struct rk_port_table *t, int id)
+{
+	size_t i = table_find(t, id);
+
+	if (i == t->n)
+		return false;
+	memmove(&t->e[i], &t->e[i + 1], (t->n - i - 1) * sizeof(*t->e));
+	t->n--;
+	return true;
+}
+
+static int by_id(const void *a, const void *b)
+{
+	const struct rk_port_entry *x = a, *y = b;
+
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+size_t rk_port_table_copy(const struct rk_port_table *t, struct rk_port_entry **ret)
+{
+	*ret = rk_xmalloc((t->n ? t->n : 1) * sizeof(**ret));
+	if (t->n)
+		memcpy(*ret, t->e, t->n * sizeof(**ret));
+	qsort(*ret, t->n, sizeof(**ret), by_id);
+	return t->n;
+}
+
+void rk_port_table_free(struct rk_port_table *t)
+{
+	free(t->e);
+	*t = (struct rk_port_table){ 0 };
 }

@@ -4,6 +4,7 @@
 #ifndef RK_PORT_SPEC_H
 #define RK_PORT_SPEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "error.h"
@@ -26,6 +27,26 @@ struct rk_port_entry {
 	int id;
 	struct rk_port_spec spec;
 };
+
+/* The published ports of a driver, in the order they were added. */
+struct rk_port_table {
+	struct rk_port_entry *e;
+	size_t n;
+};
+
+/* Appends id with spec. */
+void rk_port_table_add(struct rk_port_table *t, int id, const struct rk_port_spec *spec);
+
+/* Removes id. Returns false when it is not there. */
+bool rk_port_table_remove(struct rk_port_table *t, int id);
+
+/* Whether id is there. */
+bool rk_port_table_has(const struct rk_port_table *t, int id);
+
+/* A copy of the entries sorted by id (free()). Returns the count. */
+size_t rk_port_table_copy(const struct rk_port_table *t, struct rk_port_entry **ret);
+
+void rk_port_table_free(struct rk_port_table *t);
 
 /* Go's strconv.Atoi: optional sign, decimal digits, the whole string. Returns 0, or
  * -EINVAL / -ERANGE with Go's reason ("invalid syntax", "value out of range") in *ret_why. */

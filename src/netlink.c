@@ -10,6 +10,7 @@
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -53,7 +54,8 @@ out:
 	return r;
 }
 
-int rk_netlink_link_up(const char *ifname, struct rk_error *err)
+/* RTM_NEWLINK on ifname: up, or (mtu != 0) the MTU. what names the step in errors. */
+static int link_change(const char *ifname, unsigned mtu, const char *what, struct rk_error *err)
 {
 	char buf[NL_BUF_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -62,17 +64,29 @@ int rk_netlink_link_up(const char *ifname, struct rk_error *err)
 	int r;
 
 	if (!index)
-		return rk_error_errno(err, errno, "ip link set %s up", ifname);
+		return rk_error_errno(err, errno, "%s", what);
 	nlh->nlmsg_type = RTM_NEWLINK;
 	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
 	ifm->ifi_family = AF_UNSPEC;
 	ifm->ifi_index = (int)index;
-	ifm->ifi_flags = IFF_UP;
-	ifm->ifi_change = IFF_UP;
+	if (mtu) {
+		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+	} else {
+		ifm->ifi_flags = IFF_UP;
+		ifm->ifi_change = IFF_UP;
+	}
 	r = request_ack(nlh);
 	if (r < 0)
-		return rk_error_errno(err, -r, "ip link set %s up", ifname);
+		return rk_error_errno(err, -r, "%s", what);
 	return 0;
+}
+
+int rk_netlink_link_up(const char *ifname, struct rk_error *err)
+{
+	char what[64];
+
+	snprintf(what, sizeof(what), "ip link set %s up", ifname);
+	return link_change(ifname, 0, what, err);
 }
 
 int rk_netlink_local_default_route(int family, unsigned table, const char *ifname,
@@ -129,23 +143,10 @@ int rk_netlink_fwmark_rule(int family, unsigned mark, unsigned table, unsigned p
 
 int rk_netlink_set_mtu(const char *ifname, unsigned mtu, struct rk_error *err)
 {
-	char buf[NL_BUF_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ifinfomsg *ifm;
-	unsigned index = if_nametoindex(ifname);
-	int r;
+	char what[64];
 
-	if (!index)
-		return rk_error_errno(err, errno, "ip link set dev %s mtu %u", ifname, mtu);
-	nlh->nlmsg_type = RTM_NEWLINK;
-	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-	ifm->ifi_family = AF_UNSPEC;
-	ifm->ifi_index = (int)index;
-	mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
-	r = request_ack(nlh);
-	if (r < 0)
-		return rk_error_errno(err, -r, "ip link set dev %s mtu %u", ifname, mtu);
-	return 0;
+	snprintf(what, sizeof(what), "ip link set dev %s mtu %u", ifname, mtu);
+	return mtu ? link_change(ifname, mtu, what, err) : rk_error_set(err, EINVAL, "%s", what);
 }
 
 int rk_netlink_addr_add(const char *ifname, const char *ip, unsigned prefix, struct rk_error *err)

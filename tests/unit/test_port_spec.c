@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "spec.h"
@@ -167,12 +168,38 @@ static void test_validate(void **state)
 	expect(&s, existing, 2, NULL);
 }
 
+static void test_table(void **state)
+{
+	struct rk_port_table t = { 0 };
+	struct rk_port_spec a = { "tcp", "", 1, "", 2 }, b = { "udp", "", 3, "", 4 };
+	struct rk_port_entry *copy;
+
+	(void)state;
+	assert_int_equal(rk_port_table_copy(&t, &copy), 0);
+	free(copy);
+	rk_port_table_add(&t, 7, &a);
+	rk_port_table_add(&t, 3, &b);
+	rk_port_table_add(&t, 9, &a);
+	assert_true(rk_port_table_has(&t, 3));
+	assert_false(rk_port_table_remove(&t, 4));
+	assert_true(rk_port_table_remove(&t, 7));
+	assert_false(rk_port_table_has(&t, 7));
+	/* copies come in id order */
+	assert_int_equal(rk_port_table_copy(&t, &copy), 2);
+	assert_int_equal(copy[0].id, 3);
+	assert_string_equal(copy[0].spec.proto, "udp");
+	assert_int_equal(copy[1].id, 9);
+	free(copy);
+	rk_port_table_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
