@@ -56,6 +56,8 @@ char *rk_api_json_info(const struct rk_api_info *info)
 		}
 		if (info->child_ip)
 			json_object_set_new(nd, "childIP", json_string(info->child_ip));
+		if (info->dynamic_child_ip)
+			json_object_set_new(nd, "dynamicChildIP", json_true());
 		json_object_set_new(o, "networkDriver", nd);
 	}
 	if (info->port_driver) {

@@ -3,6 +3,7 @@
 #ifndef RK_API_JSON_H
 #define RK_API_JSON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "driver.h"
@@ -17,6 +18,7 @@ struct rk_api_info {
 	const char *const *dns; /* networkDriver.dns, omitted when n_dns is 0 */
 	size_t n_dns;
 	const char *child_ip;			      /* networkDriver.childIP, omitted when NULL */
+	bool dynamic_child_ip;			      /* networkDriver.dynamicChildIP, when true */
 	const struct rk_port_driver_ops *port_driver; /* NULL: no portDriver object */
 };
 

@@ -49,6 +49,7 @@ struct rk_api_server {
 	char *path;
 	char *state_dir;
 	char *net_driver;
+	bool dynamic_child_ip;
 	int child_pid;
 	struct rk_port_driver *port_driver; /* NULL: none */
 	pthread_mutex_t net_lock;	    /* guards what follows */
@@ -185,6 +186,7 @@ static void handle(struct evhttp_request *req, void *arg)
 				.state_dir = s->state_dir,
 				.child_pid = s->child_pid,
 				.net_driver = s->net_driver,
+				.dynamic_child_ip = s->dynamic_child_ip,
 				.port_driver = s->port_driver ? s->port_driver->ops : NULL,
 			};
 			rk_auto_free char *body = NULL;
@@ -270,6 +272,7 @@ int rk_api_server_start(const char *path, const struct rk_api_info *info,
 	s->state_dir = rk_xstrdup(info->state_dir);
 	s->net_driver = info->net_driver ? rk_xstrdup(info->net_driver) : NULL;
 	s->child_pid = info->child_pid;
+	s->dynamic_child_ip = info->dynamic_child_ip;
 	s->port_driver = port_driver;
 	r = listen_unix(path, err);
 	if (r < 0)

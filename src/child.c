@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "copyup.h"
+#include "dhcp.h"
 #include "log.h"
 #include "mount.h"
 #include "msg.h"
@@ -167,9 +168,32 @@ static bool etc_copied_up(const struct rk_options *opts)
 	return false;
 }
 
+struct netcfg_step {
+	const struct rk_netcfg *nc;
+	int sock; /* to the parent, for the descriptors it wants */
+};
+
+/* In the child's (or the detached) network namespace: applies a configuration, and hands
+ * the parent what it asked for (the tap, or a DHCP socket on the interface). */
 static int apply_netcfg(void *arg, struct rk_error *err)
 {
-	return rk_netcfg_apply(arg, err);
+	const struct netcfg_step *step = arg;
+	const struct rk_netcfg *nc = step->nc;
+	int fd = -1, r = rk_netcfg_apply(nc, err);
+
+	if (r < 0)
+		return r;
+	if (nc->step == RK_NETCFG_LINK)
+		fd = rk_dhcp_socket(nc->dev, err);
+	else if (nc->tap_fd)
+		fd = rk_tap_open(nc->dev, err);
+	else
+		return 0;
+	if (fd < 0)
+		return fd;
+	r = rk_msg_send_fd(step->sock, RK_MSG_NET_FD, fd);
+	close(fd);
+	return r < 0 ? rk_error_errno(err, -r, "sending to the parent") : 0;
 }
 
 /* Before the driver starts, in the child's (or the detached) network namespace: lo up, and
@@ -177,7 +201,7 @@ static int apply_netcfg(void *arg, struct rk_error *err)
 static int network_early(void *arg, struct rk_error *err)
 {
 	const struct rk_child_config *cfg = arg;
-	const char *ifname = *cfg->opts->ifname ? cfg->opts->ifname : "tap0";
+	const char *ifname = *cfg->opts->ifname ? cfg->opts->ifname : cfg->net->default_ifname;
 
 	if (cfg->net->new_netns && rk_netlink_link_up("lo", err) < 0)
 		return -err->code;
@@ -186,29 +210,36 @@ static int network_early(void *arg, struct rk_error *err)
 	return 0;
 }
 
-/* Once the parent has started the network driver: the interface, resolv.conf, hosts. */
+/* Once the parent has started the network driver: the interface, resolv.conf, hosts. A
+ * DHCP driver configures the link first and the addresses in a second message. */
 static void configure_network(const struct rk_child_config *cfg)
 {
 	struct rk_error err = { 0 };
 	struct rk_netcfg nc;
-	struct rk_msg m;
-	int r = rk_msg_recv(cfg->sock, &m);
+	struct netcfg_step step = { .nc = &nc, .sock = cfg->sock };
+	rk_auto_free char *path = rk_xasprintf("%s/netns", cfg->state_dir);
 
-	if (r <= 0)
-		_exit(1); /* the parent failed or went away; it reports */
-	if (m.type != RK_MSG_NET_CONFIG || rk_netcfg_parse(m.text, &nc) < 0) {
-		rk_error_set(&err, EPROTO, "unexpected network configuration from the parent");
-		setup_fail(cfg->sock, &err);
-	}
-	if (cfg->opts->detach_netns) {
-		/* the files are written for the user (nerdctl reads them), not mounted */
-		rk_auto_free char *path = rk_xasprintf("%s/netns", cfg->state_dir);
-		r = rk_netns_run(path, apply_netcfg, &nc, &err);
-	} else {
-		r = rk_netcfg_apply(&nc, &err);
-	}
-	if (r < 0 || rk_netcfg_etc(&nc, cfg->state_dir, !cfg->opts->detach_netns,
-				   etc_copied_up(cfg->opts), &err) < 0)
+	do {
+		struct rk_msg m;
+		int r = rk_msg_recv(cfg->sock, &m);
+		if (r <= 0)
+			_exit(1); /* the parent failed or went away; it reports */
+		if (m.type != RK_MSG_NET_CONFIG || rk_netcfg_parse(m.text, &nc) < 0) {
+			rk_error_set(&err, EPROTO,
+				     "unexpected network configuration from the parent");
+			setup_fail(cfg->sock, &err);
+		}
+		if (cfg->opts->detach_netns)
+			r = rk_netns_run(path, apply_netcfg, &step, &err);
+		else
+			r = apply_netcfg(&step, &err);
+		if (r < 0)
+			setup_fail(cfg->sock, &err);
+	} while (nc.step == RK_NETCFG_LINK);
+	/* with --detach-netns the files are written for the user (nerdctl reads them), not
+	 * mounted */
+	if (rk_netcfg_etc(&nc, cfg->state_dir, !cfg->opts->detach_netns, etc_copied_up(cfg->opts),
+			  &err) < 0)
 		setup_fail(cfg->sock, &err);
 	if (rk_msg_send(cfg->sock, RK_MSG_NET_DONE) < 0)
 		_exit(1);

@@ -37,16 +37,12 @@ static bool needs_quoting(const char *s)
 	return false;
 }
 
-void rk_log_quote(const char *s, char *buf, unsigned long size)
+void rk_go_quote(const char *s, char *buf, unsigned long size)
 {
 	unsigned long w = 0;
 
 	if (size == 0)
 		return;
-	if (!needs_quoting(s)) {
-		snprintf(buf, size, "%s", s);
-		return;
-	}
 #define PUT(c)                                                                                     \
 	do {                                                                                       \
 		if (w + 1 < size)                                                                  \
@@ -76,6 +72,14 @@ void rk_log_quote(const char *s, char *buf, unsigned long size)
 	PUT('"');
 #undef PUT
 	buf[w] = '\0';
+}
+
+void rk_log_quote(const char *s, char *buf, unsigned long size)
+{
+	if (needs_quoting(s))
+		rk_go_quote(s, buf, size);
+	else if (size)
+		snprintf(buf, size, "%s", s);
 }
 
 void rk_log(enum rk_log_level level, const char *fmt, ...)

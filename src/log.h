@@ -37,4 +37,7 @@ void rk_log_fatal(const char *msg);
 /* Formats s the way logrus quotes a field value (Go %q when it needs quoting) into buf. */
 void rk_log_quote(const char *s, char *buf, unsigned long size);
 
+/* Formats s as Go's %q does for text (always quoted) into buf. */
+void rk_go_quote(const char *s, char *buf, unsigned long size);
+
 #endif

@@ -50,9 +50,22 @@ int rk_netcfg_slirp(struct rk_netcfg *cfg, const char *cidr, const char *dev, un
 	return 0;
 }
 
+/* Empty strings travel as "-". */
+static const char *word(const char *s)
+{
+	return *s ? s : "-";
+}
+
+static void unword(char *s)
+{
+	if (strcmp(s, "-") == 0)
+		*s = '\0';
+}
+
 void rk_netcfg_format(const struct rk_netcfg *cfg, char *buf, size_t size)
 {
-	int n = snprintf(buf, size, "%s %s %u %s %u", cfg->dev, cfg->ip, cfg->prefix, cfg->gateway,
+	int n = snprintf(buf, size, "%u %d %s %s %s %u %s %u", (unsigned)cfg->step, cfg->tap_fd,
+			 word(cfg->mac), cfg->dev, word(cfg->ip), cfg->prefix, word(cfg->gateway),
 			 cfg->mtu);
 
 	for (unsigned i = 0; i < cfg->n_dns && n > 0 && (size_t)n < size; i++)
@@ -62,14 +75,22 @@ void rk_netcfg_format(const struct rk_netcfg *cfg, char *buf, size_t size)
 int rk_netcfg_parse(const char *text, struct rk_netcfg *ret)
 {
 	char dns[RK_NETCFG_MAX_DNS + 1][64] = { "", "", "" };
-	int n;
+	unsigned step;
+	int tap_fd, n;
 
 	*ret = (struct rk_netcfg){ 0 };
-	n = sscanf(text, "%15s %15s %u %15s %u %63s %63s %63s", ret->dev, ret->ip, &ret->prefix,
-		   ret->gateway, &ret->mtu, dns[0], dns[1], dns[2]);
-	if (n < 5 || n > 5 + RK_NETCFG_MAX_DNS || ret->prefix > 32)
+	n = sscanf(text, "%u %d %17s %15s %15s %u %15s %u %63s %63s %63s", &step, &tap_fd, ret->mac,
+		   ret->dev, ret->ip, &ret->prefix, ret->gateway, &ret->mtu, dns[0], dns[1],
+		   dns[2]);
+	if (n < 8 || n > 8 + RK_NETCFG_MAX_DNS || ret->prefix > 32 || step > RK_NETCFG_LINK ||
+	    (tap_fd != 0 && tap_fd != 1) || strcmp(ret->dev, "-") == 0)
 		return -EBADMSG;
-	for (int i = 0; i < n - 5; i++) {
+	ret->step = (enum rk_netcfg_step)step;
+	ret->tap_fd = tap_fd;
+	unword(ret->mac);
+	unword(ret->ip);
+	unword(ret->gateway);
+	for (int i = 0; i < n - 8; i++) {
 		if (strlen(dns[i]) >= sizeof(ret->dns[i]))
 			return -EBADMSG;
 		strcpy(ret->dns[ret->n_dns++], dns[i]);
@@ -81,9 +102,15 @@ int rk_netcfg_apply(const struct rk_netcfg *cfg, struct rk_error *err)
 {
 	int r;
 
-	if ((r = rk_netlink_link_up(cfg->dev, err)) < 0 ||
-	    (r = rk_netlink_set_mtu(cfg->dev, cfg->mtu, err)) < 0 ||
-	    (r = rk_netlink_addr_add(cfg->dev, cfg->ip, cfg->prefix, err)) < 0 ||
+	if (cfg->step == RK_NETCFG_FILES)
+		return 0;
+	if ((*cfg->mac && (r = rk_netlink_set_mac(cfg->dev, cfg->mac, err)) < 0) ||
+	    (r = rk_netlink_link_up(cfg->dev, err)) < 0 ||
+	    (r = rk_netlink_set_mtu(cfg->dev, cfg->mtu, err)) < 0)
+		return r;
+	if (cfg->step == RK_NETCFG_LINK)
+		return 0;
+	if ((r = rk_netlink_addr_add(cfg->dev, cfg->ip, cfg->prefix, err)) < 0 ||
 	    (r = rk_netlink_route_default(cfg->dev, cfg->gateway, err)) < 0)
 		return r;
 	return 0;

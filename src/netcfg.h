@@ -11,7 +11,18 @@
 
 #define RK_NETCFG_MAX_DNS 2
 
+/* What the child does with a configuration. */
+enum rk_netcfg_step {
+	RK_NETCFG_FULL,	 /* the interface (MAC, up, MTU, address, route), then the files */
+	RK_NETCFG_FILES, /* the driver configured the interface (pasta): only the files */
+	RK_NETCFG_LINK,	 /* the interface up with its MTU, then a DHCP socket bound to it is
+			  * handed to the parent, which sends the full configuration after */
+};
+
 struct rk_netcfg {
+	enum rk_netcfg_step step;
+	bool tap_fd;  /* the child hands an open descriptor of the tap to the parent */
+	char mac[18]; /* "" leaves the device's own */
 	char dev[16];
 	char ip[16]; /* dotted IPv4 */
 	unsigned prefix;
@@ -31,8 +42,9 @@ int rk_netcfg_slirp(struct rk_netcfg *cfg, const char *cidr, const char *dev, un
 void rk_netcfg_format(const struct rk_netcfg *cfg, char *buf, size_t size);
 int rk_netcfg_parse(const char *text, struct rk_netcfg *ret);
 
-/* In the child: brings cfg->dev up, sets its MTU, adds the address and the default route,
- * each step named in its error. Returns 0 or a negative errno with err set. */
+/* In the child: sets cfg->dev's MAC (when given), brings it up, sets its MTU, and unless
+ * cfg->step is RK_NETCFG_LINK adds the address and the default route, each step named in
+ * its error. Returns 0 or a negative errno with err set. */
 int rk_netcfg_apply(const struct rk_netcfg *cfg, struct rk_error *err);
 
 /* In the child: writes STATE/hosts (the current /etc/hosts plus 127.0.0.1 and ::1 for the

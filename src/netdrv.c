@@ -11,7 +11,26 @@ static const struct rk_net_driver drivers[] = {
 	  .new_netns = true,
 	  .tap = true,
 	  .configure = true,
-	  .default_mtu = 65520 },
+	  .default_mtu = 65520,
+	  .default_ifname = "tap0" },
+	/* pasta creates and configures its interface itself */
+	{ .net = RK_NET_PASTA,
+	  .new_netns = true,
+	  .configure = true,
+	  .default_mtu = 65520,
+	  .default_ifname = "tap0" },
+	{ .net = RK_NET_VPNKIT,
+	  .new_netns = true,
+	  .tap = true,
+	  .configure = true,
+	  .default_mtu = 1500,
+	  .default_ifname = "tap0" },
+	/* lxc-user-nic moves a veth in */
+	{ .net = RK_NET_LXC_USER_NIC,
+	  .new_netns = true,
+	  .configure = true,
+	  .default_mtu = 1500,
+	  .default_ifname = "eth0" },
 };
 
 const struct rk_net_driver *rk_net_driver_get(enum rk_net net)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The internal network-driver interface: what each --net driver needs from the parent and
- * the child. Today only "host" is built; each driver that lands adds its row and hooks. */
+/* What each --net driver needs from the child; the parent's part of each driver is in
+ * parent.c's configure_network and the driver's own file. */
 #ifndef RK_NETDRV_H
 #define RK_NETDRV_H
 
@@ -11,10 +11,11 @@
 struct rk_net_driver {
 	enum rk_net net;
 	bool new_netns; /* the child gets a network namespace, so /sys is re-mounted for it */
-	bool tap;	/* the child creates a tap device (--ifname, tap0) for the driver */
+	bool tap;	/* the child creates a tap device (--ifname) for the driver */
 	bool configure; /* the parent sends an interface configuration (netcfg.h); the child
 			 * applies it and writes resolv.conf and hosts */
 	unsigned default_mtu;
+	const char *default_ifname;
 };
 
 /* The driver of net, or NULL when it is not built in. */

@@ -54,8 +54,10 @@ out:
 	return r;
 }
 
-/* RTM_NEWLINK on ifname: up, or (mtu != 0) the MTU. what names the step in errors. */
-static int link_change(const char *ifname, unsigned mtu, const char *what, struct rk_error *err)
+/* RTM_NEWLINK on ifname: the MAC (mac != NULL), or the MTU (mtu != 0), or up. what names
+ * the step in errors. */
+static int link_change(const char *ifname, unsigned mtu, const unsigned char *mac, const char *what,
+		       struct rk_error *err)
 {
 	char buf[NL_BUF_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -69,7 +71,9 @@ static int link_change(const char *ifname, unsigned mtu, const char *what, struc
 	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
 	ifm->ifi_family = AF_UNSPEC;
 	ifm->ifi_index = (int)index;
-	if (mtu) {
+	if (mac) {
+		mnl_attr_put(nlh, IFLA_ADDRESS, 6, mac);
+	} else if (mtu) {
 		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
 	} else {
 		ifm->ifi_flags = IFF_UP;
@@ -86,7 +90,7 @@ int rk_netlink_link_up(const char *ifname, struct rk_error *err)
 	char what[64];
 
 	snprintf(what, sizeof(what), "ip link set %s up", ifname);
-	return link_change(ifname, 0, what, err);
+	return link_change(ifname, 0, NULL, what, err);
 }
 
 int rk_netlink_local_default_route(int family, unsigned table, const char *ifname,
@@ -146,7 +150,32 @@ int rk_netlink_set_mtu(const char *ifname, unsigned mtu, struct rk_error *err)
 	char what[64];
 
 	snprintf(what, sizeof(what), "ip link set dev %s mtu %u", ifname, mtu);
-	return mtu ? link_change(ifname, mtu, what, err) : rk_error_set(err, EINVAL, "%s", what);
+	return mtu ? link_change(ifname, mtu, NULL, what, err)
+		   : rk_error_set(err, EINVAL, "%s", what);
+}
+
+int rk_netlink_set_mac(const char *ifname, const char *mac, struct rk_error *err)
+{
+	unsigned char bytes[6];
+	char what[80];
+
+	snprintf(what, sizeof(what), "ip link set %s address %s", ifname, mac);
+	if (rk_parse_mac(mac, bytes) < 0)
+		return rk_error_set(err, EINVAL, "%s: invalid MAC address", what);
+	return link_change(ifname, 0, bytes, what, err);
+}
+
+int rk_parse_mac(const char *text, unsigned char mac[6])
+{
+	unsigned v[6];
+	char end;
+
+	if (strlen(text) != 17 || sscanf(text, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2],
+					 &v[3], &v[4], &v[5], &end) != 6)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (unsigned char)v[i];
+	return 0;
 }
 
 int rk_netlink_addr_add(const char *ifname, const char *ip, unsigned prefix, struct rk_error *err)
@@ -220,4 +249,21 @@ int rk_tap_create(const char *ifname, struct rk_error *err)
 		r = rk_error_errno(err, errno, "ip tuntap add name %s mode tap", ifname);
 	close(fd);
 	return r;
+}
+
+int rk_tap_open(const char *ifname, struct rk_error *err)
+{
+	struct ifreq ifr = { 0 };
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		return rk_error_errno(err, errno, "opening tap %s: open /dev/net/tun", ifname);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		int e = errno;
+		close(fd);
+		return rk_error_errno(err, e, "opening tap %s", ifname);
+	}
+	return fd;
 }

@@ -22,6 +22,12 @@ int rk_netlink_fwmark_rule(int family, unsigned mark, unsigned table, unsigned p
 /* "ip link set dev IFNAME mtu MTU". Returns 0 or a negative errno with err set. */
 int rk_netlink_set_mtu(const char *ifname, unsigned mtu, struct rk_error *err);
 
+/* "ip link set IFNAME address MAC" (aa:bb:cc:dd:ee:ff). Returns 0 or -errno, err set. */
+int rk_netlink_set_mac(const char *ifname, const char *mac, struct rk_error *err);
+
+/* Parses aa:bb:cc:dd:ee:ff. Returns 0 or -EINVAL. */
+int rk_parse_mac(const char *text, unsigned char mac[6]);
+
 /* "ip addr add IP/PREFIX dev IFNAME" (IPv4). Returns 0 or a negative errno with err set. */
 int rk_netlink_addr_add(const char *ifname, const char *ip, unsigned prefix, struct rk_error *err);
 
@@ -31,5 +37,10 @@ int rk_netlink_route_default(const char *ifname, const char *gateway, struct rk_
 /* "ip tuntap add name IFNAME mode tap": a persistent tap device in the current network
  * namespace. Returns 0 or a negative errno with err set. */
 int rk_tap_create(const char *ifname, struct rk_error *err);
+
+/* Attaches to the tap device ifname of the current network namespace: a non-blocking,
+ * close-on-exec descriptor that reads and writes its Ethernet frames. Returns it or a
+ * negative errno with err set. */
+int rk_tap_open(const char *ifname, struct rk_error *err);
 
 #endif

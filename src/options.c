@@ -722,8 +722,15 @@ static int validate_drivers(struct rk_options *opts, bool warn, struct rk_error 
 			return rk_error_set(err, EINVAL, "ifname cannot be specified for --net=%s",
 					    net);
 	}
+	if (opts->net == RK_NET_PASTA && warn)
+		rk_warn("\"pasta\" network driver is experimental. Needs very recent version of "
+			"pasta (see docs/network.md).");
+	if (opts->net == RK_NET_LXC_USER_NIC && warn)
+		rk_warn("\"lxc-user-nic\" network driver is experimental");
 	if ((opts->net == RK_NET_VPNKIT || opts->net == RK_NET_LXC_USER_NIC) && *opts->cidr)
 		return rk_error_set(err, EINVAL, "custom cidr is not supported for --net=%s", net);
+	if (opts->net == RK_NET_LXC_USER_NIC && warn && !opts->disable_host_loopback)
+		rk_warn("--disable-host-loopback is implicitly set for lxc-user-nic");
 	if (opts->net == RK_NET_GVISOR_TAP_VSOCK)
 		return rk_error_set(err, ENOTSUP,
 				    "gvisor-tap-vsock network driver is not part of rootlesskit-c "
@@ -833,8 +840,6 @@ int rk_options_check_supported(const struct rk_options *opts, struct rk_error *e
 
 	if (!rk_net_driver_get(opts->net))
 		what = "--net other than host";
-	else if (opts->port_driver == RK_PORT_IMPLICIT)
-		what = "--port-driver=implicit";
 	if (what)
 		return rk_error_set(err, ENOTSUP, "%s is not supported yet by rootlesskit-c %s",
 				    what, RK_IMPL_VERSION);

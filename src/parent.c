@@ -22,6 +22,7 @@
  */
 #include "parent.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -30,24 +31,29 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "builtin.h"
 #include "cgroup.h"
+#include "dhcp.h"
 #include "hostfwd.h"
 #include "child.h"
 #include "copyup.h"
 #include "idmap.h"
 #include "log.h"
+#include "lxcusernic.h"
 #include "mount.h"
 #include "msg.h"
 #include "netcfg.h"
+#include "pasta.h"
 #include "server.h"
 #include "slirp4netns.h"
 #include "sig.h"
 #include "statedir.h"
 #include "subid.h"
 #include "util.h"
+#include "vpnkit.h"
 
 extern char **environ;
 
@@ -67,6 +73,10 @@ struct parent_state {
 	struct rk_api_server *api;
 	struct rk_port_driver *ports; /* NULL: --port-driver=none */
 	struct rk_slirp4netns s4nn;   /* --net=slirp4netns */
+	struct rk_pasta pasta;	      /* --net=pasta */
+	struct rk_vpnkit vpnkit;      /* --net=vpnkit */
+	struct rk_lxcusernic lxc;     /* --net=lxc-user-nic */
+	struct rk_dhcp_keeper *dhcp;  /* --net=lxc-user-nic: the lease's renewals */
 	struct rk_netcfg netcfg;      /* the child's interface, for drivers that configure one */
 	pid_t helper;		      /* the network driver's process, or -1 */
 };
@@ -195,9 +205,11 @@ static bool startup_signal(void *arg)
 }
 
 /* Waits for a message of type want from the child. want == 0 waits for EOF instead.
- * Watches the signalfd meanwhile. Returns 0, or a negative errno with err set (-EINTR when
- * a termination signal arrived, see st->abort_signal). */
-static int wait_child(struct parent_state *st, enum rk_msg_type want, struct rk_error *err)
+ * Watches the signalfd meanwhile. With ret_fd, the message must carry a descriptor, which
+ * is stored there. Returns 0, or a negative errno with err set (-EINTR when a termination
+ * signal arrived, see st->abort_signal). */
+static int wait_child_fd(struct parent_state *st, enum rk_msg_type want, int *ret_fd,
+			 struct rk_error *err)
 {
 	for (;;) {
 		struct pollfd pfd[2] = { { .fd = st->sock, .events = POLLIN },
@@ -212,7 +224,13 @@ static int wait_child(struct parent_state *st, enum rk_msg_type want, struct rk_
 					    st->abort_signal);
 		if (pfd[0].revents) {
 			struct rk_msg m;
-			int r = rk_msg_recv(st->sock, &m);
+			int fd, r = rk_msg_recv_fd(st->sock, &m, &fd);
+			if (r == 1 && want && m.type == want && ret_fd && fd >= 0) {
+				*ret_fd = fd;
+				return 0;
+			}
+			if (fd >= 0)
+				close(fd);
 			if (r < 0)
 				return rk_error_errno(err, -r, "reading from the child");
 			if (r == 0) {
@@ -225,12 +243,17 @@ static int wait_child(struct parent_state *st, enum rk_msg_type want, struct rk_
 				st->child_error = true;
 				return rk_error_set(err, m.err > 0 ? m.err : EIO, "%s", m.text);
 			}
-			if (want && m.type == want)
+			if (want && m.type == want && !ret_fd)
 				return 0;
 			return rk_error_set(err, EPROTO, "unexpected message %u from the child",
 					    m.type);
 		}
 	}
+}
+
+static int wait_child(struct parent_state *st, enum rk_msg_type want, struct rk_error *err)
+{
+	return wait_child_fd(st, want, NULL, err);
 }
 
 /* A network helper that dies while the command runs leaves it without a network: say so. */
@@ -305,6 +328,8 @@ static int start_api(struct parent_state *st, struct rk_error *err)
 		.state_dir = st->sd.path,
 		.child_pid = (int)st->child,
 		.net_driver = st->opts->net == RK_NET_HOST ? NULL : st->opts->net_name,
+		/* DHCP decides, and may change it */
+		.dynamic_child_ip = st->opts->net == RK_NET_LXC_USER_NIC,
 	};
 
 	return rk_api_server_start(path, &info, st->ports, &st->api, err);
@@ -356,38 +381,135 @@ static void raise_nofile(void)
 	}
 }
 
+/* Sends the child a configuration to apply. */
+static int send_netcfg(struct parent_state *st, const struct rk_netcfg *nc, struct rk_error *err)
+{
+	char text[RK_ERROR_MSG_MAX];
+	int r;
+
+	rk_netcfg_format(nc, text, sizeof(text));
+	r = rk_msg_send_text(st->sock, RK_MSG_NET_CONFIG, text);
+	if (r < 0 && r != -EPIPE)
+		return rk_error_errno(err, -r, "sending to the child");
+	return 0;
+}
+
+/* The lease's renewals failed: as upstream's child panics there, the command ends. */
+static void dhcp_lost(void *arg)
+{
+	struct parent_state *st = arg;
+
+	if (st->child > 0)
+		kill(st->child, SIGKILL);
+}
+
+/* lxc-user-nic: the veth, then the child brings it up and hands over a DHCP socket; the
+ * address comes from the DHCP server. */
+static int configure_lxc_user_nic(struct parent_state *st, const char *netns, struct rk_error *err)
+{
+	struct rk_netcfg *nc = &st->netcfg;
+	struct rk_dhcp_lease lease;
+	int sock = -1, r;
+
+	r = rk_lxcusernic_create(&st->lxc, st->opts, st->child, netns, nc->dev, err);
+	if (r < 0)
+		return r;
+	nc->step = RK_NETCFG_LINK;
+	r = send_netcfg(st, nc, err);
+	if (r == 0)
+		r = wait_child_fd(st, RK_MSG_NET_FD, &sock, err);
+	rk_debug("exchanging DHCP messages using %s, may take a few seconds", nc->dev);
+	for (int64_t left = 30000; r == 0;) {
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		/* the signalfd aborts the exchange; a signal that is not a termination one
+		 * resumes it */
+		r = rk_dhcp_exchange(sock, nc->dev, (int)left, st->sfd, &lease, err);
+		if (r != -ECANCELED)
+			break;
+		if (startup_signal(st)) {
+			r = rk_error_set(err, EINTR, "interrupted by signal %d", st->abort_signal);
+			break;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		left -= (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		r = left > 0 ? 0
+			     : rk_error_set(err, ETIMEDOUT, "could not exchange DHCP with %s",
+					    nc->dev);
+	}
+	if (r < 0) {
+		if (sock >= 0)
+			close(sock);
+		return r;
+	}
+	inet_ntop(AF_INET, &lease.ip, nc->ip, sizeof(nc->ip));
+	inet_ntop(AF_INET, &lease.router, nc->gateway, sizeof(nc->gateway));
+	inet_ntop(AF_INET, &lease.dns, nc->dns[0], sizeof(nc->dns[0]));
+	nc->n_dns = 1;
+	nc->prefix = lease.prefix;
+	nc->step = RK_NETCFG_FULL;
+	rk_debug("DHCP: %s/%u, router %s, DNS %s, lease %u s", nc->ip, nc->prefix, nc->gateway,
+		 nc->dns[0], lease.seconds);
+	st->dhcp = rk_dhcp_keeper_start(sock, nc->dev, &lease, dhcp_lost, st, err);
+	return st->dhcp ? 0 : -err->code;
+}
+
 /* Starts the network driver on the set-up child and has the child configure its side. */
 static int configure_network(struct parent_state *st, struct rk_error *err)
 {
 	const struct rk_options *opts = st->opts;
-	const struct rk_netcfg nc = st->netcfg;
+	const struct rk_idmap_cancel cancel = { st->sfd, startup_signal, st };
 	rk_auto_free char *api_socket = NULL;
 	rk_auto_free char *netns = NULL;
-	char text[RK_ERROR_MSG_MAX];
-	int r;
+	int r = 0;
 
 	if (opts->port_driver == RK_PORT_SLIRP4NETNS)
 		api_socket = rk_xasprintf("%s/.s4nn.sock", st->sd.path);
 	if (opts->detach_netns)
 		netns = rk_xasprintf("%s/netns", st->sd.path);
-	r = rk_slirp4netns_start(&st->s4nn, opts, &nc, api_socket, st->child, netns,
-				 &(struct rk_idmap_cancel){ st->sfd, startup_signal, st },
-				 &st->helper, err);
+	switch (opts->net) {
+	case RK_NET_SLIRP4NETNS:
+		r = rk_slirp4netns_start(&st->s4nn, opts, &st->netcfg, api_socket, st->child, netns,
+					 &cancel, &st->helper, err);
+		break;
+	case RK_NET_PASTA:
+		r = rk_pasta_start(&st->pasta, opts, &st->netcfg, st->child, netns, &st->helper,
+				   err);
+		break;
+	case RK_NET_VPNKIT:
+		r = rk_vpnkit_start(&st->vpnkit, opts, st->sd.path, st->netcfg.dev, st->netcfg.mtu,
+				    &cancel, &st->netcfg, err);
+		/* watched and stopped as the driver's helper from now on */
+		st->helper = st->vpnkit.pid;
+		st->vpnkit.pid = -1;
+		break;
+	case RK_NET_LXC_USER_NIC:
+		r = configure_lxc_user_nic(st, netns, err);
+		break;
+	default:
+		break;
+	}
 	if (r < 0)
 		return r == -EINTR ? rk_error_set(err, EINTR, "interrupted by signal %d",
 						  st->abort_signal)
-				   : rk_error_prefix(err, "setting up the network");
-	{
+				   : (st->abort_signal
+					      ? r
+					      : rk_error_prefix(err, "setting up the network"));
+	/* lxc-user-nic's info has neither: the address is the DHCP server's to change */
+	if (opts->net != RK_NET_LXC_USER_NIC) {
 		const char *dns[RK_NETCFG_MAX_DNS];
-		for (unsigned i = 0; i < nc.n_dns; i++)
-			dns[i] = nc.dns[i];
-		rk_api_server_set_network(st->api, dns, nc.n_dns, nc.ip);
+		for (unsigned i = 0; i < st->netcfg.n_dns; i++)
+			dns[i] = st->netcfg.dns[i];
+		rk_api_server_set_network(st->api, dns, st->netcfg.n_dns, st->netcfg.ip);
 	}
-	rk_netcfg_format(&nc, text, sizeof(text));
-	r = rk_msg_send_text(st->sock, RK_MSG_NET_CONFIG, text);
-	if (r < 0 && r != -EPIPE)
-		return rk_error_errno(err, -r, "sending to the child");
-	return wait_child(st, RK_MSG_NET_DONE, err);
+	r = send_netcfg(st, &st->netcfg, err);
+	if (r == 0 && st->netcfg.tap_fd) {
+		int tap = -1;
+		r = wait_child_fd(st, RK_MSG_NET_FD, &tap, err);
+		if (r == 0)
+			r = rk_vpnkit_relay(&st->vpnkit, tap, err);
+	}
+	return r < 0 ? r : wait_child(st, RK_MSG_NET_DONE, err);
 }
 
 /* Runs everything from the clone to the running command. Returns 0 or a negative errno
@@ -452,12 +574,20 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 	rk_debug("child pid %d", (int)st->child);
 	raise_nofile();
 	if (cfg.net->configure) {
-		const char *dev = *opts->ifname ? opts->ifname : "tap0";
+		const char *dev = *opts->ifname ? opts->ifname : cfg.net->default_ifname;
 		unsigned mtu = opts->mtu ? (unsigned)opts->mtu : cfg.net->default_mtu;
-		r = rk_netcfg_slirp(&st->netcfg, opts->cidr, dev, mtu, err);
-		if (r < 0)
-			return r;
-		if (opts->ipv6)
+		if (opts->net == RK_NET_SLIRP4NETNS || opts->net == RK_NET_PASTA) {
+			r = rk_netcfg_slirp(&st->netcfg, opts->cidr, dev, mtu, err);
+			if (r < 0)
+				return r;
+		} else {
+			/* the driver learns the addresses */
+			snprintf(st->netcfg.dev, sizeof(st->netcfg.dev), "%s", dev);
+			st->netcfg.mtu = mtu;
+		}
+		if (opts->net == RK_NET_PASTA)
+			st->netcfg.step = RK_NETCFG_FILES; /* pasta configures the interface */
+		if (opts->ipv6 && opts->net == RK_NET_SLIRP4NETNS)
 			snprintf(st->netcfg.dns[st->netcfg.n_dns++], sizeof(st->netcfg.dns[0]),
 				 "fd00::3");
 	}
@@ -514,12 +644,14 @@ int rk_parent_main(const struct rk_options *opts, char **argv)
 		.sock = -1,
 		.child = -1,
 		.helper = -1,
+		.vpnkit = { .pid = -1, .sock = -1, .tap = -1, .stop = { -1, -1 } },
+		.lxc = { .holder = -1 },
 	};
 	struct rk_error err = { 0 };
 	rk_auto_free char *state_path = NULL;
 	char cwd[4096];
 	sigset_t all;
-	int r, code = 1;
+	int r = 0, code = 1;
 
 	preflight_warnings();
 	warn_propagation(opts);
@@ -529,8 +661,15 @@ int rk_parent_main(const struct rk_options *opts, char **argv)
 			goto out;
 	}
 	/* the helper's presence and features are checked before anything starts */
-	if (opts->net == RK_NET_SLIRP4NETNS &&
-	    (r = rk_slirp4netns_prepare(&st.s4nn, opts, &err)) < 0)
+	if (opts->net == RK_NET_SLIRP4NETNS)
+		r = rk_slirp4netns_prepare(&st.s4nn, opts, &err);
+	else if (opts->net == RK_NET_PASTA)
+		r = rk_pasta_prepare(&st.pasta, opts, &err);
+	else if (opts->net == RK_NET_VPNKIT)
+		r = rk_vpnkit_prepare(&st.vpnkit, opts, &err);
+	else if (opts->net == RK_NET_LXC_USER_NIC)
+		r = rk_lxcusernic_prepare(&st.lxc, opts, &err);
+	if (r < 0)
 		goto out;
 	if (*opts->state_dir && !getcwd(cwd, sizeof(cwd))) {
 		r = rk_error_errno(&err, errno, "getcwd");
@@ -564,12 +703,16 @@ out:
 		rk_log_fatal(err.msg);
 	}
 	kill_child(&st);
+	rk_vpnkit_free(&st.vpnkit); /* the relay first: vpnkit's end is no news now */
+	rk_dhcp_keeper_stop(st.dhcp);
 	if (st.helper > 0) {
 		kill(st.helper, SIGKILL);
 		while (waitpid(st.helper, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
 	rk_slirp4netns_free(&st.s4nn);
+	rk_pasta_free(&st.pasta);
+	rk_lxcusernic_free(&st.lxc);
 	rk_api_server_stop(st.api); /* first: it calls into the port driver */
 	rk_port_driver_free(st.ports);
 	rk_statedir_remove(&st.sd);

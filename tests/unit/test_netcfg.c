@@ -40,6 +40,21 @@ static void test_slirp_addresses(void **state)
 	assert_int_equal(rk_netcfg_slirp(&c, "10.0.2.0", "tap0", 1500, &err), -EINVAL);
 }
 
+static void assert_netcfg_equal(const struct rk_netcfg *a, const struct rk_netcfg *b)
+{
+	assert_int_equal(a->step, b->step);
+	assert_int_equal(a->tap_fd, b->tap_fd);
+	assert_string_equal(a->mac, b->mac);
+	assert_string_equal(a->dev, b->dev);
+	assert_string_equal(a->ip, b->ip);
+	assert_int_equal(a->prefix, b->prefix);
+	assert_string_equal(a->gateway, b->gateway);
+	assert_int_equal(a->mtu, b->mtu);
+	assert_int_equal(a->n_dns, b->n_dns);
+	for (unsigned i = 0; i < a->n_dns; i++)
+		assert_string_equal(a->dns[i], b->dns[i]);
+}
+
 static void test_message_round_trip(void **state)
 {
 	struct rk_netcfg c, back;
@@ -50,12 +65,32 @@ static void test_message_round_trip(void **state)
 	assert_int_equal(rk_netcfg_slirp(&c, "10.0.5.0/24", "eth7", 1500, &err), 0);
 	strcpy(c.dns[c.n_dns++], "fd00::3");
 	rk_netcfg_format(&c, text, sizeof(text));
-	assert_string_equal(text, "eth7 10.0.5.100 24 10.0.5.2 1500 10.0.5.3 fd00::3");
+	assert_string_equal(text, "0 0 - eth7 10.0.5.100 24 10.0.5.2 1500 10.0.5.3 fd00::3");
 	assert_int_equal(rk_netcfg_parse(text, &back), 0);
-	assert_memory_equal(&c, &back, sizeof(c));
-	assert_int_equal(rk_netcfg_parse("eth0 1.2.3.4 24", &back), -EBADMSG);
-	assert_int_equal(rk_netcfg_parse("eth0 1.2.3.4 33 1.2.3.1 1500", &back), -EBADMSG);
-	assert_int_equal(rk_netcfg_parse("eth0 1.2.3.4 24 1.2.3.1 1500 a b c", &back), -EBADMSG);
+	assert_netcfg_equal(&c, &back);
+
+	/* vpnkit's: a MAC, and the tap wanted back */
+	c.tap_fd = true;
+	strcpy(c.mac, "02:50:00:00:00:0a");
+	rk_netcfg_format(&c, text, sizeof(text));
+	assert_int_equal(rk_netcfg_parse(text, &back), 0);
+	assert_netcfg_equal(&c, &back);
+
+	/* lxc-user-nic's first step: no addresses yet */
+	c = (struct rk_netcfg){ .step = RK_NETCFG_LINK, .mtu = 1500 };
+	strcpy(c.dev, "eth0");
+	rk_netcfg_format(&c, text, sizeof(text));
+	assert_string_equal(text, "2 0 - eth0 - 0 - 1500");
+	assert_int_equal(rk_netcfg_parse(text, &back), 0);
+	assert_netcfg_equal(&c, &back);
+
+	assert_int_equal(rk_netcfg_parse("0 0 - eth0 1.2.3.4 24", &back), -EBADMSG);
+	assert_int_equal(rk_netcfg_parse("0 0 - eth0 1.2.3.4 33 1.2.3.1 1500", &back), -EBADMSG);
+	assert_int_equal(rk_netcfg_parse("3 0 - eth0 1.2.3.4 24 1.2.3.1 1500", &back), -EBADMSG);
+	assert_int_equal(rk_netcfg_parse("0 2 - eth0 1.2.3.4 24 1.2.3.1 1500", &back), -EBADMSG);
+	assert_int_equal(rk_netcfg_parse("0 0 - - 1.2.3.4 24 1.2.3.1 1500", &back), -EBADMSG);
+	assert_int_equal(rk_netcfg_parse("0 0 - eth0 1.2.3.4 24 1.2.3.1 1500 a b c", &back),
+			 -EBADMSG);
 }
 
 static void test_slirp4netns_argv(void **state)
