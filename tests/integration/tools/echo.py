@@ -6,6 +6,9 @@
                                   a TCP client that sends "peer\\n" first gets its own
                                   address back instead. Writes READYFILE when listening.
   echo.py tcp HOST PORT TEXT      one TCP round trip; prints the answer
+  echo.py chat HOST PORT TEXT     one TCP round trip that waits for the answer line before
+                                  closing (no half-close: old pasta loses data sent just
+                                  before one)
   echo.py udp HOST PORT TEXT      one UDP round trip (retried, 5 s at most)
   echo.py burst HOST PORT N       N connections open at once, each echoes its own line;
                                   prints "ok N" or fails
@@ -103,6 +106,18 @@ def tcp_once(host, port, text):
     sys.stdout.write(out.decode())
 
 
+def chat_once(host, port, text):
+    with socket.create_connection((host, port), timeout=10) as s:
+        s.sendall((text + "\n").encode())
+        out = b""
+        while not out.endswith(b"\n"):
+            b = s.recv(65536)
+            if not b:
+                break
+            out += b
+    sys.stdout.write(out.decode())
+
+
 def udp_once(host, port, text):
     fam = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(fam, socket.SOCK_DGRAM) as s:
@@ -169,6 +184,8 @@ def main():
               sys.argv[4] if len(sys.argv) > 4 else "::")
     elif mode == "tcp":
         tcp_once(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    elif mode == "chat":
+        chat_once(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     elif mode == "udp":
         udp_once(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     elif mode == "burst":
