@@ -46,8 +46,8 @@ static void test_dhcp_request_shape(void **state)
 	inet_pton(AF_INET, "10.0.3.1", &server);
 	n = rk_dhcp_build(buf, sizeof(buf), RK_DHCP_REQUEST, xid, mac, ip, server);
 	assert_true(n > RK_DHCP_MIN_LEN);
-	assert_int_equal(buf[0], 1);		/* BOOTREQUEST */
-	assert_int_equal(buf[10], 0x80);	/* broadcast: no address yet */
+	assert_int_equal(buf[0], 1);	 /* BOOTREQUEST */
+	assert_int_equal(buf[10], 0x80); /* broadcast: no address yet */
 	assert_memory_equal(buf + 4, &xid, 4);
 	assert_memory_equal(buf + 28, mac, 6);
 	assert_memory_equal(buf + 236, "\x63\x82\x53\x63", 4);
@@ -67,14 +67,14 @@ static void test_dhcp_request_shape(void **state)
 static void test_dhcp_reply_parse(void **state)
 {
 	static const uint8_t ack[] = {
-		0x35, 1,    5,				     /* ACK */
-		0,					     /* a pad */
-		0x01, 4,    255,  255, 255, 0,		     /* /24 */
-		0x03, 8,    10,	  0,   3,   1, 10, 0, 3, 9,  /* routers: the first counts */
-		0x06, 4,    10,	  0,   3,   1,		     /* DNS */
-		0x33, 4,    0,	  0,   0x0e, 0x10,	     /* 3600 s */
-		0x36, 4,    10,	  0,   3,   1,		     /* server */
-		0xfe, 3,    1,	  2,   3,			     /* unknown: skipped */
+		0x35, 1, 5,				    /* ACK */
+		0,					    /* a pad */
+		0x01, 4, 255, 255, 255,	 0,		    /* /24 */
+		0x03, 8, 10,  0,   3,	 1,    10, 0, 3, 9, /* routers: the first counts */
+		0x06, 4, 10,  0,   3,	 1,		    /* DNS */
+		0x33, 4, 0,   0,   0x0e, 0x10,		    /* 3600 s */
+		0x36, 4, 10,  0,   3,	 1,		    /* server */
+		0xfe, 3, 1,   2,   3,			    /* unknown: skipped */
 		0xff,
 	};
 	uint8_t buf[600];
@@ -204,7 +204,13 @@ static void test_vmnet_reader(void **state)
 
 	(void)state;
 	/* frames of 3, 0 (skipped) and 5 bytes */
-	memcpy(stream, "\x03\x00" "abc" "\x00\x00" "\x05\x00" "hello", 14);
+	memcpy(stream,
+	       "\x03\x00"
+	       "abc"
+	       "\x00\x00"
+	       "\x05\x00"
+	       "hello",
+	       14);
 	len = 14;
 	for (size_t chunk = 1; chunk <= len; chunk++) {
 		size_t off = 0;
@@ -275,7 +281,10 @@ static void test_vpnkit_copy(void **state)
 	/* tap -> vmnet: length-prefixed */
 	assert_int_equal(write(tap[0], "frame-one", 9), 9);
 	assert_int_equal(read(vm[0], back, 11), 11);
-	assert_memory_equal(back, "\x09\x00" "frame-one", 11);
+	assert_memory_equal(back,
+			    "\x09\x00"
+			    "frame-one",
+			    11);
 	for (size_t i = 0; i < sizeof(big); i++)
 		big[i] = (uint8_t)(i * 7);
 	assert_int_equal(write(tap[0], big, sizeof(big)), sizeof(big));
@@ -340,7 +349,7 @@ static void test_vpnkit_argv(void **state)
 {
 	char **v = rk_vpnkit_argv("/usr/bin/vpnkit", "/run/x/vpnkit-ethernet.sock", 1500, false);
 	const char *want[] = { "/usr/bin/vpnkit", "--ethernet", "/run/x/vpnkit-ethernet.sock",
-			       "--mtu", "1500", NULL };
+			       "--mtu",		  "1500",	NULL };
 	size_t i;
 
 	(void)state;
