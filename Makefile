@@ -15,7 +15,7 @@ WARNINGS  := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes -Wsh
 HARDENING := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection \
              -fcf-protection -fPIE
 CFLAGS    ?= -O2 -g
-CPPFLAGS  += -Isrc -Iport -Iapi
+CPPFLAGS  += -Isrc -Iport -Iapi -Inetstack
 CFLAGS    += -std=gnu11 -D_GNU_SOURCE $(CPPFLAGS) $(WARNINGS) $(HARDENING) -MMD -MP
 LDFLAGS   += -pie -Wl,-z,relro -Wl,-z,now -Wl,--as-needed
 LDLIBS    +=
@@ -23,7 +23,7 @@ LDLIBS    +=
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
              -fno-omit-frame-pointer
 
-PKGS          := libmnl jansson libevent_core libevent_extra
+PKGS          := libmnl jansson libevent_core libevent_extra slirp
 CPPFLAGS      += $(shell $(PKG_CONFIG) --cflags $(PKGS))
 LDLIBS        += $(shell $(PKG_CONFIG) --libs $(PKGS)) -pthread
 
@@ -31,7 +31,7 @@ CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
 # src/main.c is the only file not linked into the unit tests
-LIB_SRCS  := $(filter-out src/main.c api/client.c,$(wildcard src/*.c port/*.c api/*.c))
+LIB_SRCS  := $(filter-out src/main.c api/client.c,$(wildcard src/*.c port/*.c api/*.c netstack/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 SAN_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/san/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -132,10 +132,10 @@ fuzz-ci: $(FUZZ_BINS)
 	done
 
 format:
-	clang-format -i src/*.[ch] src/ctl/*.[ch] port/*.[ch] api/*.[ch] tests/unit/*.[ch] fuzz/*.c
+	clang-format -i src/*.[ch] src/ctl/*.[ch] port/*.[ch] api/*.[ch] netstack/*.[ch] tests/unit/*.[ch] fuzz/*.c
 
 format-check:
-	@clang-format --dry-run --Werror src/*.[ch] src/ctl/*.[ch] port/*.[ch] api/*.[ch] tests/unit/*.[ch] \
+	@clang-format --dry-run --Werror src/*.[ch] src/ctl/*.[ch] port/*.[ch] api/*.[ch] netstack/*.[ch] tests/unit/*.[ch] \
 		fuzz/*.c && echo "format: ok"
 
 bench: rootlesskit

@@ -13,6 +13,13 @@ static const struct rk_net_driver drivers[] = {
 	  .configure = true,
 	  .default_mtu = 65520,
 	  .default_ifname = "tap0" },
+	/* the engine in the parent (netstack/) reads the tap the child hands over */
+	{ .net = RK_NET_BUILTIN,
+	  .new_netns = true,
+	  .tap = true,
+	  .configure = true,
+	  .default_mtu = 65520,
+	  .default_ifname = "tap0" },
 	/* pasta creates and configures its interface itself */
 	{ .net = RK_NET_PASTA,
 	  .new_netns = true,

@@ -705,7 +705,8 @@ static int validate_drivers(struct rk_options *opts, bool warn, struct rk_error 
 
 	if (opts->ipv6 && warn) {
 		rk_warn("ipv6 is experimental");
-		if (opts->net != RK_NET_PASTA && opts->net != RK_NET_SLIRP4NETNS)
+		if (opts->net != RK_NET_PASTA && opts->net != RK_NET_SLIRP4NETNS &&
+		    opts->net != RK_NET_BUILTIN)
 			rk_warn("--ipv6 is discarded for --net=%s", net);
 	}
 	if (warn && !opts->disable_host_loopback && !host_like)

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -37,6 +38,7 @@
 #include "builtin.h"
 #include "cgroup.h"
 #include "dhcp.h"
+#include "engine.h"
 #include "hostfwd.h"
 #include "child.h"
 #include "copyup.h"
@@ -454,6 +456,59 @@ static int configure_lxc_user_nic(struct parent_state *st, const char *netns, st
 	return st->dhcp ? 0 : -err->code;
 }
 
+/* --net=builtin: the engine (netstack/) runs in a process forked from us, so that a crash
+ * in libslirp takes only it down (we report that as a helper's death), on the tap the child
+ * handed over. */
+static int start_engine(struct parent_state *st, int tap, struct rk_error *err)
+{
+	const struct rk_netcfg *nc = &st->netcfg;
+	struct rk_engine_config ec = { .mtu = nc->mtu,
+				       .ipv6 = st->opts->ipv6,
+				       .disable_host_loopback = st->opts->disable_host_loopback };
+	pid_t parent = getpid(), pid;
+
+	if (inet_pton(AF_INET, nc->ip, &ec.child) != 1 ||
+	    inet_pton(AF_INET, nc->gateway, &ec.gateway) != 1 ||
+	    inet_pton(AF_INET, nc->dns[0], &ec.dns) != 1 || nc->prefix == 0) {
+		close(tap);
+		return rk_error_set(err, EINVAL, "netstack: invalid configuration");
+	}
+	ec.mask = htonl(0xffffffffu << (32 - nc->prefix));
+	ec.net = ec.child & ec.mask;
+	pid = fork();
+	if (pid < 0) {
+		close(tap);
+		return rk_error_errno(err, errno, "netstack: fork");
+	}
+	if (pid == 0) {
+		struct rk_error e = { 0 };
+		struct rk_engine *engine;
+		sigset_t none;
+		int r;
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(1);
+		/* nothing of the parent but the tap and stdio */
+		if (dup2(tap, 3) < 0)
+			_exit(1);
+		close_range(4, ~0U, 0);
+		signal(SIGPIPE, SIG_IGN);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		engine = rk_engine_new(&ec, 3, &e);
+		if (!engine) {
+			rk_log_fatal(e.msg);
+			_exit(1);
+		}
+		r = rk_engine_run(engine, -1);
+		rk_engine_free(engine);
+		_exit(r == -EPIPE ? 0 : 1);
+	}
+	close(tap);
+	st->helper = pid;
+	rk_debug("netstack engine runs as pid %d", (int)pid);
+	return 0;
+}
+
 /* Starts the network driver on the set-up child and has the child configure its side. */
 static int configure_network(struct parent_state *st, struct rk_error *err)
 {
@@ -507,7 +562,8 @@ static int configure_network(struct parent_state *st, struct rk_error *err)
 		int tap = -1;
 		r = wait_child_fd(st, RK_MSG_NET_FD, &tap, err);
 		if (r == 0)
-			r = rk_vpnkit_relay(&st->vpnkit, tap, err);
+			r = opts->net == RK_NET_BUILTIN ? start_engine(st, tap, err)
+							: rk_vpnkit_relay(&st->vpnkit, tap, err);
 	}
 	return r < 0 ? r : wait_child(st, RK_MSG_NET_DONE, err);
 }
@@ -576,7 +632,8 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 	if (cfg.net->configure) {
 		const char *dev = *opts->ifname ? opts->ifname : cfg.net->default_ifname;
 		unsigned mtu = opts->mtu ? (unsigned)opts->mtu : cfg.net->default_mtu;
-		if (opts->net == RK_NET_SLIRP4NETNS || opts->net == RK_NET_PASTA) {
+		if (opts->net == RK_NET_SLIRP4NETNS || opts->net == RK_NET_PASTA ||
+		    opts->net == RK_NET_BUILTIN) {
 			r = rk_netcfg_slirp(&st->netcfg, opts->cidr, dev, mtu, err);
 			if (r < 0)
 				return r;
@@ -587,7 +644,8 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 		}
 		if (opts->net == RK_NET_PASTA)
 			st->netcfg.step = RK_NETCFG_FILES; /* pasta configures the interface */
-		if (opts->ipv6 && opts->net == RK_NET_SLIRP4NETNS)
+		st->netcfg.tap_fd = opts->net == RK_NET_BUILTIN; /* for the engine */
+		if (opts->ipv6 && (opts->net == RK_NET_SLIRP4NETNS || opts->net == RK_NET_BUILTIN))
 			snprintf(st->netcfg.dns[st->netcfg.n_dns++], sizeof(st->netcfg.dns[0]),
 				 "fd00::3");
 	}

@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The engine of --net=builtin: libslirp on the child's tap device.
+ *
+ * One loop owns the Slirp (libslirp is not thread-safe): it asks libslirp which sockets to
+ * watch, polls them with the tap, then drains up to a batch of frames from the tap through
+ * the filter (filter.c) into slirp_input(), and lets libslirp service its sockets and
+ * timers in the same pass (slirp4netns skips the sockets in a pass that read a frame,
+ * which costs a second poll per frame). Frames libslirp sends go straight to the tap; a
+ * full tap queue drops them, as a wire would, and TCP resends.
+ *
+ * Configuration: DHCP, TFTP and the legacy protocol emulation are off (all CVE sources);
+ * the child is configured statically by rootlesskit.
+ */
+#include "engine.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libslirp.h>
+
+#include "log.h"
+#include "util.h"
+
+#define BATCH 64 /* frames read from the tap per pass */
+
+struct engine_timer {
+	SlirpTimerId id;
+	void *cb_opaque;
+	int64_t expire_ms; /* -1: not armed */
+	bool used;
+};
+
+struct rk_engine {
+	Slirp *slirp;
+	int tap;
+	struct rk_engine_config cfg;
+	struct rk_filter_config filter;
+	struct rk_engine_stats stats;
+	struct pollfd *pfd;
+	size_t n_pfd, cap_pfd;
+	struct engine_timer timers[4];
+	uint8_t *frame;
+	bool tap_gone;
+};
+
+static int64_t clock_ns(void *opaque)
+{
+	struct timespec ts;
+
+	(void)opaque;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static ssize_t send_packet(const void *buf, size_t len, void *opaque)
+{
+	struct rk_engine *e = opaque;
+
+	if (write(e->tap, buf, len) < 0) {
+		if (errno == EIO || errno == EBADFD)
+			e->tap_gone = true;
+		return (ssize_t)len; /* dropped: TCP resends */
+	}
+	e->stats.frames_out++;
+	return (ssize_t)len;
+}
+
+static void guest_error(const char *msg, void *opaque)
+{
+	(void)opaque;
+	rk_debug("netstack: guest error: %s", msg);
+}
+
+static void *timer_new_opaque(SlirpTimerId id, void *cb_opaque, void *opaque)
+{
+	struct rk_engine *e = opaque;
+
+	for (size_t i = 0; i < RK_ARRAY_SIZE(e->timers); i++)
+		if (!e->timers[i].used) {
+			e->timers[i] = (struct engine_timer){
+				.id = id, .cb_opaque = cb_opaque, .expire_ms = -1, .used = true
+			};
+			return &e->timers[i];
+		}
+	/* libslirp 4.7 has one timer (IPv6 router advertisements); more is a bug */
+	rk_warn("netstack: out of timers");
+	abort();
+}
+
+static void timer_free(void *timer, void *opaque)
+{
+	(void)opaque;
+	((struct engine_timer *)timer)->used = false;
+}
+
+static void timer_mod(void *timer, int64_t expire_ms, void *opaque)
+{
+	(void)opaque;
+	((struct engine_timer *)timer)->expire_ms = expire_ms;
+}
+
+static void noop_fd(int fd, void *opaque)
+{
+	(void)fd;
+	(void)opaque;
+}
+
+static void noop(void *opaque)
+{
+	(void)opaque;
+}
+
+static const SlirpCb callbacks = {
+	.send_packet = send_packet,
+	.guest_error = guest_error,
+	.clock_get_ns = clock_ns,
+	.timer_free = timer_free,
+	.timer_mod = timer_mod,
+	.register_poll_fd = noop_fd,
+	.unregister_poll_fd = noop_fd,
+	.notify = noop,
+	.timer_new_opaque = timer_new_opaque,
+};
+
+struct rk_engine *rk_engine_new(const struct rk_engine_config *cfg, int tap, struct rk_error *err)
+{
+	struct rk_engine *e = rk_xcalloc(1, sizeof(*e));
+	SlirpConfig sc = {
+		/* 4 is the newest libslirp 4.7 knows; it brings disable_dhcp */
+		.version = SLIRP_CONFIG_VERSION_MAX < 4 ? SLIRP_CONFIG_VERSION_MAX : 4,
+		.in_enabled = true,
+		.vnetwork.s_addr = cfg->net,
+		.vnetmask.s_addr = cfg->mask,
+		.vhost.s_addr = cfg->gateway,
+		.vnameserver.s_addr = cfg->dns,
+		.vdhcp_start.s_addr = cfg->child,
+		.in6_enabled = cfg->ipv6,
+		.vprefix_len = 64,
+		.if_mtu = cfg->mtu,
+		.if_mru = cfg->mtu,
+		.disable_host_loopback = cfg->disable_host_loopback,
+		.enable_emu = false,
+#if SLIRP_CONFIG_VERSION_MAX >= 4
+		.disable_dhcp = true,
+#endif
+	};
+
+	inet_pton(AF_INET6, "fd00::", &sc.vprefix_addr6);
+	inet_pton(AF_INET6, "fd00::2", &sc.vhost6);
+	inet_pton(AF_INET6, "fd00::3", &sc.vnameserver6);
+	e->tap = tap;
+	e->cfg = *cfg;
+	e->filter = (struct rk_filter_config){ .net = cfg->net,
+					       .mask = cfg->mask,
+					       .child = cfg->child,
+					       .gateway = cfg->gateway,
+					       .dns = cfg->dns };
+	e->frame = rk_xmalloc(RK_FRAME_MAX + 1);
+	e->slirp = slirp_new(&sc, &callbacks, e);
+	if (!e->slirp) {
+		rk_error_set(err, EINVAL, "netstack: libslirp %s refused the configuration",
+			     slirp_version_string());
+		rk_engine_free(e);
+		return NULL;
+	}
+	return e;
+}
+
+void rk_engine_input(struct rk_engine *e, uint8_t *frame, size_t len)
+{
+	uint8_t reply[64];
+	size_t reply_len;
+	enum rk_filter_reason why;
+
+	e->stats.frames_in++;
+	switch (rk_filter_frame(&e->filter, frame, len, reply, &reply_len, &why)) {
+	case RK_FILTER_PASS:
+		slirp_input(e->slirp, frame, (int)len);
+		break;
+	case RK_FILTER_REPLY:
+		e->stats.replies++;
+		send_packet(reply, reply_len, e);
+		break;
+	case RK_FILTER_DROP:
+		e->stats.dropped[why]++;
+		break;
+	}
+}
+
+static short to_poll(int events)
+{
+	short ev = 0;
+
+	if (events & SLIRP_POLL_IN)
+		ev |= POLLIN;
+	if (events & SLIRP_POLL_OUT)
+		ev |= POLLOUT;
+	if (events & SLIRP_POLL_PRI)
+		ev |= POLLPRI;
+	return ev;
+}
+
+static int add_poll(int fd, int events, void *opaque)
+{
+	struct rk_engine *e = opaque;
+
+	if (e->n_pfd == e->cap_pfd) {
+		e->cap_pfd = e->cap_pfd ? e->cap_pfd * 2 : 64;
+		e->pfd = rk_xrealloc(e->pfd, e->cap_pfd * sizeof(*e->pfd));
+	}
+	e->pfd[e->n_pfd] = (struct pollfd){ .fd = fd, .events = to_poll(events) };
+	return (int)e->n_pfd++;
+}
+
+static int get_revents(int idx, void *opaque)
+{
+	struct rk_engine *e = opaque;
+	short r;
+	int ev = 0;
+
+	if (idx < 0 || (size_t)idx >= e->n_pfd)
+		return 0;
+	r = e->pfd[idx].revents;
+	if (r & POLLIN)
+		ev |= SLIRP_POLL_IN;
+	if (r & POLLOUT)
+		ev |= SLIRP_POLL_OUT;
+	if (r & POLLPRI)
+		ev |= SLIRP_POLL_PRI;
+	if (r & (POLLERR | POLLNVAL))
+		ev |= SLIRP_POLL_ERR;
+	if (r & POLLHUP)
+		ev |= SLIRP_POLL_HUP;
+	return ev;
+}
+
+/* Reads up to a batch of frames from the tap into libslirp. */
+static void drain_tap(struct rk_engine *e)
+{
+	for (int i = 0; i < BATCH; i++) {
+		/* one byte more than the largest frame: a longer one shows as too long */
+		ssize_t n = read(e->tap, e->frame, RK_FRAME_MAX + 1);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				e->tap_gone = true;
+			return;
+		}
+		if (n == 0) {
+			e->tap_gone = true;
+			return;
+		}
+		rk_engine_input(e, e->frame, (size_t)n);
+	}
+}
+
+static int pass(struct rk_engine *e, int stop_fd, int timeout_ms, bool *stopped)
+{
+	uint32_t timeout = (uint32_t)timeout_ms;
+	int64_t now_ms;
+	int r;
+
+	e->n_pfd = 0;
+	add_poll(e->tap, SLIRP_POLL_IN, e);
+	add_poll(stop_fd, SLIRP_POLL_IN, e);
+	slirp_pollfds_fill(e->slirp, &timeout, add_poll, e);
+	now_ms = clock_ns(NULL) / 1000000;
+	for (size_t i = 0; i < RK_ARRAY_SIZE(e->timers); i++) {
+		const struct engine_timer *t = &e->timers[i];
+		if (t->used && t->expire_ms >= 0) {
+			int64_t left = t->expire_ms - now_ms;
+			if (left < 0)
+				left = 0;
+			if ((uint64_t)left < timeout)
+				timeout = (uint32_t)left;
+		}
+	}
+	r = poll(e->pfd, e->n_pfd, (int)timeout);
+	if (r < 0 && errno != EINTR)
+		return -errno;
+	if (r > 0 && e->pfd[1].fd >= 0 && e->pfd[1].revents) {
+		*stopped = true;
+		return 0;
+	}
+	if (r > 0 && e->pfd[0].revents)
+		drain_tap(e);
+	slirp_pollfds_poll(e->slirp, r < 0, get_revents, e);
+	now_ms = clock_ns(NULL) / 1000000;
+	for (size_t i = 0; i < RK_ARRAY_SIZE(e->timers); i++) {
+		struct engine_timer *t = &e->timers[i];
+		if (t->used && t->expire_ms >= 0 && t->expire_ms <= now_ms) {
+			t->expire_ms = -1;
+			slirp_handle_timer(e->slirp, t->id, t->cb_opaque);
+		}
+	}
+	return e->tap_gone ? -EPIPE : 0;
+}
+
+int rk_engine_step(struct rk_engine *e, int timeout_ms)
+{
+	bool stopped = false;
+	return pass(e, -1, timeout_ms, &stopped);
+}
+
+int rk_engine_run(struct rk_engine *e, int stop_fd)
+{
+	for (;;) {
+		bool stopped = false;
+		int r = pass(e, stop_fd, 1000, &stopped);
+		if (r < 0 || stopped)
+			return r;
+	}
+}
+
+const struct rk_engine_stats *rk_engine_stats(const struct rk_engine *e)
+{
+	return &e->stats;
+}
+
+void rk_engine_free(struct rk_engine *e)
+{
+	if (!e)
+		return;
+	if (e->slirp)
+		slirp_cleanup(e->slirp);
+	if (e->tap >= 0)
+		close(e->tap);
+	free(e->pfd);
+	free(e->frame);
+	free(e);
+}

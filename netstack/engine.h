@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The usermode NAT behind --net=builtin (see engine.c): libslirp driven by one loop over
+ * the child's tap device. Knows nothing about the command line. */
+#ifndef RK_ENGINE_H
+#define RK_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "filter.h"
+
+struct rk_engine_config {
+	uint32_t net, mask, child, gateway, dns; /* IPv4, network byte order */
+	unsigned mtu;
+	bool ipv6; /* fd00::/64, host fd00::2, DNS fd00::3 */
+	bool disable_host_loopback;
+};
+
+struct rk_engine_stats {
+	uint64_t frames_in, frames_out, replies;
+	uint64_t dropped[RK_FILTER_REASONS];
+};
+
+struct rk_engine;
+
+/* An engine on tap (a non-blocking descriptor of frames; the engine takes it). Returns
+ * NULL with err set on failure. */
+struct rk_engine *rk_engine_new(const struct rk_engine_config *cfg, int tap, struct rk_error *err);
+
+/* Runs until stop_fd (or -1) becomes readable or the tap ends. Returns 0 at a stop, -EPIPE
+ * when the tap ended (the child's namespace is gone), or -errno. */
+int rk_engine_run(struct rk_engine *e, int stop_fd);
+
+/* One pass of the loop with a bounded wait (ms): drains the tap, services libslirp's
+ * sockets and timers. For tests and fuzzing, which drive the engine step by step. Returns
+ * 0, -EPIPE or -errno. */
+int rk_engine_step(struct rk_engine *e, int timeout_ms);
+
+/* Feeds one frame as if the child had written it. For tests and fuzzing. */
+void rk_engine_input(struct rk_engine *e, uint8_t *frame, size_t len);
+
+const struct rk_engine_stats *rk_engine_stats(const struct rk_engine *e);
+
+void rk_engine_free(struct rk_engine *e);
+
+#endif

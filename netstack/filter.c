@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The frame filter: every frame the child sends passes here before libslirp sees it.
+ *
+ * - Only ARP, IPv4 and IPv6 pass (libslirp would also parse NC-SI, a CVE source).
+ * - Packets to loopback or unspecified destinations are dropped: libslirp's
+ *   disable_host_loopback only stops the gateway's translation to 127.0.0.1, and a frame
+ *   addressed straight to 127.0.0.1 (root in the child can write one on the tap) would be
+ *   connected to as is. IPv4 broadcast and multicast have no host socket to go to.
+ * - TCP loses its urgent flag and pointer, with the checksum fixed up (RFC 1624): Debian's
+ *   libslirp 4.7 reads out of bounds on crafted urgent data. A TCP fragment at offset 8
+ *   could set the flag again after this check, so those are dropped (RFC 1858).
+ * - ARP requests for addresses of the subnet that libslirp does not answer (it only knows
+ *   the gateway and DNS addresses) are answered here, with libslirp's MAC scheme, so that a
+ *   published port's client from such an address gets its replies.
+ */
+#include "filter.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#define ETH_HLEN   14
+#define ETH_P_IP   0x0800
+#define ETH_P_ARP  0x0806
+#define ETH_P_IPV6 0x86dd
+#define PROTO_TCP  6
+#define TCP_URG	   0x20
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4); /* stays in network byte order */
+	return v;
+}
+
+/* RFC 1624: HC' = ~(~HC + ~m + m') for a 16-bit word that changed from m to m'. */
+static void csum_replace(uint8_t *csum, uint16_t old, uint16_t new)
+{
+	uint32_t sum = (uint16_t)~get16(csum) + (uint32_t)(uint16_t)~old + new;
+
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	put16(csum, (uint16_t)~sum);
+}
+
+/* Clears URG and the urgent pointer of a TCP header that fits in len bytes. */
+static void strip_urgent(uint8_t *tcp, size_t len)
+{
+	uint16_t old;
+
+	if (len < 20)
+		return;
+	old = get16(tcp + 12);
+	if (old & TCP_URG) {
+		put16(tcp + 12, (uint16_t)(old & ~TCP_URG));
+		csum_replace(tcp + 16, old, (uint16_t)(old & ~TCP_URG));
+	}
+	old = get16(tcp + 18);
+	if (old) {
+		put16(tcp + 18, 0);
+		csum_replace(tcp + 16, old, 0);
+	}
+}
+
+void rk_filter_slirp_mac(uint32_t a, uint8_t mac[6])
+{
+	mac[0] = 0x52;
+	mac[1] = 0x55;
+	memcpy(mac + 2, &a, 4);
+}
+
+static enum rk_filter_verdict arp(const struct rk_filter_config *cfg, const uint8_t *frame,
+				  size_t len, uint8_t *reply, size_t *reply_len)
+{
+	const uint8_t *a = frame + ETH_HLEN;
+	uint32_t target, host;
+
+	/* Ethernet/IPv4 ARP only; anything else is harmless to pass on (libslirp checks) */
+	if (len < ETH_HLEN + 28 || get16(a) != 1 || get16(a + 2) != ETH_P_IP || a[4] != 6 ||
+	    a[5] != 4 || get16(a + 6) != 1)
+		return RK_FILTER_PASS;
+	target = get32(a + 24);
+	host = target & ~cfg->mask;
+	if ((target & cfg->mask) != cfg->net || target == cfg->child || target == cfg->gateway ||
+	    target == cfg->dns || host == 0 || host == ~cfg->mask)
+		return RK_FILTER_PASS;
+	/* Ethernet: back to the asker, from the target's MAC */
+	memcpy(reply, frame + 6, 6);
+	rk_filter_slirp_mac(target, reply + 6);
+	put16(reply + 12, ETH_P_ARP);
+	uint8_t *r = reply + ETH_HLEN;
+	put16(r, 1);
+	put16(r + 2, ETH_P_IP);
+	r[4] = 6;
+	r[5] = 4;
+	put16(r + 6, 2); /* reply */
+	rk_filter_slirp_mac(target, r + 8);
+	memcpy(r + 14, &target, 4);
+	memcpy(r + 18, a + 8, 10); /* the asker's MAC and address */
+	*reply_len = ETH_HLEN + 28;
+	return RK_FILTER_REPLY;
+}
+
+static enum rk_filter_verdict ipv4(const struct rk_filter_config *cfg, uint8_t *frame, size_t len,
+				   enum rk_filter_reason *reason)
+{
+	uint8_t *ip = frame + ETH_HLEN;
+	size_t ihl, total;
+	uint32_t dst, first;
+	unsigned offset;
+
+	if (len < ETH_HLEN + 20 || (ip[0] >> 4) != 4)
+		goto malformed;
+	ihl = (size_t)(ip[0] & 0x0f) * 4;
+	total = get16(ip + 2);
+	if (ihl < 20 || total < ihl || total > len - ETH_HLEN)
+		goto malformed;
+	dst = get32(ip + 16);
+	first = ((const uint8_t *)&dst)[0];
+	if (first == 127 || first == 0) {
+		*reason = RK_FILTER_LOOPBACK;
+		return RK_FILTER_DROP;
+	}
+	if (first >= 224 || dst == (cfg->net | ~cfg->mask)) {
+		*reason = RK_FILTER_BROADCAST;
+		return RK_FILTER_DROP;
+	}
+	if (ip[9] != PROTO_TCP)
+		return RK_FILTER_PASS;
+	offset = get16(ip + 6) & 0x1fff;
+	if (offset == 1) {
+		*reason = RK_FILTER_FRAGMENT;
+		return RK_FILTER_DROP;
+	}
+	if (offset == 0) {
+		/* a first fragment too short to hold the flags cannot be checked */
+		if (total - ihl < 20) {
+			*reason = RK_FILTER_FRAGMENT;
+			return RK_FILTER_DROP;
+		}
+		strip_urgent(ip + ihl, total - ihl);
+	}
+	return RK_FILTER_PASS;
+malformed:
+	*reason = RK_FILTER_MALFORMED;
+	return RK_FILTER_DROP;
+}
+
+static bool v6_is_loopback_like(const uint8_t *a)
+{
+	static const uint8_t zero[16], mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	/* :: and ::1 */
+	if (memcmp(a, zero, 15) == 0 && (a[15] == 0 || a[15] == 1))
+		return true;
+	/* ::ffff:127.x.y.z and ::ffff:0.x.y.z */
+	return memcmp(a, mapped, 12) == 0 && (a[12] == 127 || a[12] == 0);
+}
+
+static enum rk_filter_verdict ipv6(uint8_t *frame, size_t len, enum rk_filter_reason *reason)
+{
+	uint8_t *ip = frame + ETH_HLEN, *p;
+	size_t payload, left;
+	uint8_t next;
+
+	if (len < ETH_HLEN + 40 || (ip[0] >> 4) != 6)
+		goto malformed;
+	payload = get16(ip + 4);
+	if (payload > len - ETH_HLEN - 40)
+		goto malformed;
+	if (v6_is_loopback_like(ip + 24)) {
+		*reason = RK_FILTER_LOOPBACK;
+		return RK_FILTER_DROP;
+	}
+	/* find TCP behind at most 8 extension headers */
+	next = ip[6];
+	p = ip + 40;
+	left = payload;
+	for (int i = 0; i < 8; i++) {
+		size_t hlen;
+		switch (next) {
+		case PROTO_TCP:
+			if (left < 20) {
+				*reason = RK_FILTER_FRAGMENT;
+				return RK_FILTER_DROP;
+			}
+			strip_urgent(p, left);
+			return RK_FILTER_PASS;
+		case 0:	 /* hop-by-hop */
+		case 43: /* routing */
+		case 60: /* destination options */
+			if (left < 8)
+				goto malformed;
+			hlen = ((size_t)p[1] + 1) * 8;
+			break;
+		case 44: /* fragment */
+			if (left < 8)
+				goto malformed;
+			if ((get16(p + 2) >> 3) != 0) {
+				/* a later fragment: offset 8 could carry the flags */
+				if (p[0] == PROTO_TCP && (get16(p + 2) >> 3) == 1) {
+					*reason = RK_FILTER_FRAGMENT;
+					return RK_FILTER_DROP;
+				}
+				return RK_FILTER_PASS;
+			}
+			hlen = 8;
+			break;
+		default:
+			return RK_FILTER_PASS;
+		}
+		if (hlen > left)
+			goto malformed;
+		next = p[0];
+		p += hlen;
+		left -= hlen;
+	}
+malformed:
+	*reason = RK_FILTER_MALFORMED;
+	return RK_FILTER_DROP;
+}
+
+enum rk_filter_verdict rk_filter_frame(const struct rk_filter_config *cfg, uint8_t *frame,
+				       size_t len, uint8_t *reply, size_t *reply_len,
+				       enum rk_filter_reason *reason)
+{
+	*reason = RK_FILTER_OK;
+	*reply_len = 0;
+	if (len < ETH_HLEN || len > RK_FRAME_MAX) {
+		*reason = RK_FILTER_SIZE;
+		return RK_FILTER_DROP;
+	}
+	switch (get16(frame + 12)) {
+	case ETH_P_ARP:
+		return arp(cfg, frame, len, reply, reply_len);
+	case ETH_P_IP:
+		return ipv4(cfg, frame, len, reason);
+	case ETH_P_IPV6:
+		return ipv6(frame, len, reason);
+	default:
+		*reason = RK_FILTER_ETHERTYPE;
+		return RK_FILTER_DROP;
+	}
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The frame filter in front of libslirp (see filter.c). Pure: no I/O, no allocation. */
+#ifndef RK_FILTER_H
+#define RK_FILTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Ethernet header plus the largest IP packet */
+#define RK_FRAME_MAX (14 + 65535)
+
+struct rk_filter_config {
+	uint32_t net;	  /* the virtual network, network byte order */
+	uint32_t mask;	  /* its netmask, network byte order */
+	uint32_t child;	  /* the child's address */
+	uint32_t gateway; /* libslirp answers ARP for these two itself */
+	uint32_t dns;
+};
+
+enum rk_filter_verdict {
+	RK_FILTER_PASS,	 /* hand the (maybe rewritten) frame to libslirp */
+	RK_FILTER_DROP,	 /* not for libslirp */
+	RK_FILTER_REPLY, /* answered here: send the reply frame back to the child */
+};
+
+/* Why a frame was dropped, for counters and tests. */
+enum rk_filter_reason {
+	RK_FILTER_OK,
+	RK_FILTER_SIZE,	     /* runt, or larger than RK_FRAME_MAX */
+	RK_FILTER_ETHERTYPE, /* not ARP, IPv4 or IPv6 */
+	RK_FILTER_MALFORMED, /* an IP header that does not hold together */
+	RK_FILTER_LOOPBACK,  /* to 127/8, 0/8, ::1, ::, or v4-mapped versions of those */
+	RK_FILTER_BROADCAST, /* IPv4 broadcast or multicast */
+	RK_FILTER_FRAGMENT,  /* a TCP fragment that could rewrite the header's flags */
+	RK_FILTER_REASONS,
+};
+
+/* Looks at one frame from the child. TCP segments lose URG and their urgent pointer (the
+ * checksum is fixed up), which keeps Debian's libslirp 4.7 out of its urgent-data bug
+ * (CVE-2026-9539). An ARP request for an address of the subnet that libslirp would not
+ * answer gets a reply written to reply (at least 42 bytes), *reply_len set. *reason says
+ * why a frame is dropped. */
+enum rk_filter_verdict rk_filter_frame(const struct rk_filter_config *cfg, uint8_t *frame,
+				       size_t len, uint8_t *reply, size_t *reply_len,
+				       enum rk_filter_reason *reason);
+
+/* The MAC libslirp answers with for an address a (network byte order): 52:55 then a. */
+void rk_filter_slirp_mac(uint32_t a, uint8_t mac[6]);
+
+#endif
