@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# DNS through --net=slirp4netns, answered by a resolver of the test on loopback. The test
+# DNS through --net=slirp4netns and --net=builtin, answered by a resolver of the test on loopback. The test
 # runs in its own network and mount namespaces, where /etc/resolv.conf names 127.0.0.1 and
 # the resolver listens there: no query can reach this machine's real resolver. rootlesskit
 # runs as the test user.
@@ -10,7 +10,6 @@ user=${RK_TEST_USER:-rktest}
 DNS="$BATS_TEST_DIRNAME/../tools/dns.py"
 
 setup() {
-	command -v slirp4netns >/dev/null || skip "slirp4netns is not installed"
 	DNS_DIR=$(mktemp -d /tmp/rk-dns.XXXXXX)
 	chmod 0755 "$DNS_DIR"
 }
@@ -37,9 +36,26 @@ in_private_net() {
 }
 
 @test "DNS at 10.0.2.3 is answered by the host's (loopback) resolver" {
+	command -v slirp4netns >/dev/null || skip "slirp4netns is not installed"
 	run in_private_net --net=slirp4netns --copy-up=/etc --disable-host-loopback
 	assert_success
 	assert_line "nameserver 10.0.2.3"
 	assert_line "192.0.2.53"
 	assert_line "unknown-refused"
+}
+
+@test "--net=builtin: DNS at 10.0.2.3 is answered by the host's loopback resolver" {
+	run in_private_net --net=builtin --copy-up=/etc --disable-host-loopback
+	assert_success
+	assert_line "nameserver 10.0.2.3"
+	assert_line "192.0.2.53"
+	assert_line "unknown-refused"
+}
+
+@test "--net=builtin --ipv6: fd00::3 is listed, and DNS at 10.0.2.3 still answers" {
+	run in_private_net --net=builtin --ipv6 --copy-up=/etc --disable-host-loopback
+	assert_success
+	assert_line "nameserver 10.0.2.3"
+	assert_line "nameserver fd00::3"
+	assert_line "192.0.2.53"
 }

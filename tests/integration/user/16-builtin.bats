@@ -1,0 +1,162 @@
+#!/usr/bin/env bats
+# --net=builtin: the in-process usermode NAT (netstack/). The interface inside, the host's
+# loopback services through the gateway and their blocking, the frame filter against frames
+# written straight to 127.0.0.1, --cidr/--mtu/--ifname, --detach-netns, the builtin port
+# driver over it, and that no network helper process is ever started. Traffic goes only to
+# 127.0.0.1 on the host (as 10.0.2.2 inside) and to addresses inside the namespace.
+
+load ../helpers
+bats_require_minimum_version 1.5.0
+
+ECHO="$BATS_TEST_DIRNAME/../tools/echo.py"
+RAWSYN="$BATS_TEST_DIRNAME/../tools/rawsyn.py"
+
+setup() {
+	[ -w /dev/net/tun ] || skip "/dev/net/tun is not usable"
+}
+
+start_host_echo() {
+	local fifo="$BATS_TEST_TMPDIR/host-ready"
+	mkfifo "$fifo"
+	timeout 60 python3 "$ECHO" serve 18095 "$fifo" 127.0.0.1 3>&- &
+	HOST_ECHO=$!
+	read_fifo "$fifo" >/dev/null
+}
+
+# A listener on 127.0.0.1:18094 that prints "accepted" for each connection it gets within
+# $1 seconds, then "done".
+start_host_watch() {
+	python3 -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 18094)); s.listen(16); s.settimeout(0.2)
+open(sys.argv[2], "w").write("ready\n")
+end = time.monotonic() + float(sys.argv[1])
+while time.monotonic() < end:
+    try:
+        c, _ = s.accept(); print("accepted", flush=True); c.close()
+    except socket.timeout:
+        pass
+print("done")' "$1" "$BATS_TEST_TMPDIR/watch-ready" >"$BATS_TEST_TMPDIR/watch" 3>&- &
+	WATCH=$!
+	for _ in $(seq 50); do [ -s "$BATS_TEST_TMPDIR/watch-ready" ] && break; sleep 0.1; done
+}
+
+teardown() {
+	[ -n "${HOST_ECHO:-}" ] && kill "$HOST_ECHO" 2>/dev/null || true
+	[ -n "${WATCH:-}" ] && kill "$WATCH" 2>/dev/null || true
+	if [ -n "${RK_PID:-}" ] && pid_alive "$RK_PID"; then
+		kill -KILL "$RK_PID"
+	fi
+}
+
+@test "builtin: the interface, route, MTU, resolv.conf, hosts and the API's networkDriver" {
+	run --separate-stderr rk --net=builtin --copy-up=/etc --disable-host-loopback sh -c '
+		cat /sys/class/net/tap0/mtu
+		ip -4 -o addr show dev tap0 | awk "{ print \$4 }"
+		ip route show default
+		cat /etc/resolv.conf
+		tail -n 2 /etc/hosts
+		curl -s --max-time 5 --unix-socket $ROOTLESSKIT_STATE_DIR/api.sock http://x/v1/info'
+	assert_success
+	assert_line --index 0 "65520"
+	assert_line --index 1 "10.0.2.100/24"
+	assert_line --index 2 --regexp '^default via 10\.0\.2\.2 dev tap0'
+	assert_line --index 3 "nameserver 10.0.2.3"
+	assert_line --index 4 "127.0.0.1 $(hostname)"
+	assert_line --index 6 --partial '"networkDriver":{"driver":"builtin","dns":["10.0.2.3"],"childIP":"10.0.2.100"}'
+}
+
+@test "builtin: TCP and UDP to the host's 127.0.0.1 through 10.0.2.2; neither with --disable-host-loopback" {
+	start_host_echo
+	run rk --net=builtin sh -c "
+		python3 $ECHO tcp 10.0.2.2 18095 tcp-via-gateway
+		python3 $ECHO udp 10.0.2.2 18095 udp-via-gateway"
+	assert_success
+	assert_line "tcp-via-gateway"
+	assert_line "udp-via-gateway"
+	run rk --net=builtin --disable-host-loopback sh -c "
+		timeout 10 python3 $ECHO tcp 10.0.2.2 18095 blocked-tcp || echo tcp-refused
+		timeout 10 python3 $ECHO udp 10.0.2.2 18095 blocked-udp || echo udp-refused"
+	assert_success
+	refute_line "blocked-tcp"
+	refute_line "blocked-udp"
+	assert_line "tcp-refused"
+	assert_line "udp-refused"
+}
+
+@test "builtin: a SYN written straight to 127.0.0.1 on the tap never reaches the host (the filter)" {
+	# the control: the same crafted SYN to the gateway does reach the host listener, so the
+	# injection works and a missing filter would show
+	start_host_watch 4
+	run rk --net=builtin python3 "$RAWSYN" tap0 10.0.2.2 18094
+	assert_success
+	wait "$WATCH" || true
+	run cat "$BATS_TEST_TMPDIR/watch"
+	assert_line "accepted"
+	# to 127.0.0.1 and 0.0.0.0, with --disable-host-loopback: nothing arrives
+	rm -f "$BATS_TEST_TMPDIR/watch-ready"
+	start_host_watch 4
+	run rk --net=builtin --disable-host-loopback sh -c "
+		python3 $RAWSYN tap0 127.0.0.1 18094
+		python3 $RAWSYN tap0 0.0.0.0 18094"
+	assert_success
+	wait "$WATCH" || true
+	run cat "$BATS_TEST_TMPDIR/watch"
+	assert_output "done"
+}
+
+@test "builtin: --cidr, --mtu and --ifname take effect" {
+	start_host_echo
+	run rk --net=builtin --cidr=10.9.8.0/24 --mtu=1500 --ifname=eth3 --copy-up=/etc sh -c "
+		cat /sys/class/net/eth3/mtu
+		ip -4 -o addr show dev eth3 | awk '{ print \$4 }'
+		ip route show default
+		cat /etc/resolv.conf
+		python3 $ECHO tcp 10.9.8.2 18095 custom-network"
+	assert_success
+	assert_line "1500"
+	assert_line "10.9.8.100/24"
+	assert_line --regexp '^default via 10\.9\.8\.2 dev eth3'
+	assert_line "nameserver 10.9.8.3"
+	assert_line "custom-network"
+}
+
+@test "builtin --detach-netns: \$STATE/netns is configured and reaches the host; the command stays outside" {
+	start_host_echo
+	run rk --net=builtin --detach-netns sh -c "
+		test -e /sys/class/net/tap0 && echo tap-visible-outside || echo no-tap-outside
+		nsenter -n\$ROOTLESSKIT_STATE_DIR/netns sh -c '
+			ip -4 -o addr show dev tap0 | awk \"{ print \\\$4 }\"
+			python3 $ECHO tcp 10.0.2.2 18095 detached'
+		cat \$ROOTLESSKIT_STATE_DIR/resolv.conf"
+	assert_success
+	assert_line "no-tap-outside"
+	assert_line "10.0.2.100/24"
+	assert_line "detached"
+	assert_line "nameserver 10.0.2.3"
+}
+
+@test "builtin: the builtin port driver over it" {
+	local fifo="$BATS_TEST_TMPDIR/echo-ready"
+	mkfifo "$fifo"
+	"$RK" --net=builtin --port-driver=builtin -p 127.0.0.1:18093:80/tcp \
+		timeout 20 python3 "$ECHO" serve 80 "$fifo" >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
+	RK_PID=$!
+	read_fifo "$fifo" >/dev/null
+	run timeout 10 python3 "$ECHO" tcp 127.0.0.1 18093 published
+	assert_success
+	assert_output "published"
+}
+
+@test "builtin: no slirp4netns, pasta, ip or nsenter process is started; the engine is ours" {
+	start_sleeper --net=builtin --disable-host-loopback
+	# every descendant of rootlesskit, by name
+	local names
+	names=$(ps -e -o pid=,ppid=,comm= | awk -v root="$RK_PID" '
+		{ parent[$1] = $2; name[$1] = $3 }
+		END { for (p in parent) { q = p; while (q in parent && q != root) q = parent[q]; if (q == root && p != root) print name[p] } }' | sort)
+	# only our own processes and the command: the engine (a fork of the parent, so named
+	# rootlesskit), the child (re-executed through /proc/self/exe, as upstream's), sleep
+	[ "$(echo $names)" = "exe rootlesskit sleep" ] || fail "descendants: $(echo $names)"
+}

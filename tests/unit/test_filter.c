@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The frame filter in front of libslirp: what passes, what is dropped and why, URG
+ * stripping with a checksum that still verifies, proxy ARP. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "filter.h"
+
+static struct rk_filter_config cfg;
+
+static int setup(void **state)
+{
+	(void)state;
+	inet_pton(AF_INET, "10.0.2.0", &cfg.net);
+	inet_pton(AF_INET, "255.255.255.0", &cfg.mask);
+	inet_pton(AF_INET, "10.0.2.100", &cfg.child);
+	inet_pton(AF_INET, "10.0.2.2", &cfg.gateway);
+	inet_pton(AF_INET, "10.0.2.3", &cfg.dns);
+	return 0;
+}
+
+static uint16_t sum16(const uint8_t *p, size_t len, uint32_t sum)
+{
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* The TCP checksum of an IPv4 frame verifies (sums to 0xffff). */
+static bool tcp4_checksum_ok(const uint8_t *f, size_t tcp_len)
+{
+	uint32_t pseudo = 0;
+	const uint8_t *ip = f + 14;
+
+	pseudo += (uint32_t)ip[12] << 8 | ip[13];
+	pseudo += (uint32_t)ip[14] << 8 | ip[15];
+	pseudo += (uint32_t)ip[16] << 8 | ip[17];
+	pseudo += (uint32_t)ip[18] << 8 | ip[19];
+	pseudo += 6 + (uint32_t)tcp_len;
+	return sum16(ip + 20, tcp_len, pseudo) == 0xffff;
+}
+
+/* An Ethernet + IPv4 + TCP frame from the child to dst:port with flags, urgent pointer
+ * and payload, checksums correct. Returns its length. */
+static size_t tcp4(uint8_t *f, const char *dst, uint8_t flags, uint16_t urg, const char *data)
+{
+	size_t dlen = strlen(data), tcp_len = 20 + dlen, total = 20 + tcp_len;
+	uint8_t *ip = f + 14, *tcp = ip + 20;
+	uint16_t s;
+
+	memset(f, 0, 14 + total);
+	memcpy(f, "\x52\x55\x0a\x00\x02\x02\x02\x00\x00\x00\x00\x01\x08\x00", 14);
+	ip[0] = 0x45;
+	ip[2] = (uint8_t)(total >> 8);
+	ip[3] = (uint8_t)total;
+	ip[8] = 64;
+	ip[9] = 6;
+	inet_pton(AF_INET, "10.0.2.100", ip + 12);
+	inet_pton(AF_INET, dst, ip + 16);
+	s = (uint16_t)~sum16(ip, 20, 0);
+	ip[10] = (uint8_t)(s >> 8);
+	ip[11] = (uint8_t)s;
+	tcp[0] = 0x9c;
+	tcp[1] = 0x40;
+	tcp[2] = 0x1f;
+	tcp[3] = 0x90;
+	tcp[12] = 0x50;
+	tcp[13] = flags;
+	tcp[14] = 0xff;
+	tcp[15] = 0xff;
+	tcp[18] = (uint8_t)(urg >> 8);
+	tcp[19] = (uint8_t)urg;
+	memcpy(tcp + 20, data, dlen);
+	{
+		uint32_t pseudo = 0;
+		pseudo += (uint32_t)ip[12] << 8 | ip[13];
+		pseudo += (uint32_t)ip[14] << 8 | ip[15];
+		pseudo += (uint32_t)ip[16] << 8 | ip[17];
+		pseudo += (uint32_t)ip[18] << 8 | ip[19];
+		pseudo += 6 + (uint32_t)tcp_len;
+		s = (uint16_t)~sum16(tcp, tcp_len, pseudo);
+	}
+	tcp[16] = (uint8_t)(s >> 8);
+	tcp[17] = (uint8_t)s;
+	return 14 + total;
+}
+
+static enum rk_filter_verdict run(uint8_t *f, size_t len, enum rk_filter_reason *why)
+{
+	uint8_t reply[64];
+	size_t rlen;
+	return rk_filter_frame(&cfg, f, len, reply, &rlen, why);
+}
+
+static void test_tcp_urgent_is_stripped(void **state)
+{
+	uint8_t f[256];
+	enum rk_filter_reason why;
+	size_t n = tcp4(f, "10.0.2.2", 0x18 | 0x20, 7, "urgent!");
+
+	(void)state;
+	assert_true(tcp4_checksum_ok(f, n - 34));
+	assert_int_equal(run(f, n, &why), RK_FILTER_PASS);
+	assert_int_equal(f[34 + 13], 0x18); /* URG gone, PSH|ACK kept */
+	assert_int_equal(f[34 + 18], 0);
+	assert_int_equal(f[34 + 19], 0);
+	assert_true(tcp4_checksum_ok(f, n - 34)); /* still valid */
+	/* an urgent pointer without the flag goes too */
+	n = tcp4(f, "10.0.2.2", 0x10, 0x1234, "x");
+	assert_int_equal(run(f, n, &why), RK_FILTER_PASS);
+	assert_int_equal(f[34 + 18] | f[34 + 19], 0);
+	assert_true(tcp4_checksum_ok(f, n - 34));
+	/* a plain segment is untouched */
+	n = tcp4(f, "10.0.2.2", 0x02, 0, "");
+	{
+		uint8_t copy[256];
+		memcpy(copy, f, n);
+		assert_int_equal(run(f, n, &why), RK_FILTER_PASS);
+		assert_memory_equal(copy, f, n);
+	}
+}
+
+static void test_ipv4_destinations(void **state)
+{
+	static const struct {
+		const char *dst;
+		enum rk_filter_verdict v;
+		enum rk_filter_reason why;
+	} cases[] = {
+		{ "10.0.2.2", RK_FILTER_PASS, RK_FILTER_OK },
+		{ "10.0.2.3", RK_FILTER_PASS, RK_FILTER_OK },
+		{ "192.0.2.1", RK_FILTER_PASS, RK_FILTER_OK },
+		{ "127.0.0.1", RK_FILTER_DROP, RK_FILTER_LOOPBACK },
+		{ "127.255.0.9", RK_FILTER_DROP, RK_FILTER_LOOPBACK },
+		{ "0.0.0.0", RK_FILTER_DROP, RK_FILTER_LOOPBACK },
+		{ "0.1.2.3", RK_FILTER_DROP, RK_FILTER_LOOPBACK },
+		{ "255.255.255.255", RK_FILTER_DROP, RK_FILTER_BROADCAST },
+		{ "10.0.2.255", RK_FILTER_DROP, RK_FILTER_BROADCAST },
+		{ "224.0.0.1", RK_FILTER_DROP, RK_FILTER_BROADCAST },
+	};
+	uint8_t f[256];
+	enum rk_filter_reason why;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n = tcp4(f, cases[i].dst, 0x02, 0, "");
+		assert_int_equal(run(f, n, &why), cases[i].v);
+		assert_int_equal(why, cases[i].why);
+	}
+}
+
+static void test_malformed_and_sizes(void **state)
+{
+	uint8_t f[256];
+	enum rk_filter_reason why;
+	size_t n = tcp4(f, "10.0.2.2", 0x02, 0, "abc");
+
+	(void)state;
+	assert_int_equal(run(f, 13, &why), RK_FILTER_DROP);
+	assert_int_equal(why, RK_FILTER_SIZE);
+	assert_int_equal(run(f, RK_FRAME_MAX + 1, &why), RK_FILTER_DROP);
+	assert_int_equal(why, RK_FILTER_SIZE);
+	/* IPv4 total length beyond the frame */
+	assert_int_equal(run(f, n - 1, &why), RK_FILTER_DROP);
+	assert_int_equal(why, RK_FILTER_MALFORMED);
+	/* header length below 20 */
+	f[14] = 0x44;
+	assert_int_equal(run(f, n, &why), RK_FILTER_DROP);
+	assert_int_equal(why, RK_FILTER_MALFORMED);
+	/* other ethertypes: NC-SI, VLAN */
+	n = tcp4(f, "10.0.2.2", 0x02, 0, "");
+	f[12] = 0x88;
+	f[13] = 0xf8;
+	assert_int_equal(run(f, n, &why), RK_FILTER_DROP);
+	assert_int_equal(why, RK_FILTER_ETHERTYPE);
+	f[12] = 0x81;
+	f[13] = 0x00;
+	assert_int_equal(run(f, n, &why), RK_FILTER_DROP);
+	assert_int_equal(why, RK_FILTER_ETHERTYPE);
+}
+
+static void test_tcp_fragments(void **state)
+{
+	uint8_t f[256];
+	enum rk_filter_reason why;
+	size_t n = tcp4(f, "10.0.2.2", 0x02, 0, "abcdefgh");
+
+	(void)state;
+	/* offset 1 (8 bytes) could carry the flags: dropped */
+	f[14 + 6] = 0x00;
+	f[14 + 7] = 0x01;
+	assert_int_equal(run(f, n, &why), RK_FILTER_DROP);
+	assert_int_equal(why, RK_FILTER_FRAGMENT);
+	/* later offsets pass */
+	f[14 + 7] = 0x03;
+	assert_int_equal(run(f, n, &why), RK_FILTER_PASS);
+	/* a first fragment too short for the flags: dropped */
+	n = tcp4(f, "10.0.2.2", 0x02, 0, "");
+	f[14 + 6] = 0x20; /* more fragments */
+	f[14 + 3] = 20 + 12;
+	assert_int_equal(run(f, n, &why), RK_FILTER_DROP);
+	assert_int_equal(why, RK_FILTER_FRAGMENT);
+}
+
+static size_t tcp6(uint8_t *f, const char *dst, uint8_t flags)
+{
+	uint8_t *ip = f + 14, *tcp = ip + 40;
+
+	memset(f, 0, 14 + 60);
+	memcpy(f + 12, "\x86\xdd", 2);
+	ip[0] = 0x60;
+	ip[5] = 20;
+	ip[6] = 6;
+	ip[7] = 64;
+	inet_pton(AF_INET6, "fd00::100", ip + 8);
+	inet_pton(AF_INET6, dst, ip + 24);
+	tcp[12] = 0x50;
+	tcp[13] = flags;
+	tcp[18] = 0;
+	tcp[19] = 9;
+	return 14 + 60;
+}
+
+static void test_ipv6(void **state)
+{
+	uint8_t f[256];
+	enum rk_filter_reason why;
+	static const char *const dropped[] = { "::1", "::", "::ffff:127.0.0.1", "::ffff:0.0.0.0" };
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < 4; i++) {
+		n = tcp6(f, dropped[i], 0x02);
+		assert_int_equal(run(f, n, &why), RK_FILTER_DROP);
+		assert_int_equal(why, RK_FILTER_LOOPBACK);
+	}
+	n = tcp6(f, "fd00::2", 0x20 | 0x10);
+	assert_int_equal(run(f, n, &why), RK_FILTER_PASS);
+	assert_int_equal(f[14 + 40 + 13], 0x10);
+	assert_int_equal(f[14 + 40 + 19], 0);
+	/* neighbour discovery to a multicast address passes */
+	n = tcp6(f, "ff02::1:ff00:2", 0x02);
+	f[14 + 6] = 58;
+	assert_int_equal(run(f, n, &why), RK_FILTER_PASS);
+	/* a payload length beyond the frame */
+	n = tcp6(f, "fd00::2", 0x02);
+	assert_int_equal(run(f, n - 1, &why), RK_FILTER_DROP);
+	assert_int_equal(why, RK_FILTER_MALFORMED);
+}
+
+static size_t arp_request(uint8_t *f, const char *target)
+{
+	memset(f, 0, 42);
+	memset(f, 0xff, 6);
+	memcpy(f + 6, "\x02\x00\x00\x00\x00\x01", 6);
+	memcpy(f + 12, "\x08\x06\x00\x01\x08\x00\x06\x04\x00\x01", 10);
+	memcpy(f + 22, "\x02\x00\x00\x00\x00\x01", 6);
+	inet_pton(AF_INET, "10.0.2.100", f + 28);
+	inet_pton(AF_INET, target, f + 38);
+	return 42;
+}
+
+static void test_proxy_arp(void **state)
+{
+	uint8_t f[64], reply[64];
+	size_t n, rlen;
+	enum rk_filter_reason why;
+
+	(void)state;
+	n = arp_request(f, "10.0.2.77");
+	assert_int_equal(rk_filter_frame(&cfg, f, n, reply, &rlen, &why), RK_FILTER_REPLY);
+	assert_int_equal(rlen, 42);
+	assert_memory_equal(reply, "\x02\x00\x00\x00\x00\x01", 6);     /* to the asker */
+	assert_memory_equal(reply + 6, "\x52\x55\x0a\x00\x02\x4d", 6); /* 52:55 + 10.0.2.77 */
+	assert_memory_equal(reply + 12, "\x08\x06\x00\x01\x08\x00\x06\x04\x00\x02", 10);
+	assert_memory_equal(reply + 22, "\x52\x55\x0a\x00\x02\x4d", 6);
+	assert_memory_equal(reply + 28, f + 38, 4);
+	assert_memory_equal(reply + 32, "\x02\x00\x00\x00\x00\x01", 6);
+	assert_memory_equal(reply + 38, f + 28, 4);
+	/* libslirp's own addresses, the child's, outside the subnet, network and broadcast:
+	 * left to libslirp */
+	static const char *const passed[] = { "10.0.2.2",    "10.0.2.3", "10.0.2.100",
+					      "192.168.1.1", "10.0.2.0", "10.0.2.255" };
+	for (size_t i = 0; i < 6; i++) {
+		n = arp_request(f, passed[i]);
+		assert_int_equal(rk_filter_frame(&cfg, f, n, reply, &rlen, &why), RK_FILTER_PASS);
+		assert_int_equal(rlen, 0);
+	}
+	/* a reply is not answered */
+	n = arp_request(f, "10.0.2.77");
+	f[21] = 2;
+	assert_int_equal(rk_filter_frame(&cfg, f, n, reply, &rlen, &why), RK_FILTER_PASS);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tcp_urgent_is_stripped),
+		cmocka_unit_test(test_ipv4_destinations),
+		cmocka_unit_test(test_malformed_and_sizes),
+		cmocka_unit_test(test_tcp_fragments),
+		cmocka_unit_test(test_ipv6),
+		cmocka_unit_test(test_proxy_arp),
+	};
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
