@@ -107,7 +107,7 @@ integration-san: $(BUILD)/rootlesskit-san rootlessctl
 # FUZZ_SECONDS (CI: briefly), `make fuzz FUZZ_SECONDS=3600` for a long run.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 20
-FUZZ_NAMES   := cli subid port_spec api_spec netproto
+FUZZ_NAMES   := cli subid port_spec api_spec netproto netstack
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                 -std=gnu11 -D_GNU_SOURCE $(CPPFLAGS)

@@ -52,9 +52,11 @@ struct rk_engine {
 
 static int64_t clock_ns(void *opaque)
 {
+	const struct rk_engine *e = opaque;
 	struct timespec ts;
 
-	(void)opaque;
+	if (e->cfg.clock_ns)
+		return e->cfg.clock_ns(e->cfg.clock_arg);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
@@ -270,7 +272,7 @@ static int pass(struct rk_engine *e, int stop_fd, int timeout_ms, bool *stopped)
 	add_poll(e->tap, SLIRP_POLL_IN, e);
 	add_poll(stop_fd, SLIRP_POLL_IN, e);
 	slirp_pollfds_fill(e->slirp, &timeout, add_poll, e);
-	now_ms = clock_ns(NULL) / 1000000;
+	now_ms = clock_ns(e) / 1000000;
 	for (size_t i = 0; i < RK_ARRAY_SIZE(e->timers); i++) {
 		const struct engine_timer *t = &e->timers[i];
 		if (t->used && t->expire_ms >= 0) {
@@ -291,7 +293,7 @@ static int pass(struct rk_engine *e, int stop_fd, int timeout_ms, bool *stopped)
 	if (r > 0 && e->pfd[0].revents)
 		drain_tap(e);
 	slirp_pollfds_poll(e->slirp, r < 0, get_revents, e);
-	now_ms = clock_ns(NULL) / 1000000;
+	now_ms = clock_ns(e) / 1000000;
 	for (size_t i = 0; i < RK_ARRAY_SIZE(e->timers); i++) {
 		struct engine_timer *t = &e->timers[i];
 		if (t->used && t->expire_ms >= 0 && t->expire_ms <= now_ms) {

@@ -15,6 +15,10 @@ struct rk_engine_config {
 	unsigned mtu;
 	bool ipv6; /* fd00::/64, host fd00::2, DNS fd00::3 */
 	bool disable_host_loopback;
+	/* the clock libslirp's timers run on; NULL: CLOCK_MONOTONIC (tests and the fuzzer
+	 * bring their own) */
+	int64_t (*clock_ns)(void *arg);
+	void *clock_arg;
 };
 
 struct rk_engine_stats {

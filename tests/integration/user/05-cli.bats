@@ -127,14 +127,6 @@ CASES
 CASES
 }
 
-@test "features of later issues are refused clearly, not ignored" {
-	for args in --net=builtin "--net=builtin --port-driver=builtin"; do
-		run rk $args true
-		[ "$status" = 1 ] || fail "$args: exit $status"
-		echo "$output" | grep -q "not supported yet" || fail "$args: $output"
-	done
-}
-
 @test "--mtu with --net=host warns in logrus' format and goes on" {
 	run rk --mtu=1500 true
 	assert_success

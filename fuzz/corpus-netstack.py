@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Writes fuzz/corpus/netstack/: one seed per libslirp CVE class (reliability-notes §1.1)
+in fuzz_netstack's record format. Run from the top of the tree after changing it."""
+import os
+import struct
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "netstack")
+CHILD_MAC = bytes.fromhex("020000000001")
+GW_MAC = bytes.fromhex("52550a000202")
+CHILD, GW, DNS = bytes([10, 0, 2, 100]), bytes([10, 0, 2, 2]), bytes([10, 0, 2, 3])
+CHILD6 = bytes.fromhex("fd000000000000000000000000000100")
+GW6 = bytes.fromhex("fd000000000000000000000000000002")
+
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return (~s) & 0xFFFF
+
+
+def eth(payload, etype=0x0800, dst=GW_MAC):
+    return dst + CHILD_MAC + struct.pack("!H", etype) + payload
+
+
+def ip4(proto, payload, dst=GW, frag=0, ident=1, total=None):
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, total or 20 + len(payload), ident, frag, 64, proto, 0, CHILD, dst)
+    return h[:10] + struct.pack("!H", csum(h)) + h[12:] + payload
+
+
+def tcp(dport, flags, seq=1, ack=0, urg=0, data=b"", dst=GW):
+    h = struct.pack("!HHIIBBHHH", 40000, dport, seq, ack, 0x50, flags, 65535, 0, urg) + data
+    pseudo = CHILD + dst + struct.pack("!BBH", 0, 6, len(h))
+    return h[:16] + struct.pack("!H", csum(pseudo + h)) + h[18:]
+
+
+def udp(dport, data, dst=GW):
+    return struct.pack("!HHHH", 40000, dport, 8 + len(data), 0) + data
+
+
+def ip6(nh, payload, dst=GW6):
+    return struct.pack("!IHBB", 0x60000000, len(payload), nh, 64) + CHILD6 + dst + payload
+
+
+def frame(f):
+    return b"\0" + struct.pack("<H", len(f)) + f
+
+
+def tick(ms):
+    return b"\1" + struct.pack("<H", ms)
+
+
+STEP = b"\2"
+
+seeds = {
+    # IPv4 reassembly (CVE-2019-14378, CVE-2019-15890, CVE-2020-1983): overlapping fragments
+    "ip-fragments": b"\0" + frame(eth(ip4(17, udp(9, b"A" * 64)[:48], frag=0x2000, ident=7)))
+    + frame(eth(ip4(17, b"B" * 40, frag=0x0004, ident=7))) + frame(eth(ip4(17, b"C" * 24, frag=0x0002, ident=7)))
+    + STEP + tick(40000) + STEP,
+    # urgent data (CVE-2026-9539): a handshake then URG with a pointer past the data
+    "tcp-urgent": b"\0" + frame(eth(ip4(6, tcp(80, 0x02)))) + STEP + tick(5)
+    + frame(eth(ip4(6, tcp(80, 0x38, seq=2, urg=60000, data=b"xyz")))) + STEP,
+    # ident emulation port (CVE-2019-6778, CVE-2019-9824; emulation is off)
+    "tcp-ident": b"\0" + frame(eth(ip4(6, tcp(113, 0x02)))) + STEP,
+    # IRC DCC emulation port (CVE-2020-7039, CVE-2020-8608)
+    "tcp-irc": b"\0" + frame(eth(ip4(6, tcp(6667, 0x18, data=b"PRIVMSG x :\x01DCC SEND f 1 2 3\x01\n")))) + STEP,
+    # ICMPv6 echo (CVE-2020-10756)
+    "icmp6-echo": b"\0" + frame(eth(ip6(58, bytes([128, 0, 0, 0, 0, 1, 0, 1]) + b"ping" * 8), 0x86DD, bytes.fromhex("333300000002"))) + STEP,
+    # NC-SI and short ARP (CVE-2020-29129, CVE-2020-29130)
+    "ncsi-short": b"\0" + frame(eth(b"\x00\x01", 0x88F8)) + STEP,
+    "arp-short": b"\0" + frame(eth(b"\x00\x01\x08\x00\x06\x04\x00\x01", 0x0806, b"\xff" * 6)) + STEP,
+    # short UDP for bootp, udp, tftp; short udp6 (CVE-2021-3592..3595)
+    "udp-short-bootp": b"\0" + frame(eth(ip4(17, struct.pack("!HHHH", 68, 67, 8, 0) + b"\x01"), dst=b"\xff" * 6)) + STEP,
+    "udp-short-tftp": b"\0" + frame(eth(ip4(17, struct.pack("!HHHH", 40000, 69, 12, 0) + b"\x00\x01"))) + STEP,
+    "udp-short": b"\0" + frame(eth(ip4(17, struct.pack("!HHHH", 40000, 9, 4, 0)))) + STEP,
+    "udp6-short": b"\0" + frame(eth(ip6(17, struct.pack("!HHHH", 40000, 9, 2, 0)), 0x86DD)) + STEP,
+    # DHCPv6 CLIENTID at a small MTU (CVE-2026-95508)
+    "dhcpv6-clientid": b"\0" + frame(eth(ip6(17, udp(547, b"\x01\x00\x00\x01" + b"\x00\x01\x00\x40" + b"D" * 64),
+                                             bytes.fromhex("ff020000000000000000000000010002")), 0x86DD, bytes.fromhex("333300010002"))) + STEP,
+    # ICMP echo through the gateway (CVE-2026-115449)
+    "icmp-echo": b"\0" + frame(eth(ip4(1, bytes([8, 0, 0, 0, 0, 1, 0, 1]) + b"p" * 32))) + STEP + tick(1000) + STEP,
+    # a burst of datagrams (CVE-2026-120831)
+    "udp-burst": b"\0" + b"".join(frame(eth(ip4(17, udp(9000 + i, b"x" * 100), ident=i))) for i in range(40)) + STEP + STEP,
+    # DNS through 10.0.2.3
+    "dns-query": b"\0" + frame(eth(ip4(17, udp(53, b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x04test\x07invalid\x00\x00\x01\x00\x01", DNS), DNS))) + STEP,
+    # the loopback filter's cases, with --disable-host-loopback
+    "loopback-syn": b"\1" + frame(eth(ip4(6, tcp(8080, 0x02, dst=bytes([127, 0, 0, 1])), dst=bytes([127, 0, 0, 1]))))
+    + frame(eth(ip4(6, tcp(8080, 0x02, dst=bytes(4)), dst=bytes(4)))) + frame(eth(ip4(6, tcp(8080, 0x02)))) + STEP,
+}
+
+os.makedirs(OUT, exist_ok=True)
+for name, data in seeds.items():
+    with open(os.path.join(OUT, name), "wb") as f:
+        f.write(data)
+print("%d seeds in %s" % (len(seeds), OUT))

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * libFuzzer: frame sequences from the child into the frame filter and the engine
+ * (libslirp), with a fake clock.
+ *
+ * Input: the first byte's low bit is --disable-host-loopback; then records of
+ *   0, u16 length, bytes   a frame from the child
+ *   1, u16 milliseconds    the clock moves on
+ *   2                      one pass of the loop (sockets, timers)
+ * The harness defines connect(), sendto(), send() and sendmsg(): libslirp calls them
+ * through the PLT, so they land here and nothing reaches a network. The oracle: with
+ * --disable-host-loopback no frame may make the engine connect or send to a host loopback
+ * or unspecified address (DNS forwarding to a loopback stub resolver, port 53, is allowed).
+ * Frames the engine sends to the child must fit the MTU.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "engine.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define MTU 1500
+
+static bool no_loopback;
+static int64_t fake_now;
+
+static bool loopback_like(const struct sockaddr *sa, socklen_t len)
+{
+	if (sa && sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *in = (const void *)sa;
+		uint8_t first = (uint8_t)(ntohl(in->sin_addr.s_addr) >> 24);
+		return (first == 127 || first == 0) && ntohs(in->sin_port) != 53;
+	}
+	if (sa && sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+		static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+		const uint8_t *a = in6->sin6_addr.s6_addr;
+		if (ntohs(in6->sin6_port) == 53)
+			return false;
+		return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
+		       IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr) ||
+		       (memcmp(a, mapped, 12) == 0 && (a[12] == 127 || a[12] == 0));
+	}
+	return false;
+}
+
+static void check(const struct sockaddr *sa, socklen_t len)
+{
+	if (no_loopback && loopback_like(sa, len))
+		__builtin_trap();
+}
+
+/* As the kernel answers a non-blocking TCP connect: pending. (A synchronous ECONNREFUSED,
+ * which Linux never gives for TCP, crashes libslirp 4.7 in its refused-connection path.) */
+int connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	(void)fd;
+	check(sa, len);
+	errno = EINPROGRESS;
+	return -1;
+}
+
+ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *sa,
+	       socklen_t len)
+{
+	(void)fd;
+	(void)buf;
+	(void)flags;
+	check(sa, len);
+	return (ssize_t)n;
+}
+
+ssize_t send(int fd, const void *buf, size_t n, int flags)
+{
+	(void)fd;
+	(void)buf;
+	(void)flags;
+	return (ssize_t)n;
+}
+
+ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
+{
+	size_t n = 0;
+
+	(void)fd;
+	(void)flags;
+	check(m->msg_name, m->msg_namelen);
+	for (size_t i = 0; i < m->msg_iovlen; i++)
+		n += m->msg_iov[i].iov_len;
+	return (ssize_t)n;
+}
+
+static int64_t clock_fake(void *arg)
+{
+	(void)arg;
+	return fake_now;
+}
+
+/* What the engine sent to the child: drained and checked. */
+static void drain(int fd)
+{
+	static uint8_t buf[RK_FRAME_MAX + 1];
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		if ((size_t)n > MTU + 14)
+			__builtin_trap();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static uint8_t frame[RK_FRAME_MAX];
+	struct rk_engine_config cfg = { .mtu = MTU, .ipv6 = true, .clock_ns = clock_fake };
+	struct rk_error err;
+	struct rk_engine *e;
+	int sp[2];
+	size_t i = 1;
+
+	if (size < 1 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sp) < 0)
+		return 0;
+	no_loopback = data[0] & 1;
+	cfg.disable_host_loopback = no_loopback;
+	inet_pton(AF_INET, "10.0.2.0", &cfg.net);
+	inet_pton(AF_INET, "255.255.255.0", &cfg.mask);
+	inet_pton(AF_INET, "10.0.2.100", &cfg.child);
+	inet_pton(AF_INET, "10.0.2.2", &cfg.gateway);
+	inet_pton(AF_INET, "10.0.2.3", &cfg.dns);
+	fake_now = 1000000000;
+	e = rk_engine_new(&cfg, sp[0], &err);
+	if (!e) {
+		close(sp[0]);
+		close(sp[1]);
+		return 0;
+	}
+	while (i < size) {
+		uint8_t kind = data[i++];
+		size_t len;
+		switch (kind % 3) {
+		case 0:
+			if (size - i < 2)
+				goto out;
+			len = (size_t)data[i] | (size_t)data[i + 1] << 8;
+			i += 2;
+			if (len > size - i)
+				len = size - i;
+			/* the engine may rewrite it (URG): give it a copy */
+			memcpy(frame, data + i, len);
+			rk_engine_input(e, frame, len);
+			i += len;
+			break;
+		case 1:
+			if (size - i < 2)
+				goto out;
+			fake_now += ((int64_t)data[i] | (int64_t)data[i + 1] << 8) * 1000000;
+			i += 2;
+			break;
+		default:
+			rk_engine_step(e, 0);
+			break;
+		}
+		drain(sp[1]);
+	}
+out:
+	rk_engine_free(e);
+	close(sp[1]);
+	return 0;
+}
