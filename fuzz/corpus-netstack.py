@@ -59,6 +59,14 @@ seeds = {
     "ip-fragments": b"\0" + frame(eth(ip4(17, udp(9, b"A" * 64)[:48], frag=0x2000, ident=7)))
     + frame(eth(ip4(17, b"B" * 40, frag=0x0004, ident=7))) + frame(eth(ip4(17, b"C" * 24, frag=0x0002, ident=7)))
     + STEP + tick(40000) + STEP,
+    # found by this harness: libslirp 4.7's reassembly corrupts memory when the last
+    # fragment comes first, or comes twice (the filter now lets fragments through in order
+    # only)
+    "ip-fragments-last-first": b"\0" + frame(eth(ip4(17, udp(9, b"A" * 64)[32:], frag=0x0004, ident=9, total=60)))
+    + frame(eth(ip4(17, udp(9, b"A" * 64)[:32], frag=0x2000, ident=9, total=52))) + STEP,
+    "ip-fragments-last-twice": b"\0" + frame(eth(ip4(17, udp(9, b"A" * 64)[:32], frag=0x2000, ident=10, total=52)))
+    + frame(eth(ip4(17, udp(9, b"A" * 64)[32:], frag=0x0004, ident=10, total=60)))
+    + frame(eth(ip4(17, udp(9, b"A" * 64)[32:], frag=0x0004, ident=10, total=60))) + STEP,
     # urgent data (CVE-2026-9539): a handshake then URG with a pointer past the data
     "tcp-urgent": b"\0" + frame(eth(ip4(6, tcp(80, 0x02)))) + STEP + tick(5)
     + frame(eth(ip4(6, tcp(80, 0x38, seq=2, urg=60000, data=b"xyz")))) + STEP,

@@ -8,8 +8,13 @@
  *   addressed straight to 127.0.0.1 (root in the child can write one on the tap) would be
  *   connected to as is. IPv4 broadcast and multicast have no host socket to go to.
  * - TCP loses its urgent flag and pointer, with the checksum fixed up (RFC 1624): Debian's
- *   libslirp 4.7 reads out of bounds on crafted urgent data. A TCP fragment at offset 8
- *   could set the flag again after this check, so those are dropped (RFC 1858).
+ *   libslirp 4.7 reads out of bounds on crafted urgent data.
+ * - IPv4 fragments pass only in order: the first (offset 0) opens a datagram, each next
+ *   one must start where the last ended. libslirp 4.7's reassembly corrupts memory when
+ *   the last fragment comes first or is repeated (found by fuzz/fuzz_netstack.c); a
+ *   child's kernel sends its fragments in order, so nothing legitimate is lost. That also
+ *   keeps a later fragment from setting URG again (RFC 1858). IPv6 fragments are dropped:
+ *   libslirp does not reassemble them.
  * - ARP requests for addresses of the subnet that libslirp does not answer (it only knows
  *   the gateway and DNS addresses) are answered here, with libslirp's MAC scheme, so that a
  *   published port's client from such an address gets its replies.
@@ -112,13 +117,53 @@ static enum rk_filter_verdict arp(const struct rk_filter_config *cfg, const uint
 	return RK_FILTER_REPLY;
 }
 
-static enum rk_filter_verdict ipv4(const struct rk_filter_config *cfg, uint8_t *frame, size_t len,
+/* The in-order rule for one IPv4 fragment (offset in 8-byte units, more: MF). Returns
+ * true when it may pass. */
+static bool fragment_in_order(struct rk_filter_config *cfg, const uint8_t *ip, size_t ihl,
+			      size_t total, unsigned offset, bool more)
+{
+	struct rk_filter_frag *slot = NULL, *oldest = &cfg->frags[0];
+	size_t data = total - ihl;
+	uint32_t src = get32(ip + 12), dst = get32(ip + 16);
+	uint16_t id = get16(ip + 4);
+
+	for (size_t i = 0; i < RK_FILTER_FRAGS; i++) {
+		struct rk_filter_frag *f = &cfg->frags[i];
+		if (f->used && f->src == src && f->dst == dst && f->id == id && f->proto == ip[9])
+			slot = f;
+		if (!f->used || (oldest->used && f->stamp < oldest->stamp))
+			oldest = f;
+	}
+	/* all but the last carry a multiple of 8 bytes; the datagram fits 64 KiB */
+	if ((more && data % 8) || offset * 8 + data + ihl > 65535)
+		goto drop;
+	if (offset == 0) {
+		slot = slot ? slot : oldest; /* a new first fragment restarts the datagram */
+		*slot = (struct rk_filter_frag){
+			.src = src, .dst = dst, .id = id, .proto = ip[9], .used = true
+		};
+	} else if (!slot || offset != slot->next) {
+		goto drop;
+	}
+	slot->next = offset + (unsigned)(data / 8);
+	slot->stamp = ++cfg->frag_clock;
+	if (!more)
+		slot->used = false; /* complete */
+	return true;
+drop:
+	if (slot)
+		slot->used = false;
+	return false;
+}
+
+static enum rk_filter_verdict ipv4(struct rk_filter_config *cfg, uint8_t *frame, size_t len,
 				   enum rk_filter_reason *reason)
 {
 	uint8_t *ip = frame + ETH_HLEN;
 	size_t ihl, total;
 	uint32_t dst, first;
 	unsigned offset;
+	bool more;
 
 	if (len < ETH_HLEN + 20 || (ip[0] >> 4) != 4)
 		goto malformed;
@@ -136,21 +181,20 @@ static enum rk_filter_verdict ipv4(const struct rk_filter_config *cfg, uint8_t *
 		*reason = RK_FILTER_BROADCAST;
 		return RK_FILTER_DROP;
 	}
-	if (ip[9] != PROTO_TCP)
-		return RK_FILTER_PASS;
 	offset = get16(ip + 6) & 0x1fff;
-	if (offset == 1) {
+	more = get16(ip + 6) & 0x2000;
+	if ((offset || more) && !fragment_in_order(cfg, ip, ihl, total, offset, more)) {
 		*reason = RK_FILTER_FRAGMENT;
 		return RK_FILTER_DROP;
 	}
-	if (offset == 0) {
-		/* a first fragment too short to hold the flags cannot be checked */
-		if (total - ihl < 20) {
-			*reason = RK_FILTER_FRAGMENT;
-			return RK_FILTER_DROP;
-		}
-		strip_urgent(ip + ihl, total - ihl);
+	if (ip[9] != PROTO_TCP || offset != 0)
+		return RK_FILTER_PASS;
+	/* a first fragment too short to hold the flags cannot be checked */
+	if (total - ihl < 20) {
+		*reason = RK_FILTER_FRAGMENT;
+		return RK_FILTER_DROP;
 	}
+	strip_urgent(ip + ihl, total - ihl);
 	return RK_FILTER_PASS;
 malformed:
 	*reason = RK_FILTER_MALFORMED;
@@ -204,19 +248,9 @@ static enum rk_filter_verdict ipv6(uint8_t *frame, size_t len, enum rk_filter_re
 				goto malformed;
 			hlen = ((size_t)p[1] + 1) * 8;
 			break;
-		case 44: /* fragment */
-			if (left < 8)
-				goto malformed;
-			if ((get16(p + 2) >> 3) != 0) {
-				/* a later fragment: offset 8 could carry the flags */
-				if (p[0] == PROTO_TCP && (get16(p + 2) >> 3) == 1) {
-					*reason = RK_FILTER_FRAGMENT;
-					return RK_FILTER_DROP;
-				}
-				return RK_FILTER_PASS;
-			}
-			hlen = 8;
-			break;
+		case 44: /* fragment: libslirp does not reassemble IPv6 */
+			*reason = RK_FILTER_FRAGMENT;
+			return RK_FILTER_DROP;
 		default:
 			return RK_FILTER_PASS;
 		}
@@ -231,8 +265,8 @@ malformed:
 	return RK_FILTER_DROP;
 }
 
-enum rk_filter_verdict rk_filter_frame(const struct rk_filter_config *cfg, uint8_t *frame,
-				       size_t len, uint8_t *reply, size_t *reply_len,
+enum rk_filter_verdict rk_filter_frame(struct rk_filter_config *cfg, uint8_t *frame, size_t len,
+				       uint8_t *reply, size_t *reply_len,
 				       enum rk_filter_reason *reason)
 {
 	*reason = RK_FILTER_OK;

@@ -3,18 +3,34 @@
 #ifndef RK_FILTER_H
 #define RK_FILTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /* Ethernet header plus the largest IP packet */
 #define RK_FRAME_MAX (14 + 65535)
 
+#define RK_FILTER_FRAGS 16
+
+/* An IPv4 datagram whose fragments are arriving: only in order is let through. */
+struct rk_filter_frag {
+	uint32_t src, dst;
+	uint16_t id;
+	uint8_t proto;
+	bool used;
+	unsigned next;	/* the offset (8-byte units) the next fragment must have */
+	uint64_t stamp; /* for evicting the oldest */
+};
+
+/* The filter's configuration and its (small) state. */
 struct rk_filter_config {
 	uint32_t net;	  /* the virtual network, network byte order */
 	uint32_t mask;	  /* its netmask, network byte order */
 	uint32_t child;	  /* the child's address */
 	uint32_t gateway; /* libslirp answers ARP for these two itself */
 	uint32_t dns;
+	struct rk_filter_frag frags[RK_FILTER_FRAGS];
+	uint64_t frag_clock;
 };
 
 enum rk_filter_verdict {
@@ -31,17 +47,19 @@ enum rk_filter_reason {
 	RK_FILTER_MALFORMED, /* an IP header that does not hold together */
 	RK_FILTER_LOOPBACK,  /* to 127/8, 0/8, ::1, ::, or v4-mapped versions of those */
 	RK_FILTER_BROADCAST, /* IPv4 broadcast or multicast */
-	RK_FILTER_FRAGMENT,  /* a TCP fragment that could rewrite the header's flags */
+	RK_FILTER_FRAGMENT,  /* a fragment out of order, overlapping, repeated or too short */
 	RK_FILTER_REASONS,
 };
 
 /* Looks at one frame from the child. TCP segments lose URG and their urgent pointer (the
  * checksum is fixed up), which keeps Debian's libslirp 4.7 out of its urgent-data bug
- * (CVE-2026-9539). An ARP request for an address of the subnet that libslirp would not
+ * (CVE-2026-9539). IPv4 fragments pass only in order, without gaps, overlaps or repeats
+ * (libslirp 4.7's reassembly crashes on a datagram whose last fragment comes first);
+ * IPv6 fragments never pass. An ARP request for an address of the subnet that libslirp would not
  * answer gets a reply written to reply (at least 42 bytes), *reply_len set. *reason says
  * why a frame is dropped. */
-enum rk_filter_verdict rk_filter_frame(const struct rk_filter_config *cfg, uint8_t *frame,
-				       size_t len, uint8_t *reply, size_t *reply_len,
+enum rk_filter_verdict rk_filter_frame(struct rk_filter_config *cfg, uint8_t *frame, size_t len,
+				       uint8_t *reply, size_t *reply_len,
 				       enum rk_filter_reason *reason);
 
 /* The MAC libslirp answers with for an address a (network byte order): 52:55 then a. */

@@ -189,27 +189,79 @@ static void test_malformed_and_sizes(void **state)
 	assert_int_equal(why, RK_FILTER_ETHERTYPE);
 }
 
-static void test_tcp_fragments(void **state)
+/* Sets a frame's IPv4 fragment fields (offset in 8-byte units) and total length, with the
+ * header checksum left as is (the filter does not check it). */
+static void frag(uint8_t *f, unsigned offset, bool more, size_t data)
+{
+	uint16_t v = (uint16_t)(offset | (more ? 0x2000 : 0));
+	f[14 + 6] = (uint8_t)(v >> 8);
+	f[14 + 7] = (uint8_t)v;
+	f[14 + 2] = (uint8_t)((20 + data) >> 8);
+	f[14 + 3] = (uint8_t)(20 + data);
+}
+
+static void test_fragments(void **state)
 {
 	uint8_t f[256];
 	enum rk_filter_reason why;
-	size_t n = tcp4(f, "10.0.2.2", 0x02, 0, "abcdefgh");
+	size_t n = tcp4(f, "10.0.2.2", 0x02, 0, "abcdefghijklmnopqrst"); /* 40 bytes of TCP */
 
 	(void)state;
-	/* offset 1 (8 bytes) could carry the flags: dropped */
-	f[14 + 6] = 0x00;
-	f[14 + 7] = 0x01;
-	assert_int_equal(run(f, n, &why), RK_FILTER_DROP);
-	assert_int_equal(why, RK_FILTER_FRAGMENT);
-	/* later offsets pass */
-	f[14 + 7] = 0x03;
+	memset(cfg.frags, 0, sizeof(cfg.frags));
+	/* in order: 0 (MF), 3 (MF), 5: all pass */
+	frag(f, 0, true, 24);
 	assert_int_equal(run(f, n, &why), RK_FILTER_PASS);
-	/* a first fragment too short for the flags: dropped */
-	n = tcp4(f, "10.0.2.2", 0x02, 0, "");
-	f[14 + 6] = 0x20; /* more fragments */
-	f[14 + 3] = 20 + 12;
+	frag(f, 3, true, 16);
+	assert_int_equal(run(f, n, &why), RK_FILTER_PASS);
+	frag(f, 5, false, 8);
+	assert_int_equal(run(f, n, &why), RK_FILTER_PASS);
+	/* the datagram is complete: a repeat of its last fragment is dropped */
 	assert_int_equal(run(f, n, &why), RK_FILTER_DROP);
 	assert_int_equal(why, RK_FILTER_FRAGMENT);
+
+	/* the last fragment first (libslirp 4.7 crashes on that): dropped */
+	f[14 + 5] = 2; /* another datagram id */
+	frag(f, 3, false, 16);
+	assert_int_equal(run(f, n, &why), RK_FILTER_DROP);
+	assert_int_equal(why, RK_FILTER_FRAGMENT);
+	/* overlap: 0 (24 bytes) then 2; a gap: 0 then 4 */
+	frag(f, 0, true, 24);
+	assert_int_equal(run(f, n, &why), RK_FILTER_PASS);
+	frag(f, 2, false, 16);
+	assert_int_equal(run(f, n, &why), RK_FILTER_DROP);
+	/* ... which also forgot the datagram: its proper next fragment is dropped too */
+	frag(f, 3, false, 16);
+	assert_int_equal(run(f, n, &why), RK_FILTER_DROP);
+	frag(f, 0, true, 24);
+	assert_int_equal(run(f, n, &why), RK_FILTER_PASS);
+	frag(f, 4, false, 16);
+	assert_int_equal(run(f, n, &why), RK_FILTER_DROP);
+	/* offset 1 could set TCP's flags after the check: never in order after a first
+	 * fragment, which holds at least the 20-byte header */
+	frag(f, 0, true, 24);
+	assert_int_equal(run(f, n, &why), RK_FILTER_PASS);
+	frag(f, 1, false, 16);
+	assert_int_equal(run(f, n, &why), RK_FILTER_DROP);
+	/* not a multiple of 8 before the last; past 64 KiB */
+	frag(f, 0, true, 20);
+	assert_int_equal(run(f, n, &why), RK_FILTER_DROP);
+	frag(f, 8189, false, 16);
+	assert_int_equal(run(f, n, &why), RK_FILTER_DROP);
+	/* a first fragment too short to hold TCP's flags */
+	n = tcp4(f, "10.0.2.2", 0x02, 0, "");
+	frag(f, 0, true, 16);
+	assert_int_equal(run(f, n, &why), RK_FILTER_DROP);
+	assert_int_equal(why, RK_FILTER_FRAGMENT);
+	/* more datagrams at once than the table holds: the oldest are forgotten, no harm */
+	n = tcp4(f, "10.0.2.2", 0x02, 0, "abcdefghijklmnopqrst");
+	for (unsigned id = 0; id < 3 * RK_FILTER_FRAGS; id++) {
+		f[14 + 4] = (uint8_t)(id >> 8);
+		f[14 + 5] = (uint8_t)id;
+		frag(f, 0, true, 24);
+		assert_int_equal(run(f, n, &why), RK_FILTER_PASS);
+	}
+	frag(f, 3, false, 16); /* the newest is still known */
+	assert_int_equal(run(f, n, &why), RK_FILTER_PASS);
 }
 
 static size_t tcp6(uint8_t *f, const char *dst, uint8_t flags)
@@ -252,6 +304,11 @@ static void test_ipv6(void **state)
 	n = tcp6(f, "ff02::1:ff00:2", 0x02);
 	f[14 + 6] = 58;
 	assert_int_equal(run(f, n, &why), RK_FILTER_PASS);
+	/* fragments never pass (libslirp does not reassemble IPv6) */
+	n = tcp6(f, "fd00::2", 0x02);
+	f[14 + 6] = 44;
+	assert_int_equal(run(f, n, &why), RK_FILTER_DROP);
+	assert_int_equal(why, RK_FILTER_FRAGMENT);
 	/* a payload length beyond the frame */
 	n = tcp6(f, "fd00::2", 0x02);
 	assert_int_equal(run(f, n - 1, &why), RK_FILTER_DROP);
@@ -308,7 +365,7 @@ int main(void)
 		cmocka_unit_test(test_tcp_urgent_is_stripped),
 		cmocka_unit_test(test_ipv4_destinations),
 		cmocka_unit_test(test_malformed_and_sizes),
-		cmocka_unit_test(test_tcp_fragments),
+		cmocka_unit_test(test_fragments),
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_proxy_arp),
 	};
