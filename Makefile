@@ -107,6 +107,8 @@ integration-san: $(BUILD)/rootlesskit-san rootlessctl
 # FUZZ_SECONDS (CI: briefly), `make fuzz FUZZ_SECONDS=3600` for a long run.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 20
+# the frame path gets longer: it is where the child meets libslirp
+FUZZ_NETSTACK_SECONDS ?= 180
 FUZZ_NAMES   := cli subid port_spec api_spec netproto netstack
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
@@ -121,9 +123,10 @@ fuzz: $(FUZZ_BINS)
 
 fuzz-ci: $(FUZZ_BINS)
 	@for n in $(FUZZ_NAMES); do \
+		t=$(FUZZ_SECONDS); [ $$n != netstack ] || t=$(FUZZ_NETSTACK_SECONDS); \
 		mkdir -p $(BUILD)/fuzz/corpus-$$n; \
-		echo "== fuzz_$$n for $(FUZZ_SECONDS) s"; \
-		if ! $(BUILD)/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		echo "== fuzz_$$n for $$t s"; \
+		if ! $(BUILD)/fuzz/fuzz_$$n -max_total_time=$$t -max_len=4096 \
 			-print_final_stats=1 $(BUILD)/fuzz/corpus-$$n fuzz/corpus/$$n \
 			>$(BUILD)/fuzz/$$n.log 2>&1; then \
 			tail -n 40 $(BUILD)/fuzz/$$n.log; exit 1; \
@@ -141,6 +144,7 @@ format-check:
 bench: rootlesskit
 	bench/startup.sh
 	bench/ports.sh
+	bench/netstack.sh
 
 install: rootlesskit rootlessctl
 	install -D -m 0755 rootlesskit $(DESTDIR)$(PREFIX)/bin/rootlesskit

@@ -1,0 +1,85 @@
+#!/bin/bash
+# --net=builtin against upstream's --net=slirp4netns (Debian's Go RootlessKit), side by
+# side in one run: iperf3 through the NAT from the child to a server on the host's loopback
+# (as the gateway 10.0.2.2) and back (-R), at MTU 65520 and 1500, then the idle memory of a
+# whole instance (the RSS of every process: rootlesskit, its child, the engine or
+# slirp4netns). Not a test: it prints figures and ratios and fails only when something
+# cannot run. Loopback only.
+#
+#   bench/netstack.sh [SECONDS]   (as root it runs everything as $RK_TEST_USER)
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+secs=${1:-5}
+user=${RK_TEST_USER:-rktest}
+command -v iperf3 >/dev/null || { echo "bench: needs iperf3" >&2; exit 1; }
+
+work=$(mktemp -d /tmp/rk-bench.XXXXXX)
+chmod 0755 "$work"
+install -m 0755 "$top/rootlesskit" "$work/rootlesskit"
+if [ "$(id -u)" = 0 ]; then
+	chown "$user" "$work"
+	as_user=(runuser -u "$user" --)
+else
+	as_user=()
+fi
+server=
+cleanup() {
+	[ -z "$server" ] || kill "$server" 2>/dev/null || true
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+"${as_user[@]}" iperf3 -s -B 127.0.0.1 -p 5301 >/dev/null 2>&1 &
+server=$!
+sleep 0.5
+
+variants=("rootlesskit-c|$work/rootlesskit --net=builtin")
+if [ -x /usr/bin/rootlesskit ] && command -v slirp4netns >/dev/null; then
+	variants+=("upstream-slirp4netns|/usr/bin/rootlesskit --net=slirp4netns")
+fi
+
+# through NAME MTU [-R]: Gbit/s received, client inside the namespace
+through() {
+	local cmd=$1 mtu=$2 rev=${3:-}
+	"${as_user[@]}" env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/tmp TMPDIR=/tmp \
+		$cmd --mtu="$mtu" iperf3 -c 10.0.2.2 -p 5301 -t "$secs" -f g $rev 2>/dev/null |
+		awk '/receiver/ { print $(NF-2) }'
+}
+
+# rss CMD: the summed RSS (KiB) of every process of an idle instance
+rss() {
+	local cmd=$1 pid total
+	"${as_user[@]}" env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/tmp TMPDIR=/tmp \
+		$cmd sleep 30 >/dev/null 2>&1 &
+	pid=$!
+	sleep 2
+	# the instance: the runuser wrapper's descendants (rootlesskit, child, helpers)
+	total=$(ps -e -o pid=,ppid=,rss=,comm= | awk -v root="$pid" '
+		{ parent[$1] = $2; rss[$1] = $3; name[$1] = $4 }
+		END { for (p in parent) { q = p; while (q in parent && q != root) q = parent[q];
+			if (q == root && p != root && name[p] != "sleep" && name[p] != "runuser")
+				s += rss[p] } print s + 0 }')
+	kill "$pid" 2>/dev/null || true
+	pkill -u "$user" -f "sleep 30" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	echo "$total"
+}
+
+printf '%-22s %8s %12s %12s %10s\n' "" MTU "child->host" "host->child" "idle RSS"
+for v in "${variants[@]}"; do
+	name=${v%%|*}
+	cmd=${v#*|}
+	mem=$(rss "$cmd")
+	for mtu in 65520 1500; do
+		up=$(through "$cmd" "$mtu")
+		down=$(through "$cmd" "$mtu" -R)
+		printf '%-22s %8s %9s Gb/s %9s Gb/s %7s KiB\n' "$name" "$mtu" "${up:-?}" "${down:-?}" "$mem" |
+			tee -a "$work/results"
+	done
+done
+echo
+awk '
+	{ key = $2; if (NR <= 2) { up[key] = $3; down[key] = $5; mem = $7 }
+	  else printf "  rootlesskit-c at MTU %s: %.2fx upstream child->host, %.2fx host->child; memory %.2fx\n",
+		key, up[key] / ($3 ? $3 : 1), down[key] / ($5 ? $5 : 1), mem / ($7 ? $7 : 1) }' "$work/results"
