@@ -23,10 +23,10 @@ teardown() {
 in_private_net() {
 	timeout 60 unshare -n -m sh -ec "
 		ip link set lo up
-		echo 'nameserver 127.0.0.1' > $DNS_DIR/resolv.conf
+		echo 'nameserver ${DNS_ADDR:-127.0.0.1}' > $DNS_DIR/resolv.conf
 		mount --bind $DNS_DIR/resolv.conf /etc/resolv.conf
 		mkfifo $DNS_DIR/ready
-		python3 $DNS serve 127.0.0.1 53 $DNS_DIR/ready 3>&- &
+		python3 $DNS serve ${DNS_ADDR:-127.0.0.1} 53 $DNS_DIR/ready 3>&- &
 		head -n 1 $DNS_DIR/ready >/dev/null
 		runuser -u $user -- timeout 30 $RK $* sh -c '
 			cat /etc/resolv.conf
@@ -58,4 +58,12 @@ in_private_net() {
 	assert_line "nameserver 10.0.2.3"
 	assert_line "nameserver fd00::3"
 	assert_line "192.0.2.53"
+}
+
+@test "--net=builtin: a systemd-resolved style stub on 127.0.0.53 answers too" {
+	DNS_ADDR=127.0.0.53
+	run in_private_net --net=builtin --copy-up=/etc --disable-host-loopback
+	assert_success
+	assert_line "192.0.2.53"
+	assert_line "unknown-refused"
 }
