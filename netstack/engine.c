@@ -186,6 +186,11 @@ void rk_engine_input(struct rk_engine *e, uint8_t *frame, size_t len)
 	case RK_FILTER_PASS:
 		slirp_input(e->slirp, frame, (int)len);
 		break;
+	case RK_FILTER_REASSEMBLED:
+		slirp_input(e->slirp, e->filter.out, (int)e->filter.out_len);
+		break;
+	case RK_FILTER_HELD:
+		break;
 	case RK_FILTER_REPLY:
 		e->stats.replies++;
 		send_packet(reply, reply_len, e);
@@ -333,6 +338,7 @@ void rk_engine_free(struct rk_engine *e)
 		slirp_cleanup(e->slirp);
 	if (e->tap >= 0)
 		close(e->tap);
+	rk_filter_release(&e->filter);
 	free(e->pfd);
 	free(e->frame);
 	free(e);

@@ -9,12 +9,14 @@
  *   connected to as is. IPv4 broadcast and multicast have no host socket to go to.
  * - TCP loses its urgent flag and pointer, with the checksum fixed up (RFC 1624): Debian's
  *   libslirp 4.7 reads out of bounds on crafted urgent data.
- * - IPv4 fragments pass only in order: the first (offset 0) opens a datagram, each next
- *   one must start where the last ended. libslirp 4.7's reassembly corrupts memory when
- *   the last fragment comes first or is repeated (found by fuzz/fuzz_netstack.c); a
- *   child's kernel sends its fragments in order, so nothing legitimate is lost. That also
- *   keeps a later fragment from setting URG again (RFC 1858). IPv6 fragments are dropped:
- *   libslirp does not reassemble them.
+ * - IPv4 fragments never reach libslirp: its reassembly corrupts memory when a
+ *   datagram's last fragment comes first, or comes twice, or follows a first fragment that
+ *   libslirp itself dropped (all found by fuzz/fuzz_netstack.c). They are reassembled
+ *   here instead, in order only: the first (offset 0) opens a datagram, each next one must
+ *   start where the last ended, and the whole datagram goes on as one packet (so URG is
+ *   stripped from the whole TCP header, RFC 1858). A child's kernel sends fragments in
+ *   order, so nothing legitimate is lost. IPv6 fragments are dropped: libslirp does not
+ *   reassemble them.
  * - ARP requests for addresses of the subnet that libslirp does not answer (it only knows
  *   the gateway and DNS addresses) are answered here, with libslirp's MAC scheme, so that a
  *   published port's client from such an address gets its replies.
@@ -22,7 +24,10 @@
 #include "filter.h"
 
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "util.h"
 
 #define ETH_HLEN   14
 #define ETH_P_IP   0x0800
@@ -117,15 +122,29 @@ static enum rk_filter_verdict arp(const struct rk_filter_config *cfg, const uint
 	return RK_FILTER_REPLY;
 }
 
-/* The in-order rule for one IPv4 fragment (offset in 8-byte units, more: MF). Returns
- * true when it may pass. */
-static bool fragment_in_order(struct rk_filter_config *cfg, const uint8_t *ip, size_t ihl,
-			      size_t total, unsigned offset, bool more)
+/* The IPv4 header checksum verifies. */
+static bool ip_checksum_ok(const uint8_t *ip, size_t ihl)
 {
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i < ihl; i += 2)
+		sum += (uint32_t)ip[i] << 8 | ip[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
+/* One IPv4 fragment (offset in 8-byte units, more: MF) into its datagram. Returns HELD,
+ * REASSEMBLED (cfg->out holds the datagram as one frame) or DROP. */
+static enum rk_filter_verdict reassemble(struct rk_filter_config *cfg, const uint8_t *frame,
+					 size_t ihl, size_t total, unsigned offset, bool more)
+{
+	const uint8_t *ip = frame + ETH_HLEN;
 	struct rk_filter_frag *slot = NULL, *oldest = &cfg->frags[0];
-	size_t data = total - ihl;
+	size_t data = total - ihl, whole;
 	uint32_t src = get32(ip + 12), dst = get32(ip + 16);
-	uint16_t id = get16(ip + 4);
+	uint16_t id = get16(ip + 4), sum;
+	uint8_t *out;
 
 	for (size_t i = 0; i < RK_FILTER_FRAGS; i++) {
 		struct rk_filter_frag *f = &cfg->frags[i];
@@ -134,26 +153,56 @@ static bool fragment_in_order(struct rk_filter_config *cfg, const uint8_t *ip, s
 		if (!f->used || (oldest->used && f->stamp < oldest->stamp))
 			oldest = f;
 	}
-	/* all but the last carry a multiple of 8 bytes; the datagram fits 64 KiB */
-	if ((more && data % 8) || offset * 8 + data + ihl > 65535)
+	/* a checksum the kernel would reject; all but the last carry a multiple of 8 bytes;
+	 * the datagram fits 64 KiB */
+	if (!ip_checksum_ok(ip, ihl) || (more && data % 8) || offset * 8 + data + ihl > 65535)
 		goto drop;
 	if (offset == 0) {
 		slot = slot ? slot : oldest; /* a new first fragment restarts the datagram */
-		*slot = (struct rk_filter_frag){
-			.src = src, .dst = dst, .id = id, .proto = ip[9], .used = true
-		};
+		if (!slot->data)
+			slot->data = rk_xmalloc(65535);
+		slot->src = src;
+		slot->dst = dst;
+		slot->id = id;
+		slot->proto = ip[9];
+		slot->used = true;
+		slot->head_len = ETH_HLEN + ihl;
+		memcpy(slot->head, frame, slot->head_len);
 	} else if (!slot || offset != slot->next) {
 		goto drop;
 	}
+	memcpy(slot->data + (size_t)offset * 8, ip + ihl, data);
 	slot->next = offset + (unsigned)(data / 8);
 	slot->stamp = ++cfg->frag_clock;
-	if (!more)
-		slot->used = false; /* complete */
-	return true;
+	if (more)
+		return RK_FILTER_HELD;
+	/* whole: the first fragment's headers, the payload, a fresh length and checksum */
+	slot->used = false;
+	whole = (size_t)offset * 8 + data;
+	if (slot->head_len - ETH_HLEN + whole > 65535)
+		return RK_FILTER_DROP;
+	out = cfg->out;
+	memcpy(out, slot->head, slot->head_len);
+	memcpy(out + slot->head_len, slot->data, whole);
+	ihl = slot->head_len - ETH_HLEN;
+	put16(out + ETH_HLEN + 2, (uint16_t)(ihl + whole));
+	put16(out + ETH_HLEN + 6, get16(out + ETH_HLEN + 6) & 0x4000); /* keep DF only */
+	put16(out + ETH_HLEN + 10, 0);
+	{
+		uint32_t acc = 0;
+		for (size_t i = 0; i < ihl; i += 2)
+			acc += (uint32_t)out[ETH_HLEN + i] << 8 | out[ETH_HLEN + i + 1];
+		while (acc >> 16)
+			acc = (acc & 0xffff) + (acc >> 16);
+		sum = (uint16_t)~acc;
+	}
+	put16(out + ETH_HLEN + 10, sum);
+	cfg->out_len = slot->head_len + whole;
+	return RK_FILTER_REASSEMBLED;
 drop:
 	if (slot)
 		slot->used = false;
-	return false;
+	return RK_FILTER_DROP;
 }
 
 static enum rk_filter_verdict ipv4(struct rk_filter_config *cfg, uint8_t *frame, size_t len,
@@ -164,6 +213,7 @@ static enum rk_filter_verdict ipv4(struct rk_filter_config *cfg, uint8_t *frame,
 	uint32_t dst, first;
 	unsigned offset;
 	bool more;
+	enum rk_filter_verdict verdict;
 
 	if (len < ETH_HLEN + 20 || (ip[0] >> 4) != 4)
 		goto malformed;
@@ -183,19 +233,28 @@ static enum rk_filter_verdict ipv4(struct rk_filter_config *cfg, uint8_t *frame,
 	}
 	offset = get16(ip + 6) & 0x1fff;
 	more = get16(ip + 6) & 0x2000;
-	if ((offset || more) && !fragment_in_order(cfg, ip, ihl, total, offset, more)) {
-		*reason = RK_FILTER_FRAGMENT;
-		return RK_FILTER_DROP;
+	if (offset || more) {
+		verdict = reassemble(cfg, frame, ihl, total, offset, more);
+		if (verdict == RK_FILTER_DROP)
+			*reason = RK_FILTER_FRAGMENT;
+		if (verdict != RK_FILTER_REASSEMBLED)
+			return verdict;
+		/* go on with the whole datagram (its header is the first fragment's) */
+		ip = cfg->out + ETH_HLEN;
+		ihl = (size_t)(ip[0] & 0x0f) * 4;
+		total = get16(ip + 2);
+	} else {
+		verdict = RK_FILTER_PASS;
 	}
-	if (ip[9] != PROTO_TCP || offset != 0)
-		return RK_FILTER_PASS;
-	/* a first fragment too short to hold the flags cannot be checked */
-	if (total - ihl < 20) {
-		*reason = RK_FILTER_FRAGMENT;
-		return RK_FILTER_DROP;
+	if (ip[9] == PROTO_TCP) {
+		/* a TCP header that does not fit cannot be checked */
+		if (total - ihl < 20) {
+			*reason = RK_FILTER_MALFORMED;
+			return RK_FILTER_DROP;
+		}
+		strip_urgent(ip + ihl, total - ihl);
 	}
-	strip_urgent(ip + ihl, total - ihl);
-	return RK_FILTER_PASS;
+	return verdict;
 malformed:
 	*reason = RK_FILTER_MALFORMED;
 	return RK_FILTER_DROP;
@@ -285,5 +344,14 @@ enum rk_filter_verdict rk_filter_frame(struct rk_filter_config *cfg, uint8_t *fr
 	default:
 		*reason = RK_FILTER_ETHERTYPE;
 		return RK_FILTER_DROP;
+	}
+}
+
+void rk_filter_release(struct rk_filter_config *cfg)
+{
+	for (size_t i = 0; i < RK_FILTER_FRAGS; i++) {
+		free(cfg->frags[i].data);
+		cfg->frags[i].data = NULL;
+		cfg->frags[i].used = false;
 	}
 }

@@ -25,6 +25,13 @@ static int setup(void **state)
 	return 0;
 }
 
+static int teardown(void **state)
+{
+	(void)state;
+	rk_filter_release(&cfg);
+	return 0;
+}
+
 static uint16_t sum16(const uint8_t *p, size_t len, uint32_t sum)
 {
 	for (size_t i = 0; i + 1 < len; i += 2)
@@ -189,79 +196,89 @@ static void test_malformed_and_sizes(void **state)
 	assert_int_equal(why, RK_FILTER_ETHERTYPE);
 }
 
-/* Sets a frame's IPv4 fragment fields (offset in 8-byte units) and total length, with the
- * header checksum left as is (the filter does not check it). */
-static void frag(uint8_t *f, unsigned offset, bool more, size_t data)
+/* A fragment of the datagram in full[] (its IPv4 header first, 20 bytes): payload bytes
+ * [from, from + len) at offset from/8, with a valid header checksum. */
+static size_t make_frag(uint8_t *f, const uint8_t *full, size_t from, size_t len, bool more)
 {
-	uint16_t v = (uint16_t)(offset | (more ? 0x2000 : 0));
-	f[14 + 6] = (uint8_t)(v >> 8);
-	f[14 + 7] = (uint8_t)v;
-	f[14 + 2] = (uint8_t)((20 + data) >> 8);
-	f[14 + 3] = (uint8_t)(20 + data);
+	uint8_t *ip = f + 14;
+	uint16_t v = (uint16_t)(from / 8 | (more ? 0x2000 : 0)), s;
+
+	memcpy(f, "\x52\x55\x0a\x00\x02\x02\x02\x00\x00\x00\x00\x01\x08\x00", 14);
+	memcpy(ip, full, 20);
+	memcpy(ip + 20, full + 20 + from, len);
+	ip[2] = (uint8_t)((20 + len) >> 8);
+	ip[3] = (uint8_t)(20 + len);
+	ip[6] = (uint8_t)(v >> 8);
+	ip[7] = (uint8_t)v;
+	ip[10] = ip[11] = 0;
+	s = (uint16_t)~sum16(ip, 20, 0);
+	ip[10] = (uint8_t)(s >> 8);
+	ip[11] = (uint8_t)s;
+	return 14 + 20 + len;
 }
 
 static void test_fragments(void **state)
 {
-	uint8_t f[256];
+	uint8_t whole[256], f[256];
 	enum rk_filter_reason why;
-	size_t n = tcp4(f, "10.0.2.2", 0x02, 0, "abcdefghijklmnopqrst"); /* 40 bytes of TCP */
+	/* a TCP segment with URG, 20 + 20 + 20 bytes, in three fragments of 24, 8 and 8 */
+	size_t n = tcp4(whole, "10.0.2.2", 0x18 | 0x20, 5, "abcdefghijklmnopqrst") - 14;
 
 	(void)state;
-	memset(cfg.frags, 0, sizeof(cfg.frags));
-	/* in order: 0 (MF), 3 (MF), 5: all pass */
-	frag(f, 0, true, 24);
-	assert_int_equal(run(f, n, &why), RK_FILTER_PASS);
-	frag(f, 3, true, 16);
-	assert_int_equal(run(f, n, &why), RK_FILTER_PASS);
-	frag(f, 5, false, 8);
-	assert_int_equal(run(f, n, &why), RK_FILTER_PASS);
-	/* the datagram is complete: a repeat of its last fragment is dropped */
-	assert_int_equal(run(f, n, &why), RK_FILTER_DROP);
+	memmove(whole, whole + 14, n);
+	rk_filter_release(&cfg);
+	assert_int_equal(run(f, make_frag(f, whole, 0, 24, true), &why), RK_FILTER_HELD);
+	assert_int_equal(run(f, make_frag(f, whole, 24, 8, true), &why), RK_FILTER_HELD);
+	assert_int_equal(run(f, make_frag(f, whole, 32, 8, false), &why), RK_FILTER_REASSEMBLED);
+	/* one packet: the first header with the whole length, no fragment bits, a valid
+	 * checksum, the payload in order, and URG stripped from the whole TCP header */
+	assert_int_equal(cfg.out_len, 14 + n);
+	assert_int_equal(cfg.out[14 + 2] << 8 | cfg.out[14 + 3], n);
+	assert_int_equal(cfg.out[14 + 6] & 0x3f, 0);
+	assert_int_equal(cfg.out[14 + 7], 0);
+	assert_int_equal(sum16(cfg.out + 14, 20, 0), 0xffff);
+	assert_memory_equal(cfg.out + 14 + 40, "abcdefghijklmnopqrst", 20);
+	assert_int_equal(cfg.out[14 + 20 + 13], 0x18);
+	assert_int_equal(cfg.out[14 + 20 + 18] | cfg.out[14 + 20 + 19], 0);
+	assert_true(tcp4_checksum_ok(cfg.out, n - 20));
+	/* the datagram is done: a repeat of its last fragment is dropped */
+	assert_int_equal(run(f, make_frag(f, whole, 32, 8, false), &why), RK_FILTER_DROP);
 	assert_int_equal(why, RK_FILTER_FRAGMENT);
 
-	/* the last fragment first (libslirp 4.7 crashes on that): dropped */
-	f[14 + 5] = 2; /* another datagram id */
-	frag(f, 3, false, 16);
+	/* the last fragment first: dropped */
+	assert_int_equal(run(f, make_frag(f, whole, 24, 16, false), &why), RK_FILTER_DROP);
+	/* overlap (0-24 then 16-40) and a gap (0-24 then 32-40): dropped, datagram forgotten */
+	assert_int_equal(run(f, make_frag(f, whole, 0, 24, true), &why), RK_FILTER_HELD);
+	assert_int_equal(run(f, make_frag(f, whole, 16, 24, false), &why), RK_FILTER_DROP);
+	assert_int_equal(run(f, make_frag(f, whole, 24, 16, false), &why), RK_FILTER_DROP);
+	assert_int_equal(run(f, make_frag(f, whole, 0, 24, true), &why), RK_FILTER_HELD);
+	assert_int_equal(run(f, make_frag(f, whole, 32, 8, false), &why), RK_FILTER_DROP);
+	/* a bad header checksum (which libslirp would drop, desynchronising a reassembly) */
+	n = make_frag(f, whole, 0, 24, true);
+	f[14 + 10] ^= 1;
 	assert_int_equal(run(f, n, &why), RK_FILTER_DROP);
 	assert_int_equal(why, RK_FILTER_FRAGMENT);
-	/* overlap: 0 (24 bytes) then 2; a gap: 0 then 4 */
-	frag(f, 0, true, 24);
-	assert_int_equal(run(f, n, &why), RK_FILTER_PASS);
-	frag(f, 2, false, 16);
-	assert_int_equal(run(f, n, &why), RK_FILTER_DROP);
-	/* ... which also forgot the datagram: its proper next fragment is dropped too */
-	frag(f, 3, false, 16);
-	assert_int_equal(run(f, n, &why), RK_FILTER_DROP);
-	frag(f, 0, true, 24);
-	assert_int_equal(run(f, n, &why), RK_FILTER_PASS);
-	frag(f, 4, false, 16);
-	assert_int_equal(run(f, n, &why), RK_FILTER_DROP);
-	/* offset 1 could set TCP's flags after the check: never in order after a first
-	 * fragment, which holds at least the 20-byte header */
-	frag(f, 0, true, 24);
-	assert_int_equal(run(f, n, &why), RK_FILTER_PASS);
-	frag(f, 1, false, 16);
-	assert_int_equal(run(f, n, &why), RK_FILTER_DROP);
 	/* not a multiple of 8 before the last; past 64 KiB */
-	frag(f, 0, true, 20);
-	assert_int_equal(run(f, n, &why), RK_FILTER_DROP);
-	frag(f, 8189, false, 16);
-	assert_int_equal(run(f, n, &why), RK_FILTER_DROP);
-	/* a first fragment too short to hold TCP's flags */
-	n = tcp4(f, "10.0.2.2", 0x02, 0, "");
-	frag(f, 0, true, 16);
-	assert_int_equal(run(f, n, &why), RK_FILTER_DROP);
-	assert_int_equal(why, RK_FILTER_FRAGMENT);
-	/* more datagrams at once than the table holds: the oldest are forgotten, no harm */
-	n = tcp4(f, "10.0.2.2", 0x02, 0, "abcdefghijklmnopqrst");
-	for (unsigned id = 0; id < 3 * RK_FILTER_FRAGS; id++) {
-		f[14 + 4] = (uint8_t)(id >> 8);
-		f[14 + 5] = (uint8_t)id;
-		frag(f, 0, true, 24);
-		assert_int_equal(run(f, n, &why), RK_FILTER_PASS);
+	assert_int_equal(run(f, make_frag(f, whole, 0, 20, true), &why), RK_FILTER_DROP);
+	n = make_frag(f, whole, 0, 8, false);
+	f[14 + 6] = 0x1f;
+	f[14 + 7] = 0xfd;
+	f[14 + 10] = f[14 + 11] = 0;
+	{
+		uint16_t s = (uint16_t)~sum16(f + 14, 20, 0);
+		f[14 + 10] = (uint8_t)(s >> 8);
+		f[14 + 11] = (uint8_t)s;
 	}
-	frag(f, 3, false, 16); /* the newest is still known */
-	assert_int_equal(run(f, n, &why), RK_FILTER_PASS);
+	assert_int_equal(run(f, n, &why), RK_FILTER_DROP);
+	/* more datagrams at once than the table holds: the oldest are forgotten, no harm */
+	for (unsigned id = 0; id < 3 * RK_FILTER_FRAGS; id++) {
+		whole[4] = (uint8_t)(id >> 8);
+		whole[5] = (uint8_t)id;
+		assert_int_equal(run(f, make_frag(f, whole, 0, 24, true), &why), RK_FILTER_HELD);
+	}
+	assert_int_equal(run(f, make_frag(f, whole, 24, 16, false), &why), RK_FILTER_REASSEMBLED);
+	whole[5] = 0; /* long evicted */
+	assert_int_equal(run(f, make_frag(f, whole, 24, 16, false), &why), RK_FILTER_DROP);
 }
 
 static size_t tcp6(uint8_t *f, const char *dst, uint8_t flags)
@@ -369,5 +386,5 @@ int main(void)
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_proxy_arp),
 	};
-	return cmocka_run_group_tests(tests, setup, NULL);
+	return cmocka_run_group_tests(tests, setup, teardown);
 }

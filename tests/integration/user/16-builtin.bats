@@ -106,6 +106,26 @@ teardown() {
 	assert_output "done"
 }
 
+@test "builtin: a UDP datagram larger than the MTU crosses in fragments, both ways" {
+	start_host_echo
+	run rk --net=builtin --mtu=1500 python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(1)
+data = bytes(range(256)) * 16  # 4096 bytes: three fragments at MTU 1500
+for _ in range(5):
+    s.sendto(data, ("10.0.2.2", 18095))
+    try:
+        back = s.recv(65536)
+    except socket.timeout:
+        print("timeout")
+        continue
+    print("echoed", len(back), back == data)
+    break'
+	assert_success
+	assert_line "echoed 4096 True"
+}
+
 @test "builtin: --cidr, --mtu and --ifname take effect" {
 	start_host_echo
 	run rk --net=builtin --cidr=10.9.8.0/24 --mtu=1500 --ifname=eth3 --copy-up=/etc sh -c "
