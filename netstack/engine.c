@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,6 +49,7 @@ struct rk_engine {
 	struct engine_timer timers[4];
 	uint8_t *frame;
 	bool tap_gone;
+	int control; /* forward requests, or -1 */
 };
 
 static int64_t clock_ns(void *opaque)
@@ -158,6 +160,7 @@ struct rk_engine *rk_engine_new(const struct rk_engine_config *cfg, int tap, str
 	inet_pton(AF_INET6, "fd00::2", &sc.vhost6);
 	inet_pton(AF_INET6, "fd00::3", &sc.vnameserver6);
 	e->tap = tap;
+	e->control = -1;
 	e->cfg = *cfg;
 	e->filter = (struct rk_filter_config){ .net = cfg->net,
 					       .mask = cfg->mask,
@@ -199,6 +202,47 @@ void rk_engine_input(struct rk_engine *e, uint8_t *frame, size_t len)
 		e->stats.dropped[why]++;
 		break;
 	}
+}
+
+int rk_engine_forward(struct rk_engine *e, const struct rk_engine_fwd *f)
+{
+	int r;
+
+	errno = 0;
+	if (f->op == RK_ENGINE_FWD_ADD)
+		r = slirp_add_hostxfwd(e->slirp, (const struct sockaddr *)&f->host, sizeof(f->host),
+				       (const struct sockaddr *)&f->guest, sizeof(f->guest),
+				       f->udp ? SLIRP_HOSTFWD_UDP : 0);
+	else if (f->op == RK_ENGINE_FWD_REMOVE)
+		r = slirp_remove_hostxfwd(e->slirp, (const struct sockaddr *)&f->host,
+					  sizeof(f->host), f->udp ? SLIRP_HOSTFWD_UDP : 0);
+	else
+		return -EINVAL;
+	if (r < 0)
+		return errno ? -errno : (f->op == RK_ENGINE_FWD_ADD ? -EADDRINUSE : -ENOENT);
+	return 0;
+}
+
+void rk_engine_set_control(struct rk_engine *e, int fd)
+{
+	e->control = fd;
+}
+
+/* One request from the control socket; at its end the engine stops serving it. */
+static void serve_control(struct rk_engine *e)
+{
+	struct rk_engine_fwd f;
+	ssize_t n = recv(e->control, &f, sizeof(f), MSG_DONTWAIT);
+	int32_t r;
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		e->control = -1;
+		return;
+	}
+	r = n == (ssize_t)sizeof(f) ? rk_engine_forward(e, &f) : -EBADMSG;
+	(void)!send(e->control, &r, sizeof(r), MSG_NOSIGNAL);
 }
 
 static short to_poll(int events)
@@ -276,6 +320,7 @@ static int pass(struct rk_engine *e, int stop_fd, int timeout_ms, bool *stopped)
 	e->n_pfd = 0;
 	add_poll(e->tap, SLIRP_POLL_IN, e);
 	add_poll(stop_fd, SLIRP_POLL_IN, e);
+	add_poll(e->control, SLIRP_POLL_IN, e);
 	slirp_pollfds_fill(e->slirp, &timeout, add_poll, e);
 	now_ms = clock_ns(e) / 1000000;
 	for (size_t i = 0; i < RK_ARRAY_SIZE(e->timers); i++) {
@@ -297,6 +342,8 @@ static int pass(struct rk_engine *e, int stop_fd, int timeout_ms, bool *stopped)
 	}
 	if (r > 0 && e->pfd[0].revents)
 		drain_tap(e);
+	if (r > 0 && e->pfd[2].fd >= 0 && e->pfd[2].revents)
+		serve_control(e);
 	slirp_pollfds_poll(e->slirp, r < 0, get_revents, e);
 	now_ms = clock_ns(e) / 1000000;
 	for (size_t i = 0; i < RK_ARRAY_SIZE(e->timers); i++) {

@@ -5,6 +5,7 @@
 #define RK_ENGINE_H
 
 #include <stdbool.h>
+#include <netinet/in.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -28,9 +29,29 @@ struct rk_engine_stats {
 
 struct rk_engine;
 
+/* A host forward (--port-driver=netstack): a listener on the host whose connections or
+ * datagrams libslirp carries into the child, keeping the client's address. Sent to the
+ * engine process over its control socket, answered with an int32_t: 0 or -errno. */
+enum {
+	RK_ENGINE_FWD_ADD = 1,
+	RK_ENGINE_FWD_REMOVE = 2
+};
+struct rk_engine_fwd {
+	uint32_t op;
+	uint32_t udp;
+	struct sockaddr_in host;  /* the listener */
+	struct sockaddr_in guest; /* the child's side (ADD only) */
+};
+
 /* An engine on tap (a non-blocking descriptor of frames; the engine takes it). Returns
  * NULL with err set on failure. */
 struct rk_engine *rk_engine_new(const struct rk_engine_config *cfg, int tap, struct rk_error *err);
+
+/* Adds or removes a host forward. Returns 0 or -errno. */
+int rk_engine_forward(struct rk_engine *e, const struct rk_engine_fwd *f);
+
+/* Serves forward requests arriving on fd (a SOCK_SEQPACKET socket) from the loop. */
+void rk_engine_set_control(struct rk_engine *e, int fd);
 
 /* Runs until stop_fd (or -1) becomes readable or the tap ends. Returns 0 at a stop, -EPIPE
  * when the tap ended (the child's namespace is gone), or -errno. */

@@ -163,7 +163,8 @@ static const struct rk_flag_def flag_table[] = {
 	  "mount propagation of / in the child [rprivate, private, rslave, slave, rshared, shared]",
 	  "\"rprivate\"" },
 	{ OPT_PORT_DRIVER, "port-driver", NULL, FLAG_STRING, CAT_PORT,
-	  "port driver for a non-host network [none, implicit (for pasta), builtin, slirp4netns]",
+	  "port driver for a non-host network [none, implicit (for pasta), builtin, slirp4netns, "
+	  "netstack (for builtin)]",
 	  "\"none\"" },
 	{ OPT_PUBLISH, "publish", "p", FLAG_SLICE, CAT_PORT,
 	  "publish a port of the child on the host, e.g. \"127.0.0.1:8080:80/tcp\"", NULL },
@@ -211,6 +212,7 @@ static const struct rk_name_value port_driver_names[] = {
 	{ "builtin", RK_PORT_BUILTIN },
 	{ "slirp4netns", RK_PORT_SLIRP4NETNS },
 	{ "gvisor-tap-vsock", RK_PORT_GVISOR_TAP_VSOCK },
+	{ "netstack", RK_PORT_NETSTACK },
 	{ NULL, 0 },
 };
 
@@ -768,6 +770,10 @@ static int validate_drivers(struct rk_options *opts, bool warn, struct rk_error 
 	case RK_PORT_BUILTIN:
 		if (opts->net == RK_NET_HOST)
 			return rk_error_set(err, EINVAL, "port driver requires non-host network");
+		break;
+	case RK_PORT_NETSTACK:
+		if (opts->net != RK_NET_BUILTIN)
+			return rk_error_set(err, EINVAL, "port driver requires builtin network");
 		break;
 	case RK_PORT_GVISOR_TAP_VSOCK:
 		return rk_error_set(err, ENOTSUP,

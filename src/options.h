@@ -29,6 +29,7 @@ enum rk_port {
 	RK_PORT_BUILTIN,
 	RK_PORT_SLIRP4NETNS,
 	RK_PORT_GVISOR_TAP_VSOCK, /* known name, not part of this implementation */
+	RK_PORT_NETSTACK,	  /* ours: host forwards inside --net=builtin's engine */
 };
 
 enum rk_tristate {

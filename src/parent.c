@@ -40,6 +40,7 @@
 #include "dhcp.h"
 #include "engine.h"
 #include "hostfwd.h"
+#include "netstack.h"
 #include "child.h"
 #include "copyup.h"
 #include "idmap.h"
@@ -81,6 +82,7 @@ struct parent_state {
 	struct rk_dhcp_keeper *dhcp;  /* --net=lxc-user-nic: the lease's renewals */
 	struct rk_netcfg netcfg;      /* the child's interface, for drivers that configure one */
 	pid_t helper;		      /* the network driver's process, or -1 */
+	int engine_control;	      /* --port-driver=netstack: the engine's end, or -1 */
 };
 
 static bool env_is_ours(const char *entry)
@@ -487,10 +489,11 @@ static int start_engine(struct parent_state *st, int tap, struct rk_error *err)
 		int r;
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 			_exit(1);
-		/* nothing of the parent but the tap and stdio */
-		if (dup2(tap, 3) < 0)
+		/* nothing of the parent but the tap, the control socket and stdio */
+		if (dup2(tap, 3) < 0 ||
+		    (st->engine_control >= 0 && dup2(st->engine_control, 4) < 0))
 			_exit(1);
-		close_range(4, ~0U, 0);
+		close_range(st->engine_control >= 0 ? 5 : 4, ~0U, 0);
 		signal(SIGPIPE, SIG_IGN);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
@@ -499,11 +502,17 @@ static int start_engine(struct parent_state *st, int tap, struct rk_error *err)
 			rk_log_fatal(e.msg);
 			_exit(1);
 		}
+		if (st->engine_control >= 0)
+			rk_engine_set_control(engine, 4);
 		r = rk_engine_run(engine, -1);
 		rk_engine_free(engine);
 		_exit(r == -EPIPE ? 0 : 1);
 	}
 	close(tap);
+	if (st->engine_control >= 0) {
+		close(st->engine_control);
+		st->engine_control = -1;
+	}
 	st->helper = pid;
 	rk_debug("netstack engine runs as pid %d", (int)pid);
 	return 0;
@@ -656,6 +665,13 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 	} else if (opts->port_driver == RK_PORT_SLIRP4NETNS) {
 		rk_auto_free char *sock = rk_xasprintf("%s/.s4nn.sock", st->sd.path);
 		st->ports = rk_port_slirp4netns_new(sock, st->netcfg.ip);
+	} else if (opts->port_driver == RK_PORT_NETSTACK) {
+		int ctl[2];
+		r = rk_msg_pair(ctl);
+		if (r < 0)
+			return rk_error_errno(err, -r, "socketpair");
+		st->engine_control = ctl[1];
+		st->ports = rk_port_netstack_new(ctl[0], st->netcfg.ip);
 	}
 	/* the API listens long before the command runs (upstream has a race there), and
 	 * starting it here costs nothing while the child re-executes itself */
@@ -704,6 +720,7 @@ int rk_parent_main(const struct rk_options *opts, char **argv)
 		.helper = -1,
 		.vpnkit = { .pid = -1, .sock = -1, .tap = -1, .stop = { -1, -1 } },
 		.lxc = { .holder = -1 },
+		.engine_control = -1,
 	};
 	struct rk_error err = { 0 };
 	rk_auto_free char *state_path = NULL;
@@ -776,6 +793,8 @@ out:
 	rk_statedir_remove(&st.sd);
 	if (st.sock >= 0)
 		close(st.sock);
+	if (st.engine_control >= 0)
+		close(st.engine_control);
 	if (st.sfd >= 0)
 		close(st.sfd);
 	if (st.abort_signal) {

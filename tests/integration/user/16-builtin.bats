@@ -180,3 +180,50 @@ for _ in range(5):
 	# rootlesskit), the child (re-executed through /proc/self/exe, as upstream's), sleep
 	[ "$(echo $names)" = "exe rootlesskit sleep" ] || fail "descendants: $(echo $names)"
 }
+
+@test "builtin --port-driver=netstack: TCP and UDP ports through the NAT, bursts, the API, rootlessctl" {
+	local fifo="$BATS_TEST_TMPDIR/echo-ready"
+	mkfifo "$fifo"
+	# without --disable-host-loopback: with it, libslirp drops the UDP replies to a
+	# loopback client (seen as the gateway), as slirp4netns does
+	"$RK" --state-dir="$BATS_TEST_TMPDIR/state" --net=builtin --port-driver=netstack \
+		-p 127.0.0.1:18091:80/tcp -p 127.0.0.1:18091:80/udp \
+		timeout 30 python3 "$ECHO" serve 80 "$fifo" >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
+	RK_PID=$!
+	read_fifo "$fifo" >/dev/null
+	run timeout 10 python3 "$ECHO" tcp 127.0.0.1 18091 via-netstack
+	assert_output "via-netstack"
+	run timeout 10 python3 "$ECHO" udp 127.0.0.1 18091 udp-via-netstack
+	assert_output "udp-via-netstack"
+	# a loopback client is seen as the gateway (libslirp's rule; others keep their address)
+	run timeout 10 python3 "$ECHO" tcp 127.0.0.1 18091 peer
+	assert_output "10.0.2.2"
+	# libslirp listens with a backlog of 1; ours is raised, so a burst is not refused
+	run timeout 60 python3 "$ECHO" burst 127.0.0.1 18091 500
+	assert_output "ok 500"
+	local sock="$BATS_TEST_TMPDIR/state/api.sock"
+	run curl -s --max-time 5 --unix-socket "$sock" http://x/v1/info
+	assert_output --partial '"portDriver":{"driver":"netstack","protos":["tcp","tcp4","udp","udp4"],"disallowLoopbackChildIP":true}'
+	run "$RK_CTL" --socket="$sock" add-ports 127.0.0.1:18092:80/tcp
+	assert_success
+	assert_output "3"
+	run timeout 10 python3 "$ECHO" tcp 127.0.0.1 18092 added
+	assert_output "added"
+	run "$RK_CTL" --socket="$sock" add-ports 127.0.0.1:18093:80/tcp6
+	assert_failure
+	assert_output --partial 'unsupported protocol "tcp6"'
+	run "$RK_CTL" --socket="$sock" add-ports 127.0.0.1:18092:80/tcp
+	assert_failure
+	run "$RK_CTL" --socket="$sock" remove-ports 3
+	assert_success
+	run timeout 5 python3 "$ECHO" tcp 127.0.0.1 18092 removed
+	assert_failure
+	run curl -s --max-time 5 --unix-socket "$sock" -X DELETE http://x/v1/ports/3
+	assert_output --partial "unknown id: 3"
+}
+
+@test "--port-driver=netstack needs --net=builtin" {
+	run rk --net=slirp4netns --port-driver=netstack true
+	assert_failure
+	assert_output --partial "port driver requires builtin network"
+}

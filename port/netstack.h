@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* --port-driver=netstack: ports spliced into --net=builtin's engine (see netstack.c). */
+#ifndef RK_PORT_NETSTACK_H
+#define RK_PORT_NETSTACK_H
+
+#include "driver.h"
+
+/* A driver sending forward requests to the engine on control (a SOCK_SEQPACKET socket,
+ * taken); child_ip is where ports without a child IP go. Until the engine runs, requests
+ * wait for it (as the API may be called early). */
+struct rk_port_driver *rk_port_netstack_new(int control, const char *child_ip);
+
+#endif

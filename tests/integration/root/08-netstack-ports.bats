@@ -1,0 +1,38 @@
+#!/usr/bin/env bats
+# --port-driver=netstack keeps a non-loopback client's address: libslirp carries the
+# connection into the child through the NAT. The "host" is a network namespace of this
+# test with 198.18.0.1 (RFC 2544) on its lo; rootlesskit runs as the test user; the client
+# connects from 198.18.0.1 to 198.18.0.1. No traffic leaves it.
+
+load ../helpers
+
+user=${RK_TEST_USER:-rktest}
+ECHO="$BATS_TEST_DIRNAME/../tools/echo.py"
+
+setup() {
+	[ -w /dev/net/tun ] || skip "/dev/net/tun is not usable"
+	ND=$(mktemp -d /tmp/rk-nsp.XXXXXX)
+	chmod 0755 "$ND"
+	chown "$user" "$ND"
+}
+
+teardown() {
+	rm -rf "$ND"
+}
+
+@test "netstack ports: a client from 198.18.0.1 is seen as 198.18.0.1; a loopback one as the gateway" {
+	run timeout 60 unshare -n sh -ec "
+		ip link set lo up
+		ip addr add 198.18.0.1/32 dev lo
+		mkfifo $ND/ready; chmod a+rw $ND/ready
+		runuser -u $user -- timeout 30 $RK --net=builtin --port-driver=netstack \
+			-p 0.0.0.0:18080:80/tcp python3 $ECHO serve 80 $ND/ready > $ND/out 2>&1 3>&- &
+		timeout 20 head -n 1 $ND/ready >/dev/null || { cat $ND/out; exit 1; }
+		timeout 10 python3 $ECHO tcp 198.18.0.1 18080 peer
+		timeout 10 python3 $ECHO tcp 127.0.0.1 18080 peer
+		kill -TERM \$!
+		wait" </dev/null
+	assert_success
+	assert_line --index 0 "198.18.0.1"
+	assert_line --index 1 "10.0.2.2"
+}
