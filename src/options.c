@@ -830,6 +830,11 @@ int rk_options_validate(struct rk_options *opts, bool warn, struct rk_error *err
 	}
 	if (opts->mtu < 0 || opts->mtu > 65521)
 		return rk_error_set(err, EINVAL, "mtu must be <= 65521, got %lld", opts->mtu);
+	/* libslirp 4.7 overflows building replies at small MTUs (CVE-2026-95508); IPv6
+	 * needs 1280 anyway */
+	if (opts->net == RK_NET_BUILTIN && opts->mtu != 0 && opts->mtu < 1280)
+		return rk_error_set(err, EINVAL, "mtu must be >= 1280 for --net=builtin, got %lld",
+				    opts->mtu);
 	r = validate_cidr(opts->cidr, err);
 	if (r < 0)
 		return r;

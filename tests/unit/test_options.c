@@ -342,6 +342,14 @@ static void test_not_supported_yet(void **state)
 	assert_int_equal(rk_options_validate(&o, false, &err), 0);
 	assert_int_equal(rk_options_check_supported(&o, &err), 0);
 	rk_options_free(&o);
+	/* small MTUs are where libslirp 4.7 overflows */
+	assert_int_equal(parse(&o, &err, "--net=builtin", "--mtu=1279", "x", NULL), 0);
+	assert_int_equal(rk_options_validate(&o, false, &err), -EINVAL);
+	assert_string_equal(err.msg, "mtu must be >= 1280 for --net=builtin, got 1279");
+	rk_options_free(&o);
+	assert_int_equal(parse(&o, &err, "--net=builtin", "--mtu=1280", "x", NULL), 0);
+	assert_int_equal(rk_options_validate(&o, false, &err), 0);
+	rk_options_free(&o);
 }
 
 static void test_help_lists_every_flag(void **state)
