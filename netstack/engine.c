@@ -70,6 +70,7 @@ static ssize_t send_packet(const void *buf, size_t len, void *opaque)
 	if (write(e->tap, buf, len) < 0) {
 		if (errno == EIO || errno == EBADFD)
 			e->tap_gone = true;
+		e->stats.out_dropped++;
 		return (ssize_t)len; /* dropped: TCP resends */
 	}
 	e->stats.frames_out++;

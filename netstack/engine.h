@@ -24,6 +24,7 @@ struct rk_engine_config {
 
 struct rk_engine_stats {
 	uint64_t frames_in, frames_out, replies;
+	uint64_t out_dropped; /* the child's tap queue was full */
 	uint64_t dropped[RK_FILTER_REASONS];
 };
 

@@ -7,6 +7,7 @@
 #include <linux/rtnetlink.h>
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
@@ -14,6 +15,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "log.h"
 
 /* Sends one request that wants an acknowledgement and waits for it. Returns 0 or -errno. */
 /* libmnl's MNL_SOCKET_BUFFER_SIZE depends on the page size, which makes a VLA */
@@ -264,6 +267,14 @@ int rk_tap_open(const char *ifname, struct rk_error *err)
 		int e = errno;
 		close(fd);
 		return rk_error_errno(err, e, "opening tap %s", ifname);
+	}
+	/* frames written into the child wait in the tap's send buffer until its stack takes
+	 * them; the default (wmem_default) holds three 64 KiB frames, and a full buffer drops
+	 * the next with EAGAIN */
+	{
+		int sndbuf = INT_MAX;
+		if (ioctl(fd, TUNSETSNDBUF, &sndbuf) < 0)
+			rk_debug("TUNSETSNDBUF on %s: %s", ifname, strerror(errno));
 	}
 	return fd;
 }

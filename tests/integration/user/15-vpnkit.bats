@@ -70,7 +70,7 @@ print(s.recv(100).decode())"
 @test "vpnkit: the builtin port driver over it" {
 	local fifo="$BATS_TEST_TMPDIR/echo-ready"
 	mkfifo "$fifo"
-	"$RK" --net=vpnkit --vpnkit-binary="$FAKE" --port-driver=builtin -p 127.0.0.1:18098:80/tcp \
+	"$RK" --pidns --net=vpnkit --vpnkit-binary="$FAKE" --port-driver=builtin -p 127.0.0.1:18098:80/tcp \
 		timeout 20 python3 "$BATS_TEST_DIRNAME/../tools/echo.py" serve 80 "$fifo" \
 		>"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
 	RK_PID=$!

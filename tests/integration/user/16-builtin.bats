@@ -160,7 +160,7 @@ for _ in range(5):
 @test "builtin: the builtin port driver over it" {
 	local fifo="$BATS_TEST_TMPDIR/echo-ready"
 	mkfifo "$fifo"
-	"$RK" --net=builtin --port-driver=builtin -p 127.0.0.1:18093:80/tcp \
+	"$RK" --pidns --net=builtin --port-driver=builtin -p 127.0.0.1:18093:80/tcp \
 		timeout 20 python3 "$ECHO" serve 80 "$fifo" >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
 	RK_PID=$!
 	read_fifo "$fifo" >/dev/null
@@ -186,7 +186,7 @@ for _ in range(5):
 	mkfifo "$fifo"
 	# without --disable-host-loopback: with it, libslirp drops the UDP replies to a
 	# loopback client (seen as the gateway), as slirp4netns does
-	"$RK" --state-dir="$BATS_TEST_TMPDIR/state" --net=builtin --port-driver=netstack \
+	"$RK" --pidns --state-dir="$BATS_TEST_TMPDIR/state" --net=builtin --port-driver=netstack \
 		-p 127.0.0.1:18091:80/tcp -p 127.0.0.1:18091:80/udp \
 		timeout 30 python3 "$ECHO" serve 80 "$fifo" >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
 	RK_PID=$!
