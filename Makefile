@@ -23,7 +23,7 @@ LDLIBS    +=
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
              -fno-omit-frame-pointer
 
-PKGS          := libmnl jansson libevent_core libevent_extra slirp
+PKGS          := libmnl jansson libevent_core libevent_extra slirp libseccomp
 CPPFLAGS      += $(shell $(PKG_CONFIG) --cflags $(PKGS))
 LDLIBS        += $(shell $(PKG_CONFIG) --libs $(PKGS)) -pthread
 

@@ -39,6 +39,7 @@
 #include "cgroup.h"
 #include "dhcp.h"
 #include "engine.h"
+#include "sandbox.h"
 #include "hostfwd.h"
 #include "netstack.h"
 #include "child.h"
@@ -504,6 +505,9 @@ static int start_engine(struct parent_state *st, int tap, struct rk_error *err)
 		}
 		if (st->engine_control >= 0)
 			rk_engine_set_control(engine, 4);
+		/* confined once set up: from here on only frames and sockets */
+		if (rk_engine_sandbox(&e) < 0)
+			rk_warn("%s; the engine runs unconfined", e.msg);
 		r = rk_engine_run(engine, -1);
 		rk_engine_free(engine);
 		_exit(r == -EPIPE ? 0 : 1);

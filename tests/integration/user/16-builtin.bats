@@ -169,7 +169,7 @@ for _ in range(5):
 	assert_output "published"
 }
 
-@test "builtin: no slirp4netns, pasta, ip or nsenter process is started; the engine is ours" {
+@test "builtin: no slirp4netns, pasta, ip or nsenter process is started; the engine is ours and confined" {
 	start_sleeper --net=builtin --disable-host-loopback
 	# every descendant of rootlesskit, by name
 	local names
@@ -179,6 +179,13 @@ for _ in range(5):
 	# only our own processes and the command: the engine (a fork of the parent, so named
 	# rootlesskit), the child (re-executed through /proc/self/exe, as upstream's), sleep
 	[ "$(echo $names)" = "exe rootlesskit sleep" ] || fail "descendants: $(echo $names)"
+	# the engine is confined: no_new_privs and a seccomp filter
+	local engine
+	engine=$(ps -e -o pid=,ppid=,comm= | awk -v root="$RK_PID" '$2 == root && $3 == "rootlesskit" { print $1 }')
+	[ -n "$engine" ] || fail "no engine process"
+	run grep -E '^(NoNewPrivs|Seccomp):' "/proc/$engine/status"
+	assert_line --regexp '^NoNewPrivs:\s+1$'
+	assert_line --regexp '^Seccomp:\s+2$'
 }
 
 @test "builtin --port-driver=netstack: TCP and UDP ports through the NAT, bursts, the API, rootlessctl" {

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Confines the engine process (see sandbox.c). */
+#ifndef RK_SANDBOX_H
+#define RK_SANDBOX_H
+
+#include "error.h"
+
+/* no_new_privs, then a seccomp filter that kills the process on any system call an
+ * engine never needs (exec, ptrace, namespaces, mounts, modules, keys, bpf...). Returns 0
+ * or a negative errno with err set. */
+int rk_engine_sandbox(struct rk_error *err);
+
+#endif
