@@ -5,6 +5,8 @@ can bypass its routing table: for the --net=builtin loopback-filter tests.
   rawsyn.py IFACE DST_IP PORT [COUNT]   COUNT SYNs (default 3, 0.3 s apart) from the
                                         interface's address and MAC to DST_IP:PORT, sent to
                                         the gateway's MAC (52:55:0a:00:02:02)
+  rawsyn.py flood IFACE DST_IP FIRST N  N SYNs at once, to ports FIRST..FIRST+N-1
+  rawsyn.py fragflood IFACE DST_IP N    N first fragments of UDP datagrams that never end
 """
 import fcntl
 import socket
@@ -30,7 +32,51 @@ def iface_addr(name):
     return ip, mac
 
 
+def syn_frame(src, mac, dst_b, sport, port):
+    tcp = struct.pack("!HHIIBBHHH", sport, port, 1, 0, 0x50, 0x02, 65535, 0, 0)
+    pseudo = src + dst_b + struct.pack("!BBH", 0, 6, len(tcp))
+    tcp = tcp[:16] + struct.pack("!H", checksum(pseudo + tcp)) + tcp[18:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0, 64, 6, 0, src, dst_b)
+    ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
+    return bytes.fromhex("52550a000202") + mac + b"\x08\x00" + ip + tcp
+
+
+def frag_frame(src, mac, dst_b, ident):
+    # 1400 of 3000 bytes: unbounded buffering of 10 000 of these would be 14 MB
+    udp = struct.pack("!HHHH", 40000, 9, 3000, 0) + b"F" * 1392
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), ident, 0x2000, 64, 17, 0, src, dst_b)
+    ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
+    return bytes.fromhex("52550a000202") + mac + b"\x08\x00" + ip + udp
+
+
+def flood(mode):
+    iface, dst = sys.argv[2], sys.argv[3]
+    src, mac = iface_addr(iface)
+    dst_b = socket.inet_aton(dst)
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((iface, 0))
+    if mode == "flood":
+        first, n = int(sys.argv[4]), int(sys.argv[5])
+        frames = [syn_frame(src, mac, dst_b, 30000 + i % 20000, first + i) for i in range(n)]
+    else:
+        n = int(sys.argv[4])
+        frames = [frag_frame(src, mac, dst_b, i % 65536) for i in range(n)]
+    for i, f in enumerate(frames):
+        while True:
+            try:
+                s.send(f)
+                break
+            except BlockingIOError:
+                time.sleep(0.001)
+        if i % 500 == 499:
+            time.sleep(0.01)  # the tap queue is 1000 frames
+    print("sent", n)
+
+
 def main():
+    if sys.argv[1] in ("flood", "fragflood"):
+        flood(sys.argv[1])
+        return
     iface, dst, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     count = int(sys.argv[4]) if len(sys.argv) > 4 else 3
     src, mac = iface_addr(iface)
