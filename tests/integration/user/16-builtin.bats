@@ -261,7 +261,7 @@ engine_usage() {
 	# memory stays bounded: 8 reassembly slots, not 14 MB of held fragments (malloc keeps
 	# a few MiB of libslirp's freed connection buffers, so not exactly the baseline). Not
 	# in the sanitized build, whose quarantine keeps every freed block for a while.
-	if ! grep -qa AddressSanitizer "$RK"; then
+	if ! grep -qa __asan_init "$RK"; then
 		[ "${after##* }" -le $((${before##* } + 8192)) ] || fail "RSS (KiB): $before -> $after"
 	fi
 	run nsenter -t "$CMD_PID" -U -n --preserve-credentials timeout 10 python3 "$ECHO" tcp 10.0.2.2 18095 still-answering
