@@ -3,6 +3,10 @@
 in fuzz_netstack's record format. Run from the top of the tree after changing it."""
 import os
 import struct
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration", "tools"))
+from pkt import checksum as csum  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "netstack")
 CHILD_MAC = bytes.fromhex("020000000001")
@@ -10,15 +14,6 @@ GW_MAC = bytes.fromhex("52550a000202")
 CHILD, GW, DNS = bytes([10, 0, 2, 100]), bytes([10, 0, 2, 2]), bytes([10, 0, 2, 3])
 CHILD6 = bytes.fromhex("fd000000000000000000000000000100")
 GW6 = bytes.fromhex("fd000000000000000000000000000002")
-
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return (~s) & 0xFFFF
 
 
 def eth(payload, etype=0x0800, dst=GW_MAC):

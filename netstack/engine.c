@@ -234,7 +234,7 @@ static void serve_control(struct rk_engine *e)
 {
 	struct rk_engine_fwd f;
 	ssize_t n = recv(e->control, &f, sizeof(f), MSG_DONTWAIT);
-	int32_t r;
+	struct rk_engine_fwd_reply r = { .seq = f.seq };
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -242,7 +242,7 @@ static void serve_control(struct rk_engine *e)
 		e->control = -1;
 		return;
 	}
-	r = n == (ssize_t)sizeof(f) ? rk_engine_forward(e, &f) : -EBADMSG;
+	r.result = n == (ssize_t)sizeof(f) ? rk_engine_forward(e, &f) : -EBADMSG;
 	(void)!send(e->control, &r, sizeof(r), MSG_NOSIGNAL);
 }
 

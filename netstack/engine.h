@@ -32,16 +32,21 @@ struct rk_engine;
 
 /* A host forward (--port-driver=netstack): a listener on the host whose connections or
  * datagrams libslirp carries into the child, keeping the client's address. Sent to the
- * engine process over its control socket, answered with an int32_t: 0 or -errno. */
+ * engine process over its control socket, answered with a struct rk_engine_fwd_reply. */
 enum {
 	RK_ENGINE_FWD_ADD = 1,
 	RK_ENGINE_FWD_REMOVE = 2
 };
 struct rk_engine_fwd {
+	uint32_t seq; /* echoed in the reply: a late reply to an abandoned request is told apart */
 	uint32_t op;
 	uint32_t udp;
 	struct sockaddr_in host;  /* the listener */
 	struct sockaddr_in guest; /* the child's side (ADD only) */
+};
+struct rk_engine_fwd_reply {
+	uint32_t seq;
+	int32_t result; /* 0 or -errno */
 };
 
 /* An engine on tap (a non-blocking descriptor of frames; the engine takes it). Returns

@@ -122,18 +122,6 @@ static enum rk_filter_verdict arp(const struct rk_filter_config *cfg, const uint
 	return RK_FILTER_REPLY;
 }
 
-/* The IPv4 header checksum verifies. */
-static bool ip_checksum_ok(const uint8_t *ip, size_t ihl)
-{
-	uint32_t sum = 0;
-
-	for (size_t i = 0; i < ihl; i += 2)
-		sum += (uint32_t)ip[i] << 8 | ip[i + 1];
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return sum == 0xffff;
-}
-
 /* One IPv4 fragment (offset in 8-byte units, more: MF) into its datagram. Returns HELD,
  * REASSEMBLED (cfg->out holds the datagram as one frame) or DROP. */
 static enum rk_filter_verdict reassemble(struct rk_filter_config *cfg, const uint8_t *frame,
@@ -143,7 +131,7 @@ static enum rk_filter_verdict reassemble(struct rk_filter_config *cfg, const uin
 	struct rk_filter_frag *slot = NULL, *oldest = &cfg->frags[0];
 	size_t data = total - ihl, whole;
 	uint32_t src = get32(ip + 12), dst = get32(ip + 16);
-	uint16_t id = get16(ip + 4), sum;
+	uint16_t id = get16(ip + 4);
 	uint8_t *out;
 
 	for (size_t i = 0; i < RK_FILTER_FRAGS; i++) {
@@ -155,7 +143,7 @@ static enum rk_filter_verdict reassemble(struct rk_filter_config *cfg, const uin
 	}
 	/* a checksum the kernel would reject; all but the last carry a multiple of 8 bytes;
 	 * the datagram fits 64 KiB */
-	if (!ip_checksum_ok(ip, ihl) || (more && data % 8) || offset * 8 + data + ihl > 65535)
+	if (rk_inet_checksum(ip, ihl) != 0 || (more && data % 8) || offset * 8 + data + ihl > 65535)
 		goto drop;
 	if (offset == 0) {
 		slot = slot ? slot : oldest; /* a new first fragment restarts the datagram */
@@ -188,15 +176,7 @@ static enum rk_filter_verdict reassemble(struct rk_filter_config *cfg, const uin
 	put16(out + ETH_HLEN + 2, (uint16_t)(ihl + whole));
 	put16(out + ETH_HLEN + 6, get16(out + ETH_HLEN + 6) & 0x4000); /* keep DF only */
 	put16(out + ETH_HLEN + 10, 0);
-	{
-		uint32_t acc = 0;
-		for (size_t i = 0; i < ihl; i += 2)
-			acc += (uint32_t)out[ETH_HLEN + i] << 8 | out[ETH_HLEN + i + 1];
-		while (acc >> 16)
-			acc = (acc & 0xffff) + (acc >> 16);
-		sum = (uint16_t)~acc;
-	}
-	put16(out + ETH_HLEN + 10, sum);
+	put16(out + ETH_HLEN + 10, rk_inet_checksum(out + ETH_HLEN, ihl));
 	cfg->out_len = slot->head_len + whole;
 	return RK_FILTER_REASSEMBLED;
 drop:

@@ -35,22 +35,42 @@ struct netstack_driver {
 	struct rk_port_table ports;
 	struct rk_engine_fwd *fwds; /* parallel to ports.e: how to remove each */
 	int next_id;
+	uint32_t seq; /* of the last request */
+	bool ready;   /* the engine runs: requests are answered */
 };
 
 /* One request to the engine. Returns its answer (0 or -errno). */
-static int call(struct netstack_driver *d, const struct rk_engine_fwd *f)
+static int call(struct netstack_driver *d, struct rk_engine_fwd *f)
 {
-	int32_t r;
+	struct rk_engine_fwd_reply r;
 	ssize_t n;
 
+	if (!d->ready)
+		return -EAGAIN; /* the network is still being set up */
+	f->seq = ++d->seq;
 	if (send(d->control, f, sizeof(*f), MSG_NOSIGNAL) != (ssize_t)sizeof(*f))
 		return -errno;
-	do
+	for (;;) {
 		n = recv(d->control, &r, sizeof(r), 0);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return errno == EAGAIN ? -ETIMEDOUT : -errno;
-	return n == (ssize_t)sizeof(r) ? r : -EPIPE;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN ? -ETIMEDOUT : -errno;
+		if (n != (ssize_t)sizeof(r))
+			return -EPIPE;
+		if (r.seq == f->seq)
+			return r.result;
+		/* the answer to a request that timed out earlier: skip it */
+	}
+}
+
+void rk_port_netstack_ready(struct rk_port_driver *base)
+{
+	struct netstack_driver *d = (struct netstack_driver *)base;
+
+	pthread_mutex_lock(&d->lock);
+	d->ready = true;
+	pthread_mutex_unlock(&d->lock);
 }
 
 static int netstack_add(struct rk_port_driver *base, const struct rk_port_spec *spec, int *ret_id,
@@ -83,6 +103,10 @@ static int netstack_add(struct rk_port_driver *base, const struct rk_port_spec *
 	}
 	f.guest.sin_port = htons((uint16_t)spec->child_port);
 	r = call(d, &f);
+	if (r == -EAGAIN) {
+		r = rk_error_set(err, EAGAIN, "the network is not set up yet, try again");
+		goto out;
+	}
 	if (r < 0) {
 		char reason[96];
 		rk_go_strerror(-r, reason, sizeof(reason));
@@ -115,6 +139,7 @@ static int netstack_remove(struct rk_port_driver *base, int id, struct rk_error 
 	d->fwds[i].op = RK_ENGINE_FWD_REMOVE;
 	r = call(d, &d->fwds[i]);
 	if (r < 0) {
+		/* (cannot be EAGAIN: the port was added, so the engine runs) */
 		d->fwds[i].op = RK_ENGINE_FWD_ADD;
 		r = rk_error_errno(err, -r, "removing port %d", id);
 		goto out;

@@ -6,8 +6,11 @@
 #include "driver.h"
 
 /* A driver sending forward requests to the engine on control (a SOCK_SEQPACKET socket,
- * taken); child_ip is where ports without a child IP go. Until the engine runs, requests
- * wait for it (as the API may be called early). */
+ * taken); child_ip is where ports without a child IP go. Requests fail with EAGAIN until
+ * rk_port_netstack_ready() says the engine runs (the API answers before the network is
+ * set up). */
 struct rk_port_driver *rk_port_netstack_new(int control, const char *child_ip);
+
+void rk_port_netstack_ready(struct rk_port_driver *d);
 
 #endif

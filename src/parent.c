@@ -423,7 +423,8 @@ static int configure_lxc_user_nic(struct parent_state *st, const char *netns, st
 	r = send_netcfg(st, nc, err);
 	if (r == 0)
 		r = wait_child_fd(st, RK_MSG_NET_FD, &sock, err);
-	rk_debug("exchanging DHCP messages using %s, may take a few seconds", nc->dev);
+	if (r == 0)
+		rk_debug("exchanging DHCP messages using %s, may take a few seconds", nc->dev);
 	for (int64_t left = 30000; r == 0;) {
 		struct timespec t0, t1;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -490,9 +491,11 @@ static int start_engine(struct parent_state *st, int tap, struct rk_error *err)
 		int r;
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 			_exit(1);
-		/* nothing of the parent but the tap, the control socket and stdio */
-		if (dup2(tap, 3) < 0 ||
-		    (st->engine_control >= 0 && dup2(st->engine_control, 4) < 0))
+		/* nothing of the parent but the tap, the control socket and stdio; the control
+		 * socket moves out of the tap's way first, should it be fd 3 */
+		int ctl = st->engine_control == 3 ? dup(3) : st->engine_control;
+		if ((st->engine_control >= 0 && ctl < 0) || dup2(tap, 3) < 0 ||
+		    (ctl >= 0 && dup2(ctl, 4) < 0))
 			_exit(1);
 		close_range(st->engine_control >= 0 ? 5 : 4, ~0U, 0);
 		signal(SIGPIPE, SIG_IGN);
@@ -518,6 +521,8 @@ static int start_engine(struct parent_state *st, int tap, struct rk_error *err)
 		st->engine_control = -1;
 	}
 	st->helper = pid;
+	if (st->opts->port_driver == RK_PORT_NETSTACK)
+		rk_port_netstack_ready(st->ports);
 	rk_debug("netstack engine runs as pid %d", (int)pid);
 	return 0;
 }

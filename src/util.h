@@ -83,4 +83,8 @@ char *rk_find_in_path(const char *name, const char *path_env);
 /* strerror() the way Go prints a syscall error: lowercase ("permission denied"). */
 void rk_go_strerror(int e, char *buf, size_t size);
 
+/* The Internet checksum (RFC 1071) of len bytes: the one's complement of their one's
+ * complement sum, in host order. A header whose checksum field is right gives 0. */
+uint16_t rk_inet_checksum(const void *p, size_t len);
+
 #endif

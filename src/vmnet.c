@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "dhcp.h"
+#include "util.h"
 
 static const uint8_t magic[5] = { 'V', 'M', 'N', '3', 'T' };
 
@@ -71,20 +72,6 @@ void rk_vmnet_parse_vif(const uint8_t in[RK_VMNET_VIF_LEN], struct rk_vmnet_vif 
 	memcpy(ret->mac, in + 4, 6);
 }
 
-/* RFC 1071 */
-static uint16_t ip_checksum(const uint8_t *p, size_t len)
-{
-	uint32_t sum = 0;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 #define ETH_LEN 14
 #define IP_LEN	20
 #define UDP_LEN 8
@@ -113,7 +100,7 @@ size_t rk_vmnet_dhcp_discover(uint8_t *buf, size_t size, const uint8_t mac[6], u
 	ip[8] = 64;
 	ip[9] = 17;
 	memset(ip + 16, 0xff, 4);
-	sum = ip_checksum(ip, IP_LEN);
+	sum = rk_inet_checksum(ip, IP_LEN);
 	ip[10] = (uint8_t)(sum >> 8);
 	ip[11] = (uint8_t)sum;
 	/* UDP 68 -> 67; a zero checksum means none, which IPv4 allows */

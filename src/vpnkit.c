@@ -393,6 +393,8 @@ void rk_vpnkit_free(struct rk_vpnkit *v)
 	if (v->relaying) {
 		close(v->stop[1]);
 		v->stop[1] = -1;
+		/* a relay blocked writing to a VPNKit that stopped reading wakes up too */
+		shutdown(v->sock, SHUT_RDWR);
 		pthread_join(v->relay, NULL);
 		v->relaying = false;
 	}

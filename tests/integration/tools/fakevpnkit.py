@@ -12,6 +12,8 @@ import socket
 import struct
 import sys
 
+from pkt import checksum, eth, ipv4
+
 VIF_MAC = bytes.fromhex("02500000000a")
 GW_MAC = bytes.fromhex("02500000000f")
 GW_IP = socket.inet_aton("192.168.65.1")
@@ -23,25 +25,6 @@ def log(text):
     if path:
         with open(path, "a") as f:
             f.write(text + "\n")
-
-
-def checksum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return (~s) & 0xFFFF
-
-
-def ipv4(src, dst, proto, payload):
-    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 0, 0, 64, proto, 0, src, dst)
-    hdr = hdr[:10] + struct.pack("!H", checksum(hdr)) + hdr[12:]
-    return hdr + payload
-
-
-def eth(dst, src, ethertype, payload):
-    return dst + src + struct.pack("!H", ethertype) + payload
 
 
 def dhcp_offer(request):

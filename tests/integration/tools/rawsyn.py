@@ -14,14 +14,7 @@ import struct
 import sys
 import time
 
-
-def checksum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return (~s) & 0xFFFF
+from pkt import GW_MAC, checksum, eth, ipv4
 
 
 def iface_addr(name):
@@ -36,17 +29,13 @@ def syn_frame(src, mac, dst_b, sport, port):
     tcp = struct.pack("!HHIIBBHHH", sport, port, 1, 0, 0x50, 0x02, 65535, 0, 0)
     pseudo = src + dst_b + struct.pack("!BBH", 0, 6, len(tcp))
     tcp = tcp[:16] + struct.pack("!H", checksum(pseudo + tcp)) + tcp[18:]
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0, 64, 6, 0, src, dst_b)
-    ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
-    return bytes.fromhex("52550a000202") + mac + b"\x08\x00" + ip + tcp
+    return eth(GW_MAC, mac, 0x0800, ipv4(src, dst_b, 6, tcp, ident=1))
 
 
 def frag_frame(src, mac, dst_b, ident):
     # 1400 of 3000 bytes: unbounded buffering of 10 000 of these would be 14 MB
     udp = struct.pack("!HHHH", 40000, 9, 3000, 0) + b"F" * 1392
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), ident, 0x2000, 64, 17, 0, src, dst_b)
-    ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
-    return bytes.fromhex("52550a000202") + mac + b"\x08\x00" + ip + udp
+    return eth(GW_MAC, mac, 0x0800, ipv4(src, dst_b, 17, udp, ident=ident, frag=0x2000))
 
 
 def flood(mode):
@@ -81,13 +70,7 @@ def main():
     count = int(sys.argv[4]) if len(sys.argv) > 4 else 3
     src, mac = iface_addr(iface)
     dst_b = socket.inet_aton(dst)
-    sport = 40000 + int(time.time()) % 20000
-    tcp = struct.pack("!HHIIBBHHH", sport, port, 1, 0, 0x50, 0x02, 65535, 0, 0)
-    pseudo = src + dst_b + struct.pack("!BBH", 0, 6, len(tcp))
-    tcp = tcp[:16] + struct.pack("!H", checksum(pseudo + tcp)) + tcp[18:]
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0, 64, 6, 0, src, dst_b)
-    ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
-    frame = bytes.fromhex("52550a000202") + mac + b"\x08\x00" + ip + tcp
+    frame = syn_frame(src, mac, dst_b, 40000 + int(time.time()) % 20000, port)
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     s.bind((iface, 0))
     for _ in range(count):

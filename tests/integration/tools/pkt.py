@@ -1,0 +1,25 @@
+"""Packet building shared by the tests' network tools (rawsyn.py, fakevpnkit.py)."""
+import struct
+
+GW_MAC = bytes.fromhex("52550a000202")  # libslirp's MAC for 10.0.2.2
+
+
+def checksum(data):
+    """The Internet checksum (RFC 1071)."""
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return (~s) & 0xFFFF
+
+
+def ipv4(src, dst, proto, payload, ident=0, frag=0, total=None):
+    """An IPv4 header (TTL 64, its checksum set) and payload; total overrides the length."""
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, total or 20 + len(payload), ident, frag, 64,
+                      proto, 0, src, dst)
+    return hdr[:10] + struct.pack("!H", checksum(hdr)) + hdr[12:] + payload
+
+
+def eth(dst, src, ethertype, payload):
+    return dst + src + struct.pack("!H", ethertype) + payload
