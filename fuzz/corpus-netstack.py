@@ -14,6 +14,8 @@ GW_MAC = bytes.fromhex("52550a000202")
 CHILD, GW, DNS = bytes([10, 0, 2, 100]), bytes([10, 0, 2, 2]), bytes([10, 0, 2, 3])
 CHILD6 = bytes.fromhex("fd000000000000000000000000000100")
 GW6 = bytes.fromhex("fd000000000000000000000000000002")
+DNS6 = bytes.fromhex("fd000000000000000000000000000003")
+QUERY = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x04test\x07invalid\x00\x00\x01\x00\x01"
 
 
 def eth(payload, etype=0x0800, dst=GW_MAC):
@@ -87,7 +89,12 @@ seeds = {
     # a burst of datagrams (CVE-2026-120831)
     "udp-burst": b"\0" + b"".join(frame(eth(ip4(17, udp(9000 + i, b"x" * 100), ident=i))) for i in range(40)) + STEP + STEP,
     # DNS through 10.0.2.3
-    "dns-query": b"\0" + frame(eth(ip4(17, udp(53, b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x04test\x07invalid\x00\x00\x01\x00\x01", DNS), DNS))) + STEP,
+    "dns-query": b"\0" + frame(eth(ip4(17, udp(53, QUERY, DNS), DNS))) + STEP,
+    # the engine's own forwarder (netstack/dns.c): over IPv6, repeated past the in-flight
+    # bound, then expired
+    "dns-query-v6": b"\0" + frame(eth(ip6(17, udp(53, QUERY, DNS6), DNS6), 0x86dd)) + STEP,
+    "dns-flood": b"\0" + b"".join(frame(eth(ip4(17, udp(53, QUERY, DNS), DNS, ident=i))) for i in range(70))
+    + STEP + tick(6000) + STEP,
     # the loopback filter's cases, with --disable-host-loopback
     "loopback-syn": b"\1" + frame(eth(ip4(6, tcp(8080, 0x02, dst=bytes([127, 0, 0, 1])), dst=bytes([127, 0, 0, 1]))))
     + frame(eth(ip4(6, tcp(8080, 0x02, dst=bytes(4)), dst=bytes(4)))) + frame(eth(ip4(6, tcp(8080, 0x02)))) + STEP,

@@ -10,7 +10,8 @@
  * full tap queue drops them, as a wire would, and TCP resends.
  *
  * Configuration: DHCP, TFTP and the legacy protocol emulation are off (all CVE sources);
- * the child is configured statically by rootlesskit.
+ * the child is configured statically by rootlesskit. UDP DNS to the DNS address is
+ * forwarded by dns.c, which reaches resolvers of either family.
  */
 #include "engine.h"
 
@@ -43,6 +44,7 @@ struct rk_engine {
 	int tap;
 	struct rk_engine_config cfg;
 	struct rk_filter_config filter;
+	struct rk_dns *dns;
 	struct rk_engine_stats stats;
 	struct pollfd *pfd;
 	size_t n_pfd, cap_pfd;
@@ -75,6 +77,11 @@ static ssize_t send_packet(const void *buf, size_t len, void *opaque)
 	}
 	e->stats.frames_out++;
 	return (ssize_t)len;
+}
+
+static void send_frame(const uint8_t *frame, size_t len, void *opaque)
+{
+	send_packet(frame, len, opaque);
 }
 
 static void guest_error(const char *msg, void *opaque)
@@ -157,6 +164,14 @@ struct rk_engine *rk_engine_new(const struct rk_engine_config *cfg, int tap, str
 #endif
 	};
 
+	struct rk_dns_config dns_cfg = { .addr4 = cfg->dns,
+					 .ipv6 = cfg->ipv6,
+					 .mtu = cfg->mtu,
+					 .n_servers = cfg->n_dns_servers,
+					 .resolv_conf = cfg->resolv_conf };
+
+	memcpy(dns_cfg.servers, cfg->dns_servers, sizeof(dns_cfg.servers));
+	inet_pton(AF_INET6, "fd00::3", dns_cfg.addr6);
 	inet_pton(AF_INET6, "fd00::", &sc.vprefix_addr6);
 	inet_pton(AF_INET6, "fd00::2", &sc.vhost6);
 	inet_pton(AF_INET6, "fd00::3", &sc.vnameserver6);
@@ -169,6 +184,7 @@ struct rk_engine *rk_engine_new(const struct rk_engine_config *cfg, int tap, str
 					       .gateway = cfg->gateway,
 					       .dns = cfg->dns };
 	e->frame = rk_xmalloc(RK_FRAME_MAX + 1);
+	e->dns = rk_dns_new(&dns_cfg, send_frame, e);
 	e->slirp = slirp_new(&sc, &callbacks, e);
 	if (!e->slirp) {
 		rk_error_set(err, EINVAL, "netstack: libslirp %s refused the configuration",
@@ -188,10 +204,14 @@ void rk_engine_input(struct rk_engine *e, uint8_t *frame, size_t len)
 	e->stats.frames_in++;
 	switch (rk_filter_frame(&e->filter, frame, len, reply, &reply_len, &why)) {
 	case RK_FILTER_PASS:
-		slirp_input(e->slirp, frame, (int)len);
+		if (!rk_dns_input(e->dns, frame, len, clock_ns(e) / 1000000))
+			slirp_input(e->slirp, frame, (int)len);
 		break;
 	case RK_FILTER_REASSEMBLED:
-		slirp_input(e->slirp, e->filter.out, (int)e->filter.out_len);
+		frame = e->filter.out;
+		len = e->filter.out_len;
+		if (!rk_dns_input(e->dns, frame, len, clock_ns(e) / 1000000))
+			slirp_input(e->slirp, frame, (int)len);
 		break;
 	case RK_FILTER_HELD:
 		break;
@@ -271,6 +291,11 @@ static int add_poll(int fd, int events, void *opaque)
 	return (int)e->n_pfd++;
 }
 
+static int add_poll_in(int fd, void *opaque)
+{
+	return add_poll(fd, SLIRP_POLL_IN, opaque);
+}
+
 static int get_revents(int idx, void *opaque)
 {
 	struct rk_engine *e = opaque;
@@ -324,6 +349,7 @@ static int pass(struct rk_engine *e, int stop_fd, int timeout_ms, bool *stopped)
 	add_poll(e->control, SLIRP_POLL_IN, e);
 	slirp_pollfds_fill(e->slirp, &timeout, add_poll, e);
 	now_ms = clock_ns(e) / 1000000;
+	rk_dns_fill(e->dns, now_ms, add_poll_in, e, &timeout);
 	for (size_t i = 0; i < RK_ARRAY_SIZE(e->timers); i++) {
 		const struct engine_timer *t = &e->timers[i];
 		if (t->used && t->expire_ms >= 0) {
@@ -346,6 +372,8 @@ static int pass(struct rk_engine *e, int stop_fd, int timeout_ms, bool *stopped)
 	if (r > 0 && e->pfd[2].fd >= 0 && e->pfd[2].revents)
 		serve_control(e);
 	slirp_pollfds_poll(e->slirp, r < 0, get_revents, e);
+	if (r > 0)
+		rk_dns_poll(e->dns, get_revents, e);
 	now_ms = clock_ns(e) / 1000000;
 	for (size_t i = 0; i < RK_ARRAY_SIZE(e->timers); i++) {
 		struct engine_timer *t = &e->timers[i];
@@ -384,6 +412,7 @@ void rk_engine_free(struct rk_engine *e)
 		return;
 	if (e->slirp)
 		slirp_cleanup(e->slirp);
+	rk_dns_free(e->dns);
 	if (e->tap >= 0)
 		close(e->tap);
 	rk_filter_release(&e->filter);

@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <stdint.h>
 
+#include "dns.h"
 #include "error.h"
 #include "filter.h"
 
@@ -16,6 +17,11 @@ struct rk_engine_config {
 	unsigned mtu;
 	bool ipv6; /* fd00::/64, host fd00::2, DNS fd00::3 */
 	bool disable_host_loopback;
+	/* the resolvers DNS queries are forwarded to (dns.c): n_dns_servers fixed ones (tests),
+	 * or the nameservers of resolv_conf (NULL: /etc/resolv.conf) */
+	struct sockaddr_storage dns_servers[RK_DNS_SERVERS];
+	size_t n_dns_servers;
+	const char *resolv_conf;
 	/* the clock libslirp's timers run on; NULL: CLOCK_MONOTONIC (tests and the fuzzer
 	 * bring their own) */
 	int64_t (*clock_ns)(void *arg);

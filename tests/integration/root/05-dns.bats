@@ -67,3 +67,28 @@ in_private_net() {
 	assert_line "192.0.2.53"
 	assert_line "unknown-refused"
 }
+
+@test "--net=builtin: an IPv6-only loopback stub (::1) answers queries to 10.0.2.3 and fd00::3" {
+	DNS_ADDR=::1
+	run in_private_net --net=builtin --ipv6 --copy-up=/etc --disable-host-loopback
+	assert_success
+	assert_line "192.0.2.53"
+	assert_line "unknown-refused"
+	run timeout 60 unshare -n -m sh -ec "
+		ip link set lo up
+		echo 'nameserver ::1' > $DNS_DIR/resolv.conf
+		mount --bind $DNS_DIR/resolv.conf /etc/resolv.conf
+		mkfifo $DNS_DIR/ready6
+		python3 $DNS serve ::1 53 $DNS_DIR/ready6 3>&- &
+		head -n 1 $DNS_DIR/ready6 >/dev/null
+		runuser -u $user -- timeout 30 $RK --net=builtin --ipv6 --copy-up=/etc sh -c '
+			# SLAAC: the address is usable once duplicate detection ends (about 4 s)
+			for i in \$(seq 100); do
+				ip -6 addr show tap0 | grep -q \"scope global dynamic\" && break
+				sleep 0.1
+			done
+			python3 $DNS query fd00::3 rootlesskit-test.invalid'
+		kill \$!"
+	assert_success
+	assert_line "192.0.2.53"
+}

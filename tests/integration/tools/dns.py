@@ -32,7 +32,7 @@ def decode_name(msg, off):
 
 
 def serve(addr, port, ready):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((addr, port))
     s.settimeout(1)
     with open(ready, "w") as f:
