@@ -39,8 +39,8 @@
 #define MAX_ANSWER 65535
 
 struct query {
-	int fd; /* -1: a free slot */
-	int poll_idx;
+	int fd;	      /* -1: a free slot */
+	int poll_idx; /* in the engine's poll set, or -1 */
 	bool v6;
 	unsigned server;  /* the resolver it was sent to */
 	int64_t sent_ms;  /* when it was first sent */
@@ -251,6 +251,7 @@ bool rk_dns_input(struct rk_dns *d, const uint8_t *frame, size_t len, int64_t no
 	finish(q);
 	*q = tmp;
 	q->fd = -1;
+	q->poll_idx = -1; /* not polled before the next fill */
 	q->server = 0;
 	q->sent_ms = now_ms;
 	q->len = udp_len - 8;
@@ -384,6 +385,7 @@ void rk_dns_poll(struct rk_dns *d, int (*revents)(int idx, void *opaque), void *
 				continue;
 			/* refused (no resolver there): the next one */
 			q->server++;
+			q->poll_idx = -1;
 			if (!send_query(d, q))
 				finish(q);
 			continue;

@@ -42,7 +42,7 @@ static int add(int fd, void *opaque)
 static int revents(int idx, void *opaque)
 {
 	(void)opaque;
-	return pfd[idx].revents;
+	return idx >= 0 && idx < n_pfd ? pfd[idx].revents : 0;
 }
 
 /* One pass of a loop as the engine's. */
