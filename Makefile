@@ -116,10 +116,16 @@ unit-san: $(SAN_BINS)
 	@set -e; for t in $(SAN_BINS); do echo "== $$t (asan+ubsan)"; \
 		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$t; done
 
-integration: rootlesskit rootlessctl
+# the TLS fixture of the integration tests (mbedtls)
+$(BUILD)/tlsfix: tests/tools/tlsfix.c
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lmbedtls -lmbedx509 -lmbedcrypto
+
+integration: rootlesskit rootlessctl $(BUILD)/tlsfix
 	tests/integration/run
 
-integration-san: $(BUILD)/rootlesskit-san rootlessctl
+integration-san: $(BUILD)/rootlesskit-san rootlessctl $(BUILD)/tlsfix
 	RK_UNDER_TEST=$(BUILD)/rootlesskit-san ASAN_OPTIONS=detect_leaks=1 tests/integration/run
 
 # libFuzzer harnesses (clang): `make fuzz` builds them, `make fuzz-ci` runs each for
@@ -154,7 +160,7 @@ fuzz-ci: $(FUZZ_BINS)
 	done
 
 FORMAT_SRCS := src/*.[ch] src/ctl/*.[ch] port/*.[ch] api/*.[ch] netstack/*.[ch] vendor/lwip/*.[ch] \
-               tests/unit/*.[ch] tests/netstack/*.[ch] fuzz/*.c
+               tests/unit/*.[ch] tests/netstack/*.[ch] tests/tools/*.c fuzz/*.c
 
 format:
 	clang-format -i $(FORMAT_SRCS)
