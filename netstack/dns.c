@@ -111,7 +111,8 @@ size_t rk_dns_parse_resolv(const char *text, struct sockaddr_storage *out, size_
 }
 
 /* Reads resolv.conf again if it changed (at most once a RELOAD_MS). With no nameserver,
- * the resolver is 127.0.0.1, as for glibc. */
+ * the resolver is 127.0.0.1, as for glibc. A file that cannot be opened keeps the
+ * nameservers read before. */
 static void reload(struct rk_dns *d, int64_t now_ms)
 {
 	const char *path = d->cfg.resolv_conf ? d->cfg.resolv_conf : "/etc/resolv.conf";
@@ -128,6 +129,8 @@ static void reload(struct rk_dns *d, int64_t now_ms)
 	    d->cfg.n_servers)
 		return;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && d->cfg.n_servers)
+		return; /* gone from view (the sandbox): what was read stays */
 	if (fd >= 0) {
 		if (fstat(fd, &st) == 0) {
 			d->ino = st.st_ino;
@@ -158,6 +161,9 @@ struct rk_dns *rk_dns_new(const struct rk_dns_config *cfg, rk_dns_send_fn *send,
 	d->checked_ms = cfg->n_servers ? INT64_MAX : -1; /* fixed servers: never read */
 	for (size_t i = 0; i < RK_DNS_PENDING; i++)
 		d->q[i].fd = -1;
+	/* read now, before the engine is confined: a resolv.conf that is a link out of /etc
+	 * and /run can no longer be read afterwards, and its nameservers then stay */
+	reload(d, 0);
 	return d;
 }
 

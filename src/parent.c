@@ -508,7 +508,11 @@ static int start_engine(struct parent_state *st, int tap, struct rk_error *err)
 		}
 		if (st->engine_control >= 0)
 			rk_engine_set_control(engine, 4);
-		/* confined once set up: from here on only frames and sockets */
+		/* confined once set up: from here on only frames, sockets and /etc */
+		if (rk_engine_confine_fs(&e) < 0) {
+			rk_warn("%s; the engine keeps the host's file system view", e.msg);
+			e = (struct rk_error){ 0 };
+		}
 		if (rk_engine_sandbox(&e) < 0)
 			rk_warn("%s; the engine runs unconfined", e.msg);
 		r = rk_engine_run(engine, -1);

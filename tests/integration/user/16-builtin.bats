@@ -186,6 +186,13 @@ for _ in range(5):
 	run grep -E '^(NoNewPrivs|Seccomp):' "/proc/$engine/status"
 	assert_line --regexp '^NoNewPrivs:\s+1$'
 	assert_line --regexp '^Seccomp:\s+2$'
+	# and sees a read-only root with /etc and /run (and what is mounted below them) only
+	run awk '{ print $5, $6 }' "/proc/$engine/mountinfo"
+	assert_line --regexp '^/ ro,'
+	assert_line --regexp '^/etc ro,'
+	refute_line --regexp '^/(proc|tmp|home|usr|sys|dev)'
+	run awk '$5 !~ /^\/(etc|run)?(\/|$)/' "/proc/$engine/mountinfo"
+	assert_output ""
 }
 
 @test "builtin --port-driver=netstack: TCP and UDP ports through the NAT, bursts, the API, rootlessctl" {
