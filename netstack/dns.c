@@ -289,21 +289,18 @@ void rk_dns_fill(struct rk_dns *d, int64_t now_ms, int (*add)(int fd, void *opaq
 	}
 }
 
-/* The Internet checksum of the IPv6 pseudo-header and the UDP datagram at udp. */
-static uint16_t udp6_checksum(const uint8_t *ip, const uint8_t *udp, size_t len)
+/* The UDP checksum over IPv6 of the datagram (len bytes) that follows the header at ip.
+ * The addresses and the datagram are contiguous there; the pseudo-header's length and
+ * next header are added to their sum (one's complement sums add). */
+static uint16_t udp6_checksum(const uint8_t *ip, size_t len)
 {
-	uint8_t *pseudo = rk_xmalloc(40 + len);
-	uint16_t sum;
+	uint32_t sum = (uint16_t)~rk_inet_checksum(ip + 8, 32 + len);
 
-	memcpy(pseudo, ip + 8, 32);
-	put16(pseudo + 32, 0);
-	put16(pseudo + 34, (uint16_t)len);
-	memset(pseudo + 36, 0, 3);
-	pseudo[39] = PROTO_UDP;
-	memcpy(pseudo + 40, udp, len);
-	sum = rk_inet_checksum(pseudo, 40 + len);
-	free(pseudo);
-	return sum ? sum : 0xffff;
+	sum += (uint32_t)len + PROTO_UDP;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	sum = (uint16_t)~sum;
+	return sum ? (uint16_t)sum : 0xffff;
 }
 
 /* The end of the question section of a DNS message, or 0. */
@@ -356,7 +353,7 @@ static void answer(struct rk_dns *d, const struct query *q, size_t len)
 		ip[7] = 64;
 		memcpy(ip + 8, d->cfg.addr6, 16);
 		memcpy(ip + 24, q->addr, 16);
-		put16(udp + 6, udp6_checksum(ip, udp, 8 + len));
+		put16(udp + 6, udp6_checksum(ip, 8 + len));
 	} else {
 		eth[7] = 0x55;
 		memcpy(eth + 8, &d->cfg.addr4, 4);

@@ -45,6 +45,7 @@ struct rk_engine {
 	struct rk_engine_config cfg;
 	struct rk_filter_config filter;
 	struct rk_dns *dns;
+	int64_t now_ms; /* the clock at the loop's last wake-up, for what a frame starts */
 	struct rk_engine_stats stats;
 	struct pollfd *pfd;
 	size_t n_pfd, cap_pfd;
@@ -184,6 +185,7 @@ struct rk_engine *rk_engine_new(const struct rk_engine_config *cfg, int tap, str
 					       .gateway = cfg->gateway,
 					       .dns = cfg->dns };
 	e->frame = rk_xmalloc(RK_FRAME_MAX + 1);
+	e->now_ms = clock_ns(e) / 1000000;
 	e->dns = rk_dns_new(&dns_cfg, send_frame, e);
 	e->slirp = slirp_new(&sc, &callbacks, e);
 	if (!e->slirp) {
@@ -204,13 +206,13 @@ void rk_engine_input(struct rk_engine *e, uint8_t *frame, size_t len)
 	e->stats.frames_in++;
 	switch (rk_filter_frame(&e->filter, frame, len, reply, &reply_len, &why)) {
 	case RK_FILTER_PASS:
-		if (!rk_dns_input(e->dns, frame, len, clock_ns(e) / 1000000))
+		if (!rk_dns_input(e->dns, frame, len, e->now_ms))
 			slirp_input(e->slirp, frame, (int)len);
 		break;
 	case RK_FILTER_REASSEMBLED:
 		frame = e->filter.out;
 		len = e->filter.out_len;
-		if (!rk_dns_input(e->dns, frame, len, clock_ns(e) / 1000000))
+		if (!rk_dns_input(e->dns, frame, len, e->now_ms))
 			slirp_input(e->slirp, frame, (int)len);
 		break;
 	case RK_FILTER_HELD:
@@ -340,7 +342,6 @@ static void drain_tap(struct rk_engine *e)
 static int pass(struct rk_engine *e, int stop_fd, int timeout_ms, bool *stopped)
 {
 	uint32_t timeout = (uint32_t)timeout_ms;
-	int64_t now_ms;
 	int r;
 
 	e->n_pfd = 0;
@@ -348,12 +349,12 @@ static int pass(struct rk_engine *e, int stop_fd, int timeout_ms, bool *stopped)
 	add_poll(stop_fd, SLIRP_POLL_IN, e);
 	add_poll(e->control, SLIRP_POLL_IN, e);
 	slirp_pollfds_fill(e->slirp, &timeout, add_poll, e);
-	now_ms = clock_ns(e) / 1000000;
-	rk_dns_fill(e->dns, now_ms, add_poll_in, e, &timeout);
+	e->now_ms = clock_ns(e) / 1000000;
+	rk_dns_fill(e->dns, e->now_ms, add_poll_in, e, &timeout);
 	for (size_t i = 0; i < RK_ARRAY_SIZE(e->timers); i++) {
 		const struct engine_timer *t = &e->timers[i];
 		if (t->used && t->expire_ms >= 0) {
-			int64_t left = t->expire_ms - now_ms;
+			int64_t left = t->expire_ms - e->now_ms;
 			if (left < 0)
 				left = 0;
 			if ((uint64_t)left < timeout)
@@ -363,6 +364,7 @@ static int pass(struct rk_engine *e, int stop_fd, int timeout_ms, bool *stopped)
 	r = poll(e->pfd, e->n_pfd, (int)timeout);
 	if (r < 0 && errno != EINTR)
 		return -errno;
+	e->now_ms = clock_ns(e) / 1000000;
 	if (r > 0 && e->pfd[1].fd >= 0 && e->pfd[1].revents) {
 		*stopped = true;
 		return 0;
@@ -374,10 +376,9 @@ static int pass(struct rk_engine *e, int stop_fd, int timeout_ms, bool *stopped)
 	slirp_pollfds_poll(e->slirp, r < 0, get_revents, e);
 	if (r > 0)
 		rk_dns_poll(e->dns, get_revents, e);
-	now_ms = clock_ns(e) / 1000000;
 	for (size_t i = 0; i < RK_ARRAY_SIZE(e->timers); i++) {
 		struct engine_timer *t = &e->timers[i];
-		if (t->used && t->expire_ms >= 0 && t->expire_ms <= now_ms) {
+		if (t->used && t->expire_ms >= 0 && t->expire_ms <= e->now_ms) {
 			t->expire_ms = -1;
 			slirp_handle_timer(e->slirp, t->id, t->cb_opaque);
 		}

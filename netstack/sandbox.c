@@ -29,18 +29,6 @@
 
 #include "util.h"
 
-static int write_text(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, text, strlen(text));
-	close(fd);
-	return n == (ssize_t)strlen(text) ? 0 : -1;
-}
-
 /* Binds src read-only at dst (created), keeping the flags the mount must keep. Returns 0,
  * 1 when src does not exist, or -1. */
 static int bind_ro(const char *src, const char *dst)
@@ -72,11 +60,11 @@ int rk_engine_confine_fs(struct rk_error *err)
 	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
 		return rk_error_errno(err, errno, "netstack sandbox: unshare");
 	snprintf(map, sizeof(map), "%u %u 1\n", uid, uid);
-	if (write_text("/proc/self/setgroups", "deny") < 0 ||
-	    write_text("/proc/self/uid_map", map) < 0)
+	if (rk_write_file("/proc/self/setgroups", "deny") < 0 ||
+	    rk_write_file("/proc/self/uid_map", map) < 0)
 		return rk_error_errno(err, errno, "netstack sandbox: uid_map");
 	snprintf(map, sizeof(map), "%u %u 1\n", gid, gid);
-	if (write_text("/proc/self/gid_map", map) < 0)
+	if (rk_write_file("/proc/self/gid_map", map) < 0)
 		return rk_error_errno(err, errno, "netstack sandbox: gid_map");
 	/* the new root: a small tmpfs over /tmp (only in this mount namespace) */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||

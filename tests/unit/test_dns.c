@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checksum.h"
 #include "dns.h"
 
 static uint8_t sent[70000]; /* the last frame for the child */
@@ -54,17 +55,6 @@ static void step(struct rk_dns *d, int64_t now_ms, int timeout_ms)
 	rk_dns_fill(d, now_ms, add, NULL, &timeout);
 	if (poll(pfd, (nfds_t)n_pfd, (int)timeout) > 0)
 		rk_dns_poll(d, revents, NULL);
-}
-
-static uint16_t sum16(const uint8_t *p, size_t len, uint32_t sum)
-{
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
 }
 
 static const uint8_t child_mac[6] = { 0x02, 0, 0, 0, 0, 0x64 };

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "checksum.h"
 #include "filter.h"
 
 static struct rk_filter_config cfg;
@@ -30,17 +31,6 @@ static int teardown(void **state)
 	(void)state;
 	rk_filter_release(&cfg);
 	return 0;
-}
-
-static uint16_t sum16(const uint8_t *p, size_t len, uint32_t sum)
-{
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
 }
 
 /* The TCP checksum of an IPv4 frame verifies (sums to 0xffff). */
