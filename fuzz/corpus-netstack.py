@@ -33,6 +33,21 @@ def tcp(dport, flags, seq=1, ack=0, urg=0, data=b"", dst=GW):
     return h[:16] + struct.pack("!H", csum(pseudo + h)) + h[18:]
 
 
+def tcp_syn(dport, seq=0, dst=GW, src=CHILD):
+    """A SYN with MSS 1460 and window scale 7, as a Linux child sends it."""
+    opts = struct.pack("!BBH", 2, 4, 1460) + bytes([1, 3, 3, 7])
+    h = struct.pack("!HHIIBBHHH", 40001, dport, seq, 0, 0x70, 0x02, 64240, 0, 0) + opts
+    pseudo = src + dst + struct.pack("!BBH", 0, 6, len(h))
+    return h[:16] + struct.pack("!H", csum(pseudo + h)) + h[18:]
+
+
+def tcp_seg(dport, flags, seq, ack, data=b"", dst=GW, win=502):
+    """A segment of the connection tcp_syn opened (the engine's ISN is 0 in the harness)."""
+    h = struct.pack("!HHIIBBHHH", 40001, dport, seq, ack, 0x50, flags, win, 0, 0) + data
+    pseudo = CHILD + dst + struct.pack("!BBH", 0, 6, len(h))
+    return h[:16] + struct.pack("!H", csum(pseudo + h)) + h[18:]
+
+
 def udp(dport, data, dst=GW):
     return struct.pack("!HHHH", 40000, dport, 8 + len(data), 0) + data
 
@@ -95,6 +110,17 @@ seeds = {
     "dns-query-v6": b"\0" + frame(eth(ip6(17, udp(53, QUERY, DNS6), DNS6), 0x86dd)) + STEP,
     "dns-flood": b"\0" + b"".join(frame(eth(ip4(17, udp(53, QUERY, DNS), DNS, ident=i))) for i in range(70))
     + STEP + tick(6000) + STEP,
+    # the engine's TCP translation (netstack/tcpnat.c): a handshake, data in order, out of
+    # order and repeated, a closed window, a FIN, time passing (retransmissions) and a
+    # reset; and a SYN over IPv6 to an address outside the virtual network
+    "tcpnat-session": b"\0" + frame(eth(ip4(6, tcp_syn(80)))) + STEP
+    + frame(eth(ip4(6, tcp_seg(80, 0x10, 1, 1)))) + frame(eth(ip4(6, tcp_seg(80, 0x18, 1, 1, b"hello"))))
+    + frame(eth(ip4(6, tcp_seg(80, 0x18, 11, 1, b"world")))) + frame(eth(ip4(6, tcp_seg(80, 0x18, 1, 1, b"hello"))))
+    + frame(eth(ip4(6, tcp_seg(80, 0x10, 6, 1, win=0)))) + STEP + tick(300) + STEP
+    + frame(eth(ip4(6, tcp_seg(80, 0x11, 6, 1)))) + STEP + tick(9000) + STEP
+    + frame(eth(ip4(6, tcp_seg(80, 0x04, 7, 0)))) + STEP,
+    "tcpnat-v6": b"\0" + frame(eth(ip6(6, tcp_syn(443, dst=bytes.fromhex("20010db8000000000000000000000001"), src=CHILD6),
+                                        bytes.fromhex("20010db8000000000000000000000001")), 0x86DD)) + STEP + tick(1000) + STEP,
     # the loopback filter's cases, with --disable-host-loopback
     "loopback-syn": b"\1" + frame(eth(ip4(6, tcp(8080, 0x02, dst=bytes([127, 0, 0, 1])), dst=bytes([127, 0, 0, 1]))))
     + frame(eth(ip4(6, tcp(8080, 0x02, dst=bytes(4)), dst=bytes(4)))) + frame(eth(ip4(6, tcp(8080, 0x02)))) + STEP,

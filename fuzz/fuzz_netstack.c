@@ -3,12 +3,15 @@
  * libFuzzer: frame sequences from the child into the frame filter and the engine
  * (libslirp), with a fake clock.
  *
- * Input: the first byte's low bit is --disable-host-loopback; then records of
+ * Input: the first byte's low bit is --disable-host-loopback, its next bit leaves the
+ * child's connections to libslirp's TCP instead of tcpnat.c; then records of
  *   0, u16 length, bytes   a frame from the child
  *   1, u16 milliseconds    the clock moves on
  *   2                      one pass of the loop (sockets, timers)
- * The harness defines connect(), sendto(), send() and sendmsg(): libslirp calls them
- * through the PLT, so they land here and nothing reaches a network. The oracle: with
+ * The harness defines connect(), sendto(), send() and sendmsg(): libslirp and the engine
+ * call them through the PLT, so they land here and nothing reaches a network. It also
+ * defines arc4random_buf() as zeros, so that the engine's initial sequence numbers are
+ * 0 and inputs can answer them. The oracle: with
  * --disable-host-loopback no frame may make the engine connect or send to a host loopback
  * or unspecified address (DNS forwarding to a loopback stub resolver, port 53, is allowed).
  * Frames the engine sends to the child must fit the MTU.
@@ -104,6 +107,11 @@ ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
 	return (ssize_t)n;
 }
 
+void arc4random_buf(void *buf, size_t n)
+{
+	memset(buf, 0, n);
+}
+
 static int64_t clock_fake(void *arg)
 {
 	(void)arg;
@@ -134,6 +142,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	no_loopback = data[0] & 1;
 	cfg.disable_host_loopback = no_loopback;
+	cfg.libslirp_tcp = data[0] & 2;
 	inet_pton(AF_INET, "10.0.2.0", &cfg.net);
 	inet_pton(AF_INET, "255.255.255.0", &cfg.mask);
 	inet_pton(AF_INET, "10.0.2.100", &cfg.child);

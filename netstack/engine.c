@@ -28,6 +28,7 @@
 #include <libslirp.h>
 
 #include "log.h"
+#include "tcpnat.h"
 #include "util.h"
 
 #define BATCH 64 /* frames read from the tap per pass */
@@ -45,7 +46,8 @@ struct rk_engine {
 	struct rk_engine_config cfg;
 	struct rk_filter_config filter;
 	struct rk_dns *dns;
-	int64_t now_ms; /* the clock at the loop's last wake-up, for what a frame starts */
+	struct rk_tcpnat *tcp; /* NULL: libslirp carries the child's connections */
+	int64_t now_ms;	       /* the clock at the loop's last wake-up, for what a frame starts */
 	struct rk_engine_stats stats;
 	struct pollfd *pfd;
 	size_t n_pfd, cap_pfd;
@@ -187,6 +189,20 @@ struct rk_engine *rk_engine_new(const struct rk_engine_config *cfg, int tap, str
 	e->frame = rk_xmalloc(RK_FRAME_MAX + 1);
 	e->now_ms = clock_ns(e) / 1000000;
 	e->dns = rk_dns_new(&dns_cfg, send_frame, e);
+	if (!cfg->libslirp_tcp) {
+		struct rk_tcpnat_config tc = { .tap = tap,
+					       .net = cfg->net,
+					       .mask = cfg->mask,
+					       .gateway = cfg->gateway,
+					       .dns = cfg->dns,
+					       .ipv6 = cfg->ipv6,
+					       .disable_host_loopback = cfg->disable_host_loopback,
+					       .mtu = cfg->mtu };
+		e->tcp = rk_tcpnat_new(&tc);
+		if (!e->tcp)
+			rk_debug("netstack: no SO_PEEK_OFF for TCP (Linux < 6.9): libslirp carries "
+				 "every connection");
+	}
 	e->slirp = slirp_new(&sc, &callbacks, e);
 	if (!e->slirp) {
 		rk_error_set(err, EINVAL, "netstack: libslirp %s refused the configuration",
@@ -205,14 +221,13 @@ void rk_engine_input(struct rk_engine *e, uint8_t *frame, size_t len)
 
 	e->stats.frames_in++;
 	switch (rk_filter_frame(&e->filter, frame, len, reply, &reply_len, &why)) {
-	case RK_FILTER_PASS:
-		if (!rk_dns_input(e->dns, frame, len, e->now_ms))
-			slirp_input(e->slirp, frame, (int)len);
-		break;
 	case RK_FILTER_REASSEMBLED:
 		frame = e->filter.out;
 		len = e->filter.out_len;
-		if (!rk_dns_input(e->dns, frame, len, e->now_ms))
+		/* fall through */
+	case RK_FILTER_PASS:
+		if (!rk_dns_input(e->dns, frame, len, e->now_ms) &&
+		    !rk_tcpnat_input(e->tcp, frame, len, e->now_ms))
 			slirp_input(e->slirp, frame, (int)len);
 		break;
 	case RK_FILTER_HELD:
@@ -281,7 +296,8 @@ static short to_poll(int events)
 	return ev;
 }
 
-static int add_poll(int fd, int events, void *opaque)
+/* Adds fd to the poll set with poll(2) events; returns its index. */
+static int add_pollfd(int fd, int events, void *opaque)
 {
 	struct rk_engine *e = opaque;
 
@@ -289,8 +305,14 @@ static int add_poll(int fd, int events, void *opaque)
 		e->cap_pfd = e->cap_pfd ? e->cap_pfd * 2 : 64;
 		e->pfd = rk_xrealloc(e->pfd, e->cap_pfd * sizeof(*e->pfd));
 	}
-	e->pfd[e->n_pfd] = (struct pollfd){ .fd = fd, .events = to_poll(events) };
+	e->pfd[e->n_pfd] = (struct pollfd){ .fd = fd, .events = (short)events };
 	return (int)e->n_pfd++;
+}
+
+/* The same with libslirp's events. */
+static int add_poll(int fd, int events, void *opaque)
+{
+	return add_pollfd(fd, to_poll(events), opaque);
 }
 
 static int add_poll_in(int fd, void *opaque)
@@ -318,6 +340,14 @@ static int get_revents(int idx, void *opaque)
 	if (r & POLLHUP)
 		ev |= SLIRP_POLL_HUP;
 	return ev;
+}
+
+/* An index's poll(2) revents. */
+static int get_pollfd_revents(int idx, void *opaque)
+{
+	const struct rk_engine *e = opaque;
+
+	return idx >= 0 && (size_t)idx < e->n_pfd ? e->pfd[idx].revents : 0;
 }
 
 /* Reads up to a batch of frames from the tap into libslirp. */
@@ -351,6 +381,7 @@ static int pass(struct rk_engine *e, int stop_fd, int timeout_ms, bool *stopped)
 	slirp_pollfds_fill(e->slirp, &timeout, add_poll, e);
 	e->now_ms = clock_ns(e) / 1000000;
 	rk_dns_fill(e->dns, e->now_ms, add_poll_in, e, &timeout);
+	rk_tcpnat_fill(e->tcp, e->now_ms, add_pollfd, e, &timeout);
 	for (size_t i = 0; i < RK_ARRAY_SIZE(e->timers); i++) {
 		const struct engine_timer *t = &e->timers[i];
 		if (t->used && t->expire_ms >= 0) {
@@ -376,6 +407,8 @@ static int pass(struct rk_engine *e, int stop_fd, int timeout_ms, bool *stopped)
 	slirp_pollfds_poll(e->slirp, r < 0, get_revents, e);
 	if (r > 0)
 		rk_dns_poll(e->dns, get_revents, e);
+	/* after the frames: acknowledgements and data for the whole batch at once */
+	rk_tcpnat_poll(e->tcp, e->now_ms, get_pollfd_revents, e);
 	for (size_t i = 0; i < RK_ARRAY_SIZE(e->timers); i++) {
 		struct engine_timer *t = &e->timers[i];
 		if (t->used && t->expire_ms >= 0 && t->expire_ms <= e->now_ms) {
@@ -402,15 +435,24 @@ int rk_engine_run(struct rk_engine *e, int stop_fd)
 	}
 }
 
-const struct rk_engine_stats *rk_engine_stats(const struct rk_engine *e)
+void rk_engine_stats(const struct rk_engine *e, struct rk_engine_stats *ret)
 {
-	return &e->stats;
+	const struct rk_tcpnat_stats *t = rk_tcpnat_stats(e->tcp);
+
+	*ret = e->stats;
+	ret->tcp_flows = t->flows;
+	ret->tcp_active = t->active;
+	ret->tcp_retransmits = t->retransmits;
+	ret->tcp_resets = t->resets;
+	ret->tcp_held = t->held;
+	ret->out_dropped += t->out_dropped;
 }
 
 void rk_engine_free(struct rk_engine *e)
 {
 	if (!e)
 		return;
+	rk_tcpnat_free(e->tcp);
 	if (e->slirp)
 		slirp_cleanup(e->slirp);
 	rk_dns_free(e->dns);

@@ -17,6 +17,8 @@ struct rk_engine_config {
 	unsigned mtu;
 	bool ipv6; /* fd00::/64, host fd00::2, DNS fd00::3 */
 	bool disable_host_loopback;
+	/* the child's connections go through libslirp's TCP, not tcpnat.c (tests, fuzzing) */
+	bool libslirp_tcp;
 	/* the resolvers DNS queries are forwarded to (dns.c): n_dns_servers fixed ones (tests),
 	 * or the nameservers of resolv_conf (NULL: /etc/resolv.conf) */
 	struct sockaddr_storage dns_servers[RK_DNS_SERVERS];
@@ -32,6 +34,9 @@ struct rk_engine_stats {
 	uint64_t frames_in, frames_out, replies;
 	uint64_t out_dropped; /* the child's tap queue was full */
 	uint64_t dropped[RK_FILTER_REASONS];
+	/* the child's connections carried by tcpnat.c: taken, open now, rewinds, resets, and
+	 * bytes held for a full socket */
+	uint64_t tcp_flows, tcp_active, tcp_retransmits, tcp_resets, tcp_held;
 };
 
 struct rk_engine;
@@ -77,7 +82,8 @@ int rk_engine_step(struct rk_engine *e, int timeout_ms);
 /* Feeds one frame as if the child had written it. For tests and fuzzing. */
 void rk_engine_input(struct rk_engine *e, uint8_t *frame, size_t len);
 
-const struct rk_engine_stats *rk_engine_stats(const struct rk_engine *e);
+/* The engine's counters, into ret. */
+void rk_engine_stats(const struct rk_engine *e, struct rk_engine_stats *ret);
 
 void rk_engine_free(struct rk_engine *e);
 

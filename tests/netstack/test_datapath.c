@@ -73,9 +73,13 @@ static void *engine_main(void *arg)
 
 /* An engine on a fresh frame socket, in its own thread; the child's lwIP on the other end.
  * dns_port: the test resolver's port on 127.0.0.1, or 0. */
+static bool libslirp_tcp; /* the child's connections through libslirp, not tcpnat.c */
+
 static void start(struct fixture *f, bool no_loopback, uint16_t dns_port)
 {
-	struct rk_engine_config cfg = { .mtu = MTU, .disable_host_loopback = no_loopback };
+	struct rk_engine_config cfg = { .mtu = MTU,
+					.disable_host_loopback = no_loopback,
+					.libslirp_tcp = libslirp_tcp };
 	struct sockaddr_in *dns = (struct sockaddr_in *)&cfg.dns_servers[0];
 	int sp[2], big = 1 << 20;
 	struct rk_error err;
@@ -108,7 +112,7 @@ static void stop(struct fixture *f)
 {
 	assert_int_equal(write(f->stop[1], "x", 1), 1);
 	pthread_join(f->thread, NULL);
-	f->stats = *rk_engine_stats(f->e);
+	rk_engine_stats(f->e, &f->stats);
 	rk_engine_free(f->e);
 	rk_vchild_free(f->nif);
 	close(f->stop[0]);
@@ -169,7 +173,8 @@ static bool readable(int fd, int ms)
 struct host_server {
 	int fd;
 	pthread_t thread;
-	size_t bytes; /* echoed */
+	size_t bytes;  /* echoed (the sink: received) */
+	bool mismatch; /* the sink: a byte that is not pattern()'s */
 	struct sockaddr_in peer;
 	uint8_t query[512]; /* the resolver's last query */
 	size_t query_len;
@@ -198,6 +203,32 @@ static void *tcp_echo_main(void *arg)
 		s->bytes += (size_t)n;
 	}
 	shutdown(c, SHUT_WR);
+	close(c);
+	return NULL;
+}
+
+/* TCP: accepts one connection with a small receive buffer, reads nothing for 300 ms (the
+ * engine must hold what the child sends meanwhile), then reads and checks the stream. */
+static void *tcp_slow_sink_main(void *arg)
+{
+	struct host_server *s = arg;
+	socklen_t len = sizeof(s->peer);
+	struct timeval tv = { .tv_sec = WAIT_MS / 1000 };
+	static uint8_t buf[65536];
+	int c;
+	ssize_t n;
+
+	if (!readable(s->fd, WAIT_MS))
+		return NULL;
+	c = accept(s->fd, (struct sockaddr *)&s->peer, &len);
+	if (c < 0)
+		return NULL;
+	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	usleep(300 * 1000);
+	while ((n = read(c, buf, sizeof(buf))) > 0)
+		for (ssize_t k = 0; k < n; k++)
+			if (buf[k] != pattern(s->bytes++))
+				s->mismatch = true;
 	close(c);
 	return NULL;
 }
@@ -387,18 +418,18 @@ static void flow_close(struct flow *fl)
 	fl->pcb = NULL;
 }
 
-/* 8 MiB from the child to a host echo server through 10.0.2.2 and back, byte for byte;
- * libslirp connects from the host's loopback. */
-static void test_tcp_through_gateway(void **state)
+/* total bytes from the child to a host echo server through 10.0.2.2 and back, byte for
+ * byte; the host sees the connection come from its loopback. The stats of the engine
+ * after it, in ret_stats. */
+static void tcp_echo(size_t total, unsigned drop_every, struct rk_engine_stats *ret_stats)
 {
 	struct fixture f;
 	struct host_server s;
 	struct flow fl;
 	uint16_t port;
-	const size_t total = 8 << 20;
 
-	(void)state;
 	start(&f, false, 0);
+	rk_vchild_drop_every(f.nif, drop_every);
 	serve(&s, SOCK_STREAM, &port, tcp_echo_main);
 	flow_connect(&fl, "10.0.2.2", port, total);
 	run_until(&f, flow_done, &fl);
@@ -415,6 +446,99 @@ static void test_tcp_through_gateway(void **state)
 	assert_int_equal(s.bytes, total);
 	assert_int_equal(s.peer.sin_addr.s_addr, htonl(INADDR_LOOPBACK));
 	stop(&f);
+	*ret_stats = f.stats;
+}
+
+/* 8 MiB each way through the engine's own TCP translation (tcpnat.c). */
+static void test_tcp_through_gateway(void **state)
+{
+	struct rk_engine_stats st;
+
+	(void)state;
+	tcp_echo(8 << 20, 0, &st);
+	assert_int_equal(st.tcp_flows, 1);
+	assert_int_equal(st.tcp_resets, 0);
+}
+
+/* The same through libslirp's TCP, which still carries host forwards. */
+static void test_tcp_through_libslirp(void **state)
+{
+	struct rk_engine_stats st;
+
+	(void)state;
+	libslirp_tcp = true;
+	tcp_echo(1 << 20, 0, &st);
+	libslirp_tcp = false;
+	assert_int_equal(st.tcp_flows, 0);
+}
+
+/* Every 13th frame to the child is lost: the engine resends, the stream stays whole. */
+static void test_tcp_lossy(void **state)
+{
+	struct rk_engine_stats st;
+
+	(void)state;
+	tcp_echo(2 << 20, 13, &st);
+	assert_int_equal(st.tcp_flows, 1);
+	assert_true(st.tcp_retransmits > 0);
+}
+
+static bool flow_sent_all(const void *arg)
+{
+	const struct flow *fl = arg;
+
+	return fl->failed || (fl->pcb && fl->sent == fl->to_send && !tcp_sndqueuelen(fl->pcb));
+}
+
+/* A host receiver that does not read for a while: the engine holds what the child sends
+ * (the window it offers closes, then opens again) and loses none of it. */
+static void test_tcp_slow_receiver(void **state)
+{
+	struct fixture f;
+	struct host_server s;
+	struct flow fl;
+	uint16_t port;
+	const size_t total = 8 << 20;
+	int small = 16384;
+
+	(void)state;
+	start(&f, false, 0);
+	serve(&s, SOCK_STREAM, &port, tcp_slow_sink_main);
+	setsockopt(s.fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	flow_connect(&fl, "10.0.2.2", port, total);
+	assert_true(run_until(&f, flow_sent_all, &fl));
+	assert_false(fl.failed);
+	assert_int_equal(tcp_shutdown(fl.pcb, 0, 1), ERR_OK);
+	assert_true(run_until(&f, is_set, &fl.peer_closed));
+	flow_close(&fl);
+	serve_end(&s);
+	assert_int_equal(s.bytes, total);
+	assert_false(s.mismatch);
+	stop(&f);
+	assert_true(f.stats.tcp_held > 0);
+	assert_int_equal(f.stats.tcp_resets, 0);
+}
+
+/* A connection to a closed host port is refused with a reset. */
+static void test_tcp_refused(void **state)
+{
+	struct fixture f;
+	struct flow fl;
+	uint16_t port;
+	int fd;
+
+	(void)state;
+	start(&f, false, 0);
+	/* a port that was just free: bound, then closed */
+	fd = host_socket(SOCK_STREAM, &port);
+	close(fd);
+	flow_connect(&fl, "10.0.2.2", port, 1);
+	assert_true(run_until(&f, is_set, &fl.failed));
+	assert_false(fl.connected);
+	assert_int_equal(fl.err, ERR_RST);
+	stop(&f);
+	assert_int_equal(f.stats.tcp_flows, 1);
+	assert_int_equal(f.stats.tcp_active, 0);
 }
 
 /* ---- UDP on lwIP ---- */
@@ -845,6 +969,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tcp_through_gateway),
+		cmocka_unit_test(test_tcp_through_libslirp),
+		cmocka_unit_test(test_tcp_lossy),
+		cmocka_unit_test(test_tcp_slow_receiver),
+		cmocka_unit_test(test_tcp_refused),
 		cmocka_unit_test(test_udp_through_gateway),
 		cmocka_unit_test(test_dns),
 		cmocka_unit_test(test_loopback_blocked),

@@ -29,6 +29,7 @@ struct vchild {
 	unsigned mtu;
 	uint8_t mac[6];
 	uint64_t out, in;
+	unsigned drop_every; /* 0: none */
 	uint8_t buf[14 + 65535];
 };
 
@@ -106,6 +107,8 @@ bool rk_vchild_poll(struct netif *nif, int timeout_ms)
 				return false;
 			}
 			c->in++;
+			if (c->drop_every && c->in % c->drop_every == 0)
+				continue; /* lost on the way, on purpose */
 			if (n > 0xffff)
 				continue; /* longer than lwIP's frames: the MTU is far below */
 			p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_RAM);
@@ -118,6 +121,11 @@ bool rk_vchild_poll(struct netif *nif, int timeout_ms)
 	}
 	sys_check_timeouts();
 	return true;
+}
+
+void rk_vchild_drop_every(struct netif *nif, unsigned n)
+{
+	((struct vchild *)nif)->drop_every = n;
 }
 
 void rk_vchild_counts(const struct netif *nif, uint64_t *out, uint64_t *in)

@@ -21,6 +21,10 @@ struct netif *rk_vchild_new(int fd, const char *ip, const char *gw, unsigned mtu
  * false when the engine's end is gone. */
 bool rk_vchild_poll(struct netif *nif, int timeout_ms);
 
+/* From now on every nth frame from the engine is lost (0: none), so that the engine's
+ * retransmission is exercised. */
+void rk_vchild_drop_every(struct netif *nif, unsigned n);
+
 /* Frames the interface sent and received so far. */
 void rk_vchild_counts(const struct netif *nif, uint64_t *out, uint64_t *in);
 

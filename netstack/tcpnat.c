@@ -1,0 +1,904 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * TCP translation for the connections the child opens under --net=builtin.
+ *
+ * libslirp terminates each connection in a TCP stack of its own, with no window scaling:
+ * never more than 64 KiB in flight, so throughput is bound by the engine's round trip,
+ * not by copying. Here the child's connection is mapped onto a host socket instead, and
+ * the host kernel's TCP does the real work:
+ *
+ * - A SYN from the child (to the gateway, which is the host's loopback, or to an address
+ *   outside the virtual network) opens a non-blocking socket and connects it. When the
+ *   connect completes, the child gets a SYN-ACK (MSS from the MTU, window scaling if it
+ *   asked); when it fails, a reset.
+ * - Child to host: a segment at the expected sequence number is written to the socket
+ *   and acknowledged. What the socket cannot take at once waits in a per-connection buffer
+ *   (the window advertised never exceeds what that buffer holds), so nothing acknowledged
+ *   is ever lost. Out-of-order segments are dropped with a duplicate ACK; the child's
+ *   TCP resends. A FIN becomes shutdown(SHUT_WR) once everything before it is written.
+ * - Host to child: the socket's receive queue is the retransmission buffer. Data is read
+ *   with MSG_PEEK at SO_PEEK_OFF (the offset of the first byte not yet sent) and written
+ *   to the tap in MSS-sized segments as the child's window allows; only what the child
+ *   acknowledges is taken off the queue. A retransmission timeout or three duplicate ACKs
+ *   rewind the peek offset to the first unacknowledged byte. EOF becomes a FIN after the
+ *   last byte.
+ * - Acknowledgements and new data are sent once per pass of the engine's loop, after the
+ *   batch of frames it read, not once per segment.
+ *
+ * Everything else (segments of connections libslirp made, such as host forwards, TCP to
+ * the DNS address, and new connections when RK_TCPNAT_FLOWS are open) stays libslirp's.
+ * Checksums of the child's segments are not verified: the tap delivers what the child's
+ * kernel wrote, and a forged segment could only disturb the child's own connection.
+ */
+#include "tcpnat.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "filter.h"
+#include "util.h"
+
+#define ETH_HLEN   14
+#define ETH_P_IP   0x0800
+#define ETH_P_IPV6 0x86dd
+#define PROTO_TCP  6
+
+#define F_FIN 0x01
+#define F_SYN 0x02
+#define F_RST 0x04
+#define F_PSH 0x08
+#define F_ACK 0x10
+
+#define WSCALE	     7		/* ours: windows up to 8 MiB */
+#define WINDOW	     (1u << 20) /* bytes of the child's data held for a slow socket */
+#define PEND_BUFFERS 32		/* such buffers at once (32 MiB); then the window closes */
+#define PEEK_MAX     (256u << 10)
+#define RTO_MIN_MS   200
+#define RTO_MAX_MS   8000
+#define RETRIES	     10 /* timeouts without progress before the connection is reset */
+#define HASH_SIZE    2048
+
+#define SEQ_LT(a, b) ((int32_t)((a) - (b)) < 0)
+#define SEQ_LE(a, b) ((int32_t)((a) - (b)) <= 0)
+
+enum flow_state {
+	CONNECTING, /* the host socket's connect is under way */
+	SYN_SENT,   /* the child has our SYN-ACK, its ACK is awaited */
+	OPEN,
+};
+
+struct flow {
+	struct flow *hnext; /* hash chain */
+	size_t idx;	    /* in t->flows */
+	int fd;
+	int poll_idx;
+	enum flow_state state;
+	bool v6;
+	uint8_t mac[6];		      /* the child's */
+	uint8_t caddr[16], raddr[16]; /* child and remote address (IPv4: first 4 bytes) */
+	uint16_t cport, rport;	      /* network byte order */
+
+	/* from the child */
+	uint32_t rcv_nxt;
+	uint8_t *pend; /* accepted, not yet written to the socket */
+	size_t pend_off, pend_len;
+	bool fin_in;	   /* the child's FIN is accepted */
+	bool shut;	   /* and the socket shut for writing */
+	bool ack_due;	   /* an ACK must go out this pass */
+	uint32_t wnd_sent; /* the right edge of the window last advertised */
+
+	/* to the child */
+	uint32_t iss, snd_una, snd_nxt;
+	uint32_t snd_wnd; /* the child's window, scaled */
+	uint8_t snd_wscale, rcv_wscale;
+	uint16_t mss;
+	bool eof;      /* the socket's read side ended */
+	bool fin_sent; /* our FIN is at snd_nxt - 1 */
+	bool push_due; /* try to send data this pass */
+	unsigned dupacks;
+	unsigned retries;
+	int64_t rto_at; /* -1: no timer */
+	unsigned rto_ms;
+};
+
+struct rk_tcpnat {
+	struct rk_tcpnat_config cfg;
+	struct rk_tcpnat_stats stats;
+	struct flow *hash[HASH_SIZE];
+	struct flow *flows[RK_TCPNAT_FLOWS];
+	size_t n_flows;
+	unsigned pend_buffers;
+	uint16_t ip_id;
+	uint8_t gw_mac[6];
+	uint8_t hdr[ETH_HLEN + 40 + 60];
+	uint8_t *buf; /* PEEK_MAX bytes read from a socket */
+};
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p + 2, (uint16_t)v);
+}
+
+/* The one's complement sum of p, in the machine's byte order (so the folded, inverted
+ * result is stored with memcpy). len is even except for the last piece of a sum. */
+static uint64_t sum_native(uint64_t sum, const uint8_t *p, size_t len)
+{
+	uint32_t w;
+	uint16_t h = 0;
+
+	for (; len >= 4; p += 4, len -= 4) {
+		memcpy(&w, p, 4);
+		sum += w;
+	}
+	if (len >= 2) {
+		memcpy(&h, p, 2);
+		sum += h;
+		p += 2;
+		len -= 2;
+	}
+	if (len) {
+		h = 0;
+		memcpy(&h, p, 1);
+		sum += h;
+	}
+	return sum;
+}
+
+static uint16_t fold(uint64_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static size_t hash_key(bool v6, const uint8_t *caddr, const uint8_t *raddr, uint16_t cport,
+		       uint16_t rport)
+{
+	uint32_t h = 2166136261u ^ v6;
+	size_t n = v6 ? 16 : 4;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ caddr[i] ^ (uint32_t)raddr[i] << 8) * 16777619u;
+	h = (h ^ cport ^ (uint32_t)rport << 16) * 16777619u;
+	return (h ^ h >> 15) % HASH_SIZE;
+}
+
+static struct flow *lookup(struct rk_tcpnat *t, bool v6, const uint8_t *caddr, const uint8_t *raddr,
+			   uint16_t cport, uint16_t rport)
+{
+	size_t n = v6 ? 16 : 4;
+
+	for (struct flow *f = t->hash[hash_key(v6, caddr, raddr, cport, rport)]; f; f = f->hnext)
+		if (f->v6 == v6 && f->cport == cport && f->rport == rport &&
+		    memcmp(f->caddr, caddr, n) == 0 && memcmp(f->raddr, raddr, n) == 0)
+			return f;
+	return NULL;
+}
+
+static void pend_release(struct rk_tcpnat *t, struct flow *f)
+{
+	if (f->pend) {
+		free(f->pend);
+		f->pend = NULL;
+		t->pend_buffers--;
+	}
+	f->pend_off = f->pend_len = 0;
+}
+
+/* Ends a flow. reset: the host socket is closed with a reset (SO_LINGER 0). */
+static void flow_free(struct rk_tcpnat *t, struct flow *f, bool reset)
+{
+	struct flow **pp = &t->hash[hash_key(f->v6, f->caddr, f->raddr, f->cport, f->rport)];
+
+	while (*pp != f)
+		pp = &(*pp)->hnext;
+	*pp = f->hnext;
+	if (reset) {
+		struct linger l = { .l_onoff = 1, .l_linger = 0 };
+		setsockopt(f->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	}
+	close(f->fd);
+	pend_release(t, f);
+	t->flows[f->idx] = t->flows[--t->n_flows];
+	t->flows[f->idx]->idx = f->idx;
+	t->stats.active = t->n_flows;
+	free(f);
+}
+
+/* The window offered to the child: what the pending buffer can still hold. With no
+ * buffer to be had and data already waiting, none. */
+static uint32_t rcv_window(const struct rk_tcpnat *t, const struct flow *f)
+{
+	if (f->fin_in)
+		return 0;
+	if (!f->pend && f->pend_len == 0 && t->pend_buffers >= PEND_BUFFERS)
+		return WINDOW / 4; /* the socket takes this much at once, or the rest is resent */
+	return WINDOW - (uint32_t)(f->pend_len - f->pend_off);
+}
+
+/* Writes one segment to the child: flags, seq, the ACK of rcv_nxt and the window, options
+ * (a multiple of 4 bytes) and len bytes of data. Returns false if the tap refused it. */
+static bool emit(struct rk_tcpnat *t, struct flow *f, uint8_t flags, uint32_t seq,
+		 const uint8_t *opt, size_t optlen, const uint8_t *data, size_t len)
+{
+	uint8_t *h = t->hdr, *ip = h + ETH_HLEN, *tcp, pseudo[40];
+	size_t iphl = f->v6 ? 40 : 20, thl = 20 + optlen, alen = f->v6 ? 16 : 4;
+	uint32_t wnd = rcv_window(t, f);
+	uint64_t sum;
+	uint16_t csum;
+	struct iovec iov[2] = { { h, ETH_HLEN + iphl + thl }, { (void *)data, len } };
+
+	memcpy(h, f->mac, 6);
+	memcpy(h + 6, t->gw_mac, 6);
+	put16(h + 12, f->v6 ? ETH_P_IPV6 : ETH_P_IP);
+	if (f->v6) {
+		put32(ip, 6u << 28);
+		put16(ip + 4, (uint16_t)(thl + len));
+		ip[6] = PROTO_TCP;
+		ip[7] = 64;
+		memcpy(ip + 8, f->raddr, 16);
+		memcpy(ip + 24, f->caddr, 16);
+	} else {
+		ip[0] = 0x45;
+		ip[1] = 0;
+		put16(ip + 2, (uint16_t)(20 + thl + len));
+		put16(ip + 4, t->ip_id++);
+		put16(ip + 6, 0x4000); /* DF */
+		ip[8] = 64;
+		ip[9] = PROTO_TCP;
+		put16(ip + 10, 0);
+		memcpy(ip + 12, f->raddr, 4);
+		memcpy(ip + 16, f->caddr, 4);
+		csum = fold(sum_native(0, ip, 20));
+		memcpy(ip + 10, &csum, 2);
+	}
+	tcp = ip + iphl;
+	memcpy(tcp, &f->rport, 2);
+	memcpy(tcp + 2, &f->cport, 2);
+	put32(tcp + 4, seq);
+	put32(tcp + 8, flags & F_ACK ? f->rcv_nxt : 0);
+	tcp[12] = (uint8_t)(thl / 4 << 4);
+	tcp[13] = flags;
+	/* a SYN's window is never scaled */
+	wnd >>= flags & F_SYN ? 0 : f->rcv_wscale;
+	put16(tcp + 14, (uint16_t)(wnd > 0xffff ? 0xffff : wnd));
+	put16(tcp + 16, 0);
+	put16(tcp + 18, 0);
+	if (optlen)
+		memcpy(tcp + 20, opt, optlen);
+	/* the pseudo-header: addresses, protocol, length */
+	memcpy(pseudo, f->raddr, alen);
+	memcpy(pseudo + alen, f->caddr, alen);
+	sum = sum_native(0, pseudo, 2 * alen);
+	put16(pseudo, PROTO_TCP);
+	put16(pseudo + 2, (uint16_t)(thl + len));
+	sum = sum_native(sum, pseudo, 4);
+	sum = sum_native(sum, tcp, thl);
+	csum = fold(sum_native(sum, data, len));
+	memcpy(tcp + 16, &csum, 2);
+	if (flags & F_ACK) {
+		f->ack_due = false;
+		if (!(flags & F_SYN))
+			f->wnd_sent = f->rcv_nxt + wnd;
+	}
+	if (writev(t->cfg.tap, iov, len ? 2 : 1) < 0) {
+		t->stats.out_dropped++;
+		return false;
+	}
+	return true;
+}
+
+/* A reset to a segment of no flow of ours (seq/ack as RFC 793 has it). */
+static void send_reset(struct rk_tcpnat *t, struct flow *f, uint32_t seq, bool with_ack)
+{
+	emit(t, f, with_ack ? F_RST | F_ACK : F_RST, seq, NULL, 0, NULL, 0);
+}
+
+static void arm_rto(struct flow *f, int64_t now_ms)
+{
+	if (f->rto_at < 0)
+		f->rto_at = now_ms + f->rto_ms;
+}
+
+static void send_synack(struct rk_tcpnat *t, struct flow *f, int64_t now_ms)
+{
+	uint8_t opt[8] = { 2, 4, 0, 0, 1, 3, 3, 0 }; /* MSS; NOP, window scale */
+	unsigned mss = t->cfg.mtu - (f->v6 ? 60 : 40);
+
+	put16(opt + 2, (uint16_t)(mss > 0xffff ? 0xffff : mss));
+	opt[7] = f->rcv_wscale;
+	emit(t, f, F_SYN | F_ACK, f->iss, opt, f->rcv_wscale || f->snd_wscale ? 8 : 4, NULL, 0);
+	f->state = SYN_SENT;
+	arm_rto(f, now_ms);
+}
+
+/* Rewinds the data sent to the child to its first unacknowledged byte. */
+static void rewind_sent(struct rk_tcpnat *t, struct flow *f)
+{
+	int zero = 0;
+
+	if (f->snd_nxt == f->snd_una)
+		return;
+	t->stats.retransmits++;
+	setsockopt(f->fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero));
+	f->snd_nxt = f->snd_una;
+	f->fin_sent = false;
+	f->push_due = true;
+}
+
+/* Sends what the child's window allows from the socket, then the FIN after the last byte.
+ * Returns false if the flow ended (a host error: the child got a reset). */
+static bool push(struct rk_tcpnat *t, struct flow *f, int64_t now_ms)
+{
+	bool at_end = false;
+
+	f->push_due = false;
+	while (!f->fin_sent) {
+		uint32_t inflight = f->snd_nxt - f->snd_una, room;
+		ssize_t n;
+
+		if (inflight >= f->snd_wnd) {
+			/* a closed window is probed from the timer */
+			arm_rto(f, now_ms);
+			break;
+		}
+		room = f->snd_wnd - inflight;
+		n = recv(f->fd, t->buf, room < PEEK_MAX ? room : PEEK_MAX, MSG_PEEK | MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			break;
+		if (n < 0) {
+			send_reset(t, f, f->snd_nxt, true);
+			t->stats.resets++;
+			flow_free(t, f, false);
+			return false;
+		}
+		if (n == 0) {
+			f->eof = at_end = true;
+			break;
+		}
+		for (ssize_t off = 0; off < n;) {
+			size_t seg = (size_t)(n - off) < f->mss ? (size_t)(n - off) : f->mss;
+			uint8_t flags = off + (ssize_t)seg == n ? F_ACK | F_PSH : F_ACK;
+			if (!emit(t, f, flags, f->snd_nxt, NULL, 0, t->buf + off, seg)) {
+				/* the rest is read again from here */
+				int peek = (int)(f->snd_nxt - f->snd_una);
+				setsockopt(f->fd, SOL_SOCKET, SO_PEEK_OFF, &peek, sizeof(peek));
+				arm_rto(f, now_ms);
+				return true;
+			}
+			f->snd_nxt += (uint32_t)seg;
+			off += (ssize_t)seg;
+		}
+		arm_rto(f, now_ms);
+	}
+	if (at_end) {
+		if (emit(t, f, F_FIN | F_ACK, f->snd_nxt, NULL, 0, NULL, 0)) {
+			f->snd_nxt++;
+			f->fin_sent = true;
+		}
+		arm_rto(f, now_ms);
+	}
+	return true;
+}
+
+/* Writes the pending buffer to the socket; after it, the child's FIN. Returns false if
+ * the flow ended. */
+static bool flush_pend(struct rk_tcpnat *t, struct flow *f)
+{
+	uint32_t before = rcv_window(t, f);
+
+	if (f->pend_len > f->pend_off) {
+		ssize_t n = send(f->fd, f->pend + f->pend_off, f->pend_len - f->pend_off,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			send_reset(t, f, f->snd_nxt, true);
+			t->stats.resets++;
+			flow_free(t, f, false);
+			return false;
+		}
+		if (n > 0)
+			f->pend_off += (size_t)n;
+		if (f->pend_off == f->pend_len)
+			pend_release(t, f);
+	}
+	if (f->fin_in && !f->shut && f->pend_len == 0) {
+		shutdown(f->fd, SHUT_WR);
+		f->shut = true;
+	}
+	/* a window that opened by a quarter is announced */
+	if (rcv_window(t, f) - before >= WINDOW / 4 || SEQ_LT(f->wnd_sent, f->rcv_nxt + 1))
+		f->ack_due = true;
+	return true;
+}
+
+/* Takes data the child sent at rcv_nxt: written to the socket, the rest kept while the
+ * window allows. Returns how much was taken, or -1 if the flow ended. */
+static ssize_t take(struct rk_tcpnat *t, struct flow *f, const uint8_t *data, size_t len)
+{
+	size_t done = 0, room;
+
+	if (f->pend_len == 0) {
+		ssize_t n = send(f->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			send_reset(t, f, f->snd_nxt, true);
+			t->stats.resets++;
+			flow_free(t, f, false);
+			return -1;
+		}
+		done = n > 0 ? (size_t)n : 0;
+	}
+	if (done == len)
+		return (ssize_t)done;
+	if (!f->pend) {
+		if (t->pend_buffers >= PEND_BUFFERS)
+			return (ssize_t)done;
+		f->pend = rk_xmalloc(WINDOW);
+		t->pend_buffers++;
+	}
+	if (f->pend_off) {
+		memmove(f->pend, f->pend + f->pend_off, f->pend_len - f->pend_off);
+		f->pend_len -= f->pend_off;
+		f->pend_off = 0;
+	}
+	room = WINDOW - f->pend_len;
+	if (room > len - done)
+		room = len - done;
+	memcpy(f->pend + f->pend_len, data + done, room);
+	f->pend_len += room;
+	t->stats.held += room;
+	return (ssize_t)(done + room);
+}
+
+/* The child acknowledged up to ack: that much leaves the socket's queue. */
+static void acked(struct rk_tcpnat *t, struct flow *f, uint32_t ack, uint32_t wnd, bool pure_ack,
+		  int64_t now_ms)
+{
+	if (SEQ_LT(f->snd_una, ack) && SEQ_LE(ack, f->snd_nxt)) {
+		uint32_t n = ack - f->snd_una;
+		if (f->fin_sent && ack == f->snd_nxt)
+			n--; /* the FIN is not in the queue */
+		if (n)
+			(void)!recv(f->fd, NULL, n, MSG_TRUNC | MSG_DONTWAIT);
+		f->snd_una = ack;
+		f->dupacks = 0;
+		f->retries = 0;
+		f->rto_ms = RTO_MIN_MS;
+		f->rto_at = -1;
+		if (f->snd_nxt != f->snd_una)
+			arm_rto(f, now_ms);
+		f->push_due = true;
+	} else if (ack == f->snd_una && pure_ack && wnd == f->snd_wnd && f->snd_nxt != f->snd_una &&
+		   ++f->dupacks == 3) {
+		rewind_sent(t, f);
+	}
+	if (wnd > f->snd_wnd)
+		f->push_due = true;
+	f->snd_wnd = wnd;
+}
+
+/* Whether a SYN to this address is ours, and where the host socket connects. */
+static bool destination(const struct rk_tcpnat *t, bool v6, const uint8_t *dst,
+			struct sockaddr_storage *ss)
+{
+	static const uint8_t host6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 };
+
+	memset(ss, 0, sizeof(*ss));
+	if (!v6) {
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
+		uint32_t a;
+		memcpy(&a, dst, 4);
+		in->sin_family = AF_INET;
+		if (a == t->cfg.gateway) {
+			/* libslirp refuses these its own way */
+			if (t->cfg.disable_host_loopback)
+				return false;
+			in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+			return true;
+		}
+		if ((a & t->cfg.mask) == t->cfg.net)
+			return false;
+		in->sin_addr.s_addr = a;
+		return true;
+	}
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+	if (!t->cfg.ipv6)
+		return false;
+	in6->sin6_family = AF_INET6;
+	if (memcmp(dst, host6, 16) == 0) {
+		if (t->cfg.disable_host_loopback)
+			return false;
+		in6->sin6_addr = in6addr_loopback;
+		return true;
+	}
+	/* the virtual prefix, link-local and multicast stay libslirp's */
+	if (memcmp(dst, host6, 8) == 0 || dst[0] == 0xff ||
+	    (dst[0] == 0xfe && (dst[1] & 0xc0) == 0x80))
+		return false;
+	memcpy(&in6->sin6_addr, dst, 16);
+	return true;
+}
+
+/* Reads the options of a SYN: MSS and window scale. */
+static void syn_options(struct flow *f, const uint8_t *opt, size_t len)
+{
+	f->mss = 536;
+	while (len > 0) {
+		size_t olen;
+		if (opt[0] == 0)
+			break;
+		if (opt[0] == 1) {
+			opt++;
+			len--;
+			continue;
+		}
+		if (len < 2 || opt[1] < 2 || opt[1] > len)
+			break;
+		olen = opt[1];
+		if (opt[0] == 2 && olen == 4 && get16(opt + 2) >= 64)
+			f->mss = get16(opt + 2);
+		else if (opt[0] == 3 && olen == 3) {
+			f->snd_wscale = opt[2] > 14 ? 14 : opt[2];
+			f->rcv_wscale = WSCALE;
+		}
+		opt += olen;
+		len -= olen;
+	}
+}
+
+/* A SYN from the child for a new connection. Returns false if libslirp should have it. */
+static bool open_flow(struct rk_tcpnat *t, bool v6, const uint8_t *frame, const uint8_t *src,
+		      const uint8_t *dst, const uint8_t *tcp, size_t thl, int64_t now_ms)
+{
+	struct sockaddr_storage ss;
+	struct flow *f;
+	int fd, zero = 0, one = 1;
+	size_t alen = v6 ? 16 : 4;
+	unsigned max_mss = t->cfg.mtu - (v6 ? 60 : 40);
+
+	if (t->n_flows == RK_TCPNAT_FLOWS || !destination(t, v6, dst, &ss))
+		return false;
+	/* sin_port and sin6_port lie at the same offset */
+	memcpy(&((struct sockaddr_in *)&ss)->sin_port, tcp + 2, 2);
+	f = rk_xcalloc(1, sizeof(*f));
+	f->v6 = v6;
+	memcpy(f->mac, frame + 6, 6);
+	memcpy(f->caddr, src, alen);
+	memcpy(f->raddr, dst, alen);
+	memcpy(&f->cport, tcp, 2);
+	memcpy(&f->rport, tcp + 2, 2);
+	f->rcv_nxt = get32(tcp + 4) + 1;
+	f->wnd_sent = f->rcv_nxt;
+	syn_options(f, tcp + 20, thl - 20);
+	if (f->mss > max_mss)
+		f->mss = (uint16_t)max_mss;
+	f->snd_wnd = get16(tcp + 14);
+	arc4random_buf(&f->iss, sizeof(f->iss));
+	f->snd_una = f->snd_nxt = f->iss + 1;
+	f->rto_at = -1;
+	f->rto_ms = RTO_MIN_MS;
+	f->poll_idx = -1;
+
+	fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		free(f);
+		return false;
+	}
+	/* the child's segments are already coalesced; the peek offset is the send point */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)) < 0) {
+		close(fd);
+		free(f);
+		return false;
+	}
+	f->fd = fd;
+	f->idx = t->n_flows;
+	t->flows[t->n_flows++] = f;
+	f->hnext = t->hash[hash_key(v6, f->caddr, f->raddr, f->cport, f->rport)];
+	t->hash[hash_key(v6, f->caddr, f->raddr, f->cport, f->rport)] = f;
+	t->stats.flows++;
+	t->stats.active = t->n_flows;
+	if (connect(fd, (struct sockaddr *)&ss,
+		    v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) == 0) {
+		send_synack(t, f, now_ms);
+	} else if (errno == EINPROGRESS) {
+		f->state = CONNECTING;
+	} else {
+		send_reset(t, f, 0, true);
+		flow_free(t, f, false);
+	}
+	return true;
+}
+
+/* Both directions closed: the flow ends (the child keeps its TIME_WAIT, the host socket
+ * its own). Returns true if it did. */
+static bool maybe_close(struct rk_tcpnat *t, struct flow *f)
+{
+	if (!(f->fin_in && f->shut && f->fin_sent && f->snd_una == f->snd_nxt))
+		return false;
+	if (f->ack_due)
+		emit(t, f, F_ACK, f->snd_nxt, NULL, 0, NULL, 0);
+	flow_free(t, f, false);
+	return true;
+}
+
+bool rk_tcpnat_input(struct rk_tcpnat *t, const uint8_t *frame, size_t len, int64_t now_ms)
+{
+	const uint8_t *ip = frame + ETH_HLEN, *tcp, *src, *dst, *data;
+	size_t iplen, ihl, thl, dlen;
+	uint8_t flags;
+	uint32_t seq, ack, wnd;
+	uint16_t sport, dport;
+	bool v6;
+	struct flow *f;
+
+	if (!t || len < ETH_HLEN + 20)
+		return false;
+	if (get16(frame + 12) == ETH_P_IP) {
+		if (ip[9] != PROTO_TCP || (get16(ip + 6) & 0x3fff))
+			return false;
+		v6 = false;
+		ihl = (size_t)(ip[0] & 0x0f) * 4;
+		iplen = get16(ip + 2);
+		src = ip + 12;
+		dst = ip + 16;
+	} else if (get16(frame + 12) == ETH_P_IPV6) {
+		if (len < ETH_HLEN + 40 || ip[6] != PROTO_TCP)
+			return false;
+		v6 = true;
+		ihl = 40;
+		iplen = 40 + (size_t)get16(ip + 4);
+		src = ip + 8;
+		dst = ip + 24;
+	} else {
+		return false;
+	}
+	/* the filter checked the IP header; the TCP header must fit too */
+	if (iplen > len - ETH_HLEN || iplen < ihl + 20)
+		return false;
+	tcp = ip + ihl;
+	thl = (size_t)(tcp[12] >> 4) * 4;
+	if (thl < 20 || thl > iplen - ihl)
+		return false;
+	flags = tcp[13];
+	seq = get32(tcp + 4);
+	ack = get32(tcp + 8);
+	data = tcp + thl;
+	dlen = iplen - ihl - thl;
+
+	memcpy(&sport, tcp, 2);
+	memcpy(&dport, tcp + 2, 2);
+	f = lookup(t, v6, src, dst, sport, dport);
+	if (!f) {
+		if ((flags & (F_SYN | F_ACK | F_RST | F_FIN)) != F_SYN)
+			return false;
+		return open_flow(t, v6, frame, src, dst, tcp, thl, now_ms);
+	}
+	memcpy(f->mac, frame + 6, 6);
+	if (flags & F_RST) {
+		/* only at the expected sequence number (RFC 5961): a stale one is ignored */
+		if (seq == f->rcv_nxt || (f->state != OPEN && seq + 1 == f->rcv_nxt)) {
+			t->stats.resets++;
+			flow_free(t, f, true);
+		}
+		return true;
+	}
+	if (flags & F_SYN) {
+		/* a SYN again: our SYN-ACK was lost, or the connect is still under way. On an
+		 * open connection, a challenge ACK (RFC 5961): a child that lost the connection
+		 * answers it with a reset, and its next SYN opens a new one. */
+		if (f->state == SYN_SENT && seq + 1 == f->rcv_nxt)
+			send_synack(t, f, now_ms);
+		else if (f->state == OPEN)
+			emit(t, f, F_ACK, f->snd_nxt, NULL, 0, NULL, 0);
+		return true;
+	}
+	if (f->state == CONNECTING || !(flags & F_ACK))
+		return true;
+	if (f->state == SYN_SENT) {
+		if (ack != f->iss + 1) {
+			send_reset(t, f, ack, false);
+			return true;
+		}
+		f->state = OPEN;
+		f->rto_at = -1;
+		f->retries = 0;
+		f->push_due = true;
+	}
+	wnd = (uint32_t)get16(tcp + 14) << f->snd_wscale;
+	acked(t, f, ack, wnd, dlen == 0 && !(flags & F_FIN), now_ms);
+
+	/* data: what starts before rcv_nxt is trimmed; what starts after it is early */
+	if (dlen || (flags & F_FIN)) {
+		uint32_t skip = f->rcv_nxt - seq;
+		f->ack_due = true;
+		if (SEQ_LT(f->rcv_nxt, seq) || f->fin_in)
+			return true; /* a gap (the child resends), or after its FIN */
+		if (skip > dlen)
+			return true; /* all of it seen before */
+		data += skip;
+		dlen -= skip;
+		if (dlen) {
+			ssize_t n = take(t, f, data, dlen);
+			if (n < 0)
+				return true;
+			f->rcv_nxt += (uint32_t)n;
+			if ((size_t)n < dlen)
+				return true; /* the FIN, if any, comes again */
+		}
+		if (flags & F_FIN) {
+			f->rcv_nxt++;
+			f->fin_in = true;
+			if (!flush_pend(t, f))
+				return true;
+		}
+	}
+	maybe_close(t, f);
+	return true;
+}
+
+void rk_tcpnat_fill(struct rk_tcpnat *t, int64_t now_ms,
+		    int (*add)(int fd, int events, void *opaque), void *opaque,
+		    uint32_t *timeout_ms)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->n_flows; i++) {
+		struct flow *f = t->flows[i];
+		int events = 0;
+
+		if (f->state == CONNECTING)
+			events = POLLOUT;
+		else if (f->state == OPEN) {
+			/* in flight data is still in the queue: readable means more only when
+			 * nothing is in flight (otherwise the child's ACKs drive the sending) */
+			if (!f->eof && f->snd_nxt == f->snd_una && f->snd_wnd)
+				events |= POLLIN;
+			if (f->pend_len > f->pend_off)
+				events |= POLLOUT;
+		}
+		f->poll_idx = events ? add(f->fd, events, opaque) : -1;
+		if (f->rto_at >= 0) {
+			int64_t left = f->rto_at - now_ms;
+			if (left < 0)
+				left = 0;
+			if ((uint64_t)left < *timeout_ms)
+				*timeout_ms = (uint32_t)left;
+		}
+	}
+}
+
+/* A connect finished: a SYN-ACK to the child, or a reset. */
+static void connected(struct rk_tcpnat *t, struct flow *f, int64_t now_ms)
+{
+	int err = 0;
+	socklen_t elen = sizeof(err);
+
+	if (getsockopt(f->fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0)
+		err = errno;
+	if (err == EINPROGRESS)
+		return;
+	if (err) {
+		send_reset(t, f, 0, true);
+		flow_free(t, f, false);
+		return;
+	}
+	send_synack(t, f, now_ms);
+}
+
+/* A retransmission timeout: the SYN-ACK, the data or the FIN goes again; a window of
+ * zero is probed; after RETRIES without progress the connection is reset. Returns false
+ * if the flow ended. */
+static bool timeout(struct rk_tcpnat *t, struct flow *f, int64_t now_ms)
+{
+	f->rto_at = -1;
+	if (++f->retries > RETRIES) {
+		send_reset(t, f, f->snd_nxt, true);
+		t->stats.resets++;
+		flow_free(t, f, true);
+		return false;
+	}
+	f->rto_ms = f->rto_ms * 2 > RTO_MAX_MS ? RTO_MAX_MS : f->rto_ms * 2;
+	if (f->state == SYN_SENT) {
+		send_synack(t, f, now_ms);
+		return true;
+	}
+	if (f->snd_nxt != f->snd_una) {
+		rewind_sent(t, f);
+	} else if (f->snd_wnd == 0) {
+		/* a probe (one byte before the window): the child answers with its window */
+		emit(t, f, F_ACK, f->snd_una - 1, NULL, 0, NULL, 0);
+		arm_rto(f, now_ms);
+	}
+	return true;
+}
+
+void rk_tcpnat_poll(struct rk_tcpnat *t, int64_t now_ms, int (*revents)(int idx, void *opaque),
+		    void *opaque)
+{
+	if (!t)
+		return;
+	/* backwards: a flow that ends is replaced by the last one */
+	for (size_t i = t->n_flows; i-- > 0;) {
+		struct flow *f = t->flows[i];
+		int ev = f->poll_idx >= 0 ? revents(f->poll_idx, opaque) : 0;
+
+		f->poll_idx = -1;
+		if (f->state == CONNECTING) {
+			if (ev)
+				connected(t, f, now_ms);
+			continue;
+		}
+		if (ev & POLLOUT && !flush_pend(t, f))
+			continue;
+		if (ev & (POLLIN | POLLERR | POLLHUP))
+			f->push_due = true;
+		if (f->rto_at >= 0 && f->rto_at <= now_ms && !timeout(t, f, now_ms))
+			continue;
+		if (f->state == OPEN && f->push_due && !push(t, f, now_ms))
+			continue;
+		if (f->ack_due)
+			emit(t, f, F_ACK, f->snd_nxt, NULL, 0, NULL, 0);
+		maybe_close(t, f);
+	}
+}
+
+const struct rk_tcpnat_stats *rk_tcpnat_stats(const struct rk_tcpnat *t)
+{
+	static const struct rk_tcpnat_stats none;
+	return t ? &t->stats : &none;
+}
+
+struct rk_tcpnat *rk_tcpnat_new(const struct rk_tcpnat_config *cfg)
+{
+	struct rk_tcpnat *t;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), zero = 0;
+
+	/* SO_PEEK_OFF on TCP came with Linux 6.9 */
+	if (fd < 0)
+		return NULL;
+	if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)) < 0) {
+		close(fd);
+		return NULL;
+	}
+	close(fd);
+	t = rk_xcalloc(1, sizeof(*t));
+	t->cfg = *cfg;
+	t->buf = rk_xmalloc(PEEK_MAX);
+	rk_filter_slirp_mac(cfg->gateway, t->gw_mac);
+	return t;
+}
+
+void rk_tcpnat_free(struct rk_tcpnat *t)
+{
+	if (!t)
+		return;
+	while (t->n_flows)
+		flow_free(t, t->flows[t->n_flows - 1], true);
+	free(t->buf);
+	free(t);
+}

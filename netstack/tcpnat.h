@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The engine's own TCP translation for connections the child opens (see tcpnat.c): each
+ * becomes a host socket, with no TCP stack of ours in between. */
+#ifndef RK_TCPNAT_H
+#define RK_TCPNAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RK_TCPNAT_FLOWS 1024 /* connections at once; more go to libslirp */
+
+struct rk_tcpnat_config {
+	int tap;			  /* where frames to the child are written */
+	uint32_t net, mask, gateway, dns; /* IPv4, network byte order */
+	bool ipv6;			  /* fd00::/64, host fd00::2 */
+	bool disable_host_loopback;
+	unsigned mtu;
+};
+
+struct rk_tcpnat_stats {
+	uint64_t flows;	      /* connections taken */
+	uint64_t active;      /* open now */
+	uint64_t retransmits; /* rewinds of the data sent to the child */
+	uint64_t resets;      /* connections ended by a reset, either side */
+	uint64_t held;	      /* bytes from the child a full socket made wait here */
+	uint64_t out_dropped; /* frames the tap refused */
+};
+
+struct rk_tcpnat;
+
+/* Returns NULL when the kernel lacks what the translation needs (SO_PEEK_OFF on TCP,
+ * Linux 6.9): libslirp then carries every connection. */
+struct rk_tcpnat *rk_tcpnat_new(const struct rk_tcpnat_config *cfg);
+
+/* Takes a frame the filter let pass (IP header sane, TCP header present). Returns true if
+ * it belongs to a connection of ours (a new one when it is the SYN of one), false if it is
+ * libslirp's. now_ms: the engine's clock. */
+bool rk_tcpnat_input(struct rk_tcpnat *t, const uint8_t *frame, size_t len, int64_t now_ms);
+
+/* Before the engine polls: registers the sockets that need watching with add (which
+ * returns a poll index) and lowers *timeout_ms to the next retransmission. */
+void rk_tcpnat_fill(struct rk_tcpnat *t, int64_t now_ms,
+		    int (*add)(int fd, int events, void *opaque), void *opaque,
+		    uint32_t *timeout_ms);
+
+/* After the poll: connects, reads and writes what is ready, runs the retransmission
+ * timers, and sends the acknowledgements and data the pass made due. */
+void rk_tcpnat_poll(struct rk_tcpnat *t, int64_t now_ms, int (*revents)(int idx, void *opaque),
+		    void *opaque);
+
+const struct rk_tcpnat_stats *rk_tcpnat_stats(const struct rk_tcpnat *t);
+
+/* Closes every connection (the host side sees a reset). Accepts NULL. */
+void rk_tcpnat_free(struct rk_tcpnat *t);
+
+#endif
