@@ -25,6 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/virtio_net.h>
+#include <sys/uio.h>
+
 #include <libslirp.h>
 
 #include "log.h"
@@ -71,8 +74,11 @@ static int64_t clock_ns(void *opaque)
 static ssize_t send_packet(const void *buf, size_t len, void *opaque)
 {
 	struct rk_engine *e = opaque;
+	struct virtio_net_hdr none = { 0 }; /* a whole frame, checksums done */
+	struct iovec iov[2] = { { &none, sizeof(none) }, { (void *)buf, len } };
+	ssize_t n = e->cfg.vnet_hdr ? writev(e->tap, iov, 2) : write(e->tap, buf, len);
 
-	if (write(e->tap, buf, len) < 0) {
+	if (n < 0) {
 		if (errno == EIO || errno == EBADFD)
 			e->tap_gone = true;
 		e->stats.out_dropped++;
@@ -197,7 +203,8 @@ struct rk_engine *rk_engine_new(const struct rk_engine_config *cfg, int tap, str
 					       .dns = cfg->dns,
 					       .ipv6 = cfg->ipv6,
 					       .disable_host_loopback = cfg->disable_host_loopback,
-					       .mtu = cfg->mtu };
+					       .mtu = cfg->mtu,
+					       .vnet_hdr = cfg->vnet_hdr };
 		e->tcp = rk_tcpnat_new(&tc);
 		if (!e->tcp)
 			rk_debug("netstack: no SO_PEEK_OFF for TCP (Linux < 6.9): libslirp carries "
@@ -213,22 +220,60 @@ struct rk_engine *rk_engine_new(const struct rk_engine_config *cfg, int tap, str
 	return e;
 }
 
-void rk_engine_input(struct rk_engine *e, uint8_t *frame, size_t len)
+/* A frame the child's kernel left its checksum to us for (VIRTIO_NET_HDR_F_NEEDS_CSUM:
+ * the field holds the pseudo-header's sum, the rest is summed from csum_start): made
+ * whole. Offsets out of the frame (root in the child can write any header) leave it as it
+ * is, for libslirp to drop. */
+static void finish_checksum(uint8_t *frame, size_t len, const struct virtio_net_hdr *vh)
+{
+	size_t start = vh->csum_start, at = start + vh->csum_offset;
+	uint16_t sum;
+
+	if (at + 2 > len)
+		return;
+	sum = rk_inet_checksum(frame + start, len - start);
+	frame[at] = (uint8_t)(sum >> 8);
+	frame[at + 1] = (uint8_t)sum;
+}
+
+/* Whether the TCP header at csum_start has urgent data, which the filter strips with an
+ * incremental checksum update (that needs the whole checksum). */
+static bool urgent(const uint8_t *frame, size_t len, const struct virtio_net_hdr *vh)
+{
+	const uint8_t *tcp = frame + vh->csum_start;
+
+	return vh->csum_offset == 16 && (size_t)vh->csum_start + 20 <= len &&
+	       ((tcp[13] & 0x20) || tcp[18] || tcp[19]);
+}
+
+/* One frame from the child; vh: its virtio-net header, or NULL. */
+static void input(struct rk_engine *e, uint8_t *frame, size_t len, const struct virtio_net_hdr *vh)
 {
 	uint8_t reply[64];
 	size_t reply_len;
 	enum rk_filter_reason why;
 
+	if (vh && !(vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
+		vh = NULL;
+	if (vh && urgent(frame, len, vh)) {
+		finish_checksum(frame, len, vh);
+		vh = NULL;
+	}
 	e->stats.frames_in++;
 	switch (rk_filter_frame(&e->filter, frame, len, reply, &reply_len, &why)) {
 	case RK_FILTER_REASSEMBLED:
 		frame = e->filter.out;
 		len = e->filter.out_len;
-		/* fall through */
+		vh = NULL; /* fragments carry whole checksums */
+			   /* fall through */
 	case RK_FILTER_PASS:
-		if (!rk_dns_input(e->dns, frame, len, e->now_ms) &&
-		    !rk_tcpnat_input(e->tcp, frame, len, e->now_ms))
-			slirp_input(e->slirp, frame, (int)len);
+		/* neither the forwarder nor tcpnat.c looks at checksums; libslirp does */
+		if (rk_dns_input(e->dns, frame, len, e->now_ms) ||
+		    rk_tcpnat_input(e->tcp, frame, len, e->now_ms))
+			break;
+		if (vh)
+			finish_checksum(frame, len, vh);
+		slirp_input(e->slirp, frame, (int)len);
 		break;
 	case RK_FILTER_HELD:
 		break;
@@ -240,6 +285,11 @@ void rk_engine_input(struct rk_engine *e, uint8_t *frame, size_t len)
 		e->stats.dropped[why]++;
 		break;
 	}
+}
+
+void rk_engine_input(struct rk_engine *e, uint8_t *frame, size_t len)
+{
+	input(e, frame, len, NULL);
 }
 
 int rk_engine_forward(struct rk_engine *e, const struct rk_engine_fwd *f)
@@ -353,9 +403,13 @@ static int get_pollfd_revents(int idx, void *opaque)
 /* Reads up to a batch of frames from the tap into libslirp. */
 static void drain_tap(struct rk_engine *e)
 {
+	struct virtio_net_hdr vh;
+	/* one byte more than the largest frame: a longer one shows as too long */
+	struct iovec iov[2] = { { &vh, sizeof(vh) }, { e->frame, RK_FRAME_MAX + 1 } };
+
 	for (int i = 0; i < BATCH; i++) {
-		/* one byte more than the largest frame: a longer one shows as too long */
-		ssize_t n = read(e->tap, e->frame, RK_FRAME_MAX + 1);
+		ssize_t n = e->cfg.vnet_hdr ? readv(e->tap, iov, 2)
+					    : read(e->tap, e->frame, RK_FRAME_MAX + 1);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				e->tap_gone = true;
@@ -365,7 +419,10 @@ static void drain_tap(struct rk_engine *e)
 			e->tap_gone = true;
 			return;
 		}
-		rk_engine_input(e, e->frame, (size_t)n);
+		if (!e->cfg.vnet_hdr)
+			input(e, e->frame, (size_t)n, NULL);
+		else if ((size_t)n >= sizeof(vh))
+			input(e, e->frame, (size_t)n - sizeof(vh), &vh);
 	}
 }
 

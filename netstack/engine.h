@@ -19,6 +19,9 @@ struct rk_engine_config {
 	bool disable_host_loopback;
 	/* the child's connections go through libslirp's TCP, not tcpnat.c (tests, fuzzing) */
 	bool libslirp_tcp;
+	/* the tap carries a struct virtio_net_hdr before each frame (rk_tap_open): the child's
+	 * TCP segments may be 64 KiB with a partial checksum, and ours to it are the same */
+	bool vnet_hdr;
 	/* the resolvers DNS queries are forwarded to (dns.c): n_dns_servers fixed ones (tests),
 	 * or the nameservers of resolv_conf (NULL: /etc/resolv.conf) */
 	struct sockaddr_storage dns_servers[RK_DNS_SERVERS];

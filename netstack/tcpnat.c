@@ -24,6 +24,10 @@
  *   last byte.
  * - Acknowledgements and new data are sent once per pass of the engine's loop, after the
  *   batch of frames it read, not once per segment.
+ * - On a tap with virtio-net headers (the engine's, see rk_tap_open), a segment to the
+ *   child carries up to 64 KiB with its checksum left partial: the child's kernel cuts it
+ *   at the MSS if it must, and trusts the checksum, so no byte is summed here. The
+ *   child's own segments come the same way, and are taken as they are.
  *
  * Everything else (segments of connections libslirp made, such as host forwards, TCP to
  * the DNS address, and new connections when RK_TCPNAT_FLOWS are open) stays libslirp's.
@@ -34,6 +38,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/virtio_net.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -46,10 +51,8 @@
 #include "filter.h"
 #include "util.h"
 
-#define ETH_HLEN   14
-#define ETH_P_IP   0x0800
-#define ETH_P_IPV6 0x86dd
-#define PROTO_TCP  6
+/* ETH_HLEN, ETH_P_IP and ETH_P_IPV6 come with <linux/virtio_net.h> */
+#define PROTO_TCP 6
 
 #define F_FIN 0x01
 #define F_SYN 0x02
@@ -251,7 +254,11 @@ static bool emit(struct rk_tcpnat *t, struct flow *f, uint8_t flags, uint32_t se
 	uint32_t wnd = rcv_window(t, f);
 	uint64_t sum;
 	uint16_t csum;
-	struct iovec iov[2] = { { h, ETH_HLEN + iphl + thl }, { (void *)data, len } };
+	struct virtio_net_hdr vh = { 0 };
+	struct iovec iov[3] = { { &vh, sizeof(vh) },
+				{ h, ETH_HLEN + iphl + thl },
+				{ (void *)data, len } };
+	bool vnet = t->cfg.vnet_hdr;
 
 	memcpy(h, f->mac, 6);
 	memcpy(h + 6, t->gw_mac, 6);
@@ -298,15 +305,28 @@ static bool emit(struct rk_tcpnat *t, struct flow *f, uint8_t flags, uint32_t se
 	put16(pseudo, PROTO_TCP);
 	put16(pseudo + 2, (uint16_t)(thl + len));
 	sum = sum_native(sum, pseudo, 4);
-	sum = sum_native(sum, tcp, thl);
-	csum = fold(sum_native(sum, data, len));
+	if (vnet) {
+		/* partial: the pseudo-header's sum, not inverted, as the kernel leaves it */
+		vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		vh.csum_start = (uint16_t)(ETH_HLEN + iphl);
+		vh.csum_offset = 16;
+		if (len > f->mss) {
+			vh.gso_type = f->v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
+			vh.gso_size = f->mss;
+			vh.hdr_len = (uint16_t)(ETH_HLEN + iphl + thl);
+		}
+		csum = (uint16_t)~fold(sum);
+	} else {
+		sum = sum_native(sum, tcp, thl);
+		csum = fold(sum_native(sum, data, len));
+	}
 	memcpy(tcp + 16, &csum, 2);
 	if (flags & F_ACK) {
 		f->ack_due = false;
 		if (!(flags & F_SYN))
 			f->wnd_sent = f->rcv_nxt + wnd;
 	}
-	if (writev(t->cfg.tap, iov, len ? 2 : 1) < 0) {
+	if (writev(t->cfg.tap, iov + !vnet, (int)vnet + (len ? 2 : 1)) < 0) {
 		t->stats.out_dropped++;
 		return false;
 	}
@@ -356,6 +376,8 @@ static void rewind_sent(struct rk_tcpnat *t, struct flow *f)
 static bool push(struct rk_tcpnat *t, struct flow *f, int64_t now_ms)
 {
 	bool at_end = false;
+	/* with offload, as much as an IP packet holds */
+	size_t max_seg = t->cfg.vnet_hdr ? 65535 - (f->v6 ? 0 : 20) - 20 : f->mss;
 
 	f->push_due = false;
 	while (!f->fin_sent) {
@@ -382,7 +404,7 @@ static bool push(struct rk_tcpnat *t, struct flow *f, int64_t now_ms)
 			break;
 		}
 		for (ssize_t off = 0; off < n;) {
-			size_t seg = (size_t)(n - off) < f->mss ? (size_t)(n - off) : f->mss;
+			size_t seg = (size_t)(n - off) < max_seg ? (size_t)(n - off) : max_seg;
 			uint8_t flags = off + (ssize_t)seg == n ? F_ACK | F_PSH : F_ACK;
 			if (!emit(t, f, flags, f->snd_nxt, NULL, 0, t->buf + off, seg)) {
 				/* the rest is read again from here */

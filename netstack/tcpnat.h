@@ -16,6 +16,7 @@ struct rk_tcpnat_config {
 	bool ipv6;			  /* fd00::/64, host fd00::2 */
 	bool disable_host_loopback;
 	unsigned mtu;
+	bool vnet_hdr; /* frames go behind a struct virtio_net_hdr: checksum and TSO offload */
 };
 
 struct rk_tcpnat_stats {

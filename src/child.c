@@ -186,7 +186,7 @@ static int apply_netcfg(void *arg, struct rk_error *err)
 	if (nc->step == RK_NETCFG_LINK)
 		fd = rk_dhcp_socket(nc->dev, err);
 	else if (nc->tap_fd)
-		fd = rk_tap_open(nc->dev, err);
+		fd = rk_tap_open(nc->dev, nc->tap_fd == RK_NETCFG_TAP_VNET, err);
 	else
 		return 0;
 	if (fd < 0)

@@ -64,9 +64,9 @@ static void unword(char *s)
 
 void rk_netcfg_format(const struct rk_netcfg *cfg, char *buf, size_t size)
 {
-	int n = snprintf(buf, size, "%u %d %s %s %s %u %s %u", (unsigned)cfg->step, cfg->tap_fd,
-			 word(cfg->mac), cfg->dev, word(cfg->ip), cfg->prefix, word(cfg->gateway),
-			 cfg->mtu);
+	int n = snprintf(buf, size, "%u %d %s %s %s %u %s %u", (unsigned)cfg->step,
+			 (int)cfg->tap_fd, word(cfg->mac), cfg->dev, word(cfg->ip), cfg->prefix,
+			 word(cfg->gateway), cfg->mtu);
 
 	for (unsigned i = 0; i < cfg->n_dns && n > 0 && (size_t)n < size; i++)
 		n += snprintf(buf + n, size - (size_t)n, " %s", cfg->dns[i]);
@@ -83,10 +83,11 @@ int rk_netcfg_parse(const char *text, struct rk_netcfg *ret)
 		   ret->dev, ret->ip, &ret->prefix, ret->gateway, &ret->mtu, dns[0], dns[1],
 		   dns[2]);
 	if (n < 8 || n > 8 + RK_NETCFG_MAX_DNS || ret->prefix > 32 || step > RK_NETCFG_LINK ||
-	    (tap_fd != 0 && tap_fd != 1) || strcmp(ret->dev, "-") == 0)
+	    tap_fd < RK_NETCFG_TAP_NONE || tap_fd > RK_NETCFG_TAP_VNET ||
+	    strcmp(ret->dev, "-") == 0)
 		return -EBADMSG;
 	ret->step = (enum rk_netcfg_step)step;
-	ret->tap_fd = tap_fd;
+	ret->tap_fd = (enum rk_netcfg_tap)tap_fd;
 	unword(ret->mac);
 	unword(ret->ip);
 	unword(ret->gateway);

@@ -19,10 +19,16 @@ enum rk_netcfg_step {
 			  * handed to the parent, which sends the full configuration after */
 };
 
+enum rk_netcfg_tap {
+	RK_NETCFG_TAP_NONE,
+	RK_NETCFG_TAP_PLAIN, /* frames as they are (vpnkit's relay) */
+	RK_NETCFG_TAP_VNET,  /* with virtio-net headers, checksum and TSO offload (the engine) */
+};
+
 struct rk_netcfg {
 	enum rk_netcfg_step step;
-	bool tap_fd;  /* the child hands an open descriptor of the tap to the parent */
-	char mac[18]; /* "" leaves the device's own */
+	enum rk_netcfg_tap tap_fd; /* whether the child hands an open tap to the parent */
+	char mac[18];		   /* "" leaves the device's own */
 	char dev[16];
 	char ip[16]; /* dotted IPv4 */
 	unsigned prefix;

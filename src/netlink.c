@@ -254,7 +254,7 @@ int rk_tap_create(const char *ifname, struct rk_error *err)
 	return r;
 }
 
-int rk_tap_open(const char *ifname, struct rk_error *err)
+int rk_tap_open(const char *ifname, bool vnet_hdr, struct rk_error *err)
 {
 	struct ifreq ifr = { 0 };
 	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
@@ -262,12 +262,17 @@ int rk_tap_open(const char *ifname, struct rk_error *err)
 	if (fd < 0)
 		return rk_error_errno(err, errno, "opening tap %s: open /dev/net/tun", ifname);
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (vnet_hdr ? IFF_VNET_HDR : 0);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		int e = errno;
 		close(fd);
 		return rk_error_errno(err, e, "opening tap %s", ifname);
 	}
+	/* the child's TCP may then hand over 64 KiB segments with their checksums left to us
+	 * (which the engine never needs for its own connections); without, frames stay
+	 * MTU-sized and checksummed, and the engine copes with both */
+	if (vnet_hdr && ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) < 0)
+		rk_debug("TUNSETOFFLOAD on %s: %s", ifname, strerror(errno));
 	/* frames written into the child wait in the tap's send buffer until its stack takes
 	 * them; the default (wmem_default) holds three 64 KiB frames, and a full buffer drops
 	 * the next with EAGAIN */

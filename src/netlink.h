@@ -3,6 +3,8 @@
 #ifndef RK_NETLINK_H
 #define RK_NETLINK_H
 
+#include <stdbool.h>
+
 #include "error.h"
 
 /* Brings interface ifname up in the current network namespace, like
@@ -39,8 +41,9 @@ int rk_netlink_route_default(const char *ifname, const char *gateway, struct rk_
 int rk_tap_create(const char *ifname, struct rk_error *err);
 
 /* Attaches to the tap device ifname of the current network namespace: a non-blocking,
- * close-on-exec descriptor that reads and writes its Ethernet frames. Returns it or a
- * negative errno with err set. */
-int rk_tap_open(const char *ifname, struct rk_error *err);
+ * close-on-exec descriptor that reads and writes its Ethernet frames. vnet_hdr: each frame
+ * comes and goes behind a struct virtio_net_hdr, and the device offers checksum and TCP
+ * segmentation offload. Returns it or a negative errno with err set. */
+int rk_tap_open(const char *ifname, bool vnet_hdr, struct rk_error *err);
 
 #endif

@@ -467,6 +467,7 @@ static int start_engine(struct parent_state *st, int tap, struct rk_error *err)
 {
 	const struct rk_netcfg *nc = &st->netcfg;
 	struct rk_engine_config ec = { .mtu = nc->mtu,
+				       .vnet_hdr = true,
 				       .ipv6 = st->opts->ipv6,
 				       .disable_host_loopback = st->opts->disable_host_loopback };
 	pid_t parent = getpid(), pid;
@@ -666,7 +667,8 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 		}
 		if (opts->net == RK_NET_PASTA)
 			st->netcfg.step = RK_NETCFG_FILES; /* pasta configures the interface */
-		st->netcfg.tap_fd = opts->net == RK_NET_BUILTIN; /* for the engine */
+		if (opts->net == RK_NET_BUILTIN)	   /* for the engine */
+			st->netcfg.tap_fd = RK_NETCFG_TAP_VNET;
 		if (opts->ipv6 && (opts->net == RK_NET_SLIRP4NETNS || opts->net == RK_NET_BUILTIN))
 			snprintf(st->netcfg.dns[st->netcfg.n_dns++], sizeof(st->netcfg.dns[0]),
 				 "fd00::3");

@@ -270,9 +270,11 @@ int rk_vpnkit_start(struct rk_vpnkit *v, const struct rk_options *opts, const ch
 	int r;
 
 	snprintf(ifname, sizeof(ifname), "%s", dev); /* dev may be cfg's own */
-	*cfg = (struct rk_netcfg){
-		.step = RK_NETCFG_FULL, .tap_fd = true, .prefix = 24, .mtu = mtu, .n_dns = 1
-	};
+	*cfg = (struct rk_netcfg){ .step = RK_NETCFG_FULL,
+				   .tap_fd = RK_NETCFG_TAP_PLAIN,
+				   .prefix = 24,
+				   .mtu = mtu,
+				   .n_dns = 1 };
 	memcpy(cfg->dev, ifname, sizeof(ifname));
 	snprintf(cfg->gateway, sizeof(cfg->gateway), VPNKIT_GATEWAY);
 	snprintf(cfg->dns[0], sizeof(cfg->dns[0]), VPNKIT_GATEWAY);

@@ -70,7 +70,14 @@ static void test_message_round_trip(void **state)
 	assert_netcfg_equal(&c, &back);
 
 	/* vpnkit's: a MAC, and the tap wanted back */
-	c.tap_fd = true;
+	c.tap_fd = RK_NETCFG_TAP_PLAIN;
+	strcpy(c.mac, "02:50:00:00:00:0a");
+	rk_netcfg_format(&c, text, sizeof(text));
+	assert_int_equal(rk_netcfg_parse(text, &back), 0);
+	assert_netcfg_equal(&c, &back);
+
+	/* the engine's: the tap with virtio-net headers */
+	c.tap_fd = RK_NETCFG_TAP_VNET;
 	strcpy(c.mac, "02:50:00:00:00:0a");
 	rk_netcfg_format(&c, text, sizeof(text));
 	assert_int_equal(rk_netcfg_parse(text, &back), 0);
@@ -87,7 +94,8 @@ static void test_message_round_trip(void **state)
 	assert_int_equal(rk_netcfg_parse("0 0 - eth0 1.2.3.4 24", &back), -EBADMSG);
 	assert_int_equal(rk_netcfg_parse("0 0 - eth0 1.2.3.4 33 1.2.3.1 1500", &back), -EBADMSG);
 	assert_int_equal(rk_netcfg_parse("3 0 - eth0 1.2.3.4 24 1.2.3.1 1500", &back), -EBADMSG);
-	assert_int_equal(rk_netcfg_parse("0 2 - eth0 1.2.3.4 24 1.2.3.1 1500", &back), -EBADMSG);
+	assert_int_equal(rk_netcfg_parse("0 3 - eth0 1.2.3.4 24 1.2.3.1 1500", &back), -EBADMSG);
+	assert_int_equal(rk_netcfg_parse("0 -1 - eth0 1.2.3.4 24 1.2.3.1 1500", &back), -EBADMSG);
 	assert_int_equal(rk_netcfg_parse("0 0 - - 1.2.3.4 24 1.2.3.1 1500", &back), -EBADMSG);
 	assert_int_equal(rk_netcfg_parse("0 0 - eth0 1.2.3.4 24 1.2.3.1 1500 a b c", &back),
 			 -EBADMSG);
