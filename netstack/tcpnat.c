@@ -376,8 +376,8 @@ static void rewind_sent(struct rk_tcpnat *t, struct flow *f)
 static bool push(struct rk_tcpnat *t, struct flow *f, int64_t now_ms)
 {
 	bool at_end = false;
-	/* with offload, as much as an IP packet holds */
-	size_t max_seg = t->cfg.vnet_hdr ? 65535 - (f->v6 ? 0 : 20) - 20 : f->mss;
+	/* with offload, as much as a 64 KiB frame holds */
+	size_t max_seg = t->cfg.vnet_hdr ? 65535 - ETH_HLEN - (f->v6 ? 40 : 20) - 20 : f->mss;
 
 	f->push_due = false;
 	while (!f->fin_sent) {

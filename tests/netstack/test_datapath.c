@@ -74,12 +74,22 @@ static void *engine_main(void *arg)
 /* An engine on a fresh frame socket, in its own thread; the child's lwIP on the other end.
  * dns_port: the test resolver's port on 127.0.0.1, or 0. */
 static bool libslirp_tcp; /* the child's connections through libslirp, not tcpnat.c */
+static bool vnet_hdr;	  /* virtio-net headers on the frame socket, as on a real tap */
+
+/* Back to the default modes after a test that changed them, passed or failed. */
+static int reset_modes(void **state)
+{
+	(void)state;
+	libslirp_tcp = vnet_hdr = false;
+	return 0;
+}
 
 static void start(struct fixture *f, bool no_loopback, uint16_t dns_port)
 {
 	struct rk_engine_config cfg = { .mtu = MTU,
 					.disable_host_loopback = no_loopback,
-					.libslirp_tcp = libslirp_tcp };
+					.libslirp_tcp = libslirp_tcp,
+					.vnet_hdr = vnet_hdr };
 	struct sockaddr_in *dns = (struct sockaddr_in *)&cfg.dns_servers[0];
 	int sp[2], big = 1 << 20;
 	struct rk_error err;
@@ -105,6 +115,7 @@ static void start(struct fixture *f, bool no_loopback, uint16_t dns_port)
 	rk_engine_set_control(f->e, f->ctl[0]);
 	f->child_fd = sp[1];
 	f->nif = rk_vchild_new(sp[1], "10.0.2.100", "10.0.2.2", MTU, child_mac);
+	rk_vchild_set_vnet(f->nif, vnet_hdr);
 	assert_int_equal(pthread_create(&f->thread, NULL, engine_main, f), 0);
 }
 
@@ -421,7 +432,8 @@ static void flow_close(struct flow *fl)
 /* total bytes from the child to a host echo server through 10.0.2.2 and back, byte for
  * byte; the host sees the connection come from its loopback. The stats of the engine
  * after it, in ret_stats. */
-static void tcp_echo(size_t total, unsigned drop_every, struct rk_engine_stats *ret_stats)
+static void tcp_echo(size_t total, unsigned drop_every, struct rk_engine_stats *ret_stats,
+		     uint64_t *ret_gso)
 {
 	struct fixture f;
 	struct host_server s;
@@ -445,6 +457,8 @@ static void tcp_echo(size_t total, unsigned drop_every, struct rk_engine_stats *
 	serve_end(&s);
 	assert_int_equal(s.bytes, total);
 	assert_int_equal(s.peer.sin_addr.s_addr, htonl(INADDR_LOOPBACK));
+	if (ret_gso)
+		*ret_gso = rk_vchild_gso_frames(f.nif);
 	stop(&f);
 	*ret_stats = f.stats;
 }
@@ -455,9 +469,24 @@ static void test_tcp_through_gateway(void **state)
 	struct rk_engine_stats st;
 
 	(void)state;
-	tcp_echo(8 << 20, 0, &st);
+	tcp_echo(8 << 20, 0, &st, NULL);
 	assert_int_equal(st.tcp_flows, 1);
 	assert_int_equal(st.tcp_resets, 0);
+}
+
+/* With virtio-net headers, as on the engine's real tap: the engine's segments to the
+ * child are up to 64 KiB with partial checksums, which the child completes (lwIP's own
+ * checksum code) and checks. */
+static void test_tcp_vnet(void **state)
+{
+	struct rk_engine_stats st;
+	uint64_t gso;
+
+	(void)state;
+	vnet_hdr = true;
+	tcp_echo(8 << 20, 0, &st, &gso);
+	assert_int_equal(st.tcp_flows, 1);
+	assert_true(gso > 0);
 }
 
 /* The same through libslirp's TCP, which still carries host forwards. */
@@ -467,8 +496,7 @@ static void test_tcp_through_libslirp(void **state)
 
 	(void)state;
 	libslirp_tcp = true;
-	tcp_echo(1 << 20, 0, &st);
-	libslirp_tcp = false;
+	tcp_echo(1 << 20, 0, &st, NULL);
 	assert_int_equal(st.tcp_flows, 0);
 }
 
@@ -478,7 +506,7 @@ static void test_tcp_lossy(void **state)
 	struct rk_engine_stats st;
 
 	(void)state;
-	tcp_echo(2 << 20, 13, &st);
+	tcp_echo(2 << 20, 13, &st, NULL);
 	assert_int_equal(st.tcp_flows, 1);
 	assert_true(st.tcp_retransmits > 0);
 }
@@ -969,7 +997,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tcp_through_gateway),
-		cmocka_unit_test(test_tcp_through_libslirp),
+		cmocka_unit_test_teardown(test_tcp_through_libslirp, reset_modes),
+		cmocka_unit_test_teardown(test_tcp_vnet, reset_modes),
 		cmocka_unit_test(test_tcp_lossy),
 		cmocka_unit_test(test_tcp_slow_receiver),
 		cmocka_unit_test(test_tcp_refused),

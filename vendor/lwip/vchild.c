@@ -9,6 +9,7 @@
 #include "vchild.h"
 
 #include <errno.h>
+#include <linux/virtio_net.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "lwip/etharp.h"
+#include "lwip/inet_chksum.h"
 #include "lwip/init.h"
 #include "lwip/ip4_addr.h"
 #include "lwip/netif.h"
@@ -30,18 +32,50 @@ struct vchild {
 	uint8_t mac[6];
 	uint64_t out, in;
 	unsigned drop_every; /* 0: none */
-	uint8_t buf[14 + 65535];
+	bool vnet;	     /* frames behind a struct virtio_net_hdr, as on the engine's tap */
+	uint64_t gso;	     /* frames that came as one segment for several */
+	uint8_t buf[sizeof(struct virtio_net_hdr) + 14 + 65535];
 };
 
 static err_t link_output(struct netif *nif, struct pbuf *p)
 {
 	struct vchild *c = (struct vchild *)nif;
-	u16_t len = pbuf_copy_partial(p, c->buf, 0xffff, 0);
+	size_t hlen = c->vnet ? sizeof(struct virtio_net_hdr) : 0;
+	u16_t len = pbuf_copy_partial(p, c->buf + hlen, 0xffff, 0);
 
+	/* a whole frame: no offload asked for */
+	memset(c->buf, 0, hlen);
 	/* a full socket drops the frame, as a wire would: TCP resends */
-	if (write(c->fd, c->buf, len) == (ssize_t)len)
+	if (write(c->fd, c->buf, hlen + len) == (ssize_t)(hlen + len))
 		c->out++;
 	return ERR_OK;
+}
+
+/* What a kernel does with a frame it takes from a tap with offloads: a partial checksum
+ * is completed (lwIP's own inet_chksum, not the engine's code), a segment meant to be cut
+ * at gso_size is taken whole. Returns the frame's length, or 0 to drop it. */
+static size_t vnet_receive(struct vchild *c, size_t n)
+{
+	struct virtio_net_hdr vh;
+	uint8_t *frame = c->buf + sizeof(vh);
+	size_t len;
+
+	if (n < sizeof(vh))
+		return 0;
+	memcpy(&vh, c->buf, sizeof(vh));
+	len = n - sizeof(vh);
+	if (vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+		size_t at = (size_t)vh.csum_start + vh.csum_offset;
+		u16_t sum;
+		if (at + 2 > len)
+			return 0;
+		sum = inet_chksum(frame + vh.csum_start, (u16_t)(len - vh.csum_start));
+		memcpy(frame + at, &sum, 2);
+	}
+	if (vh.gso_type != VIRTIO_NET_HDR_GSO_NONE)
+		c->gso++;
+	memmove(c->buf, frame, len);
+	return len;
 }
 
 static err_t vchild_init(struct netif *nif)
@@ -109,6 +143,8 @@ bool rk_vchild_poll(struct netif *nif, int timeout_ms)
 			c->in++;
 			if (c->drop_every && c->in % c->drop_every == 0)
 				continue; /* lost on the way, on purpose */
+			if (c->vnet && (n = (ssize_t)vnet_receive(c, (size_t)n)) == 0)
+				continue;
 			if (n > 0xffff)
 				continue; /* longer than lwIP's frames: the MTU is far below */
 			p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_RAM);
@@ -121,6 +157,16 @@ bool rk_vchild_poll(struct netif *nif, int timeout_ms)
 	}
 	sys_check_timeouts();
 	return true;
+}
+
+void rk_vchild_set_vnet(struct netif *nif, bool on)
+{
+	((struct vchild *)nif)->vnet = on;
+}
+
+uint64_t rk_vchild_gso_frames(const struct netif *nif)
+{
+	return ((const struct vchild *)nif)->gso;
 }
 
 void rk_vchild_drop_every(struct netif *nif, unsigned n)

@@ -21,6 +21,13 @@ struct netif *rk_vchild_new(int fd, const char *ip, const char *gw, unsigned mtu
  * false when the engine's end is gone. */
 bool rk_vchild_poll(struct netif *nif, int timeout_ms);
 
+/* Frames come and go behind a struct virtio_net_hdr, as on the engine's tap: partial
+ * checksums are completed, as a kernel does, and segments longer than the MSS taken. */
+void rk_vchild_set_vnet(struct netif *nif, bool on);
+
+/* Frames that came as one segment for several (GSO). */
+uint64_t rk_vchild_gso_frames(const struct netif *nif);
+
 /* From now on every nth frame from the engine is lost (0: none), so that the engine's
  * retransmission is exercised. */
 void rk_vchild_drop_every(struct netif *nif, unsigned n);
