@@ -60,6 +60,12 @@ def frame(f):
     return b"\0" + struct.pack("<H", len(f)) + f
 
 
+def vnet(f, csum_start=34, csum_offset=16, gso=0, gso_size=0):
+    """A frame behind a virtio-net header (native byte order: little-endian), its checksum
+    left partial by default."""
+    return struct.pack("<BBHHHH", 1, gso, 54, gso_size, csum_start, csum_offset) + f
+
+
 def tick(ms):
     return b"\1" + struct.pack("<H", ms)
 
@@ -121,6 +127,14 @@ seeds = {
     + frame(eth(ip4(6, tcp_seg(80, 0x04, 7, 0)))) + STEP,
     "tcpnat-v6": b"\0" + frame(eth(ip6(6, tcp_syn(443, dst=bytes.fromhex("20010db8000000000000000000000001"), src=CHILD6),
                                         bytes.fromhex("20010db8000000000000000000000001")), 0x86DD)) + STEP + tick(1000) + STEP,
+    # the same behind virtio-net headers (partial checksums, a 64 KiB segment from the
+    # child, offsets outside the frame, urgent data under a partial checksum), and a UDP
+    # datagram for libslirp whose checksum the engine completes
+    "tcpnat-vnet": b"\4" + frame(vnet(eth(ip4(6, tcp_syn(80))))) + STEP
+    + frame(vnet(eth(ip4(6, tcp_seg(80, 0x10, 1, 1))))) + frame(vnet(eth(ip4(6, tcp_seg(80, 0x18, 1, 1, b"z" * 60000))), gso=1, gso_size=1460))
+    + frame(vnet(eth(ip4(6, tcp_seg(80, 0x18, 60001, 1, b"x"))), csum_start=65000, csum_offset=900))
+    + frame(vnet(eth(ip4(6, tcp(80, 0x38, seq=2, urg=60000, data=b"xyz")))))
+    + frame(vnet(eth(ip4(17, udp(9, b"u" * 32))), csum_offset=6)) + STEP + tick(300) + STEP,
     # the loopback filter's cases, with --disable-host-loopback
     "loopback-syn": b"\1" + frame(eth(ip4(6, tcp(8080, 0x02, dst=bytes([127, 0, 0, 1])), dst=bytes([127, 0, 0, 1]))))
     + frame(eth(ip4(6, tcp(8080, 0x02, dst=bytes(4)), dst=bytes(4)))) + frame(eth(ip4(6, tcp(8080, 0x02)))) + STEP,

@@ -4,7 +4,8 @@
  * (libslirp), with a fake clock.
  *
  * Input: the first byte's low bit is --disable-host-loopback, its next bit leaves the
- * child's connections to libslirp's TCP instead of tcpnat.c; then records of
+ * child's connections to libslirp's TCP instead of tcpnat.c, the third puts a virtio-net
+ * header before every frame (as on the real tap); then records of
  *   0, u16 length, bytes   a frame from the child
  *   1, u16 milliseconds    the clock moves on
  *   2                      one pass of the loop (sockets, timers)
@@ -14,7 +15,8 @@
  * 0 and inputs can answer them. The oracle: with
  * --disable-host-loopback no frame may make the engine connect or send to a host loopback
  * or unspecified address (DNS forwarding to a loopback stub resolver, port 53, is allowed).
- * Frames the engine sends to the child must fit the MTU.
+ * Frames the engine sends to the child must fit the MTU, or, with virtio-net headers, be
+ * TCP segments to be cut at an MSS that fits it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,6 +28,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <linux/virtio_net.h>
 
 #include "engine.h"
 
@@ -119,14 +123,27 @@ static int64_t clock_fake(void *arg)
 }
 
 /* What the engine sent to the child: drained and checked. */
-static void drain(int fd)
+static void drain(int fd, bool vnet)
 {
-	static uint8_t buf[RK_FRAME_MAX + 1];
+	static uint8_t buf[sizeof(struct virtio_net_hdr) + RK_FRAME_MAX + 1];
+	struct virtio_net_hdr vh;
 	ssize_t n;
 
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		if ((size_t)n > MTU + 14)
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		if (!vnet) {
+			if ((size_t)n > MTU + 14)
+				__builtin_trap();
+			continue;
+		}
+		if ((size_t)n < sizeof(vh))
 			__builtin_trap();
+		memcpy(&vh, buf, sizeof(vh));
+		n -= (ssize_t)sizeof(vh);
+		if ((size_t)n > MTU + 14 &&
+		    (vh.gso_type == VIRTIO_NET_HDR_GSO_NONE || vh.gso_size == 0 ||
+		     vh.gso_size > MTU - 40 || (size_t)n > RK_FRAME_MAX))
+			__builtin_trap();
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -143,6 +160,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	no_loopback = data[0] & 1;
 	cfg.disable_host_loopback = no_loopback;
 	cfg.libslirp_tcp = data[0] & 2;
+	cfg.vnet_hdr = data[0] & 4;
 	inet_pton(AF_INET, "10.0.2.0", &cfg.net);
 	inet_pton(AF_INET, "255.255.255.0", &cfg.mask);
 	inet_pton(AF_INET, "10.0.2.100", &cfg.child);
@@ -186,7 +204,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			rk_engine_step(e, 0);
 			break;
 		}
-		drain(sp[1]);
+		drain(sp[1], cfg.vnet_hdr);
 	}
 out:
 	rk_engine_free(e);

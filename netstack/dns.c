@@ -37,6 +37,7 @@
 #define TIMEOUT_MS 5000
 #define RELOAD_MS  1000 /* resolv.conf is looked at no more often */
 #define MAX_ANSWER 65535
+#define FRAME_SIZE (ETH_HLEN + 40 + 8 + MAX_ANSWER)
 
 struct query {
 	int fd;	      /* -1: a free slot */
@@ -61,7 +62,7 @@ struct rk_dns {
 	off_t size;
 	uint16_t ip_id;
 	struct query q[RK_DNS_PENDING];
-	uint8_t frame[ETH_HLEN + 40 + 8 + MAX_ANSWER];
+	uint8_t *frame; /* FRAME_SIZE bytes for an answer, allocated at the first query */
 };
 
 static uint16_t get16(const uint8_t *p)
@@ -382,6 +383,8 @@ void rk_dns_poll(struct rk_dns *d, int (*revents)(int idx, void *opaque), void *
 		if (q->fd < 0 || !revents(q->poll_idx, opaque))
 			continue;
 		off = ETH_HLEN + (q->v6 ? 40 : 20) + 8;
+		if (!d->frame)
+			d->frame = rk_xmalloc(FRAME_SIZE);
 		n = recv(q->fd, d->frame + off, MAX_ANSWER, MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
@@ -416,5 +419,6 @@ void rk_dns_free(struct rk_dns *d)
 		return;
 	for (size_t i = 0; i < RK_DNS_PENDING; i++)
 		finish(&d->q[i]);
+	free(d->frame);
 	free(d);
 }

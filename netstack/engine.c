@@ -11,11 +11,17 @@
  *
  * Configuration: DHCP, TFTP and the legacy protocol emulation are off (all CVE sources);
  * the child is configured statically by rootlesskit. UDP DNS to the DNS address is
- * forwarded by dns.c, which reaches resolvers of either family.
+ * forwarded by dns.c, which reaches resolvers of either family; the connections the child
+ * opens are tcpnat.c's.
+ *
+ * libslirp (and GLib with it) is not linked into rootlesskit: the engine loads it when it
+ * starts (load_slirp), so the parent and the child never map it, which keeps about 1 MiB of
+ * resident memory out of each, and a host without libslirp runs every other network.
  */
 #include "engine.h"
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -35,6 +41,49 @@
 #include "util.h"
 
 #define BATCH 64 /* frames read from the tap per pass */
+
+/* The libslirp functions the engine calls, from dlopen (see the top). */
+static struct {
+	__typeof__(slirp_new) *new_;
+	__typeof__(slirp_cleanup) *cleanup;
+	__typeof__(slirp_input) *input;
+	__typeof__(slirp_pollfds_fill) *pollfds_fill;
+	__typeof__(slirp_pollfds_poll) *pollfds_poll;
+	__typeof__(slirp_handle_timer) *handle_timer;
+	__typeof__(slirp_add_hostxfwd) *add_hostxfwd;
+	__typeof__(slirp_remove_hostxfwd) *remove_hostxfwd;
+	__typeof__(slirp_version_string) *version_string;
+} sl;
+
+/* Loads libslirp once. Returns 0 or a negative errno with err set. */
+static int load_slirp(struct rk_error *err)
+{
+	static const char *const names[] = {
+		"slirp_new",	      "slirp_cleanup",	       "slirp_input",
+		"slirp_pollfds_fill", "slirp_pollfds_poll",    "slirp_handle_timer",
+		"slirp_add_hostxfwd", "slirp_remove_hostxfwd", "slirp_version_string",
+	};
+	void **slots = (void **)&sl;
+	void *lib;
+
+	_Static_assert(sizeof(sl) == sizeof(names) / sizeof(names[0]) * sizeof(void *),
+		       "one name per function");
+	if (sl.new_)
+		return 0;
+	lib = dlopen("libslirp.so.0", RTLD_LAZY | RTLD_LOCAL);
+	if (!lib)
+		return rk_error_set(err, ENOENT,
+				    "--net=builtin needs libslirp (Debian's package libslirp0): %s",
+				    dlerror());
+	for (size_t i = 0; i < RK_ARRAY_SIZE(names); i++) {
+		slots[i] = dlsym(lib, names[i]);
+		if (!slots[i]) {
+			memset(&sl, 0, sizeof(sl));
+			return rk_error_set(err, ENOENT, "netstack: libslirp lacks %s", names[i]);
+		}
+	}
+	return 0;
+}
 
 struct engine_timer {
 	SlirpTimerId id;
@@ -152,7 +201,7 @@ static const SlirpCb callbacks = {
 
 struct rk_engine *rk_engine_new(const struct rk_engine_config *cfg, int tap, struct rk_error *err)
 {
-	struct rk_engine *e = rk_xcalloc(1, sizeof(*e));
+	struct rk_engine *e;
 	SlirpConfig sc = {
 		/* 4 is the newest libslirp 4.7 knows; it brings disable_dhcp */
 		.version = SLIRP_CONFIG_VERSION_MAX < 4 ? SLIRP_CONFIG_VERSION_MAX : 4,
@@ -180,6 +229,9 @@ struct rk_engine *rk_engine_new(const struct rk_engine_config *cfg, int tap, str
 					 .resolv_conf = cfg->resolv_conf };
 
 	memcpy(dns_cfg.servers, cfg->dns_servers, sizeof(dns_cfg.servers));
+	if (load_slirp(err) < 0)
+		return NULL;
+	e = rk_xcalloc(1, sizeof(*e));
 	inet_pton(AF_INET6, "fd00::3", dns_cfg.addr6);
 	inet_pton(AF_INET6, "fd00::", &sc.vprefix_addr6);
 	inet_pton(AF_INET6, "fd00::2", &sc.vhost6);
@@ -210,10 +262,10 @@ struct rk_engine *rk_engine_new(const struct rk_engine_config *cfg, int tap, str
 			rk_debug("netstack: no SO_PEEK_OFF for TCP (Linux < 6.9): libslirp carries "
 				 "every connection");
 	}
-	e->slirp = slirp_new(&sc, &callbacks, e);
+	e->slirp = sl.new_(&sc, &callbacks, e);
 	if (!e->slirp) {
 		rk_error_set(err, EINVAL, "netstack: libslirp %s refused the configuration",
-			     slirp_version_string());
+			     sl.version_string());
 		rk_engine_free(e);
 		return NULL;
 	}
@@ -273,7 +325,7 @@ static void input(struct rk_engine *e, uint8_t *frame, size_t len, const struct 
 			break;
 		if (vh)
 			finish_checksum(frame, len, vh);
-		slirp_input(e->slirp, frame, (int)len);
+		sl.input(e->slirp, frame, (int)len);
 		break;
 	case RK_FILTER_HELD:
 		break;
@@ -289,7 +341,14 @@ static void input(struct rk_engine *e, uint8_t *frame, size_t len, const struct 
 
 void rk_engine_input(struct rk_engine *e, uint8_t *frame, size_t len)
 {
-	input(e, frame, len, NULL);
+	struct virtio_net_hdr vh;
+
+	if (!e->cfg.vnet_hdr) {
+		input(e, frame, len, NULL);
+	} else if (len >= sizeof(vh)) {
+		memcpy(&vh, frame, sizeof(vh));
+		input(e, frame + sizeof(vh), len - sizeof(vh), &vh);
+	}
 }
 
 int rk_engine_forward(struct rk_engine *e, const struct rk_engine_fwd *f)
@@ -298,12 +357,12 @@ int rk_engine_forward(struct rk_engine *e, const struct rk_engine_fwd *f)
 
 	errno = 0;
 	if (f->op == RK_ENGINE_FWD_ADD)
-		r = slirp_add_hostxfwd(e->slirp, (const struct sockaddr *)&f->host, sizeof(f->host),
-				       (const struct sockaddr *)&f->guest, sizeof(f->guest),
-				       f->udp ? SLIRP_HOSTFWD_UDP : 0);
+		r = sl.add_hostxfwd(e->slirp, (const struct sockaddr *)&f->host, sizeof(f->host),
+				    (const struct sockaddr *)&f->guest, sizeof(f->guest),
+				    f->udp ? SLIRP_HOSTFWD_UDP : 0);
 	else if (f->op == RK_ENGINE_FWD_REMOVE)
-		r = slirp_remove_hostxfwd(e->slirp, (const struct sockaddr *)&f->host,
-					  sizeof(f->host), f->udp ? SLIRP_HOSTFWD_UDP : 0);
+		r = sl.remove_hostxfwd(e->slirp, (const struct sockaddr *)&f->host, sizeof(f->host),
+				       f->udp ? SLIRP_HOSTFWD_UDP : 0);
 	else
 		return -EINVAL;
 	if (r < 0)
@@ -435,7 +494,7 @@ static int pass(struct rk_engine *e, int stop_fd, int timeout_ms, bool *stopped)
 	add_poll(e->tap, SLIRP_POLL_IN, e);
 	add_poll(stop_fd, SLIRP_POLL_IN, e);
 	add_poll(e->control, SLIRP_POLL_IN, e);
-	slirp_pollfds_fill(e->slirp, &timeout, add_poll, e);
+	sl.pollfds_fill(e->slirp, &timeout, add_poll, e);
 	e->now_ms = clock_ns(e) / 1000000;
 	rk_dns_fill(e->dns, e->now_ms, add_poll_in, e, &timeout);
 	rk_tcpnat_fill(e->tcp, e->now_ms, add_pollfd, e, &timeout);
@@ -461,7 +520,7 @@ static int pass(struct rk_engine *e, int stop_fd, int timeout_ms, bool *stopped)
 		drain_tap(e);
 	if (r > 0 && e->pfd[2].fd >= 0 && e->pfd[2].revents)
 		serve_control(e);
-	slirp_pollfds_poll(e->slirp, r < 0, get_revents, e);
+	sl.pollfds_poll(e->slirp, r < 0, get_revents, e);
 	if (r > 0)
 		rk_dns_poll(e->dns, get_revents, e);
 	/* after the frames: acknowledgements and data for the whole batch at once */
@@ -470,7 +529,7 @@ static int pass(struct rk_engine *e, int stop_fd, int timeout_ms, bool *stopped)
 		struct engine_timer *t = &e->timers[i];
 		if (t->used && t->expire_ms >= 0 && t->expire_ms <= e->now_ms) {
 			t->expire_ms = -1;
-			slirp_handle_timer(e->slirp, t->id, t->cb_opaque);
+			sl.handle_timer(e->slirp, t->id, t->cb_opaque);
 		}
 	}
 	return e->tap_gone ? -EPIPE : 0;
@@ -511,7 +570,7 @@ void rk_engine_free(struct rk_engine *e)
 		return;
 	rk_tcpnat_free(e->tcp);
 	if (e->slirp)
-		slirp_cleanup(e->slirp);
+		sl.cleanup(e->slirp);
 	rk_dns_free(e->dns);
 	if (e->tap >= 0)
 		close(e->tap);

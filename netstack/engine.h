@@ -82,7 +82,8 @@ int rk_engine_run(struct rk_engine *e, int stop_fd);
  * 0, -EPIPE or -errno. */
 int rk_engine_step(struct rk_engine *e, int timeout_ms);
 
-/* Feeds one frame as if the child had written it. For tests and fuzzing. */
+/* Feeds one frame as if the child had written it (with vnet_hdr, behind its struct
+ * virtio_net_hdr). For tests and fuzzing. */
 void rk_engine_input(struct rk_engine *e, uint8_t *frame, size_t len);
 
 /* The engine's counters, into ret. */

@@ -169,6 +169,8 @@ static enum rk_filter_verdict reassemble(struct rk_filter_config *cfg, const uin
 	whole = (size_t)offset * 8 + data;
 	if (slot->head_len - ETH_HLEN + whole > 65535)
 		return RK_FILTER_DROP;
+	if (!cfg->out)
+		cfg->out = rk_xmalloc(RK_FRAME_MAX);
 	out = cfg->out;
 	memcpy(out, slot->head, slot->head_len);
 	memcpy(out + slot->head_len, slot->data, whole);
@@ -329,6 +331,8 @@ enum rk_filter_verdict rk_filter_frame(struct rk_filter_config *cfg, uint8_t *fr
 
 void rk_filter_release(struct rk_filter_config *cfg)
 {
+	free(cfg->out);
+	cfg->out = NULL;
 	for (size_t i = 0; i < RK_FILTER_FRAGS; i++) {
 		free(cfg->frags[i].data);
 		cfg->frags[i].data = NULL;

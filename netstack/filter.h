@@ -35,7 +35,8 @@ struct rk_filter_config {
 	uint32_t dns;
 	struct rk_filter_frag frags[RK_FILTER_FRAGS];
 	uint64_t frag_clock;
-	uint8_t out[RK_FRAME_MAX]; /* a reassembled datagram (RK_FILTER_REASSEMBLED) */
+	uint8_t *out; /* a reassembled datagram (RK_FILTER_REASSEMBLED): RK_FRAME_MAX bytes,
+		       * allocated at the first */
 	size_t out_len;
 };
 
@@ -70,7 +71,7 @@ enum rk_filter_verdict rk_filter_frame(struct rk_filter_config *cfg, uint8_t *fr
 				       uint8_t *reply, size_t *reply_len,
 				       enum rk_filter_reason *reason);
 
-/* Frees the reassembly buffers. */
+/* Frees the reassembly buffers (the filter can go on, allocating them again). */
 void rk_filter_release(struct rk_filter_config *cfg);
 
 /* The MAC libslirp answers with for an address a (network byte order): 52:55 then a. */
