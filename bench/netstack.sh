@@ -1,10 +1,11 @@
 #!/bin/bash
 # --net=builtin against upstream's --net=slirp4netns (Debian's Go RootlessKit), side by
 # side in one run: iperf3 through the NAT from the child to a server on the host's loopback
-# (as the gateway 10.0.2.2) and back (-R), at MTU 65520 and 1500, then the idle memory of a
-# whole instance (the RSS of every process: rootlesskit, its child, the engine or
-# slirp4netns). Not a test: it prints figures and ratios and fails only when something
-# cannot run. Loopback only.
+# (as the gateway 10.0.2.2) and back (-R), and from the host to a server in the child
+# through a port published by the NAT's own port driver (ours: netstack; upstream's:
+# slirp4netns), at MTU 65520 and 1500, then the idle memory of a whole instance (the RSS of
+# every process: rootlesskit, its child, the engine or slirp4netns). Not a test: it prints
+# figures and ratios and fails only when something cannot run. Loopback only.
 #
 #   bench/netstack.sh [SECONDS]   (as root it runs everything as $RK_TEST_USER)
 set -euo pipefail
@@ -34,9 +35,9 @@ trap cleanup EXIT
 server=$!
 sleep 0.5
 
-variants=("rootlesskit-c|$work/rootlesskit --net=builtin")
+variants=("rootlesskit-c|$work/rootlesskit --net=builtin|netstack")
 if [ -x /usr/bin/rootlesskit ] && command -v slirp4netns >/dev/null; then
-	variants+=("upstream-slirp4netns|/usr/bin/rootlesskit --net=slirp4netns")
+	variants+=("upstream-slirp4netns|/usr/bin/rootlesskit --net=slirp4netns|slirp4netns")
 fi
 
 # through NAME MTU [-R]: Gbit/s received, client inside the namespace
@@ -45,6 +46,24 @@ through() {
 	"${as_user[@]}" env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/tmp TMPDIR=/tmp \
 		$cmd --mtu="$mtu" iperf3 -c 10.0.2.2 -p 5301 -t "$secs" -f g $rev 2>/dev/null |
 		awk '/receiver/ { print $(NF-2) }'
+}
+
+# published NAME MTU DRIVER: Gbit/s received by a server in the namespace from a host
+# client through 127.0.0.1:5302, published by the port driver DRIVER
+published() {
+	local cmd=$1 mtu=$2 driver=$3 inst r
+	"${as_user[@]}" env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/tmp TMPDIR=/tmp \
+		$cmd --mtu="$mtu" --port-driver="$driver" -p 127.0.0.1:5302:5302/tcp \
+		timeout $((secs + 15)) iperf3 -s -1 -p 5302 >/dev/null 2>&1 &
+	inst=$!
+	for _ in $(seq 50); do
+		r=$("${as_user[@]}" iperf3 -c 127.0.0.1 -p 5302 -t "$secs" -f g 2>/dev/null |
+			awk '/receiver/ { print $(NF-2) }')
+		[ -n "$r" ] && break
+		sleep 0.2
+	done
+	wait "$inst" 2>/dev/null || true
+	echo "$r"
 }
 
 # rss CMD: the summed RSS (KiB) of every process of an idle instance
@@ -66,20 +85,23 @@ rss() {
 	echo "$total"
 }
 
-printf '%-22s %8s %12s %12s %10s\n' "" MTU "child->host" "host->child" "idle RSS"
+printf '%-22s %6s %12s %12s %12s %10s\n' "" MTU "child->host" "host->child" "port->child" "idle RSS"
 for v in "${variants[@]}"; do
 	name=${v%%|*}
-	cmd=${v#*|}
+	rest=${v#*|}
+	cmd=${rest%|*}
+	driver=${rest##*|}
 	mem=$(rss "$cmd")
 	for mtu in 65520 1500; do
 		up=$(through "$cmd" "$mtu")
 		down=$(through "$cmd" "$mtu" -R)
-		printf '%-22s %8s %9s Gb/s %9s Gb/s %7s KiB\n' "$name" "$mtu" "${up:-?}" "${down:-?}" "$mem" |
-			tee -a "$work/results"
+		port=$(published "$cmd" "$mtu" "$driver")
+		printf '%-22s %6s %7s Gb/s %7s Gb/s %7s Gb/s %6s KiB\n' "$name" "$mtu" "${up:-?}" \
+			"${down:-?}" "${port:-?}" "$mem" | tee -a "$work/results"
 	done
 done
 echo
 awk '
-	{ key = $2; if (NR <= 2) { up[key] = $3; down[key] = $5; mem = $7 }
-	  else printf "  rootlesskit-c at MTU %s: %.2fx upstream child->host, %.2fx host->child; memory %.2fx\n",
-		key, up[key] / ($3 ? $3 : 1), down[key] / ($5 ? $5 : 1), mem / ($7 ? $7 : 1) }' "$work/results"
+	{ key = $2; if (NR <= 2) { up[key] = $3; down[key] = $5; port[key] = $7; mem = $9 }
+	  else printf "  rootlesskit-c at MTU %s: %.2fx upstream child->host, %.2fx host->child, %.2fx through a published port; memory %.2fx\n",
+		key, up[key] / ($3 ? $3 : 1), down[key] / ($5 ? $5 : 1), port[key] / ($7 ? $7 : 1), mem / ($9 ? $9 : 1) }' "$work/results"

@@ -355,6 +355,14 @@ int rk_engine_forward(struct rk_engine *e, const struct rk_engine_fwd *f)
 {
 	int r;
 
+	/* TCP forwards are tcpnat.c's when it runs, UDP ones libslirp's */
+	if (e->tcp && !f->udp) {
+		if (f->op == RK_ENGINE_FWD_ADD)
+			return rk_tcpnat_listen(e->tcp, &f->host, &f->guest);
+		if (f->op == RK_ENGINE_FWD_REMOVE)
+			return rk_tcpnat_unlisten(e->tcp, &f->host);
+		return -EINVAL;
+	}
 	errno = 0;
 	if (f->op == RK_ENGINE_FWD_ADD)
 		r = sl.add_hostxfwd(e->slirp, (const struct sockaddr *)&f->host, sizeof(f->host),

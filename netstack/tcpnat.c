@@ -29,8 +29,13 @@
  *   at the MSS if it must, and trusts the checksum, so no byte is summed here. The
  *   child's own segments come the same way, and are taken as they are.
  *
- * Everything else (segments of connections libslirp made, such as host forwards, TCP to
- * the DNS address, and new connections when RK_TCPNAT_FLOWS are open) stays libslirp's.
+ * - Host forwards (--port-driver=netstack) listen here too: an accepted connection sends
+ *   the child a SYN from the client's address (the gateway's for a loopback client), and
+ *   once the child answers, the data path is the same. Until the child's MAC is known, an
+ *   ARP request asks for it.
+ *
+ * Everything else (TCP to the DNS address, UDP forwards, and new connections when
+ * RK_TCPNAT_FLOWS are open) stays libslirp's.
  * Checksums of the child's segments are not verified: the tap delivers what the child's
  * kernel wrote, and a forged segment could only disturb the child's own connection.
  */
@@ -75,7 +80,15 @@
 enum flow_state {
 	CONNECTING, /* the host socket's connect is under way */
 	SYN_SENT,   /* the child has our SYN-ACK, its ACK is awaited */
+	WAIT_MAC,   /* a host forward's connection: the child's MAC is not known yet */
+	SYN_OUT,    /* a host forward's connection: the child has our SYN */
 	OPEN,
+};
+
+struct listener {
+	int fd;
+	int poll_idx;
+	struct sockaddr_in host, guest;
 };
 
 struct flow {
@@ -121,6 +134,10 @@ struct rk_tcpnat {
 	unsigned pend_buffers;
 	uint16_t ip_id;
 	uint8_t gw_mac[6];
+	uint8_t child_mac[6]; /* from the child's last frame */
+	bool have_mac;
+	struct listener *listeners;
+	size_t n_listeners;
 	uint8_t hdr[ETH_HLEN + 40 + 60];
 	uint8_t *buf; /* PEEK_MAX bytes read from a socket */
 };
@@ -357,6 +374,43 @@ static void send_synack(struct rk_tcpnat *t, struct flow *f, int64_t now_ms)
 	arm_rto(f, now_ms);
 }
 
+/* A host forward's SYN to the child (MSS, window scale). */
+static void send_syn(struct rk_tcpnat *t, struct flow *f, int64_t now_ms)
+{
+	uint8_t opt[8] = { 2, 4, 0, 0, 1, 3, 3, WSCALE };
+	unsigned mss = t->cfg.mtu - 40;
+
+	put16(opt + 2, (uint16_t)(mss > 0xffff ? 0xffff : mss));
+	memcpy(f->mac, t->child_mac, 6);
+	emit(t, f, F_SYN, f->iss, opt, sizeof(opt), NULL, 0);
+	f->state = SYN_OUT;
+	arm_rto(f, now_ms);
+}
+
+/* Who has the child's address: asked when a host forward's connection arrives before the
+ * child sent anything. */
+static void send_arp_request(struct rk_tcpnat *t, const uint8_t *child_addr)
+{
+	uint8_t a[ETH_HLEN + 28] = { 0 };
+	struct virtio_net_hdr vh = { 0 };
+	struct iovec iov[2] = { { &vh, sizeof(vh) }, { a, sizeof(a) } };
+	bool vnet = t->cfg.vnet_hdr;
+
+	memset(a, 0xff, 6);
+	memcpy(a + 6, t->gw_mac, 6);
+	put16(a + 12, 0x0806);
+	put16(a + 14, 1);
+	put16(a + 16, ETH_P_IP);
+	a[18] = 6;
+	a[19] = 4;
+	put16(a + 20, 1);
+	memcpy(a + 22, t->gw_mac, 6);
+	memcpy(a + 28, &t->cfg.gateway, 4);
+	memcpy(a + 38, child_addr, 4);
+	if (writev(t->cfg.tap, iov + !vnet, 1 + (int)vnet) < 0)
+		t->stats.out_dropped++;
+}
+
 /* Rewinds the data sent to the child to its first unacknowledged byte. */
 static void rewind_sent(struct rk_tcpnat *t, struct flow *f)
 {
@@ -565,6 +619,19 @@ static bool destination(const struct rk_tcpnat *t, bool v6, const uint8_t *dst,
 	return true;
 }
 
+/* Enters a new flow (its fd open, its addresses set) into the table. */
+static void add_flow(struct rk_tcpnat *t, struct flow *f)
+{
+	size_t h = hash_key(f->v6, f->caddr, f->raddr, f->cport, f->rport);
+
+	f->idx = t->n_flows;
+	t->flows[t->n_flows++] = f;
+	f->hnext = t->hash[h];
+	t->hash[h] = f;
+	t->stats.flows++;
+	t->stats.active = t->n_flows;
+}
+
 /* Reads the options of a SYN: MSS and window scale. */
 static void syn_options(struct flow *f, const uint8_t *opt, size_t len)
 {
@@ -638,12 +705,7 @@ static bool open_flow(struct rk_tcpnat *t, bool v6, const uint8_t *frame, const 
 		return false;
 	}
 	f->fd = fd;
-	f->idx = t->n_flows;
-	t->flows[t->n_flows++] = f;
-	f->hnext = t->hash[hash_key(v6, f->caddr, f->raddr, f->cport, f->rport)];
-	t->hash[hash_key(v6, f->caddr, f->raddr, f->cport, f->rport)] = f;
-	t->stats.flows++;
-	t->stats.active = t->n_flows;
+	add_flow(t, f);
 	if (connect(fd, (struct sockaddr *)&ss,
 		    v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) == 0) {
 		send_synack(t, f, now_ms);
@@ -653,6 +715,35 @@ static bool open_flow(struct rk_tcpnat *t, bool v6, const uint8_t *frame, const 
 		send_reset(t, f, 0, true);
 		flow_free(t, f, false);
 	}
+	return true;
+}
+
+/* The child's answer to a host forward's SYN: a SYN-ACK opens the connection, a reset
+ * (nothing listens there) resets the host's client too. */
+static bool syn_answer(struct rk_tcpnat *t, struct flow *f, uint8_t flags, uint32_t seq,
+		       uint32_t ack, const uint8_t *tcp, size_t thl)
+{
+	if (f->state != SYN_OUT || !(flags & F_ACK) || ack != f->iss + 1)
+		return true;
+	if (flags & F_RST) {
+		t->stats.resets++;
+		flow_free(t, f, true);
+		return true;
+	}
+	if (!(flags & F_SYN))
+		return true;
+	f->rcv_nxt = seq + 1;
+	f->wnd_sent = f->rcv_nxt;
+	syn_options(f, tcp + 20, thl - 20);
+	if (f->mss > t->cfg.mtu - 40)
+		f->mss = (uint16_t)(t->cfg.mtu - 40);
+	f->snd_wnd = get16(tcp + 14);
+	f->state = OPEN;
+	f->rto_at = -1;
+	f->retries = 0;
+	f->rto_ms = RTO_MIN_MS;
+	f->push_due = true;
+	f->ack_due = true;
 	return true;
 }
 
@@ -680,6 +771,11 @@ bool rk_tcpnat_input(struct rk_tcpnat *t, const uint8_t *frame, size_t len, int6
 
 	if (!t || len < ETH_HLEN + 20)
 		return false;
+	/* the tap has one other end: any frame tells the child's MAC */
+	if (!t->have_mac || memcmp(t->child_mac, frame + 6, 6)) {
+		memcpy(t->child_mac, frame + 6, 6);
+		t->have_mac = true;
+	}
 	if (get16(frame + 12) == ETH_P_IP) {
 		if (ip[9] != PROTO_TCP || (get16(ip + 6) & 0x3fff))
 			return false;
@@ -721,6 +817,8 @@ bool rk_tcpnat_input(struct rk_tcpnat *t, const uint8_t *frame, size_t len, int6
 		return open_flow(t, v6, frame, src, dst, tcp, thl, now_ms);
 	}
 	memcpy(f->mac, frame + 6, 6);
+	if (f->state == SYN_OUT || f->state == WAIT_MAC)
+		return syn_answer(t, f, flags, seq, ack, tcp, thl);
 	if (flags & F_RST) {
 		/* only at the expected sequence number (RFC 5961): a stale one is ignored */
 		if (seq == f->rcv_nxt || (f->state != OPEN && seq + 1 == f->rcv_nxt)) {
@@ -783,12 +881,119 @@ bool rk_tcpnat_input(struct rk_tcpnat *t, const uint8_t *frame, size_t len, int6
 	return true;
 }
 
+/* A connection accepted on a host forward's listener: a flow whose SYN goes to the child
+ * (after an ARP request, if the child has not been heard from yet). */
+static void accept_flow(struct rk_tcpnat *t, const struct listener *l, int fd,
+			const struct sockaddr_in *client, int64_t now_ms)
+{
+	uint32_t raddr = client->sin_addr.s_addr;
+	uint8_t first = ((const uint8_t *)&raddr)[0];
+	int zero = 0, one = 1;
+	struct flow *f;
+
+	if (first == 127 || first == 0)
+		raddr = t->cfg.gateway;
+	if (t->n_flows == RK_TCPNAT_FLOWS ||
+	    lookup(t, false, (const uint8_t *)&l->guest.sin_addr, (const uint8_t *)&raddr,
+		   l->guest.sin_port, client->sin_port) ||
+	    setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)) < 0) {
+		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(fd);
+		return;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	f = rk_xcalloc(1, sizeof(*f));
+	memcpy(f->caddr, &l->guest.sin_addr, 4);
+	memcpy(f->raddr, &raddr, 4);
+	f->cport = l->guest.sin_port;
+	f->rport = client->sin_port;
+	f->mss = 536;
+	arc4random_buf(&f->iss, sizeof(f->iss));
+	f->snd_una = f->snd_nxt = f->iss + 1;
+	f->rto_at = -1;
+	f->rto_ms = RTO_MIN_MS;
+	f->poll_idx = -1;
+	f->fd = fd;
+	add_flow(t, f);
+	if (t->have_mac) {
+		send_syn(t, f, now_ms);
+	} else {
+		f->state = WAIT_MAC;
+		send_arp_request(t, f->caddr);
+		arm_rto(f, now_ms);
+	}
+}
+
+static bool same_host(const struct sockaddr_in *a, const struct sockaddr_in *b)
+{
+	return a->sin_addr.s_addr == b->sin_addr.s_addr && a->sin_port == b->sin_port;
+}
+
+int rk_tcpnat_listen(struct rk_tcpnat *t, const struct sockaddr_in *host,
+		     const struct sockaddr_in *guest)
+{
+	int fd, one = 1;
+
+	if (t->n_listeners == RK_TCPNAT_LISTENERS)
+		return -ENOSPC;
+	for (size_t i = 0; i < t->n_listeners; i++)
+		if (same_host(&t->listeners[i].host, host))
+			return -EADDRINUSE;
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)host, sizeof(*host)) < 0 ||
+	    listen(fd, SOMAXCONN) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	t->listeners = rk_xrealloc(t->listeners, (t->n_listeners + 1) * sizeof(*t->listeners));
+	t->listeners[t->n_listeners++] =
+		(struct listener){ .fd = fd, .poll_idx = -1, .host = *host, .guest = *guest };
+	return 0;
+}
+
+int rk_tcpnat_unlisten(struct rk_tcpnat *t, const struct sockaddr_in *host)
+{
+	for (size_t i = 0; i < t->n_listeners; i++)
+		if (same_host(&t->listeners[i].host, host)) {
+			close(t->listeners[i].fd);
+			t->listeners[i] = t->listeners[--t->n_listeners];
+			return 0;
+		}
+	return -ENOENT;
+}
+
+/* Accepts what a listener has (a bounded number per pass). */
+static void accept_all(struct rk_tcpnat *t, const struct listener *l, int64_t now_ms)
+{
+	for (int i = 0; i < 64 && t->n_flows < RK_TCPNAT_FLOWS; i++) {
+		struct sockaddr_in client;
+		socklen_t len = sizeof(client);
+		int fd = accept4(l->fd, (struct sockaddr *)&client, &len,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		if (client.sin_family != AF_INET) {
+			close(fd);
+			continue;
+		}
+		accept_flow(t, l, fd, &client, now_ms);
+	}
+}
+
 void rk_tcpnat_fill(struct rk_tcpnat *t, int64_t now_ms,
 		    int (*add)(int fd, int events, void *opaque), void *opaque,
 		    uint32_t *timeout_ms)
 {
 	if (!t)
 		return;
+	for (size_t i = 0; i < t->n_listeners; i++)
+		t->listeners[i].poll_idx =
+			t->n_flows < RK_TCPNAT_FLOWS ? add(t->listeners[i].fd, POLLIN, opaque) : -1;
 	for (size_t i = 0; i < t->n_flows; i++) {
 		struct flow *f = t->flows[i];
 		int events = 0;
@@ -849,6 +1054,15 @@ static bool timeout(struct rk_tcpnat *t, struct flow *f, int64_t now_ms)
 		send_synack(t, f, now_ms);
 		return true;
 	}
+	if (f->state == SYN_OUT) {
+		send_syn(t, f, now_ms);
+		return true;
+	}
+	if (f->state == WAIT_MAC) {
+		send_arp_request(t, f->caddr);
+		arm_rto(f, now_ms);
+		return true;
+	}
 	if (f->snd_nxt != f->snd_una) {
 		rewind_sent(t, f);
 	} else if (f->snd_wnd == 0) {
@@ -864,6 +1078,11 @@ void rk_tcpnat_poll(struct rk_tcpnat *t, int64_t now_ms, int (*revents)(int idx,
 {
 	if (!t)
 		return;
+	for (size_t i = 0; i < t->n_listeners; i++) {
+		const struct listener *l = &t->listeners[i];
+		if (l->poll_idx >= 0 && revents(l->poll_idx, opaque))
+			accept_all(t, l, now_ms);
+	}
 	/* backwards: a flow that ends is replaced by the last one */
 	for (size_t i = t->n_flows; i-- > 0;) {
 		struct flow *f = t->flows[i];
@@ -875,6 +1094,8 @@ void rk_tcpnat_poll(struct rk_tcpnat *t, int64_t now_ms, int (*revents)(int idx,
 				connected(t, f, now_ms);
 			continue;
 		}
+		if (f->state == WAIT_MAC && t->have_mac)
+			send_syn(t, f, now_ms);
 		if (ev & POLLOUT && !flush_pend(t, f))
 			continue;
 		if (ev & (POLLIN | POLLERR | POLLHUP))
@@ -921,6 +1142,9 @@ void rk_tcpnat_free(struct rk_tcpnat *t)
 		return;
 	while (t->n_flows)
 		flow_free(t, t->flows[t->n_flows - 1], true);
+	for (size_t i = 0; i < t->n_listeners; i++)
+		close(t->listeners[i].fd);
+	free(t->listeners);
 	free(t->buf);
 	free(t);
 }

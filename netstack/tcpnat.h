@@ -4,11 +4,13 @@
 #ifndef RK_TCPNAT_H
 #define RK_TCPNAT_H
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define RK_TCPNAT_FLOWS 1024 /* connections at once; more go to libslirp */
+#define RK_TCPNAT_FLOWS	    1024 /* connections at once; more go to libslirp */
+#define RK_TCPNAT_LISTENERS 1024 /* host forwards */
 
 struct rk_tcpnat_config {
 	int tap;			  /* where frames to the child are written */
@@ -33,6 +35,15 @@ struct rk_tcpnat;
 /* Returns NULL when the kernel lacks what the translation needs (SO_PEEK_OFF on TCP,
  * Linux 6.9): libslirp then carries every connection. */
 struct rk_tcpnat *rk_tcpnat_new(const struct rk_tcpnat_config *cfg);
+
+/* A host forward (--port-driver=netstack): a listener on host whose connections become
+ * connections to guest in the child; the child sees a client from a non-loopback address
+ * as that address, a loopback one as the gateway. Returns 0 or -errno. */
+int rk_tcpnat_listen(struct rk_tcpnat *t, const struct sockaddr_in *host,
+		     const struct sockaddr_in *guest);
+
+/* Closes the listener on host (its connections go on). Returns 0 or -ENOENT. */
+int rk_tcpnat_unlisten(struct rk_tcpnat *t, const struct sockaddr_in *host);
 
 /* Takes a frame the filter let pass (IP header sane, TCP header present). Returns true if
  * it belongs to a connection of ours (a new one when it is the SYN of one), false if it is

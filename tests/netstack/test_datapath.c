@@ -937,7 +937,7 @@ out:
 /* A forward added over the control socket, as the netstack port driver does: a host
  * client on 127.0.0.1 reaches the child's lwIP listener, which sees it as 10.0.2.2, and
  * 4 MiB go both ways byte for byte. Removing the forward closes the host port. */
-static void test_host_forward(void **state)
+static void host_forward(struct rk_engine_stats *ret_stats)
 {
 	struct fixture f;
 	struct echo_conn ec = { 0 };
@@ -948,7 +948,6 @@ static void test_host_forward(void **state)
 	uint16_t port;
 	int probe = host_socket(SOCK_STREAM, &port), c;
 
-	(void)state;
 	close(probe); /* a free port for the forward */
 	start(&f, true, 0);
 	assert_non_null(lpcb);
@@ -991,6 +990,29 @@ static void test_host_forward(void **state)
 	close(c);
 	tcp_close(lpcb);
 	stop(&f);
+	*ret_stats = f.stats;
+}
+
+/* Through the engine's own TCP translation (tcpnat.c's listener). */
+static void test_host_forward(void **state)
+{
+	struct rk_engine_stats st;
+
+	(void)state;
+	host_forward(&st);
+	assert_int_equal(st.tcp_flows, 1);
+	assert_int_equal(st.tcp_resets, 0);
+}
+
+/* Through libslirp's host forwarding, which UDP forwards still use. */
+static void test_host_forward_libslirp(void **state)
+{
+	struct rk_engine_stats st;
+
+	(void)state;
+	libslirp_tcp = true;
+	host_forward(&st);
+	assert_int_equal(st.tcp_flows, 0);
 }
 
 int main(void)
@@ -1007,6 +1029,7 @@ int main(void)
 		cmocka_unit_test(test_loopback_blocked),
 		cmocka_unit_test(test_filter_drops),
 		cmocka_unit_test(test_host_forward),
+		cmocka_unit_test_teardown(test_host_forward_libslirp, reset_modes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -85,6 +85,25 @@ teardown() {
 	assert_line "udp-refused"
 }
 
+@test "builtin --ipv6: TCP to the host's ::1 through fd00::2; none with --disable-host-loopback" {
+	local fifo="$BATS_TEST_TMPDIR/host6-ready"
+	mkfifo "$fifo"
+	timeout 60 python3 "$ECHO" serve 18096 "$fifo" ::1 3>&- &
+	HOST_ECHO=$!
+	read_fifo "$fifo" >/dev/null
+	# the child's address comes from the router advertisement
+	local wait_addr="for i in \$(seq 100); do ip -6 addr show tap0 | grep -q 'scope global' && break; sleep 0.1; done"
+	run rk --net=builtin --ipv6 sh -c "$wait_addr
+		python3 $ECHO tcp fd00::2 18096 tcp6-via-gateway"
+	assert_success
+	assert_line "tcp6-via-gateway"
+	run rk --net=builtin --ipv6 --disable-host-loopback sh -c "$wait_addr
+		timeout 10 python3 $ECHO tcp fd00::2 18096 blocked-tcp6 || echo tcp6-refused"
+	assert_success
+	refute_line "blocked-tcp6"
+	assert_line "tcp6-refused"
+}
+
 @test "builtin: a SYN written straight to 127.0.0.1 on the tap never reaches the host (the filter)" {
 	# the control: the same crafted SYN to the gateway does reach the host listener, so the
 	# injection works and a missing filter would show
