@@ -40,7 +40,8 @@
 #include "tcpnat.h"
 #include "util.h"
 
-#define BATCH 64 /* frames read from the tap per pass */
+#define BATCH	      64  /* frames read from the tap per pass */
+#define DRAIN_IDLE_MS 500 /* a stopped engine's drain ends after this long without a frame */
 
 /* The libslirp functions the engine calls, from dlopen (see the top). */
 static struct {
@@ -551,11 +552,35 @@ int rk_engine_step(struct rk_engine *e, int timeout_ms)
 
 int rk_engine_run(struct rk_engine *e, int stop_fd)
 {
+	int64_t drain_until = -1, heard_ms = 0;
+	uint64_t frames = 0;
+
 	for (;;) {
 		bool stopped = false;
-		int r = pass(e, stop_fd, 1000, &stopped);
-		if (r < 0 || stopped)
+		int r = pass(e, stop_fd, drain_until < 0 ? 1000 : 50, &stopped);
+		if (r < 0)
 			return r;
+		if (stopped) {
+			/* the command ended: what its connections still carry is delivered, for
+			 * drain_ms at most; no new connection is taken */
+			if (e->cfg.drain_ms == 0)
+				return 0;
+			drain_until = e->now_ms + e->cfg.drain_ms;
+			stop_fd = -1;
+			rk_tcpnat_unlisten_all(e->tcp);
+		}
+		if (drain_until < 0)
+			continue;
+		/* done when every connection has ended, or nothing came from the child for
+		 * DRAIN_IDLE_MS and nothing is on its way (what is left is idle: a process that
+		 * outlived the command) */
+		if (e->stats.frames_in != frames) {
+			frames = e->stats.frames_in;
+			heard_ms = e->now_ms;
+		}
+		if (rk_tcpnat_stats(e->tcp)->active == 0 || e->now_ms >= drain_until ||
+		    (e->now_ms - heard_ms >= DRAIN_IDLE_MS && !rk_tcpnat_busy(e->tcp)))
+			return 0;
 	}
 }
 

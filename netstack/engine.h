@@ -22,6 +22,9 @@ struct rk_engine_config {
 	/* the tap carries a struct virtio_net_hdr before each frame (rk_tap_open): the child's
 	 * TCP segments may be 64 KiB with a partial checksum, and ours to it are the same */
 	bool vnet_hdr;
+	/* once stopped, how long rk_engine_run goes on while the child's connections still
+	 * carry data (ms; 0: it returns at once) */
+	unsigned drain_ms;
 	/* the resolvers DNS queries are forwarded to (dns.c): n_dns_servers fixed ones (tests),
 	 * or the nameservers of resolv_conf (NULL: /etc/resolv.conf) */
 	struct sockaddr_storage dns_servers[RK_DNS_SERVERS];
@@ -73,8 +76,10 @@ int rk_engine_forward(struct rk_engine *e, const struct rk_engine_fwd *f);
 /* Serves forward requests arriving on fd (a SOCK_SEQPACKET socket) from the loop. */
 void rk_engine_set_control(struct rk_engine *e, int fd);
 
-/* Runs until stop_fd (or -1) becomes readable or the tap ends. Returns 0 at a stop, -EPIPE
- * when the tap ended (the child's namespace is gone), or -errno. */
+/* Runs until stop_fd (or -1) becomes readable or the tap ends. After the stop it goes on,
+ * for cfg->drain_ms at most, until the connections tcpnat.c carries have ended: the tap
+ * keeps the child's network namespace, so the sockets of a command that has exited still
+ * deliver what they hold. Returns 0 at a stop, -EPIPE when the tap ended, or -errno. */
 int rk_engine_run(struct rk_engine *e, int stop_fd);
 
 /* One pass of the loop with a bounded wait (ms): drains the tap, services libslirp's

@@ -967,6 +967,22 @@ int rk_tcpnat_unlisten(struct rk_tcpnat *t, const struct sockaddr_in *host)
 	return -ENOENT;
 }
 
+bool rk_tcpnat_busy(const struct rk_tcpnat *t)
+{
+	for (size_t i = 0; t && i < t->n_flows; i++) {
+		const struct flow *f = t->flows[i];
+		if (f->pend_len > f->pend_off || f->snd_nxt != f->snd_una)
+			return true;
+	}
+	return false;
+}
+
+void rk_tcpnat_unlisten_all(struct rk_tcpnat *t)
+{
+	while (t && t->n_listeners)
+		close(t->listeners[--t->n_listeners].fd);
+}
+
 /* Accepts what a listener has (a bounded number per pass). */
 static void accept_all(struct rk_tcpnat *t, const struct listener *l, int64_t now_ms)
 {
@@ -1142,8 +1158,7 @@ void rk_tcpnat_free(struct rk_tcpnat *t)
 		return;
 	while (t->n_flows)
 		flow_free(t, t->flows[t->n_flows - 1], true);
-	for (size_t i = 0; i < t->n_listeners; i++)
-		close(t->listeners[i].fd);
+	rk_tcpnat_unlisten_all(t);
 	free(t->listeners);
 	free(t->buf);
 	free(t);

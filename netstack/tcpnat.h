@@ -45,6 +45,13 @@ int rk_tcpnat_listen(struct rk_tcpnat *t, const struct sockaddr_in *host,
 /* Closes the listener on host (its connections go on). Returns 0 or -ENOENT. */
 int rk_tcpnat_unlisten(struct rk_tcpnat *t, const struct sockaddr_in *host);
 
+/* Whether some connection holds data on its way (held for a full socket, or sent to the
+ * child and not yet acknowledged). Accepts NULL. */
+bool rk_tcpnat_busy(const struct rk_tcpnat *t);
+
+/* Closes every listener (the instance is ending). Accepts NULL. */
+void rk_tcpnat_unlisten_all(struct rk_tcpnat *t);
+
 /* Takes a frame the filter let pass (IP header sane, TCP header present). Returns true if
  * it belongs to a connection of ours (a new one when it is the SYN of one), false if it is
  * libslirp's. now_ms: the engine's clock. */

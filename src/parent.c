@@ -178,6 +178,33 @@ static int listen_fds(bool *ret_ours)
 	return (int)n;
 }
 
+/* How long the engine may go on delivering what a command that has exited left in its
+ * connections' buffers (see rk_engine_run). */
+#define ENGINE_DRAIN_MS 10000
+
+/* Ends the network helper: at once, or (drain) for --net=builtin after the command has
+ * exited, by asking the engine to deliver what its connections still carry first, waiting
+ * ENGINE_DRAIN_MS and a second at most. */
+static void stop_helper(struct parent_state *st, bool drain)
+{
+	if (st->helper <= 0)
+		return;
+	if (drain && st->opts->net == RK_NET_BUILTIN && kill(st->helper, SIGTERM) == 0) {
+		const struct timespec tick = { .tv_nsec = 10 * 1000 * 1000 };
+		for (int i = 0; i < (ENGINE_DRAIN_MS + 1000) / 10; i++) {
+			if (waitpid(st->helper, NULL, WNOHANG) == st->helper) {
+				st->helper = -1;
+				return;
+			}
+			nanosleep(&tick, NULL);
+		}
+	}
+	kill(st->helper, SIGKILL);
+	while (waitpid(st->helper, NULL, 0) < 0 && errno == EINTR)
+		;
+	st->helper = -1;
+}
+
 /* Kills and reaps the child, if any. */
 static void kill_child(struct parent_state *st)
 {
@@ -468,6 +495,7 @@ static int start_engine(struct parent_state *st, int tap, struct rk_error *err)
 	const struct rk_netcfg *nc = &st->netcfg;
 	struct rk_engine_config ec = { .mtu = nc->mtu,
 				       .vnet_hdr = true,
+				       .drain_ms = ENGINE_DRAIN_MS,
 				       .ipv6 = st->opts->ipv6,
 				       .disable_host_loopback = st->opts->disable_host_loopback };
 	pid_t parent = getpid(), pid;
@@ -488,8 +516,8 @@ static int start_engine(struct parent_state *st, int tap, struct rk_error *err)
 	if (pid == 0) {
 		struct rk_error e = { 0 };
 		struct rk_engine *engine;
-		sigset_t none;
-		int r;
+		sigset_t term;
+		int r, stop;
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 			_exit(1);
 		/* nothing of the parent but the tap, the control socket and stdio; the control
@@ -500,8 +528,11 @@ static int start_engine(struct parent_state *st, int tap, struct rk_error *err)
 			_exit(1);
 		close_range(st->engine_control >= 0 ? 5 : 4, ~0U, 0);
 		signal(SIGPIPE, SIG_IGN);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
+		/* SIGTERM (stop_helper) reaches the loop as a stop: the engine drains, then ends */
+		sigemptyset(&term);
+		sigaddset(&term, SIGTERM);
+		sigprocmask(SIG_SETMASK, &term, NULL);
+		stop = signalfd(-1, &term, SFD_CLOEXEC);
 		engine = rk_engine_new(&ec, 3, &e);
 		if (!engine) {
 			rk_log_fatal(e.msg);
@@ -516,7 +547,7 @@ static int start_engine(struct parent_state *st, int tap, struct rk_error *err)
 		}
 		if (rk_engine_sandbox(&e) < 0)
 			rk_warn("%s; the engine runs unconfined", e.msg);
-		r = rk_engine_run(engine, -1);
+		r = rk_engine_run(engine, stop);
 		rk_engine_free(engine);
 		_exit(r == -EPIPE ? 0 : 1);
 	}
@@ -795,11 +826,7 @@ out:
 	kill_child(&st);
 	rk_vpnkit_free(&st.vpnkit); /* the relay first: vpnkit's end is no news now */
 	rk_dhcp_keeper_stop(st.dhcp);
-	if (st.helper > 0) {
-		kill(st.helper, SIGKILL);
-		while (waitpid(st.helper, NULL, 0) < 0 && errno == EINTR)
-			;
-	}
+	stop_helper(&st, r == 0 && st.abort_signal == 0);
 	rk_slirp4netns_free(&st.s4nn);
 	rk_pasta_free(&st.pasta);
 	rk_lxcusernic_free(&st.lxc);
