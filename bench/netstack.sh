@@ -4,8 +4,9 @@
 # (as the gateway 10.0.2.2) and back (-R), and from the host to a server in the child
 # through a port published by the NAT's own port driver (ours: netstack; upstream's:
 # slirp4netns), at MTU 65520 and 1500, then the idle memory of a whole instance (the RSS of
-# every process: rootlesskit, its child, the engine or slirp4netns). Not a test: it prints
-# figures and ratios and fails only when something cannot run. Loopback only.
+# every process: rootlesskit, its child, the engine or slirp4netns). With pasta installed,
+# our --net=pasta (pasta's own port forwarding) runs too. Not a test: it prints figures and
+# ratios and fails only when something cannot run. Loopback only.
 #
 #   bench/netstack.sh [SECONDS]   (as root it runs everything as $RK_TEST_USER)
 set -euo pipefail
@@ -38,6 +39,9 @@ sleep 0.5
 variants=("rootlesskit-c|$work/rootlesskit --net=builtin|netstack")
 if [ -x /usr/bin/rootlesskit ] && command -v slirp4netns >/dev/null; then
 	variants+=("upstream-slirp4netns|/usr/bin/rootlesskit --net=slirp4netns|slirp4netns")
+fi
+if command -v pasta >/dev/null; then
+	variants+=("rootlesskit-c-pasta|$work/rootlesskit --net=pasta|implicit")
 fi
 
 # through NAME MTU [-R]: Gbit/s received, client inside the namespace
@@ -102,6 +106,6 @@ for v in "${variants[@]}"; do
 done
 echo
 awk '
-	{ key = $2; if (NR <= 2) { up[key] = $3; down[key] = $5; port[key] = $7; mem = $9 }
-	  else printf "  rootlesskit-c at MTU %s: %.2fx upstream child->host, %.2fx host->child, %.2fx through a published port; memory %.2fx\n",
-		key, up[key] / ($3 ? $3 : 1), down[key] / ($5 ? $5 : 1), port[key] / ($7 ? $7 : 1), mem / ($9 ? $9 : 1) }' "$work/results"
+	{ key = $2; if ($1 == "rootlesskit-c") { up[key] = $3; down[key] = $5; port[key] = $7; mem = $9 }
+	  else printf "  rootlesskit-c at MTU %s against %s: %.2fx child->host, %.2fx host->child, %.2fx through a published port; memory %.2fx\n",
+		key, $1, up[key] / ($3 ? $3 : 1), down[key] / ($5 ? $5 : 1), port[key] / ($7 ? $7 : 1), mem / ($9 ? $9 : 1) }' "$work/results"

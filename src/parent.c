@@ -31,6 +31,7 @@
 #include <sys/resource.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -190,14 +191,24 @@ static void stop_helper(struct parent_state *st, bool drain)
 	if (st->helper <= 0)
 		return;
 	if (drain && st->opts->net == RK_NET_BUILTIN && kill(st->helper, SIGTERM) == 0) {
-		const struct timespec tick = { .tv_nsec = 10 * 1000 * 1000 };
-		for (int i = 0; i < (ENGINE_DRAIN_MS + 1000) / 10; i++) {
+		/* woken by the engine's exit itself (a pidfd), or a millisecond tick without */
+		int pidfd = (int)syscall(SYS_pidfd_open, st->helper, 0);
+		const struct timespec tick = { .tv_nsec = 1000 * 1000 };
+		for (int i = 0; i < ENGINE_DRAIN_MS + 1000; i++) {
+			struct pollfd p = { .fd = pidfd, .events = POLLIN };
 			if (waitpid(st->helper, NULL, WNOHANG) == st->helper) {
 				st->helper = -1;
-				return;
+				break;
 			}
-			nanosleep(&tick, NULL);
+			if (pidfd < 0)
+				nanosleep(&tick, NULL);
+			else if (poll(&p, 1, ENGINE_DRAIN_MS + 1000) == 0)
+				break;
 		}
+		if (pidfd >= 0)
+			close(pidfd);
+		if (st->helper < 0)
+			return;
 	}
 	kill(st->helper, SIGKILL);
 	while (waitpid(st->helper, NULL, 0) < 0 && errno == EINTR)
