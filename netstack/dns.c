@@ -404,6 +404,15 @@ void rk_dns_poll(struct rk_dns *d, int (*revents)(int idx, void *opaque), void *
 	}
 }
 
+bool rk_dns_server(struct rk_dns *d, int64_t now_ms, struct sockaddr_storage *ret)
+{
+	reload(d, now_ms);
+	if (!d->cfg.n_servers)
+		return false;
+	*ret = d->cfg.servers[0];
+	return true;
+}
+
 size_t rk_dns_pending(const struct rk_dns *d)
 {
 	size_t n = 0;

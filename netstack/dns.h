@@ -46,6 +46,10 @@ void rk_dns_fill(struct rk_dns *d, int64_t now_ms, int (*add)(int fd, void *opaq
  * ready) and sends them to the child. A refused query goes on to the next resolver. */
 void rk_dns_poll(struct rk_dns *d, int (*revents)(int idx, void *opaque), void *opaque);
 
+/* The nameserver queries go to first (resolv.conf read again if it changed), into ret
+ * (port 53, or a fixed server's). Returns false if there is none. */
+bool rk_dns_server(struct rk_dns *d, int64_t now_ms, struct sockaddr_storage *ret);
+
 /* Queries in flight (for tests). */
 size_t rk_dns_pending(const struct rk_dns *d);
 

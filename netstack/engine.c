@@ -257,7 +257,8 @@ struct rk_engine *rk_engine_new(const struct rk_engine_config *cfg, int tap, str
 					       .ipv6 = cfg->ipv6,
 					       .disable_host_loopback = cfg->disable_host_loopback,
 					       .mtu = cfg->mtu,
-					       .vnet_hdr = cfg->vnet_hdr };
+					       .vnet_hdr = cfg->vnet_hdr,
+					       .resolver = e->dns };
 		e->tcp = rk_tcpnat_new(&tc);
 		if (!e->tcp)
 			rk_debug("netstack: no SO_PEEK_OFF for TCP (Linux < 6.9): libslirp carries "

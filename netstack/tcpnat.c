@@ -34,8 +34,11 @@
  *   once the child answers, the data path is the same. Until the child's MAC is known, an
  *   ARP request asks for it.
  *
- * Everything else (TCP to the DNS address, UDP forwards, and new connections when
- * RK_TCPNAT_FLOWS are open) stays libslirp's.
+ * - TCP to the DNS address (port 53) connects to the DNS forwarder's nameserver (dns.c),
+ *   of either family, loopback stubs included.
+ *
+ * Everything else (UDP forwards, and new connections when RK_TCPNAT_FLOWS are open) stays
+ * libslirp's.
  * Checksums of the child's segments are not verified: the tap delivers what the child's
  * kernel wrote, and a forged segment could only disturb the child's own connection.
  */
@@ -310,7 +313,9 @@ static bool emit(struct rk_tcpnat *t, struct flow *f, uint8_t flags, uint32_t se
 	tcp[13] = flags;
 	/* a SYN's window is never scaled */
 	wnd >>= flags & F_SYN ? 0 : f->rcv_wscale;
-	put16(tcp + 14, (uint16_t)(wnd > 0xffff ? 0xffff : wnd));
+	if (wnd > 0xffff)
+		wnd = 0xffff;
+	put16(tcp + 14, (uint16_t)wnd);
 	put16(tcp + 16, 0);
 	put16(tcp + 18, 0);
 	if (optlen)
@@ -341,7 +346,7 @@ static bool emit(struct rk_tcpnat *t, struct flow *f, uint8_t flags, uint32_t se
 	if (flags & F_ACK) {
 		f->ack_due = false;
 		if (!(flags & F_SYN))
-			f->wnd_sent = f->rcv_nxt + wnd;
+			f->wnd_sent = f->rcv_nxt + (wnd << f->rcv_wscale);
 	}
 	if (writev(t->cfg.tap, iov + !vnet, (int)vnet + (len ? 2 : 1)) < 0) {
 		t->stats.out_dropped++;
@@ -578,12 +583,21 @@ static void acked(struct rk_tcpnat *t, struct flow *f, uint32_t ack, uint32_t wn
 }
 
 /* Whether a SYN to this address is ours, and where the host socket connects. */
-static bool destination(const struct rk_tcpnat *t, bool v6, const uint8_t *dst,
-			struct sockaddr_storage *ss)
+static bool destination(const struct rk_tcpnat *t, bool v6, const uint8_t *dst, uint16_t port,
+			int64_t now_ms, struct sockaddr_storage *ss)
 {
 	static const uint8_t host6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 };
+	static const uint8_t dns6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3 };
+	bool dns =
+		v6 ? t->cfg.ipv6 && memcmp(dst, dns6, 16) == 0 : memcmp(dst, &t->cfg.dns, 4) == 0;
 
 	memset(ss, 0, sizeof(*ss));
+	/* DNS over TCP goes where the forwarder sends UDP queries (either family) */
+	if (dns)
+		return port == htons(53) && t->cfg.resolver &&
+		       rk_dns_server(t->cfg.resolver, now_ms, ss);
+	/* sin_port and sin6_port lie at the same offset */
+	((struct sockaddr_in *)ss)->sin_port = port;
 	if (!v6) {
 		struct sockaddr_in *in = (struct sockaddr_in *)ss;
 		uint32_t a;
@@ -663,16 +677,16 @@ static void syn_options(struct flow *f, const uint8_t *opt, size_t len)
 static bool open_flow(struct rk_tcpnat *t, bool v6, const uint8_t *frame, const uint8_t *src,
 		      const uint8_t *dst, const uint8_t *tcp, size_t thl, int64_t now_ms)
 {
+	uint16_t port;
 	struct sockaddr_storage ss;
 	struct flow *f;
 	int fd, zero = 0, one = 1;
 	size_t alen = v6 ? 16 : 4;
 	unsigned max_mss = t->cfg.mtu - (v6 ? 60 : 40);
 
-	if (t->n_flows == RK_TCPNAT_FLOWS || !destination(t, v6, dst, &ss))
+	memcpy(&port, tcp + 2, 2);
+	if (t->n_flows == RK_TCPNAT_FLOWS || !destination(t, v6, dst, port, now_ms, &ss))
 		return false;
-	/* sin_port and sin6_port lie at the same offset */
-	memcpy(&((struct sockaddr_in *)&ss)->sin_port, tcp + 2, 2);
 	f = rk_xcalloc(1, sizeof(*f));
 	f->v6 = v6;
 	memcpy(f->mac, frame + 6, 6);
@@ -692,7 +706,8 @@ static bool open_flow(struct rk_tcpnat *t, bool v6, const uint8_t *frame, const 
 	f->rto_ms = RTO_MIN_MS;
 	f->poll_idx = -1;
 
-	fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	/* the host side's family is the destination's (DNS may cross families) */
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		free(f);
 		return false;
@@ -707,7 +722,8 @@ static bool open_flow(struct rk_tcpnat *t, bool v6, const uint8_t *frame, const 
 	f->fd = fd;
 	add_flow(t, f);
 	if (connect(fd, (struct sockaddr *)&ss,
-		    v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) == 0) {
+		    ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+					     : sizeof(struct sockaddr_in)) == 0) {
 		send_synack(t, f, now_ms);
 	} else if (errno == EINPROGRESS) {
 		f->state = CONNECTING;
@@ -850,6 +866,10 @@ bool rk_tcpnat_input(struct rk_tcpnat *t, const uint8_t *frame, size_t len, int6
 		f->push_due = true;
 	}
 	wnd = (uint32_t)get16(tcp + 14) << f->snd_wscale;
+	/* an answer while nothing is in flight (a probe of a closed window): the child is
+	 * there, however long its window stays closed */
+	if (f->snd_nxt == f->snd_una)
+		f->retries = 0;
 	acked(t, f, ack, wnd, dlen == 0 && !(flags & F_FIN), now_ms);
 
 	/* data: what starts before rcv_nxt is trimmed; what starts after it is early */

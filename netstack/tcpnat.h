@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dns.h"
+
 #define RK_TCPNAT_FLOWS	    1024 /* connections at once; more go to libslirp */
 #define RK_TCPNAT_LISTENERS 1024 /* host forwards */
 
@@ -19,6 +21,7 @@ struct rk_tcpnat_config {
 	bool disable_host_loopback;
 	unsigned mtu;
 	bool vnet_hdr; /* frames go behind a struct virtio_net_hdr: checksum and TSO offload */
+	struct rk_dns *resolver; /* where TCP to the DNS address goes, or NULL */
 };
 
 struct rk_tcpnat_stats {

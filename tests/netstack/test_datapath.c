@@ -547,6 +547,32 @@ static void test_tcp_slow_receiver(void **state)
 	assert_int_equal(f.stats.tcp_resets, 0);
 }
 
+/* TCP to the DNS address reaches the forwarder's nameserver (an echo server on 127.0.0.1
+ * stands in for a resolver's TCP side), even with --disable-host-loopback, as UDP does. */
+static void test_tcp_dns(void **state)
+{
+	struct fixture f;
+	struct host_server s;
+	struct flow fl;
+	uint16_t port;
+
+	(void)state;
+	serve(&s, SOCK_STREAM, &port, tcp_echo_main);
+	start(&f, true, port);
+	flow_connect(&fl, "10.0.2.3", 53, 4096);
+	run_until(&f, flow_done, &fl);
+	assert_true(fl.connected);
+	assert_false(fl.mismatch);
+	assert_int_equal(fl.received, 4096);
+	assert_int_equal(tcp_shutdown(fl.pcb, 0, 1), ERR_OK);
+	assert_true(run_until(&f, is_set, &fl.peer_closed));
+	flow_close(&fl);
+	serve_end(&s);
+	assert_int_equal(s.bytes, 4096);
+	stop(&f);
+	assert_int_equal(f.stats.tcp_flows, 1);
+}
+
 /* A connection to a closed host port is refused with a reset. */
 static void test_tcp_refused(void **state)
 {
@@ -1024,6 +1050,7 @@ int main(void)
 		cmocka_unit_test(test_tcp_lossy),
 		cmocka_unit_test(test_tcp_slow_receiver),
 		cmocka_unit_test(test_tcp_refused),
+		cmocka_unit_test(test_tcp_dns),
 		cmocka_unit_test(test_udp_through_gateway),
 		cmocka_unit_test(test_dns),
 		cmocka_unit_test(test_loopback_blocked),

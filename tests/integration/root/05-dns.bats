@@ -68,7 +68,7 @@ in_private_net() {
 	assert_line "unknown-refused"
 }
 
-@test "--net=builtin: an IPv6-only loopback stub (::1) answers queries to 10.0.2.3 and fd00::3" {
+@test "--net=builtin: an IPv6-only loopback stub (::1) answers queries to 10.0.2.3 and fd00::3, over UDP and TCP" {
 	DNS_ADDR=::1
 	run in_private_net --net=builtin --ipv6 --copy-up=/etc --disable-host-loopback
 	assert_success
@@ -87,8 +87,10 @@ in_private_net() {
 				ip -6 addr show tap0 | grep -q \"scope global dynamic\" && break
 				sleep 0.1
 			done
-			python3 $DNS query fd00::3 rootlesskit-test.invalid'
+			python3 $DNS query fd00::3 rootlesskit-test.invalid
+			python3 $DNS query-tcp 10.0.2.3 rootlesskit-test.invalid'
 		kill \$!"
 	assert_success
 	assert_line "192.0.2.53"
+	assert_line "tcp 192.0.2.53"
 }

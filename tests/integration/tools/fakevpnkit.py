@@ -12,7 +12,7 @@ import socket
 import struct
 import sys
 
-from pkt import checksum, eth, ipv4
+from pkt import checksum, eth, ipv4, recv_exact
 
 VIF_MAC = bytes.fromhex("02500000000a")
 GW_MAC = bytes.fromhex("02500000000f")
@@ -81,16 +81,6 @@ def answer(frame):
     return None
 
 
-def read_exact(conn, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = conn.recv(n - len(buf))
-        if not chunk:
-            raise EOFError
-        buf += chunk
-    return buf
-
-
 def main():
     args = sys.argv[1:]
     log("argv " + " ".join(args))
@@ -100,19 +90,19 @@ def main():
     srv.bind(path)
     srv.listen(4)
     conn, _ = srv.accept()
-    hello = read_exact(conn, 49)
+    hello = recv_exact(conn, 49)
     if hello[:5] != b"VMN3T":
         log("bad greeting")
         return 1
     conn.sendall(b"VMN3T" + struct.pack("<I", 22) + b"0" * 40)
-    req = read_exact(conn, 41)
+    req = recv_exact(conn, 41)
     log("vif " + req[1:37].decode())
     conn.sendall(b"\x01" + struct.pack("<HH", mtu, mtu + 50) + VIF_MAC + b"\0" * 247)
     # a bounded life: the test's instance is short
     for _ in range(100000):
         try:
-            (n,) = struct.unpack("<H", read_exact(conn, 2))
-            frame = read_exact(conn, n)
+            (n,) = struct.unpack("<H", recv_exact(conn, 2))
+            frame = recv_exact(conn, n)
         except EOFError:
             return 0
         reply = answer(frame)

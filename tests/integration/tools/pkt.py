@@ -1,4 +1,4 @@
-"""Packet building shared by the tests' network tools (rawsyn.py, fakevpnkit.py)."""
+"""Packet building shared by the tests' network tools (rawsyn.py, fakevpnkit.py, dns.py)."""
 import struct
 
 GW_MAC = bytes.fromhex("52550a000202")  # libslirp's MAC for 10.0.2.2
@@ -23,3 +23,14 @@ def ipv4(src, dst, proto, payload, ident=0, frag=0, total=None):
 
 def eth(dst, src, ethertype, payload):
     return dst + src + struct.pack("!H", ethertype) + payload
+
+
+def recv_exact(conn, n):
+    """n bytes from a stream socket; EOFError if it ends first."""
+    buf = b""
+    while len(buf) < n:
+        chunk = conn.recv(n - len(buf))
+        if not chunk:
+            raise EOFError
+        buf += chunk
+    return buf
