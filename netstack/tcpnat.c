@@ -116,11 +116,14 @@ struct flow {
 
 	/* to the child */
 	uint32_t iss, snd_una, snd_nxt;
+	uint32_t snd_max; /* the highest sequence number sent (snd_nxt goes back on a rewind) */
 	uint32_t snd_wnd; /* the child's window, scaled */
+	uint32_t cwnd;	  /* after a loss: one segment, doubled by each acknowledgement */
 	uint8_t snd_wscale, rcv_wscale;
 	uint16_t mss;
 	bool eof;      /* the socket's read side ended */
 	bool fin_sent; /* our FIN is at snd_nxt - 1 */
+	bool fin_max;  /* our FIN was sent, at snd_max - 1 */
 	bool push_due; /* try to send data this pass */
 	unsigned dupacks;
 	unsigned retries;
@@ -425,6 +428,9 @@ static void rewind_sent(struct rk_tcpnat *t, struct flow *f)
 		return;
 	t->stats.retransmits++;
 	setsockopt(f->fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero));
+	/* one segment first, as TCP does after a loss: a whole window again could meet the
+	 * same losses again */
+	f->cwnd = f->mss;
 	f->snd_nxt = f->snd_una;
 	f->fin_sent = false;
 	f->push_due = true;
@@ -441,14 +447,15 @@ static bool push(struct rk_tcpnat *t, struct flow *f, int64_t now_ms)
 	f->push_due = false;
 	while (!f->fin_sent) {
 		uint32_t inflight = f->snd_nxt - f->snd_una, room;
+		uint32_t wnd = f->snd_wnd < f->cwnd ? f->snd_wnd : f->cwnd;
 		ssize_t n;
 
-		if (inflight >= f->snd_wnd) {
+		if (inflight >= wnd) {
 			/* a closed window is probed from the timer */
 			arm_rto(f, now_ms);
 			break;
 		}
-		room = f->snd_wnd - inflight;
+		room = wnd - inflight;
 		n = recv(f->fd, t->buf, room < PEEK_MAX ? room : PEEK_MAX, MSG_PEEK | MSG_DONTWAIT);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			break;
@@ -473,6 +480,8 @@ static bool push(struct rk_tcpnat *t, struct flow *f, int64_t now_ms)
 				return true;
 			}
 			f->snd_nxt += (uint32_t)seg;
+			if (SEQ_LT(f->snd_max, f->snd_nxt))
+				f->snd_max = f->snd_nxt;
 			off += (ssize_t)seg;
 		}
 		arm_rto(f, now_ms);
@@ -481,6 +490,8 @@ static bool push(struct rk_tcpnat *t, struct flow *f, int64_t now_ms)
 		if (emit(t, f, F_FIN | F_ACK, f->snd_nxt, NULL, 0, NULL, 0)) {
 			f->snd_nxt++;
 			f->fin_sent = true;
+			f->snd_max = f->snd_nxt;
+			f->fin_max = true;
 		}
 		arm_rto(f, now_ms);
 	}
@@ -559,13 +570,25 @@ static ssize_t take(struct rk_tcpnat *t, struct flow *f, const uint8_t *data, si
 static void acked(struct rk_tcpnat *t, struct flow *f, uint32_t ack, uint32_t wnd, bool pure_ack,
 		  int64_t now_ms)
 {
-	if (SEQ_LT(f->snd_una, ack) && SEQ_LE(ack, f->snd_nxt)) {
+	/* up to the highest byte ever sent: after a rewind, the child may acknowledge what
+	 * was sent before it (ignoring that could leave the window short of it for good) */
+	if (SEQ_LT(f->snd_una, ack) && SEQ_LE(ack, f->snd_max)) {
 		uint32_t n = ack - f->snd_una;
-		if (f->fin_sent && ack == f->snd_nxt)
+		bool fin = f->fin_max && ack == f->snd_max;
+		if (fin)
 			n--; /* the FIN is not in the queue */
 		if (n)
 			(void)!recv(f->fd, NULL, n, MSG_TRUNC | MSG_DONTWAIT);
+		if (SEQ_LT(f->snd_nxt, ack)) {
+			/* the peek offset went down to 0 with the discard: sending goes on from
+			 * the acknowledged byte */
+			int zero = 0;
+			setsockopt(f->fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero));
+			f->snd_nxt = ack;
+			f->fin_sent = fin;
+		}
 		f->snd_una = ack;
+		f->cwnd = f->cwnd > UINT32_MAX / 2 ? UINT32_MAX : f->cwnd * 2;
 		f->dupacks = 0;
 		f->retries = 0;
 		f->rto_ms = RTO_MIN_MS;
@@ -701,7 +724,8 @@ static bool open_flow(struct rk_tcpnat *t, bool v6, const uint8_t *frame, const 
 		f->mss = (uint16_t)max_mss;
 	f->snd_wnd = get16(tcp + 14);
 	arc4random_buf(&f->iss, sizeof(f->iss));
-	f->snd_una = f->snd_nxt = f->iss + 1;
+	f->snd_una = f->snd_nxt = f->snd_max = f->iss + 1;
+	f->cwnd = UINT32_MAX; /* a tap loses nothing until it does */
 	f->rto_at = -1;
 	f->rto_ms = RTO_MIN_MS;
 	f->poll_idx = -1;
@@ -930,7 +954,8 @@ static void accept_flow(struct rk_tcpnat *t, const struct listener *l, int fd,
 	f->rport = client->sin_port;
 	f->mss = 536;
 	arc4random_buf(&f->iss, sizeof(f->iss));
-	f->snd_una = f->snd_nxt = f->iss + 1;
+	f->snd_una = f->snd_nxt = f->snd_max = f->iss + 1;
+	f->cwnd = UINT32_MAX; /* a tap loses nothing until it does */
 	f->rto_at = -1;
 	f->rto_ms = RTO_MIN_MS;
 	f->poll_idx = -1;
