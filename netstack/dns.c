@@ -27,6 +27,7 @@
 
 #include "log.h"
 #include "util.h"
+#include "wire.h"
 
 #define ETH_HLEN   14
 #define ETH_P_IP   0x0800
@@ -64,17 +65,6 @@ struct rk_dns {
 	struct query q[RK_DNS_PENDING];
 	uint8_t *frame; /* FRAME_SIZE bytes for an answer, allocated at the first query */
 };
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
 
 size_t rk_dns_parse_resolv(const char *text, struct sockaddr_storage *out, size_t max)
 {
@@ -205,18 +195,18 @@ static const uint8_t *parse(const struct rk_dns *d, const uint8_t *frame, size_t
 
 	if (len < ETH_HLEN + 20)
 		return NULL;
-	if (get16(frame + 12) == ETH_P_IP) {
+	if (rk_get16(frame + 12) == ETH_P_IP) {
 		if ((ip[0] >> 4) != 4 || ip[9] != PROTO_UDP || memcmp(ip + 16, &d->cfg.addr4, 4))
 			return NULL;
 		hlen = (size_t)(ip[0] & 15) * 4;
-		ip_len = get16(ip + 2);
+		ip_len = rk_get16(ip + 2);
 		memcpy(q->addr, ip + 12, 4);
 		q->v6 = false;
-	} else if (get16(frame + 12) == ETH_P_IPV6 && d->cfg.ipv6 && len >= ETH_HLEN + 40) {
+	} else if (rk_get16(frame + 12) == ETH_P_IPV6 && d->cfg.ipv6 && len >= ETH_HLEN + 40) {
 		if ((ip[0] >> 4) != 6 || ip[6] != PROTO_UDP || memcmp(ip + 24, d->cfg.addr6, 16))
 			return NULL;
 		hlen = 40;
-		ip_len = 40 + (size_t)get16(ip + 4);
+		ip_len = 40 + (size_t)rk_get16(ip + 4);
 		memcpy(q->addr, ip + 8, 16);
 		q->v6 = true;
 	} else {
@@ -225,9 +215,9 @@ static const uint8_t *parse(const struct rk_dns *d, const uint8_t *frame, size_t
 	if (hlen < 20 || ip_len > len - ETH_HLEN || ip_len < hlen + 8)
 		return NULL;
 	udp = ip + hlen;
-	if (get16(udp + 2) != DNS_PORT)
+	if (rk_get16(udp + 2) != DNS_PORT)
 		return NULL;
-	*udp_len = get16(udp + 4);
+	*udp_len = rk_get16(udp + 4);
 	if (*udp_len < 8 || *udp_len > ip_len - hlen)
 		*udp_len = 0; /* for the DNS address, but malformed */
 	memcpy(q->mac, frame + 6, 6);
@@ -309,7 +299,7 @@ static size_t question_end(const uint8_t *m, size_t len)
 {
 	size_t off = DNS_HLEN;
 
-	if (get16(m + 4) != 1)
+	if (rk_get16(m + 4) != 1)
 		return 0;
 	while (off < len && m[off]) {
 		if (m[off] > 63)
@@ -339,35 +329,35 @@ static void answer(struct rk_dns *d, const struct query *q, size_t len)
 	}
 	memcpy(eth, q->mac, 6);
 	eth[6] = 0x52;
-	put16(udp, DNS_PORT);
+	rk_put16(udp, DNS_PORT);
 	memcpy(udp + 2, &q->port, 2);
-	put16(udp + 4, (uint16_t)(8 + len));
-	put16(udp + 6, 0);
+	rk_put16(udp + 4, (uint16_t)(8 + len));
+	rk_put16(udp + 6, 0);
 	if (q->v6) {
 		eth[7] = 0x56;
 		memcpy(eth + 8, d->cfg.addr6 + 12, 4);
-		put16(eth + 12, ETH_P_IPV6);
+		rk_put16(eth + 12, ETH_P_IPV6);
 		memset(ip, 0, 40);
 		ip[0] = 0x60;
-		put16(ip + 4, (uint16_t)(8 + len));
+		rk_put16(ip + 4, (uint16_t)(8 + len));
 		ip[6] = PROTO_UDP;
 		ip[7] = 64;
 		memcpy(ip + 8, d->cfg.addr6, 16);
 		memcpy(ip + 24, q->addr, 16);
-		put16(udp + 6, udp6_checksum(ip, 8 + len));
+		rk_put16(udp + 6, udp6_checksum(ip, 8 + len));
 	} else {
 		eth[7] = 0x55;
 		memcpy(eth + 8, &d->cfg.addr4, 4);
-		put16(eth + 12, ETH_P_IP);
+		rk_put16(eth + 12, ETH_P_IP);
 		memset(ip, 0, 20);
 		ip[0] = 0x45;
-		put16(ip + 2, (uint16_t)(20 + 8 + len));
-		put16(ip + 4, d->ip_id++);
+		rk_put16(ip + 2, (uint16_t)(20 + 8 + len));
+		rk_put16(ip + 4, d->ip_id++);
 		ip[8] = 64;
 		ip[9] = PROTO_UDP;
 		memcpy(ip + 12, &d->cfg.addr4, 4);
 		memcpy(ip + 16, q->addr, 4);
-		put16(ip + 10, rk_inet_checksum(ip, 20));
+		rk_put16(ip + 10, rk_inet_checksum(ip, 20));
 		/* the UDP checksum is optional over IPv4: left 0, as many resolvers do */
 	}
 	d->send(d->frame, ETH_HLEN + ip_hlen + 8 + len, d->opaque);

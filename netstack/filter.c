@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "util.h"
+#include "wire.h"
 
 #define ETH_HLEN   14
 #define ETH_P_IP   0x0800
@@ -36,18 +37,8 @@
 #define PROTO_TCP  6
 #define TCP_URG	   0x20
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint32_t get32(const uint8_t *p)
+/* An address field, kept in network byte order. */
+static uint32_t get_addr(const uint8_t *p)
 {
 	uint32_t v;
 	memcpy(&v, p, 4); /* stays in network byte order */
@@ -57,11 +48,11 @@ static uint32_t get32(const uint8_t *p)
 /* RFC 1624: HC' = ~(~HC + ~m + m') for a 16-bit word that changed from m to m'. */
 static void csum_replace(uint8_t *csum, uint16_t old, uint16_t new)
 {
-	uint32_t sum = (uint16_t)~get16(csum) + (uint32_t)(uint16_t)~old + new;
+	uint32_t sum = (uint16_t)~rk_get16(csum) + (uint32_t)(uint16_t)~old + new;
 
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
-	put16(csum, (uint16_t)~sum);
+	rk_put16(csum, (uint16_t)~sum);
 }
 
 /* Clears URG and the urgent pointer of a TCP header that fits in len bytes. */
@@ -71,14 +62,14 @@ static void strip_urgent(uint8_t *tcp, size_t len)
 
 	if (len < 20)
 		return;
-	old = get16(tcp + 12);
+	old = rk_get16(tcp + 12);
 	if (old & TCP_URG) {
-		put16(tcp + 12, (uint16_t)(old & ~TCP_URG));
+		rk_put16(tcp + 12, (uint16_t)(old & ~TCP_URG));
 		csum_replace(tcp + 16, old, (uint16_t)(old & ~TCP_URG));
 	}
-	old = get16(tcp + 18);
+	old = rk_get16(tcp + 18);
 	if (old) {
-		put16(tcp + 18, 0);
+		rk_put16(tcp + 18, 0);
 		csum_replace(tcp + 16, old, 0);
 	}
 }
@@ -97,10 +88,10 @@ static enum rk_filter_verdict arp(const struct rk_filter_config *cfg, const uint
 	uint32_t target, host;
 
 	/* Ethernet/IPv4 ARP only; anything else is harmless to pass on (libslirp checks) */
-	if (len < ETH_HLEN + 28 || get16(a) != 1 || get16(a + 2) != ETH_P_IP || a[4] != 6 ||
-	    a[5] != 4 || get16(a + 6) != 1)
+	if (len < ETH_HLEN + 28 || rk_get16(a) != 1 || rk_get16(a + 2) != ETH_P_IP || a[4] != 6 ||
+	    a[5] != 4 || rk_get16(a + 6) != 1)
 		return RK_FILTER_PASS;
-	target = get32(a + 24);
+	target = get_addr(a + 24);
 	host = target & ~cfg->mask;
 	if ((target & cfg->mask) != cfg->net || target == cfg->child || target == cfg->gateway ||
 	    target == cfg->dns || host == 0 || host == ~cfg->mask)
@@ -108,13 +99,13 @@ static enum rk_filter_verdict arp(const struct rk_filter_config *cfg, const uint
 	/* Ethernet: back to the asker, from the target's MAC */
 	memcpy(reply, frame + 6, 6);
 	rk_filter_slirp_mac(target, reply + 6);
-	put16(reply + 12, ETH_P_ARP);
+	rk_put16(reply + 12, ETH_P_ARP);
 	uint8_t *r = reply + ETH_HLEN;
-	put16(r, 1);
-	put16(r + 2, ETH_P_IP);
+	rk_put16(r, 1);
+	rk_put16(r + 2, ETH_P_IP);
 	r[4] = 6;
 	r[5] = 4;
-	put16(r + 6, 2); /* reply */
+	rk_put16(r + 6, 2); /* reply */
 	rk_filter_slirp_mac(target, r + 8);
 	memcpy(r + 14, &target, 4);
 	memcpy(r + 18, a + 8, 10); /* the asker's MAC and address */
@@ -130,8 +121,8 @@ static enum rk_filter_verdict reassemble(struct rk_filter_config *cfg, const uin
 	const uint8_t *ip = frame + ETH_HLEN;
 	struct rk_filter_frag *slot = NULL, *oldest = &cfg->frags[0];
 	size_t data = total - ihl, whole;
-	uint32_t src = get32(ip + 12), dst = get32(ip + 16);
-	uint16_t id = get16(ip + 4);
+	uint32_t src = get_addr(ip + 12), dst = get_addr(ip + 16);
+	uint16_t id = rk_get16(ip + 4);
 	uint8_t *out;
 
 	for (size_t i = 0; i < RK_FILTER_FRAGS; i++) {
@@ -175,10 +166,10 @@ static enum rk_filter_verdict reassemble(struct rk_filter_config *cfg, const uin
 	memcpy(out, slot->head, slot->head_len);
 	memcpy(out + slot->head_len, slot->data, whole);
 	ihl = slot->head_len - ETH_HLEN;
-	put16(out + ETH_HLEN + 2, (uint16_t)(ihl + whole));
-	put16(out + ETH_HLEN + 6, get16(out + ETH_HLEN + 6) & 0x4000); /* keep DF only */
-	put16(out + ETH_HLEN + 10, 0);
-	put16(out + ETH_HLEN + 10, rk_inet_checksum(out + ETH_HLEN, ihl));
+	rk_put16(out + ETH_HLEN + 2, (uint16_t)(ihl + whole));
+	rk_put16(out + ETH_HLEN + 6, rk_get16(out + ETH_HLEN + 6) & 0x4000); /* keep DF only */
+	rk_put16(out + ETH_HLEN + 10, 0);
+	rk_put16(out + ETH_HLEN + 10, rk_inet_checksum(out + ETH_HLEN, ihl));
 	cfg->out_len = slot->head_len + whole;
 	return RK_FILTER_REASSEMBLED;
 drop:
@@ -200,10 +191,10 @@ static enum rk_filter_verdict ipv4(struct rk_filter_config *cfg, uint8_t *frame,
 	if (len < ETH_HLEN + 20 || (ip[0] >> 4) != 4)
 		goto malformed;
 	ihl = (size_t)(ip[0] & 0x0f) * 4;
-	total = get16(ip + 2);
+	total = rk_get16(ip + 2);
 	if (ihl < 20 || total < ihl || total > len - ETH_HLEN)
 		goto malformed;
-	dst = get32(ip + 16);
+	dst = get_addr(ip + 16);
 	first = ((const uint8_t *)&dst)[0];
 	if (first == 127 || first == 0) {
 		*reason = RK_FILTER_LOOPBACK;
@@ -213,8 +204,8 @@ static enum rk_filter_verdict ipv4(struct rk_filter_config *cfg, uint8_t *frame,
 		*reason = RK_FILTER_BROADCAST;
 		return RK_FILTER_DROP;
 	}
-	offset = get16(ip + 6) & 0x1fff;
-	more = get16(ip + 6) & 0x2000;
+	offset = rk_get16(ip + 6) & 0x1fff;
+	more = rk_get16(ip + 6) & 0x2000;
 	if (offset || more) {
 		verdict = reassemble(cfg, frame, ihl, total, offset, more);
 		if (verdict == RK_FILTER_DROP)
@@ -224,7 +215,7 @@ static enum rk_filter_verdict ipv4(struct rk_filter_config *cfg, uint8_t *frame,
 		/* go on with the whole datagram (its header is the first fragment's) */
 		ip = cfg->out + ETH_HLEN;
 		ihl = (size_t)(ip[0] & 0x0f) * 4;
-		total = get16(ip + 2);
+		total = rk_get16(ip + 2);
 	} else {
 		verdict = RK_FILTER_PASS;
 	}
@@ -261,7 +252,7 @@ static enum rk_filter_verdict ipv6(uint8_t *frame, size_t len, enum rk_filter_re
 
 	if (len < ETH_HLEN + 40 || (ip[0] >> 4) != 6)
 		goto malformed;
-	payload = get16(ip + 4);
+	payload = rk_get16(ip + 4);
 	if (payload > len - ETH_HLEN - 40)
 		goto malformed;
 	if (v6_is_loopback_like(ip + 24)) {
@@ -316,7 +307,7 @@ enum rk_filter_verdict rk_filter_frame(struct rk_filter_config *cfg, uint8_t *fr
 		*reason = RK_FILTER_SIZE;
 		return RK_FILTER_DROP;
 	}
-	switch (get16(frame + 12)) {
+	switch (rk_get16(frame + 12)) {
 	case ETH_P_ARP:
 		return arp(cfg, frame, len, reply, reply_len);
 	case ETH_P_IP:

@@ -58,6 +58,7 @@
 
 #include "filter.h"
 #include "util.h"
+#include "wire.h"
 
 /* ETH_HLEN, ETH_P_IP and ETH_P_IPV6 come with <linux/virtio_net.h> */
 #define PROTO_TCP 6
@@ -148,28 +149,6 @@ struct rk_tcpnat {
 	uint8_t *buf; /* PEEK_MAX bytes read from a socket */
 };
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
 /* The one's complement sum of p, in the machine's byte order (so the folded, inverted
  * result is stored with memcpy). len is even except for the last piece of a sum. */
 static uint64_t sum_native(uint64_t sum, const uint8_t *p, size_t len)
@@ -256,8 +235,9 @@ static void flow_free(struct rk_tcpnat *t, struct flow *f, bool reset)
 	free(f);
 }
 
-/* The window offered to the child: what the pending buffer can still hold. With no
- * buffer to be had and data already waiting, none. */
+/* The window offered to the child: what the pending buffer can still hold. With no buffer
+ * to be had (PEND_BUFFERS in use), a quarter of one: what the socket does not take at once
+ * is then not acknowledged, and the child sends it again. */
 static uint32_t rcv_window(const struct rk_tcpnat *t, const struct flow *f)
 {
 	if (f->fin_in)
@@ -285,10 +265,10 @@ static bool emit(struct rk_tcpnat *t, struct flow *f, uint8_t flags, uint32_t se
 
 	memcpy(h, f->mac, 6);
 	memcpy(h + 6, t->gw_mac, 6);
-	put16(h + 12, f->v6 ? ETH_P_IPV6 : ETH_P_IP);
+	rk_put16(h + 12, f->v6 ? ETH_P_IPV6 : ETH_P_IP);
 	if (f->v6) {
-		put32(ip, 6u << 28);
-		put16(ip + 4, (uint16_t)(thl + len));
+		rk_put32(ip, 6u << 28);
+		rk_put16(ip + 4, (uint16_t)(thl + len));
 		ip[6] = PROTO_TCP;
 		ip[7] = 64;
 		memcpy(ip + 8, f->raddr, 16);
@@ -296,12 +276,12 @@ static bool emit(struct rk_tcpnat *t, struct flow *f, uint8_t flags, uint32_t se
 	} else {
 		ip[0] = 0x45;
 		ip[1] = 0;
-		put16(ip + 2, (uint16_t)(20 + thl + len));
-		put16(ip + 4, t->ip_id++);
-		put16(ip + 6, 0x4000); /* DF */
+		rk_put16(ip + 2, (uint16_t)(20 + thl + len));
+		rk_put16(ip + 4, t->ip_id++);
+		rk_put16(ip + 6, 0x4000); /* DF */
 		ip[8] = 64;
 		ip[9] = PROTO_TCP;
-		put16(ip + 10, 0);
+		rk_put16(ip + 10, 0);
 		memcpy(ip + 12, f->raddr, 4);
 		memcpy(ip + 16, f->caddr, 4);
 		csum = fold(sum_native(0, ip, 20));
@@ -310,25 +290,25 @@ static bool emit(struct rk_tcpnat *t, struct flow *f, uint8_t flags, uint32_t se
 	tcp = ip + iphl;
 	memcpy(tcp, &f->rport, 2);
 	memcpy(tcp + 2, &f->cport, 2);
-	put32(tcp + 4, seq);
-	put32(tcp + 8, flags & F_ACK ? f->rcv_nxt : 0);
+	rk_put32(tcp + 4, seq);
+	rk_put32(tcp + 8, flags & F_ACK ? f->rcv_nxt : 0);
 	tcp[12] = (uint8_t)(thl / 4 << 4);
 	tcp[13] = flags;
 	/* a SYN's window is never scaled */
 	wnd >>= flags & F_SYN ? 0 : f->rcv_wscale;
 	if (wnd > 0xffff)
 		wnd = 0xffff;
-	put16(tcp + 14, (uint16_t)wnd);
-	put16(tcp + 16, 0);
-	put16(tcp + 18, 0);
+	rk_put16(tcp + 14, (uint16_t)wnd);
+	rk_put16(tcp + 16, 0);
+	rk_put16(tcp + 18, 0);
 	if (optlen)
 		memcpy(tcp + 20, opt, optlen);
 	/* the pseudo-header: addresses, protocol, length */
 	memcpy(pseudo, f->raddr, alen);
 	memcpy(pseudo + alen, f->caddr, alen);
 	sum = sum_native(0, pseudo, 2 * alen);
-	put16(pseudo, PROTO_TCP);
-	put16(pseudo + 2, (uint16_t)(thl + len));
+	rk_put16(pseudo, PROTO_TCP);
+	rk_put16(pseudo + 2, (uint16_t)(thl + len));
 	sum = sum_native(sum, pseudo, 4);
 	if (vnet) {
 		/* partial: the pseudo-header's sum, not inverted, as the kernel leaves it */
@@ -375,7 +355,7 @@ static void send_synack(struct rk_tcpnat *t, struct flow *f, int64_t now_ms)
 	uint8_t opt[8] = { 2, 4, 0, 0, 1, 3, 3, 0 }; /* MSS; NOP, window scale */
 	unsigned mss = t->cfg.mtu - (f->v6 ? 60 : 40);
 
-	put16(opt + 2, (uint16_t)(mss > 0xffff ? 0xffff : mss));
+	rk_put16(opt + 2, (uint16_t)(mss > 0xffff ? 0xffff : mss));
 	opt[7] = f->rcv_wscale;
 	emit(t, f, F_SYN | F_ACK, f->iss, opt, f->rcv_wscale || f->snd_wscale ? 8 : 4, NULL, 0);
 	f->state = SYN_SENT;
@@ -388,7 +368,7 @@ static void send_syn(struct rk_tcpnat *t, struct flow *f, int64_t now_ms)
 	uint8_t opt[8] = { 2, 4, 0, 0, 1, 3, 3, WSCALE };
 	unsigned mss = t->cfg.mtu - 40;
 
-	put16(opt + 2, (uint16_t)(mss > 0xffff ? 0xffff : mss));
+	rk_put16(opt + 2, (uint16_t)(mss > 0xffff ? 0xffff : mss));
 	memcpy(f->mac, t->child_mac, 6);
 	emit(t, f, F_SYN, f->iss, opt, sizeof(opt), NULL, 0);
 	f->state = SYN_OUT;
@@ -406,12 +386,12 @@ static void send_arp_request(struct rk_tcpnat *t, const uint8_t *child_addr)
 
 	memset(a, 0xff, 6);
 	memcpy(a + 6, t->gw_mac, 6);
-	put16(a + 12, 0x0806);
-	put16(a + 14, 1);
-	put16(a + 16, ETH_P_IP);
+	rk_put16(a + 12, 0x0806);
+	rk_put16(a + 14, 1);
+	rk_put16(a + 16, ETH_P_IP);
 	a[18] = 6;
 	a[19] = 4;
-	put16(a + 20, 1);
+	rk_put16(a + 20, 1);
 	memcpy(a + 22, t->gw_mac, 6);
 	memcpy(a + 28, &t->cfg.gateway, 4);
 	memcpy(a + 38, child_addr, 4);
@@ -685,8 +665,8 @@ static void syn_options(struct flow *f, const uint8_t *opt, size_t len)
 		if (len < 2 || opt[1] < 2 || opt[1] > len)
 			break;
 		olen = opt[1];
-		if (opt[0] == 2 && olen == 4 && get16(opt + 2) >= 64)
-			f->mss = get16(opt + 2);
+		if (opt[0] == 2 && olen == 4 && rk_get16(opt + 2) >= 64)
+			f->mss = rk_get16(opt + 2);
 		else if (opt[0] == 3 && olen == 3) {
 			f->snd_wscale = opt[2] > 14 ? 14 : opt[2];
 			f->rcv_wscale = WSCALE;
@@ -696,55 +676,67 @@ static void syn_options(struct flow *f, const uint8_t *opt, size_t len)
 	}
 }
 
-/* A SYN from the child for a new connection. Returns false if libslirp should have it. */
-static bool open_flow(struct rk_tcpnat *t, bool v6, const uint8_t *frame, const uint8_t *src,
-		      const uint8_t *dst, const uint8_t *tcp, size_t thl, int64_t now_ms)
+/* A new flow on the host socket fd (which gets no Nagle and a peek offset), entered into
+ * the table. NULL if the socket refuses the peek offset (the caller closes it). */
+static struct flow *flow_new(struct rk_tcpnat *t, int fd, bool v6, const uint8_t *caddr,
+			     const uint8_t *raddr, uint16_t cport, uint16_t rport)
 {
-	uint16_t port;
-	struct sockaddr_storage ss;
-	struct flow *f;
-	int fd, zero = 0, one = 1;
+	int zero = 0, one = 1;
 	size_t alen = v6 ? 16 : 4;
-	unsigned max_mss = t->cfg.mtu - (v6 ? 60 : 40);
+	struct flow *f;
 
-	memcpy(&port, tcp + 2, 2);
-	if (t->n_flows == RK_TCPNAT_FLOWS || !destination(t, v6, dst, port, now_ms, &ss))
-		return false;
+	/* the child's segments are already coalesced; the peek offset is the send point */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)) < 0)
+		return NULL;
 	f = rk_xcalloc(1, sizeof(*f));
+	f->fd = fd;
 	f->v6 = v6;
-	memcpy(f->mac, frame + 6, 6);
-	memcpy(f->caddr, src, alen);
-	memcpy(f->raddr, dst, alen);
-	memcpy(&f->cport, tcp, 2);
-	memcpy(&f->rport, tcp + 2, 2);
-	f->rcv_nxt = get32(tcp + 4) + 1;
-	f->wnd_sent = f->rcv_nxt;
-	syn_options(f, tcp + 20, thl - 20);
-	if (f->mss > max_mss)
-		f->mss = (uint16_t)max_mss;
-	f->snd_wnd = get16(tcp + 14);
+	memcpy(f->caddr, caddr, alen);
+	memcpy(f->raddr, raddr, alen);
+	f->cport = cport;
+	f->rport = rport;
+	f->mss = 536;
 	arc4random_buf(&f->iss, sizeof(f->iss));
 	f->snd_una = f->snd_nxt = f->snd_max = f->iss + 1;
 	f->cwnd = UINT32_MAX; /* a tap loses nothing until it does */
 	f->rto_at = -1;
 	f->rto_ms = RTO_MIN_MS;
 	f->poll_idx = -1;
+	add_flow(t, f);
+	return f;
+}
 
+/* A SYN from the child for a new connection. Returns false if libslirp should have it. */
+static bool open_flow(struct rk_tcpnat *t, bool v6, const uint8_t *frame, const uint8_t *src,
+		      const uint8_t *dst, const uint8_t *tcp, size_t thl, int64_t now_ms)
+{
+	uint16_t sport, dport;
+	struct sockaddr_storage ss;
+	struct flow *f;
+	int fd;
+	unsigned max_mss = t->cfg.mtu - (v6 ? 60 : 40);
+
+	memcpy(&sport, tcp, 2);
+	memcpy(&dport, tcp + 2, 2);
+	if (t->n_flows == RK_TCPNAT_FLOWS || !destination(t, v6, dst, dport, now_ms, &ss))
+		return false;
 	/* the host side's family is the destination's (DNS may cross families) */
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		free(f);
+	if (fd < 0)
 		return false;
-	}
-	/* the child's segments are already coalesced; the peek offset is the send point */
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)) < 0) {
+	f = flow_new(t, fd, v6, src, dst, sport, dport);
+	if (!f) {
 		close(fd);
-		free(f);
 		return false;
 	}
-	f->fd = fd;
-	add_flow(t, f);
+	memcpy(f->mac, frame + 6, 6);
+	f->rcv_nxt = rk_get32(tcp + 4) + 1;
+	f->wnd_sent = f->rcv_nxt;
+	syn_options(f, tcp + 20, thl - 20);
+	if (f->mss > max_mss)
+		f->mss = (uint16_t)max_mss;
+	f->snd_wnd = rk_get16(tcp + 14);
 	if (connect(fd, (struct sockaddr *)&ss,
 		    ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
 					     : sizeof(struct sockaddr_in)) == 0) {
@@ -777,7 +769,7 @@ static bool syn_answer(struct rk_tcpnat *t, struct flow *f, uint8_t flags, uint3
 	syn_options(f, tcp + 20, thl - 20);
 	if (f->mss > t->cfg.mtu - 40)
 		f->mss = (uint16_t)(t->cfg.mtu - 40);
-	f->snd_wnd = get16(tcp + 14);
+	f->snd_wnd = rk_get16(tcp + 14);
 	f->state = OPEN;
 	f->rto_at = -1;
 	f->retries = 0;
@@ -816,20 +808,20 @@ bool rk_tcpnat_input(struct rk_tcpnat *t, const uint8_t *frame, size_t len, int6
 		memcpy(t->child_mac, frame + 6, 6);
 		t->have_mac = true;
 	}
-	if (get16(frame + 12) == ETH_P_IP) {
-		if (ip[9] != PROTO_TCP || (get16(ip + 6) & 0x3fff))
+	if (rk_get16(frame + 12) == ETH_P_IP) {
+		if (ip[9] != PROTO_TCP || (rk_get16(ip + 6) & 0x3fff))
 			return false;
 		v6 = false;
 		ihl = (size_t)(ip[0] & 0x0f) * 4;
-		iplen = get16(ip + 2);
+		iplen = rk_get16(ip + 2);
 		src = ip + 12;
 		dst = ip + 16;
-	} else if (get16(frame + 12) == ETH_P_IPV6) {
+	} else if (rk_get16(frame + 12) == ETH_P_IPV6) {
 		if (len < ETH_HLEN + 40 || ip[6] != PROTO_TCP)
 			return false;
 		v6 = true;
 		ihl = 40;
-		iplen = 40 + (size_t)get16(ip + 4);
+		iplen = 40 + (size_t)rk_get16(ip + 4);
 		src = ip + 8;
 		dst = ip + 24;
 	} else {
@@ -843,8 +835,8 @@ bool rk_tcpnat_input(struct rk_tcpnat *t, const uint8_t *frame, size_t len, int6
 	if (thl < 20 || thl > iplen - ihl)
 		return false;
 	flags = tcp[13];
-	seq = get32(tcp + 4);
-	ack = get32(tcp + 8);
+	seq = rk_get32(tcp + 4);
+	ack = rk_get32(tcp + 8);
 	data = tcp + thl;
 	dlen = iplen - ihl - thl;
 
@@ -889,7 +881,7 @@ bool rk_tcpnat_input(struct rk_tcpnat *t, const uint8_t *frame, size_t len, int6
 		f->retries = 0;
 		f->push_due = true;
 	}
-	wnd = (uint32_t)get16(tcp + 14) << f->snd_wscale;
+	wnd = (uint32_t)rk_get16(tcp + 14) << f->snd_wscale;
 	/* an answer while nothing is in flight (a probe of a closed window): the child is
 	 * there, however long its window stays closed */
 	if (f->snd_nxt == f->snd_una)
@@ -932,35 +924,21 @@ static void accept_flow(struct rk_tcpnat *t, const struct listener *l, int fd,
 {
 	uint32_t raddr = client->sin_addr.s_addr;
 	uint8_t first = ((const uint8_t *)&raddr)[0];
-	int zero = 0, one = 1;
-	struct flow *f;
+	const uint8_t *caddr = (const uint8_t *)&l->guest.sin_addr;
+	struct flow *f = NULL;
 
 	if (first == 127 || first == 0)
 		raddr = t->cfg.gateway;
-	if (t->n_flows == RK_TCPNAT_FLOWS ||
-	    lookup(t, false, (const uint8_t *)&l->guest.sin_addr, (const uint8_t *)&raddr,
-		   l->guest.sin_port, client->sin_port) ||
-	    setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)) < 0) {
+	if (t->n_flows < RK_TCPNAT_FLOWS &&
+	    !lookup(t, false, caddr, (const uint8_t *)&raddr, l->guest.sin_port, client->sin_port))
+		f = flow_new(t, fd, false, caddr, (const uint8_t *)&raddr, l->guest.sin_port,
+			     client->sin_port);
+	if (!f) {
 		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 		close(fd);
 		return;
 	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	f = rk_xcalloc(1, sizeof(*f));
-	memcpy(f->caddr, &l->guest.sin_addr, 4);
-	memcpy(f->raddr, &raddr, 4);
-	f->cport = l->guest.sin_port;
-	f->rport = client->sin_port;
-	f->mss = 536;
-	arc4random_buf(&f->iss, sizeof(f->iss));
-	f->snd_una = f->snd_nxt = f->snd_max = f->iss + 1;
-	f->cwnd = UINT32_MAX; /* a tap loses nothing until it does */
-	f->rto_at = -1;
-	f->rto_ms = RTO_MIN_MS;
-	f->poll_idx = -1;
-	f->fd = fd;
-	add_flow(t, f);
 	if (t->have_mac) {
 		send_syn(t, f, now_ms);
 	} else {

@@ -183,6 +183,28 @@ static int listen_fds(bool *ret_ours)
  * connections' buffers (see rk_engine_run). */
 #define ENGINE_DRAIN_MS 10000
 
+/* Waits up to ms for pid to end, and reaps it. Returns false if it has not ended. */
+static bool reap_within(pid_t pid, int ms)
+{
+	const struct timespec tick = { .tv_nsec = 1000 * 1000 };
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+	if (pidfd >= 0) {
+		/* woken by the exit itself (no EINTR: the parent's signals are blocked) */
+		struct pollfd p = { .fd = pidfd, .events = POLLIN };
+		poll(&p, 1, ms);
+		close(pidfd);
+		return waitpid(pid, NULL, WNOHANG) == pid;
+	}
+	/* no pidfd (Linux before 5.3): a millisecond tick */
+	for (int i = 0; i <= ms; i++) {
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return true;
+		nanosleep(&tick, NULL);
+	}
+	return false;
+}
+
 /* Ends the network helper: at once, or (drain) for --net=builtin after the command has
  * exited, by asking the engine to deliver what its connections still carry first, waiting
  * ENGINE_DRAIN_MS and a second at most. */
@@ -190,29 +212,12 @@ static void stop_helper(struct parent_state *st, bool drain)
 {
 	if (st->helper <= 0)
 		return;
-	if (drain && st->opts->net == RK_NET_BUILTIN && kill(st->helper, SIGTERM) == 0) {
-		/* woken by the engine's exit itself (a pidfd), or a millisecond tick without */
-		int pidfd = (int)syscall(SYS_pidfd_open, st->helper, 0);
-		const struct timespec tick = { .tv_nsec = 1000 * 1000 };
-		for (int i = 0; i < ENGINE_DRAIN_MS + 1000; i++) {
-			struct pollfd p = { .fd = pidfd, .events = POLLIN };
-			if (waitpid(st->helper, NULL, WNOHANG) == st->helper) {
-				st->helper = -1;
-				break;
-			}
-			if (pidfd < 0)
-				nanosleep(&tick, NULL);
-			else if (poll(&p, 1, ENGINE_DRAIN_MS + 1000) == 0)
-				break;
-		}
-		if (pidfd >= 0)
-			close(pidfd);
-		if (st->helper < 0)
-			return;
+	if (!(drain && st->opts->net == RK_NET_BUILTIN && kill(st->helper, SIGTERM) == 0 &&
+	      reap_within(st->helper, ENGINE_DRAIN_MS + 1000))) {
+		kill(st->helper, SIGKILL);
+		while (waitpid(st->helper, NULL, 0) < 0 && errno == EINTR)
+			;
 	}
-	kill(st->helper, SIGKILL);
-	while (waitpid(st->helper, NULL, 0) < 0 && errno == EINTR)
-		;
 	st->helper = -1;
 }
 
@@ -544,6 +549,8 @@ static int start_engine(struct parent_state *st, int tap, struct rk_error *err)
 		sigaddset(&term, SIGTERM);
 		sigprocmask(SIG_SETMASK, &term, NULL);
 		stop = signalfd(-1, &term, SFD_CLOEXEC);
+		if (stop < 0) /* then SIGTERM ends the engine at once: no drain, no wait */
+			sigprocmask(SIG_UNBLOCK, &term, NULL);
 		engine = rk_engine_new(&ec, 3, &e);
 		if (!engine) {
 			rk_log_fatal(e.msg);

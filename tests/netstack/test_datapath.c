@@ -191,23 +191,34 @@ struct host_server {
 	size_t query_len;
 };
 
+/* Accepts one connection within WAIT_MS (its reads and writes bounded by WAIT_MS too),
+ * noting the peer. Returns it, or -1. */
+static int accept_one(struct host_server *s)
+{
+	socklen_t len = sizeof(s->peer);
+	struct timeval tv = { .tv_sec = WAIT_MS / 1000 };
+	int c;
+
+	if (!readable(s->fd, WAIT_MS))
+		return -1;
+	c = accept(s->fd, (struct sockaddr *)&s->peer, &len);
+	if (c >= 0) {
+		setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	}
+	return c;
+}
+
 /* TCP: accepts one connection and echoes it until its end. */
 static void *tcp_echo_main(void *arg)
 {
 	struct host_server *s = arg;
-	socklen_t len = sizeof(s->peer);
-	struct timeval tv = { .tv_sec = WAIT_MS / 1000 };
 	static uint8_t buf[65536];
-	int c;
+	int c = accept_one(s);
 	ssize_t n;
 
-	if (!readable(s->fd, WAIT_MS))
-		return NULL;
-	c = accept(s->fd, (struct sockaddr *)&s->peer, &len);
 	if (c < 0)
 		return NULL;
-	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	while ((n = read(c, buf, sizeof(buf))) > 0) {
 		if (rk_write_all(c, buf, (size_t)n) < 0)
 			break;
@@ -223,18 +234,12 @@ static void *tcp_echo_main(void *arg)
 static void *tcp_slow_sink_main(void *arg)
 {
 	struct host_server *s = arg;
-	socklen_t len = sizeof(s->peer);
-	struct timeval tv = { .tv_sec = WAIT_MS / 1000 };
 	static uint8_t buf[65536];
-	int c;
+	int c = accept_one(s);
 	ssize_t n;
 
-	if (!readable(s->fd, WAIT_MS))
-		return NULL;
-	c = accept(s->fd, (struct sockaddr *)&s->peer, &len);
 	if (c < 0)
 		return NULL;
-	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	usleep(300 * 1000);
 	while ((n = read(c, buf, sizeof(buf))) > 0)
 		for (ssize_t k = 0; k < n; k++)
