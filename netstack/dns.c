@@ -25,13 +25,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "filter.h"
 #include "log.h"
 #include "util.h"
 #include "wire.h"
 
-#define ETH_HLEN   14
-#define ETH_P_IP   0x0800
-#define ETH_P_IPV6 0x86dd
+/* ETH_HLEN and the ETH_P_ values come with <linux/virtio_net.h> (filter.h) */
 #define PROTO_UDP  17
 #define DNS_PORT   53
 #define DNS_HLEN   12
@@ -186,56 +185,17 @@ static bool send_query(struct rk_dns *d, struct query *q)
 	return false;
 }
 
-/* The UDP header and payload of an IPv4 or IPv6 query to the DNS address, or NULL. */
-static const uint8_t *parse(const struct rk_dns *d, const uint8_t *frame, size_t len,
-			    struct query *q, size_t *udp_len)
+void rk_dns_input(struct rk_dns *d, const struct rk_frame *fr, int64_t now_ms)
 {
-	const uint8_t *ip = frame + ETH_HLEN, *udp;
-	size_t ip_len, hlen;
+	const uint8_t *ip = fr->data + ETH_HLEN, *udp = fr->data + fr->l4;
+	size_t udp_len = rk_get16(udp + 4); /* the filter checked it: 8 up to the packet's end */
+	struct query tmp = { .v6 = fr->v6 }, *q = NULL;
 
-	if (len < ETH_HLEN + 20)
-		return NULL;
-	if (rk_get16(frame + 12) == ETH_P_IP) {
-		if ((ip[0] >> 4) != 4 || ip[9] != PROTO_UDP || memcmp(ip + 16, &d->cfg.addr4, 4))
-			return NULL;
-		hlen = (size_t)(ip[0] & 15) * 4;
-		ip_len = rk_get16(ip + 2);
-		memcpy(q->addr, ip + 12, 4);
-		q->v6 = false;
-	} else if (rk_get16(frame + 12) == ETH_P_IPV6 && d->cfg.ipv6 && len >= ETH_HLEN + 40) {
-		if ((ip[0] >> 4) != 6 || ip[6] != PROTO_UDP || memcmp(ip + 24, d->cfg.addr6, 16))
-			return NULL;
-		hlen = 40;
-		ip_len = 40 + (size_t)rk_get16(ip + 4);
-		memcpy(q->addr, ip + 8, 16);
-		q->v6 = true;
-	} else {
-		return NULL;
-	}
-	if (hlen < 20 || ip_len > len - ETH_HLEN || ip_len < hlen + 8)
-		return NULL;
-	udp = ip + hlen;
-	if (rk_get16(udp + 2) != DNS_PORT)
-		return NULL;
-	*udp_len = rk_get16(udp + 4);
-	if (*udp_len < 8 || *udp_len > ip_len - hlen)
-		*udp_len = 0; /* for the DNS address, but malformed */
-	memcpy(q->mac, frame + 6, 6);
-	memcpy(&q->port, udp, 2);
-	return udp;
-}
-
-bool rk_dns_input(struct rk_dns *d, const uint8_t *frame, size_t len, int64_t now_ms)
-{
-	struct query tmp, *q = NULL;
-	const uint8_t *udp;
-	size_t udp_len;
-
-	udp = parse(d, frame, len, &tmp, &udp_len);
-	if (!udp)
-		return false;
+	memcpy(tmp.addr, fr->v6 ? ip + 8 : ip + 12, fr->v6 ? 16 : 4);
+	memcpy(tmp.mac, fr->data + 6, 6);
+	memcpy(&tmp.port, udp, 2);
 	if (udp_len < 8 + DNS_HLEN || !tmp.port)
-		return true;
+		return;
 	/* a free slot, or the oldest query gives way */
 	for (size_t i = 0; i < RK_DNS_PENDING; i++) {
 		if (d->q[i].fd < 0) {
@@ -257,7 +217,6 @@ bool rk_dns_input(struct rk_dns *d, const uint8_t *frame, size_t len, int64_t no
 	reload(d, now_ms);
 	if (!send_query(d, q))
 		finish(q);
-	return true;
 }
 
 void rk_dns_fill(struct rk_dns *d, int64_t now_ms, int (*add)(int fd, void *opaque), void *opaque,

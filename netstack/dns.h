@@ -31,10 +31,12 @@ struct rk_dns_config {
 
 struct rk_dns *rk_dns_new(const struct rk_dns_config *cfg, rk_dns_send_fn *send, void *opaque);
 
-/* Takes a frame the filter let pass. Returns false if it is not a UDP query to the DNS
- * address; true if it was one (forwarded, or dropped when malformed). now_ms: the engine's
+struct rk_frame;
+
+/* Takes a UDP datagram to the DNS address, port 53, as the filter passed it (its route
+ * RK_ROUTE_DNS): forwarded, or dropped when it holds no query. now_ms: the engine's
  * clock. */
-bool rk_dns_input(struct rk_dns *d, const uint8_t *frame, size_t len, int64_t now_ms);
+void rk_dns_input(struct rk_dns *d, const struct rk_frame *fr, int64_t now_ms);
 
 /* Before the engine polls: expires queries unanswered for 5 s, registers the sockets of
  * the others with add (to be polled for input; it returns a poll index) and lowers

@@ -244,7 +244,8 @@ struct rk_engine *rk_engine_new(const struct rk_engine_config *cfg, int tap, str
 					       .mask = cfg->mask,
 					       .child = cfg->child,
 					       .gateway = cfg->gateway,
-					       .dns = cfg->dns };
+					       .dns = cfg->dns,
+					       .ipv6 = cfg->ipv6 };
 	e->frame = rk_xmalloc(RK_FRAME_MAX + 1);
 	e->now_ms = clock_ns(e) / 1000000;
 	e->dns = rk_dns_new(&dns_cfg, send_frame, e);
@@ -260,6 +261,7 @@ struct rk_engine *rk_engine_new(const struct rk_engine_config *cfg, int tap, str
 					       .vnet_hdr = cfg->vnet_hdr,
 					       .resolver = e->dns };
 		e->tcp = rk_tcpnat_new(&tc);
+		e->filter.tcp_translated = e->tcp != NULL;
 		if (!e->tcp)
 			rk_debug("netstack: no SO_PEEK_OFF for TCP (Linux < 6.9): libslirp carries "
 				 "every connection");
@@ -274,69 +276,32 @@ struct rk_engine *rk_engine_new(const struct rk_engine_config *cfg, int tap, str
 	return e;
 }
 
-/* A frame the child's kernel left its checksum to us for (VIRTIO_NET_HDR_F_NEEDS_CSUM:
- * the field holds the pseudo-header's sum, the rest is summed from csum_start): made
- * whole. Offsets out of the frame (root in the child can write any header) leave it as it
- * is, for libslirp to drop. */
-static void finish_checksum(uint8_t *frame, size_t len, const struct virtio_net_hdr *vh)
-{
-	size_t start = vh->csum_start, at = start + vh->csum_offset;
-	uint16_t sum;
-
-	if (at + 2 > len)
-		return;
-	sum = rk_inet_checksum(frame + start, len - start);
-	frame[at] = (uint8_t)(sum >> 8);
-	frame[at + 1] = (uint8_t)sum;
-}
-
-/* Whether the TCP header at csum_start has urgent data, which the filter strips with an
- * incremental checksum update (that needs the whole checksum). */
-static bool urgent(const uint8_t *frame, size_t len, const struct virtio_net_hdr *vh)
-{
-	const uint8_t *tcp = frame + vh->csum_start;
-
-	return vh->csum_offset == 16 && (size_t)vh->csum_start + 20 <= len &&
-	       ((tcp[13] & 0x20) || tcp[18] || tcp[19]);
-}
-
-/* One frame from the child; vh: its virtio-net header, or NULL. */
+/* One frame from the child; vh: its virtio-net header, or NULL. The filter judges it (and
+ * completes a checksum it asks for, for libslirp); nothing changes it afterwards. */
 static void input(struct rk_engine *e, uint8_t *frame, size_t len, const struct virtio_net_hdr *vh)
 {
-	uint8_t reply[64];
-	size_t reply_len;
-	enum rk_filter_reason why;
+	struct rk_frame fr;
 
-	if (vh && !(vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
-		vh = NULL;
-	if (vh && urgent(frame, len, vh)) {
-		finish_checksum(frame, len, vh);
-		vh = NULL;
-	}
 	e->stats.frames_in++;
-	switch (rk_filter_frame(&e->filter, frame, len, reply, &reply_len, &why)) {
-	case RK_FILTER_REASSEMBLED:
-		frame = e->filter.out;
-		len = e->filter.out_len;
-		vh = NULL; /* fragments carry whole checksums */
-			   /* fall through */
+	switch (rk_filter_frame(&e->filter, frame, len, vh, &fr)) {
 	case RK_FILTER_PASS:
-		/* neither the forwarder nor tcpnat.c looks at checksums; libslirp does */
-		if (rk_dns_input(e->dns, frame, len, e->now_ms) ||
-		    rk_tcpnat_input(e->tcp, frame, len, e->now_ms))
-			break;
-		if (vh)
-			finish_checksum(frame, len, vh);
-		sl.input(e->slirp, frame, (int)len);
+		/* the tap has one other end: any frame tells the child's MAC */
+		rk_tcpnat_child_mac(e->tcp, fr.data + 6);
+		if (fr.route == RK_ROUTE_DNS)
+			rk_dns_input(e->dns, &fr, e->now_ms);
+		else if (fr.route == RK_ROUTE_TCP)
+			rk_tcpnat_input(e->tcp, &fr, e->now_ms);
+		else
+			sl.input(e->slirp, fr.data, (int)fr.len);
 		break;
 	case RK_FILTER_HELD:
 		break;
 	case RK_FILTER_REPLY:
 		e->stats.replies++;
-		send_packet(reply, reply_len, e);
+		send_packet(fr.reply, fr.reply_len, e);
 		break;
 	case RK_FILTER_DROP:
-		e->stats.dropped[why]++;
+		e->stats.dropped[fr.reason]++;
 		break;
 	}
 }
@@ -595,6 +560,7 @@ void rk_engine_stats(const struct rk_engine *e, struct rk_engine_stats *ret)
 	ret->tcp_retransmits = t->retransmits;
 	ret->tcp_resets = t->resets;
 	ret->tcp_held = t->held;
+	ret->tcp_refused = t->refused;
 	ret->out_dropped += t->out_dropped;
 }
 

@@ -43,6 +43,8 @@ struct rk_engine_stats {
 	/* the child's connections carried by tcpnat.c: taken, open now, rewinds, resets, and
 	 * bytes held for a full socket */
 	uint64_t tcp_flows, tcp_active, tcp_retransmits, tcp_resets, tcp_held;
+	/* connections refused with a reset (full table, no descriptor, closed destination) */
+	uint64_t tcp_refused;
 };
 
 struct rk_engine;

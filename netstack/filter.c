@@ -20,6 +20,18 @@
  * - ARP requests for addresses of the subnet that libslirp does not answer (it only knows
  *   the gateway and DNS addresses) are answered here, with libslirp's MAC scheme, so that a
  *   published port's client from such an address gets its replies.
+ * - The virtio-net header before each frame is the child's to choose (a packet socket with
+ *   PACKET_VNET_HDR sets csum_start and csum_offset to anything in the frame), so it is
+ *   checked against the headers parsed here: a checksum to complete must be the TCP or UDP
+ *   checksum field of the transport header found (csum_start at that header, csum_offset
+ *   16 or 6), never in a fragment; segmentation must be TCP of the frame's IP version,
+ *   with a size and a header length that fit. Anything else is dropped. The completion
+ *   itself happens here, last, for the frames that go to libslirp (the TCP translation
+ *   and the DNS forwarder ignore checksums): no byte changes after the verdict, so what
+ *   was judged is what is acted on.
+ * - Each frame is parsed once: the verdict comes with a view (struct rk_frame: transport
+ *   protocol, its offset, the route) that the TCP translation and the DNS forwarder take
+ *   as it is.
  */
 #include "filter.h"
 
@@ -30,12 +42,10 @@
 #include "util.h"
 #include "wire.h"
 
-#define ETH_HLEN   14
-#define ETH_P_IP   0x0800
-#define ETH_P_ARP  0x0806
-#define ETH_P_IPV6 0x86dd
-#define PROTO_TCP  6
-#define TCP_URG	   0x20
+/* ETH_HLEN and the ETH_P_ values come with <linux/virtio_net.h> */
+#define PROTO_TCP 6
+#define PROTO_UDP 17
+#define TCP_URG	  0x20
 
 /* An address field, kept in network byte order. */
 static uint32_t get_addr(const uint8_t *p)
@@ -55,22 +65,22 @@ static void csum_replace(uint8_t *csum, uint16_t old, uint16_t new)
 	rk_put16(csum, (uint16_t)~sum);
 }
 
-/* Clears URG and the urgent pointer of a TCP header that fits in len bytes. */
-static void strip_urgent(uint8_t *tcp, size_t len)
+/* Clears URG and the urgent pointer of a TCP header; fix_csum: the checksum is whole and
+ * is updated to match (a partial one is summed later over the bytes as they are then). */
+static void strip_urgent(uint8_t *tcp, bool fix_csum)
 {
-	uint16_t old;
+	uint16_t old = rk_get16(tcp + 12);
 
-	if (len < 20)
-		return;
-	old = rk_get16(tcp + 12);
 	if (old & TCP_URG) {
 		rk_put16(tcp + 12, (uint16_t)(old & ~TCP_URG));
-		csum_replace(tcp + 16, old, (uint16_t)(old & ~TCP_URG));
+		if (fix_csum)
+			csum_replace(tcp + 16, old, (uint16_t)(old & ~TCP_URG));
 	}
 	old = rk_get16(tcp + 18);
 	if (old) {
 		rk_put16(tcp + 18, 0);
-		csum_replace(tcp + 16, old, 0);
+		if (fix_csum)
+			csum_replace(tcp + 16, old, 0);
 	}
 }
 
@@ -114,9 +124,10 @@ static enum rk_filter_verdict arp(const struct rk_filter_config *cfg, const uint
 }
 
 /* One IPv4 fragment (offset in 8-byte units, more: MF) into its datagram. Returns HELD,
- * REASSEMBLED (cfg->out holds the datagram as one frame) or DROP. */
+ * PASS (cfg->out holds the datagram as one frame of *ret_len bytes) or DROP. */
 static enum rk_filter_verdict reassemble(struct rk_filter_config *cfg, const uint8_t *frame,
-					 size_t ihl, size_t total, unsigned offset, bool more)
+					 size_t ihl, size_t total, unsigned offset, bool more,
+					 size_t *ret_len)
 {
 	const uint8_t *ip = frame + ETH_HLEN;
 	struct rk_filter_frag *slot = NULL, *oldest = &cfg->frags[0];
@@ -170,66 +181,156 @@ static enum rk_filter_verdict reassemble(struct rk_filter_config *cfg, const uin
 	rk_put16(out + ETH_HLEN + 6, rk_get16(out + ETH_HLEN + 6) & 0x4000); /* keep DF only */
 	rk_put16(out + ETH_HLEN + 10, 0);
 	rk_put16(out + ETH_HLEN + 10, rk_inet_checksum(out + ETH_HLEN, ihl));
-	cfg->out_len = slot->head_len + whole;
-	return RK_FILTER_REASSEMBLED;
+	*ret_len = slot->head_len + whole;
+	return RK_FILTER_PASS;
 drop:
 	if (slot)
 		slot->used = false;
 	return RK_FILTER_DROP;
 }
 
-static enum rk_filter_verdict ipv4(struct rk_filter_config *cfg, uint8_t *frame, size_t len,
-				   enum rk_filter_reason *reason)
+/* The checks a virtio-net header gets before anything else about the frame: flags and a
+ * segmentation type that this engine knows. */
+static bool vnet_known(const struct virtio_net_hdr *vh)
 {
-	uint8_t *ip = frame + ETH_HLEN;
+	uint8_t gso = vh->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+
+	if (vh->flags & ~(VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID))
+		return false;
+	if (gso == VIRTIO_NET_HDR_GSO_NONE)
+		return vh->gso_type == VIRTIO_NET_HDR_GSO_NONE && vh->gso_size == 0;
+	/* segmentation (TSO only: the tap offers no UFO or USO) needs a partial checksum */
+	return (gso == VIRTIO_NET_HDR_GSO_TCPV4 || gso == VIRTIO_NET_HDR_GSO_TCPV6) &&
+	       (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) && vh->gso_size > 0;
+}
+
+/* The header against the transport header the filter found (fr->l4, fr->proto), before
+ * that header itself is checked: a checksum field where the kernel puts it, segmentation
+ * of TCP over the frame's IP version. */
+static bool vnet_matches(const struct virtio_net_hdr *vh, const struct rk_frame *fr)
+{
+	uint8_t gso = vh->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+
+	if (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+		if (vh->csum_start != fr->l4)
+			return false;
+		if (!((fr->proto == PROTO_TCP && vh->csum_offset == 16) ||
+		      (fr->proto == PROTO_UDP && vh->csum_offset == 6)))
+			return false;
+	}
+	if (vh->hdr_len > fr->len)
+		return false;
+	return gso == VIRTIO_NET_HDR_GSO_NONE ||
+	       (fr->proto == PROTO_TCP && fr->v6 == (gso == VIRTIO_NET_HDR_GSO_TCPV6));
+}
+
+static bool is_dns(const struct rk_filter_config *cfg, const struct rk_frame *fr)
+{
+	static const uint8_t dns6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3 };
+	const uint8_t *ip = fr->data + ETH_HLEN;
+
+	if (fr->proto != PROTO_UDP || rk_get16(fr->data + fr->l4 + 2) != 53)
+		return false;
+	return fr->v6 ? cfg->ipv6 && memcmp(ip + 24, dns6, 16) == 0 : get_addr(ip + 16) == cfg->dns;
+}
+
+/* The transport header at fr->l4 (up to fr->len): checked, stripped of urgent data,
+ * matched against vh, routed, and its checksum completed if it goes to libslirp. */
+static enum rk_filter_verdict transport(const struct rk_filter_config *cfg, struct rk_frame *fr,
+					const struct virtio_net_hdr *vh)
+{
+	uint8_t *l4 = fr->data + fr->l4;
+	size_t seg = fr->len - fr->l4, thl = 0;
+	bool partial = vh && (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM);
+
+	if (vh && !vnet_matches(vh, fr))
+		goto bad_vnet;
+	if (fr->proto == PROTO_TCP) {
+		if (seg < 20 || (thl = (size_t)(l4[12] >> 4) * 4) < 20 || thl > seg)
+			goto malformed;
+		/* the kernel gives the length of the linear part as hdr_len: the headers at
+		 * least, when it segments */
+		if (vh && vh->gso_type != VIRTIO_NET_HDR_GSO_NONE && vh->hdr_len < fr->l4 + thl)
+			goto bad_vnet;
+	} else if (fr->proto == PROTO_UDP) {
+		if (seg < 8 || rk_get16(l4 + 4) < 8 || rk_get16(l4 + 4) > seg)
+			goto malformed;
+	}
+	/* a partial checksum is summed over the bytes as they are later: no fix-up */
+	if (fr->proto == PROTO_TCP)
+		strip_urgent(l4, !partial);
+	if (fr->proto == PROTO_TCP && cfg->tcp_translated)
+		fr->route = RK_ROUTE_TCP;
+	else if (is_dns(cfg, fr))
+		fr->route = RK_ROUTE_DNS;
+	else
+		fr->route = RK_ROUTE_SLIRP;
+	if (partial && fr->route == RK_ROUTE_SLIRP) {
+		uint16_t sum = rk_inet_checksum(l4, seg);
+		/* a UDP sum of 0 means none: the kernel sends 0xffff */
+		rk_put16(l4 + vh->csum_offset, sum == 0 && fr->proto == PROTO_UDP ? 0xffff : sum);
+	}
+	return RK_FILTER_PASS;
+malformed:
+	fr->reason = RK_FILTER_MALFORMED;
+	return RK_FILTER_DROP;
+bad_vnet:
+	fr->reason = RK_FILTER_VNET;
+	return RK_FILTER_DROP;
+}
+
+static enum rk_filter_verdict ipv4(struct rk_filter_config *cfg, struct rk_frame *fr,
+				   const struct virtio_net_hdr *vh)
+{
+	uint8_t *ip = fr->data + ETH_HLEN;
 	size_t ihl, total;
 	uint32_t dst, first;
 	unsigned offset;
 	bool more;
-	enum rk_filter_verdict verdict;
 
-	if (len < ETH_HLEN + 20 || (ip[0] >> 4) != 4)
+	if (fr->len < ETH_HLEN + 20 || (ip[0] >> 4) != 4)
 		goto malformed;
 	ihl = (size_t)(ip[0] & 0x0f) * 4;
 	total = rk_get16(ip + 2);
-	if (ihl < 20 || total < ihl || total > len - ETH_HLEN)
+	if (ihl < 20 || total < ihl || total > fr->len - ETH_HLEN)
 		goto malformed;
 	dst = get_addr(ip + 16);
 	first = ((const uint8_t *)&dst)[0];
 	if (first == 127 || first == 0) {
-		*reason = RK_FILTER_LOOPBACK;
+		fr->reason = RK_FILTER_LOOPBACK;
 		return RK_FILTER_DROP;
 	}
 	if (first >= 224 || dst == (cfg->net | ~cfg->mask)) {
-		*reason = RK_FILTER_BROADCAST;
+		fr->reason = RK_FILTER_BROADCAST;
 		return RK_FILTER_DROP;
 	}
 	offset = rk_get16(ip + 6) & 0x1fff;
 	more = rk_get16(ip + 6) & 0x2000;
 	if (offset || more) {
-		verdict = reassemble(cfg, frame, ihl, total, offset, more);
-		if (verdict == RK_FILTER_DROP)
-			*reason = RK_FILTER_FRAGMENT;
-		if (verdict != RK_FILTER_REASSEMBLED)
-			return verdict;
-		/* go on with the whole datagram (its header is the first fragment's) */
-		ip = cfg->out + ETH_HLEN;
-		ihl = (size_t)(ip[0] & 0x0f) * 4;
-		total = rk_get16(ip + 2);
-	} else {
-		verdict = RK_FILTER_PASS;
-	}
-	if (ip[9] == PROTO_TCP) {
-		/* a TCP header that does not fit cannot be checked */
-		if (total - ihl < 20) {
-			*reason = RK_FILTER_MALFORMED;
+		enum rk_filter_verdict verdict;
+		/* a fragment's checksum covers the whole datagram: nothing to offload */
+		if (vh && (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)) {
+			fr->reason = RK_FILTER_VNET;
 			return RK_FILTER_DROP;
 		}
-		strip_urgent(ip + ihl, total - ihl);
+		verdict = reassemble(cfg, fr->data, ihl, total, offset, more, &fr->len);
+		if (verdict == RK_FILTER_DROP)
+			fr->reason = RK_FILTER_FRAGMENT;
+		if (verdict != RK_FILTER_PASS)
+			return verdict;
+		/* go on with the whole datagram (its header is the first fragment's) */
+		fr->data = cfg->out;
+		ip = fr->data + ETH_HLEN;
+		ihl = (size_t)(ip[0] & 0x0f) * 4;
+		vh = NULL;
+	} else {
+		fr->len = ETH_HLEN + total;
 	}
-	return verdict;
+	fr->proto = ip[9];
+	fr->l4 = ETH_HLEN + ihl;
+	return transport(cfg, fr, vh);
 malformed:
-	*reason = RK_FILTER_MALFORMED;
+	fr->reason = RK_FILTER_MALFORMED;
 	return RK_FILTER_DROP;
 }
 
@@ -244,82 +345,84 @@ static bool v6_is_loopback_like(const uint8_t *a)
 	return memcmp(a, mapped, 12) == 0 && (a[12] == 127 || a[12] == 0);
 }
 
-static enum rk_filter_verdict ipv6(uint8_t *frame, size_t len, enum rk_filter_reason *reason)
+static enum rk_filter_verdict ipv6(const struct rk_filter_config *cfg, struct rk_frame *fr,
+				   const struct virtio_net_hdr *vh)
 {
-	uint8_t *ip = frame + ETH_HLEN, *p;
-	size_t payload, left;
+	uint8_t *ip = fr->data + ETH_HLEN;
+	size_t payload, at;
 	uint8_t next;
 
-	if (len < ETH_HLEN + 40 || (ip[0] >> 4) != 6)
+	if (fr->len < ETH_HLEN + 40 || (ip[0] >> 4) != 6)
 		goto malformed;
 	payload = rk_get16(ip + 4);
-	if (payload > len - ETH_HLEN - 40)
+	if (payload > fr->len - ETH_HLEN - 40)
 		goto malformed;
+	fr->len = ETH_HLEN + 40 + payload;
+	fr->v6 = true;
 	if (v6_is_loopback_like(ip + 24)) {
-		*reason = RK_FILTER_LOOPBACK;
+		fr->reason = RK_FILTER_LOOPBACK;
 		return RK_FILTER_DROP;
 	}
-	/* find TCP behind at most 8 extension headers */
+	/* the transport header, behind at most 8 extension headers */
 	next = ip[6];
-	p = ip + 40;
-	left = payload;
+	at = ETH_HLEN + 40;
 	for (int i = 0; i < 8; i++) {
 		size_t hlen;
 		switch (next) {
-		case PROTO_TCP:
-			if (left < 20) {
-				*reason = RK_FILTER_FRAGMENT;
-				return RK_FILTER_DROP;
-			}
-			strip_urgent(p, left);
-			return RK_FILTER_PASS;
 		case 0:	 /* hop-by-hop */
 		case 43: /* routing */
 		case 60: /* destination options */
-			if (left < 8)
+			if (fr->len - at < 8)
 				goto malformed;
-			hlen = ((size_t)p[1] + 1) * 8;
+			hlen = ((size_t)fr->data[at + 1] + 1) * 8;
 			break;
 		case 44: /* fragment: libslirp does not reassemble IPv6 */
-			*reason = RK_FILTER_FRAGMENT;
+			fr->reason = RK_FILTER_FRAGMENT;
 			return RK_FILTER_DROP;
 		default:
-			return RK_FILTER_PASS;
+			fr->proto = next;
+			fr->l4 = at;
+			return transport(cfg, fr, vh);
 		}
-		if (hlen > left)
+		if (hlen > fr->len - at)
 			goto malformed;
-		next = p[0];
-		p += hlen;
-		left -= hlen;
+		next = fr->data[at];
+		at += hlen;
 	}
 malformed:
-	*reason = RK_FILTER_MALFORMED;
+	fr->reason = RK_FILTER_MALFORMED;
 	return RK_FILTER_DROP;
 }
 
 enum rk_filter_verdict rk_filter_frame(struct rk_filter_config *cfg, uint8_t *frame, size_t len,
-				       uint8_t *reply, size_t *reply_len,
-				       enum rk_filter_reason *reason)
+				       const struct virtio_net_hdr *vh, struct rk_frame *ret)
 {
-	*reason = RK_FILTER_OK;
-	*reply_len = 0;
+	*ret = (struct rk_frame){ .data = frame, .len = len, .reason = RK_FILTER_OK };
 	if (len < ETH_HLEN || len > RK_FRAME_MAX) {
-		*reason = RK_FILTER_SIZE;
+		ret->reason = RK_FILTER_SIZE;
+		return RK_FILTER_DROP;
+	}
+	if (vh && !vnet_known(vh)) {
+		ret->reason = RK_FILTER_VNET;
 		return RK_FILTER_DROP;
 	}
 	switch (rk_get16(frame + 12)) {
 	case ETH_P_ARP:
-		return arp(cfg, frame, len, reply, reply_len);
+		/* nothing to offload in ARP */
+		if (vh && (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)) {
+			ret->reason = RK_FILTER_VNET;
+			return RK_FILTER_DROP;
+		}
+		return arp(cfg, frame, len, ret->reply, &ret->reply_len);
 	case ETH_P_IP:
-		return ipv4(cfg, frame, len, reason);
+		return ipv4(cfg, ret, vh);
 	case ETH_P_IPV6:
-		return ipv6(frame, len, reason);
+		return ipv6(cfg, ret, vh);
 	default:
-		*reason = RK_FILTER_ETHERTYPE;
+		ret->reason = RK_FILTER_ETHERTYPE;
 		return RK_FILTER_DROP;
 	}
 }
-
 void rk_filter_release(struct rk_filter_config *cfg)
 {
 	free(cfg->out);

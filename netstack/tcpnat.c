@@ -37,8 +37,13 @@
  * - TCP to the DNS address (port 53) connects to the DNS forwarder's nameserver (dns.c),
  *   of either family, loopback stubs included.
  *
- * Everything else (UDP forwards, and new connections when RK_TCPNAT_FLOWS are open) stays
- * libslirp's.
+ * Every TCP segment from the child is ours (the filter routes them here, and libslirp never
+ * sees TCP while the translation runs): a SYN to an address that is not to be reached, or
+ * one that finds the table full or no descriptor left, gets a reset, and so does a segment
+ * of no connection. The table grows with need, up to a bound derived from the descriptor
+ * limit; a host client that finds it full is accepted and reset. A listener that meets
+ * EMFILE or ENFILE rests ACCEPT_PAUSE_MS before it is polled again, so that a connection
+ * left in its queue cannot spin the loop.
  * Checksums of the child's segments are not verified: the tap delivers what the child's
  * kernel wrote, and a forged segment could only disturb the child's own connection.
  */
@@ -52,6 +57,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -69,14 +75,16 @@
 #define F_PSH 0x08
 #define F_ACK 0x10
 
-#define WSCALE	     7		/* ours: windows up to 8 MiB */
-#define WINDOW	     (1u << 20) /* bytes of the child's data held for a slow socket */
-#define PEND_BUFFERS 32		/* such buffers at once (32 MiB); then the window closes */
-#define PEEK_MAX     (256u << 10)
-#define RTO_MIN_MS   200
-#define RTO_MAX_MS   8000
-#define RETRIES	     10 /* timeouts without progress before the connection is reset */
-#define HASH_SIZE    2048
+#define WSCALE		7	   /* ours: windows up to 8 MiB */
+#define WINDOW		(1u << 20) /* bytes of the child's data held for a slow socket */
+#define PEND_BUFFERS	32	   /* such buffers at once (32 MiB); then the window closes */
+#define PEEK_MAX	(256u << 10)
+#define RTO_MIN_MS	200
+#define RTO_MAX_MS	8000
+#define RETRIES		10 /* timeouts without progress before the connection is reset */
+#define HASH_SIZE	4096
+#define FD_RESERVE	256 /* descriptors left to the rest of the engine (libslirp, DNS) */
+#define ACCEPT_PAUSE_MS 100 /* listeners rest this long after EMFILE or ENFILE */
 
 #define SEQ_LT(a, b) ((int32_t)((a) - (b)) < 0)
 #define SEQ_LE(a, b) ((int32_t)((a) - (b)) <= 0)
@@ -136,8 +144,9 @@ struct rk_tcpnat {
 	struct rk_tcpnat_config cfg;
 	struct rk_tcpnat_stats stats;
 	struct flow *hash[HASH_SIZE];
-	struct flow *flows[RK_TCPNAT_FLOWS];
-	size_t n_flows;
+	struct flow **flows; /* grown with need, up to max_flows */
+	size_t n_flows, cap_flows, max_flows;
+	int64_t accept_at; /* listeners are not polled before this (out of descriptors) */
 	unsigned pend_buffers;
 	uint16_t ip_id;
 	uint8_t gw_mac[6];
@@ -636,17 +645,27 @@ static bool destination(const struct rk_tcpnat *t, bool v6, const uint8_t *dst, 
 	return true;
 }
 
-/* Enters a new flow (its fd open, its addresses set) into the table. */
+/* Enters a new flow (its fd open, its addresses set) into the table, which has room
+ * (table_full said no). */
 static void add_flow(struct rk_tcpnat *t, struct flow *f)
 {
 	size_t h = hash_key(f->v6, f->caddr, f->raddr, f->cport, f->rport);
 
+	if (t->n_flows == t->cap_flows) {
+		t->cap_flows = t->cap_flows ? t->cap_flows * 2 : 64;
+		t->flows = rk_xrealloc(t->flows, t->cap_flows * sizeof(*t->flows));
+	}
 	f->idx = t->n_flows;
 	t->flows[t->n_flows++] = f;
 	f->hnext = t->hash[h];
 	t->hash[h] = f;
 	t->stats.flows++;
 	t->stats.active = t->n_flows;
+}
+
+static bool table_full(const struct rk_tcpnat *t)
+{
+	return t->n_flows >= t->max_flows;
 }
 
 /* Reads the options of a SYN: MSS and window scale. */
@@ -707,28 +726,53 @@ static struct flow *flow_new(struct rk_tcpnat *t, int fd, bool v6, const uint8_t
 	return f;
 }
 
-/* A SYN from the child for a new connection. Returns false if libslirp should have it. */
-static bool open_flow(struct rk_tcpnat *t, bool v6, const uint8_t *frame, const uint8_t *src,
+/* A reset for a segment of no connection of ours (RFC 793: the sequence number is its ACK
+ * if it has one, else it is acknowledged), from a flow that only lives for it. */
+static void refuse(struct rk_tcpnat *t, bool v6, const uint8_t *frame, const uint8_t *src,
+		   const uint8_t *dst, const uint8_t *tcp, size_t seglen)
+{
+	struct flow tmp = { .v6 = v6 };
+	uint8_t flags = tcp[13];
+
+	if (flags & F_RST)
+		return;
+	memcpy(tmp.mac, frame + 6, 6);
+	memcpy(tmp.caddr, src, v6 ? 16 : 4);
+	memcpy(tmp.raddr, dst, v6 ? 16 : 4);
+	memcpy(&tmp.cport, tcp, 2);
+	memcpy(&tmp.rport, tcp + 2, 2);
+	tmp.fin_in = true; /* no window */
+	t->stats.refused++;
+	if (flags & F_ACK) {
+		send_reset(t, &tmp, rk_get32(tcp + 8), false);
+		return;
+	}
+	tmp.rcv_nxt = rk_get32(tcp + 4) + (uint32_t)seglen + !!(flags & F_SYN) + !!(flags & F_FIN);
+	send_reset(t, &tmp, 0, true);
+}
+
+/* A SYN from the child for a new connection: a host socket connects, or (a destination
+ * that is not to be reached, a full table, no descriptor) the child gets a reset. */
+static void open_flow(struct rk_tcpnat *t, bool v6, const uint8_t *frame, const uint8_t *src,
 		      const uint8_t *dst, const uint8_t *tcp, size_t thl, int64_t now_ms)
 {
 	uint16_t sport, dport;
 	struct sockaddr_storage ss;
 	struct flow *f;
-	int fd;
+	int fd = -1;
 	unsigned max_mss = t->cfg.mtu - (v6 ? 60 : 40);
 
 	memcpy(&sport, tcp, 2);
 	memcpy(&dport, tcp + 2, 2);
-	if (t->n_flows == RK_TCPNAT_FLOWS || !destination(t, v6, dst, dport, now_ms, &ss))
-		return false;
-	/* the host side's family is the destination's (DNS may cross families) */
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return false;
-	f = flow_new(t, fd, v6, src, dst, sport, dport);
+	if (!table_full(t) && destination(t, v6, dst, dport, now_ms, &ss))
+		/* the host side's family is the destination's (DNS may cross families) */
+		fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	f = fd >= 0 ? flow_new(t, fd, v6, src, dst, sport, dport) : NULL;
 	if (!f) {
-		close(fd);
-		return false;
+		if (fd >= 0)
+			close(fd);
+		refuse(t, v6, frame, src, dst, tcp, 0);
+		return;
 	}
 	memcpy(f->mac, frame + 6, 6);
 	f->rcv_nxt = rk_get32(tcp + 4) + 1;
@@ -747,23 +791,22 @@ static bool open_flow(struct rk_tcpnat *t, bool v6, const uint8_t *frame, const 
 		send_reset(t, f, 0, true);
 		flow_free(t, f, false);
 	}
-	return true;
 }
 
 /* The child's answer to a host forward's SYN: a SYN-ACK opens the connection, a reset
  * (nothing listens there) resets the host's client too. */
-static bool syn_answer(struct rk_tcpnat *t, struct flow *f, uint8_t flags, uint32_t seq,
+static void syn_answer(struct rk_tcpnat *t, struct flow *f, uint8_t flags, uint32_t seq,
 		       uint32_t ack, const uint8_t *tcp, size_t thl)
 {
 	if (f->state != SYN_OUT || !(flags & F_ACK) || ack != f->iss + 1)
-		return true;
+		return;
 	if (flags & F_RST) {
 		t->stats.resets++;
 		flow_free(t, f, true);
-		return true;
+		return;
 	}
 	if (!(flags & F_SYN))
-		return true;
+		return;
 	f->rcv_nxt = seq + 1;
 	f->wnd_sent = f->rcv_nxt;
 	syn_options(f, tcp + 20, thl - 20);
@@ -776,7 +819,6 @@ static bool syn_answer(struct rk_tcpnat *t, struct flow *f, uint8_t flags, uint3
 	f->rto_ms = RTO_MIN_MS;
 	f->push_due = true;
 	f->ack_due = true;
-	return true;
 }
 
 /* Both directions closed: the flow ends (the child keeps its TIME_WAIT, the host socket
@@ -791,73 +833,52 @@ static bool maybe_close(struct rk_tcpnat *t, struct flow *f)
 	return true;
 }
 
-bool rk_tcpnat_input(struct rk_tcpnat *t, const uint8_t *frame, size_t len, int64_t now_ms)
+void rk_tcpnat_child_mac(struct rk_tcpnat *t, const uint8_t *mac)
 {
-	const uint8_t *ip = frame + ETH_HLEN, *tcp, *src, *dst, *data;
-	size_t iplen, ihl, thl, dlen;
+	if (t && (!t->have_mac || memcmp(t->child_mac, mac, 6))) {
+		memcpy(t->child_mac, mac, 6);
+		t->have_mac = true;
+	}
+}
+
+void rk_tcpnat_input(struct rk_tcpnat *t, const struct rk_frame *fr, int64_t now_ms)
+{
+	const uint8_t *frame = fr->data, *ip = frame + ETH_HLEN, *tcp = frame + fr->l4, *data;
+	const uint8_t *src = fr->v6 ? ip + 8 : ip + 12, *dst = fr->v6 ? ip + 24 : ip + 16;
+	size_t thl = (size_t)(tcp[12] >> 4) * 4, dlen = fr->len - fr->l4 - thl;
 	uint8_t flags;
 	uint32_t seq, ack, wnd;
 	uint16_t sport, dport;
-	bool v6;
+	bool v6 = fr->v6;
 	struct flow *f;
 
-	if (!t || len < ETH_HLEN + 20)
-		return false;
-	/* the tap has one other end: any frame tells the child's MAC */
-	if (!t->have_mac || memcmp(t->child_mac, frame + 6, 6)) {
-		memcpy(t->child_mac, frame + 6, 6);
-		t->have_mac = true;
-	}
-	if (rk_get16(frame + 12) == ETH_P_IP) {
-		if (ip[9] != PROTO_TCP || (rk_get16(ip + 6) & 0x3fff))
-			return false;
-		v6 = false;
-		ihl = (size_t)(ip[0] & 0x0f) * 4;
-		iplen = rk_get16(ip + 2);
-		src = ip + 12;
-		dst = ip + 16;
-	} else if (rk_get16(frame + 12) == ETH_P_IPV6) {
-		if (len < ETH_HLEN + 40 || ip[6] != PROTO_TCP)
-			return false;
-		v6 = true;
-		ihl = 40;
-		iplen = 40 + (size_t)rk_get16(ip + 4);
-		src = ip + 8;
-		dst = ip + 24;
-	} else {
-		return false;
-	}
-	/* the filter checked the IP header; the TCP header must fit too */
-	if (iplen > len - ETH_HLEN || iplen < ihl + 20)
-		return false;
-	tcp = ip + ihl;
-	thl = (size_t)(tcp[12] >> 4) * 4;
-	if (thl < 20 || thl > iplen - ihl)
-		return false;
 	flags = tcp[13];
 	seq = rk_get32(tcp + 4);
 	ack = rk_get32(tcp + 8);
 	data = tcp + thl;
-	dlen = iplen - ihl - thl;
 
 	memcpy(&sport, tcp, 2);
 	memcpy(&dport, tcp + 2, 2);
 	f = lookup(t, v6, src, dst, sport, dport);
 	if (!f) {
-		if ((flags & (F_SYN | F_ACK | F_RST | F_FIN)) != F_SYN)
-			return false;
-		return open_flow(t, v6, frame, src, dst, tcp, thl, now_ms);
+		if ((flags & (F_SYN | F_ACK | F_RST | F_FIN)) == F_SYN)
+			open_flow(t, v6, frame, src, dst, tcp, thl, now_ms);
+		else
+			refuse(t, v6, frame, src, dst, tcp, dlen);
+		return;
 	}
 	memcpy(f->mac, frame + 6, 6);
-	if (f->state == SYN_OUT || f->state == WAIT_MAC)
-		return syn_answer(t, f, flags, seq, ack, tcp, thl);
+	if (f->state == SYN_OUT || f->state == WAIT_MAC) {
+		syn_answer(t, f, flags, seq, ack, tcp, thl);
+		return;
+	}
 	if (flags & F_RST) {
 		/* only at the expected sequence number (RFC 5961): a stale one is ignored */
 		if (seq == f->rcv_nxt || (f->state != OPEN && seq + 1 == f->rcv_nxt)) {
 			t->stats.resets++;
 			flow_free(t, f, true);
 		}
-		return true;
+		return;
 	}
 	if (flags & F_SYN) {
 		/* a SYN again: our SYN-ACK was lost, or the connect is still under way. On an
@@ -867,14 +888,14 @@ bool rk_tcpnat_input(struct rk_tcpnat *t, const uint8_t *frame, size_t len, int6
 			send_synack(t, f, now_ms);
 		else if (f->state == OPEN)
 			emit(t, f, F_ACK, f->snd_nxt, NULL, 0, NULL, 0);
-		return true;
+		return;
 	}
 	if (f->state == CONNECTING || !(flags & F_ACK))
-		return true;
+		return;
 	if (f->state == SYN_SENT) {
 		if (ack != f->iss + 1) {
 			send_reset(t, f, ack, false);
-			return true;
+			return;
 		}
 		f->state = OPEN;
 		f->rto_at = -1;
@@ -893,28 +914,27 @@ bool rk_tcpnat_input(struct rk_tcpnat *t, const uint8_t *frame, size_t len, int6
 		uint32_t skip = f->rcv_nxt - seq;
 		f->ack_due = true;
 		if (SEQ_LT(f->rcv_nxt, seq) || f->fin_in)
-			return true; /* a gap (the child resends), or after its FIN */
+			return; /* a gap (the child resends), or after its FIN */
 		if (skip > dlen)
-			return true; /* all of it seen before */
+			return; /* all of it seen before */
 		data += skip;
 		dlen -= skip;
 		if (dlen) {
 			ssize_t n = take(t, f, data, dlen);
 			if (n < 0)
-				return true;
+				return;
 			f->rcv_nxt += (uint32_t)n;
 			if ((size_t)n < dlen)
-				return true; /* the FIN, if any, comes again */
+				return; /* the FIN, if any, comes again */
 		}
 		if (flags & F_FIN) {
 			f->rcv_nxt++;
 			f->fin_in = true;
 			if (!flush_pend(t, f))
-				return true;
+				return;
 		}
 	}
 	maybe_close(t, f);
-	return true;
 }
 
 /* A connection accepted on a host forward's listener: a flow whose SYN goes to the child
@@ -929,14 +949,16 @@ static void accept_flow(struct rk_tcpnat *t, const struct listener *l, int fd,
 
 	if (first == 127 || first == 0)
 		raddr = t->cfg.gateway;
-	if (t->n_flows < RK_TCPNAT_FLOWS &&
+	if (!table_full(t) &&
 	    !lookup(t, false, caddr, (const uint8_t *)&raddr, l->guest.sin_port, client->sin_port))
 		f = flow_new(t, fd, false, caddr, (const uint8_t *)&raddr, l->guest.sin_port,
 			     client->sin_port);
 	if (!f) {
+		/* a full table: the client hears it at once (a reset), not when it gives up */
 		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 		close(fd);
+		t->stats.refused++;
 		return;
 	}
 	if (t->have_mac) {
@@ -1006,16 +1028,24 @@ void rk_tcpnat_unlisten_all(struct rk_tcpnat *t)
 		close(t->listeners[--t->n_listeners].fd);
 }
 
-/* Accepts what a listener has (a bounded number per pass). */
+/* Accepts what a listener has (a bounded number per pass). Out of descriptors, the
+ * listeners rest for a while: the connection stays queued, and polling again at once
+ * would find it again. */
 static void accept_all(struct rk_tcpnat *t, const struct listener *l, int64_t now_ms)
 {
-	for (int i = 0; i < 64 && t->n_flows < RK_TCPNAT_FLOWS; i++) {
+	for (int i = 0; i < 64; i++) {
 		struct sockaddr_in client;
 		socklen_t len = sizeof(client);
 		int fd = accept4(l->fd, (struct sockaddr *)&client, &len,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0)
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				t->accept_at = now_ms + ACCEPT_PAUSE_MS;
+				t->stats.accept_paused++;
+			}
 			return;
+		}
 		if (client.sin_family != AF_INET) {
 			close(fd);
 			continue;
@@ -1032,7 +1062,10 @@ void rk_tcpnat_fill(struct rk_tcpnat *t, int64_t now_ms,
 		return;
 	for (size_t i = 0; i < t->n_listeners; i++)
 		t->listeners[i].poll_idx =
-			t->n_flows < RK_TCPNAT_FLOWS ? add(t->listeners[i].fd, POLLIN, opaque) : -1;
+			now_ms >= t->accept_at ? add(t->listeners[i].fd, POLLIN, opaque) : -1;
+	if (t->n_listeners && now_ms < t->accept_at &&
+	    (uint64_t)(t->accept_at - now_ms) < *timeout_ms)
+		*timeout_ms = (uint32_t)(t->accept_at - now_ms);
 	for (size_t i = 0; i < t->n_flows; i++) {
 		struct flow *f = t->flows[i];
 		int events = 0;
@@ -1155,6 +1188,17 @@ const struct rk_tcpnat_stats *rk_tcpnat_stats(const struct rk_tcpnat *t)
 	return t ? &t->stats : &none;
 }
 
+size_t rk_tcpnat_max_flows(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return 65536;
+	if (rl.rlim_cur > 65536 + FD_RESERVE)
+		return 65536;
+	return rl.rlim_cur > 2 * FD_RESERVE ? rl.rlim_cur - FD_RESERVE : rl.rlim_cur / 2;
+}
+
 struct rk_tcpnat *rk_tcpnat_new(const struct rk_tcpnat_config *cfg)
 {
 	struct rk_tcpnat *t;
@@ -1170,6 +1214,7 @@ struct rk_tcpnat *rk_tcpnat_new(const struct rk_tcpnat_config *cfg)
 	close(fd);
 	t = rk_xcalloc(1, sizeof(*t));
 	t->cfg = *cfg;
+	t->max_flows = rk_tcpnat_max_flows();
 	t->buf = rk_xmalloc(PEEK_MAX);
 	rk_filter_slirp_mac(cfg->gateway, t->gw_mac);
 	return t;
@@ -1183,6 +1228,7 @@ void rk_tcpnat_free(struct rk_tcpnat *t)
 		flow_free(t, t->flows[t->n_flows - 1], true);
 	rk_tcpnat_unlisten_all(t);
 	free(t->listeners);
+	free(t->flows);
 	free(t->buf);
 	free(t);
 }

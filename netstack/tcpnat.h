@@ -11,7 +11,6 @@
 
 #include "dns.h"
 
-#define RK_TCPNAT_FLOWS	    1024 /* connections at once; more go to libslirp */
 #define RK_TCPNAT_LISTENERS 1024 /* host forwards */
 
 struct rk_tcpnat_config {
@@ -25,12 +24,15 @@ struct rk_tcpnat_config {
 };
 
 struct rk_tcpnat_stats {
-	uint64_t flows;	      /* connections taken */
-	uint64_t active;      /* open now */
-	uint64_t retransmits; /* rewinds of the data sent to the child */
-	uint64_t resets;      /* connections ended by a reset, either side */
-	uint64_t held;	      /* bytes from the child a full socket made wait here */
-	uint64_t out_dropped; /* frames the tap refused */
+	uint64_t flows;		/* connections taken */
+	uint64_t active;	/* open now */
+	uint64_t retransmits;	/* rewinds of the data sent to the child */
+	uint64_t resets;	/* connections ended by a reset, either side */
+	uint64_t held;		/* bytes from the child a full socket made wait here */
+	uint64_t out_dropped;	/* frames the tap refused */
+	uint64_t refused;	/* resets for a full table, no descriptor, a closed destination
+				 * or a segment of no connection; host clients reset when full */
+	uint64_t accept_paused; /* listeners rested after EMFILE or ENFILE */
 };
 
 struct rk_tcpnat;
@@ -55,10 +57,18 @@ bool rk_tcpnat_busy(const struct rk_tcpnat *t);
 /* Closes every listener (the instance is ending). Accepts NULL. */
 void rk_tcpnat_unlisten_all(struct rk_tcpnat *t);
 
-/* Takes a frame the filter let pass (IP header sane, TCP header present). Returns true if
- * it belongs to a connection of ours (a new one when it is the SYN of one), false if it is
- * libslirp's. now_ms: the engine's clock. */
-bool rk_tcpnat_input(struct rk_tcpnat *t, const uint8_t *frame, size_t len, int64_t now_ms);
+struct rk_frame;
+
+/* How many connections a translation holds at once: the descriptor limit (RLIMIT_NOFILE,
+ * as it is when the translation starts) less what the rest of the engine needs. */
+size_t rk_tcpnat_max_flows(void);
+
+/* The child's MAC, from any frame it sent (host forwards' SYNs go there). Accepts NULL. */
+void rk_tcpnat_child_mac(struct rk_tcpnat *t, const uint8_t *mac);
+
+/* Takes a TCP segment as the filter passed it (its route RK_ROUTE_TCP): a connection's, a
+ * new one's, or reset. now_ms: the engine's clock. */
+void rk_tcpnat_input(struct rk_tcpnat *t, const struct rk_frame *fr, int64_t now_ms);
 
 /* Before the engine polls: registers the sockets that need watching with add (which
  * returns a poll index) and lowers *timeout_ms to the next retransmission. */

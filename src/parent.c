@@ -544,6 +544,13 @@ static int start_engine(struct parent_state *st, int tap, struct rk_error *err)
 			_exit(1);
 		close_range(st->engine_control >= 0 ? 5 : 4, ~0U, 0);
 		signal(SIGPIPE, SIG_IGN);
+		/* each connection it carries is a descriptor: the engine may use all the user
+		 * may have (its tables are bounded by that limit) */
+		struct rlimit nofile;
+		if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+			nofile.rlim_cur = nofile.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &nofile);
+		}
 		/* SIGTERM (stop_helper) reaches the loop as a stop: the engine drains, then ends */
 		sigemptyset(&term);
 		sigaddset(&term, SIGTERM);

@@ -92,11 +92,19 @@ static size_t tcp4(uint8_t *f, const char *dst, uint8_t flags, uint16_t urg, con
 	return 14 + total;
 }
 
+static struct rk_frame last; /* the view of the last run */
+
+static enum rk_filter_verdict run_vnet(uint8_t *f, size_t len, const struct virtio_net_hdr *vh,
+				       enum rk_filter_reason *why)
+{
+	enum rk_filter_verdict v = rk_filter_frame(&cfg, f, len, vh, &last);
+	*why = last.reason;
+	return v;
+}
+
 static enum rk_filter_verdict run(uint8_t *f, size_t len, enum rk_filter_reason *why)
 {
-	uint8_t reply[64];
-	size_t rlen;
-	return rk_filter_frame(&cfg, f, len, reply, &rlen, why);
+	return run_vnet(f, len, NULL, why);
 }
 
 static void test_tcp_urgent_is_stripped(void **state)
@@ -219,10 +227,13 @@ static void test_fragments(void **state)
 	rk_filter_release(&cfg);
 	assert_int_equal(run(f, make_frag(f, whole, 0, 24, true), &why), RK_FILTER_HELD);
 	assert_int_equal(run(f, make_frag(f, whole, 24, 8, true), &why), RK_FILTER_HELD);
-	assert_int_equal(run(f, make_frag(f, whole, 32, 8, false), &why), RK_FILTER_REASSEMBLED);
+	assert_int_equal(run(f, make_frag(f, whole, 32, 8, false), &why), RK_FILTER_PASS);
 	/* one packet: the first header with the whole length, no fragment bits, a valid
 	 * checksum, the payload in order, and URG stripped from the whole TCP header */
-	assert_int_equal(cfg.out_len, 14 + n);
+	assert_ptr_equal(last.data, cfg.out);
+	assert_int_equal(last.len, 14 + n);
+	assert_int_equal(last.l4, 14 + 20);
+	assert_int_equal(last.proto, 6);
 	assert_int_equal(cfg.out[14 + 2] << 8 | cfg.out[14 + 3], n);
 	assert_int_equal(cfg.out[14 + 6] & 0x3f, 0);
 	assert_int_equal(cfg.out[14 + 7], 0);
@@ -266,7 +277,8 @@ static void test_fragments(void **state)
 		whole[5] = (uint8_t)id;
 		assert_int_equal(run(f, make_frag(f, whole, 0, 24, true), &why), RK_FILTER_HELD);
 	}
-	assert_int_equal(run(f, make_frag(f, whole, 24, 16, false), &why), RK_FILTER_REASSEMBLED);
+	assert_int_equal(run(f, make_frag(f, whole, 24, 16, false), &why), RK_FILTER_PASS);
+	assert_ptr_equal(last.data, cfg.out);
 	whole[5] = 0; /* long evicted */
 	assert_int_equal(run(f, make_frag(f, whole, 24, 16, false), &why), RK_FILTER_DROP);
 }
@@ -336,13 +348,14 @@ static size_t arp_request(uint8_t *f, const char *target)
 
 static void test_proxy_arp(void **state)
 {
-	uint8_t f[64], reply[64];
-	size_t n, rlen;
+	uint8_t f[64], *reply = last.reply;
+	size_t n;
 	enum rk_filter_reason why;
 
 	(void)state;
 	n = arp_request(f, "10.0.2.77");
-	assert_int_equal(rk_filter_frame(&cfg, f, n, reply, &rlen, &why), RK_FILTER_REPLY);
+	assert_int_equal(run(f, n, &why), RK_FILTER_REPLY);
+	size_t rlen = last.reply_len;
 	assert_int_equal(rlen, 42);
 	assert_memory_equal(reply, "\x02\x00\x00\x00\x00\x01", 6);     /* to the asker */
 	assert_memory_equal(reply + 6, "\x52\x55\x0a\x00\x02\x4d", 6); /* 52:55 + 10.0.2.77 */
@@ -357,13 +370,169 @@ static void test_proxy_arp(void **state)
 					      "192.168.1.1", "10.0.2.0", "10.0.2.255" };
 	for (size_t i = 0; i < 6; i++) {
 		n = arp_request(f, passed[i]);
-		assert_int_equal(rk_filter_frame(&cfg, f, n, reply, &rlen, &why), RK_FILTER_PASS);
-		assert_int_equal(rlen, 0);
+		assert_int_equal(run(f, n, &why), RK_FILTER_PASS);
+		assert_int_equal(last.reply_len, 0);
 	}
 	/* a reply is not answered */
 	n = arp_request(f, "10.0.2.77");
 	f[21] = 2;
-	assert_int_equal(rk_filter_frame(&cfg, f, n, reply, &rlen, &why), RK_FILTER_PASS);
+	assert_int_equal(run(f, n, &why), RK_FILTER_PASS);
+}
+
+/* A partial checksum as the child's kernel leaves it: the pseudo-header's sum, folded,
+ * not inverted, in the field at tcp + 16. */
+static void make_partial(uint8_t *f, size_t tcp_len)
+{
+	const uint8_t *ip = f + 14;
+	uint32_t pseudo = (uint32_t)sum16(ip + 12, 8, 0) + 6 + (uint32_t)tcp_len;
+
+	f[34 + 16] = 0;
+	f[34 + 17] = 0;
+	uint16_t s = sum16(NULL, 0, pseudo);
+	f[34 + 16] = (uint8_t)(s >> 8);
+	f[34 + 17] = (uint8_t)s;
+}
+
+static void test_vnet_header_checks(void **state)
+{
+	uint8_t f[256], copy[256];
+	enum rk_filter_reason why;
+	size_t n = tcp4(f, "10.0.2.2", 0x18 | 0x20, 3, "urgent, partial");
+	struct virtio_net_hdr vh = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				     .csum_start = 34,
+				     .csum_offset = 16 };
+
+	(void)state;
+	/* for libslirp: URG stripped, then the checksum completed over the final bytes */
+	make_partial(f, n - 34);
+	assert_int_equal(run_vnet(f, n, &vh, &why), RK_FILTER_PASS);
+	assert_int_equal(last.route, RK_ROUTE_SLIRP);
+	assert_int_equal(f[34 + 13], 0x18);
+	assert_int_equal(f[34 + 18] | f[34 + 19], 0);
+	assert_true(tcp4_checksum_ok(f, n - 34));
+	/* for the TCP translation: left partial (nobody there reads it), URG still stripped */
+	cfg.tcp_translated = true;
+	n = tcp4(f, "10.0.2.2", 0x18 | 0x20, 3, "urgent, partial");
+	make_partial(f, n - 34);
+	memcpy(copy, f, n);
+	assert_int_equal(run_vnet(f, n, &vh, &why), RK_FILTER_PASS);
+	assert_int_equal(last.route, RK_ROUTE_TCP);
+	assert_int_equal(last.l4, 34);
+	assert_memory_equal(f + 34 + 16, copy + 34 + 16, 2);
+	assert_int_equal(f[34 + 13], 0x18);
+	cfg.tcp_translated = false;
+	/* segmentation: TSO over IPv4 with the headers' length, ECN or not */
+	n = tcp4(f, "10.0.2.2", 0x10, 0, "segment me");
+	vh.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	vh.gso_size = 1448;
+	vh.hdr_len = 54;
+	assert_int_equal(run_vnet(f, n, &vh, &why), RK_FILTER_PASS);
+	vh.gso_type = VIRTIO_NET_HDR_GSO_TCPV4 | VIRTIO_NET_HDR_GSO_ECN;
+	assert_int_equal(run_vnet(f, n, &vh, &why), RK_FILTER_PASS);
+
+	/* and every header that does not match the frame: dropped, nothing changed */
+	static const struct {
+		uint8_t flags, gso_type;
+		uint16_t hdr_len, gso_size, csum_start, csum_offset;
+	} bad[] = {
+		{ VIRTIO_NET_HDR_F_NEEDS_CSUM, 0, 0, 0, 33, 16 },     /* start before TCP */
+		{ VIRTIO_NET_HDR_F_NEEDS_CSUM, 0, 0, 0, 34 + 4, 12 }, /* same field, other start */
+		{ VIRTIO_NET_HDR_F_NEEDS_CSUM, 0, 0, 0, 14 + 16, 0 }, /* the destination */
+		{ VIRTIO_NET_HDR_F_NEEDS_CSUM, 0, 0, 0, 14, 8 },      /* the protocol byte */
+		{ VIRTIO_NET_HDR_F_NEEDS_CSUM, 0, 0, 0, 14, 6 },      /* the fragment word */
+		{ VIRTIO_NET_HDR_F_NEEDS_CSUM, 0, 0, 0, 34, 12 },     /* the TCP flags */
+		{ VIRTIO_NET_HDR_F_NEEDS_CSUM, 0, 0, 0, 34, 18 },     /* the urgent pointer */
+		{ VIRTIO_NET_HDR_F_NEEDS_CSUM, 0, 0, 0, 34, 6 },      /* UDP's offset on TCP */
+		{ VIRTIO_NET_HDR_F_NEEDS_CSUM, 0, 0, 0, 34, 0xfff0 }, /* out of the frame */
+		{ 0x04, 0, 0, 0, 0, 0 },			      /* an unknown flag */
+		{ 0, 0, 0, 1448, 0, 0 },			      /* a size, no segmentation */
+		{ 0, 0, 0xffff, 0, 0, 0 },			      /* hdr_len beyond the frame */
+		{ 0, VIRTIO_NET_HDR_GSO_ECN, 0, 0, 0, 0 },	      /* ECN alone */
+		{ 0, VIRTIO_NET_HDR_GSO_TCPV4, 54, 1448, 0, 0 },      /* TSO, no partial sum */
+		{ VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_TCPV4, 54, 0, 34,
+		  16 }, /* size 0 */
+		{ VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_TCPV6, 54, 1448, 34, 16 },
+		{ VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_UDP, 42, 1448, 34, 16 },
+		{ VIRTIO_NET_HDR_F_NEEDS_CSUM, 5 /* UDP_L4 */, 42, 1448, 34, 16 },
+		{ VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_TCPV4, 53, 1448, 34, 16 },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct virtio_net_hdr b = { .flags = bad[i].flags,
+					    .gso_type = bad[i].gso_type,
+					    .hdr_len = bad[i].hdr_len,
+					    .gso_size = bad[i].gso_size,
+					    .csum_start = bad[i].csum_start,
+					    .csum_offset = bad[i].csum_offset };
+		n = tcp4(f, "10.0.2.2", 0x10 | 0x20, 9, "payload");
+		memcpy(copy, f, n);
+		assert_int_equal(run_vnet(f, n, &b, &why), RK_FILTER_DROP);
+		assert_int_equal(why, RK_FILTER_VNET);
+		assert_memory_equal(f, copy, n);
+	}
+	/* no checksum to complete on ARP, ICMP or a fragment */
+	n = arp_request(f, "10.0.2.77");
+	vh = (struct virtio_net_hdr){ .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 14 };
+	assert_int_equal(run_vnet(f, n, &vh, &why), RK_FILTER_DROP);
+	assert_int_equal(why, RK_FILTER_VNET);
+	n = tcp4(f, "10.0.2.2", 0x10, 0, "ping");
+	f[14 + 9] = 1;
+	vh = (struct virtio_net_hdr){ .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				      .csum_start = 34,
+				      .csum_offset = 2 };
+	assert_int_equal(run_vnet(f, n, &vh, &why), RK_FILTER_DROP);
+	assert_int_equal(why, RK_FILTER_VNET);
+	n = tcp4(f, "10.0.2.2", 0x10, 0, "fragment");
+	f[14 + 6] = 0x20; /* MF */
+	vh.csum_offset = 16;
+	assert_int_equal(run_vnet(f, n, &vh, &why), RK_FILTER_DROP);
+	assert_int_equal(why, RK_FILTER_VNET);
+	/* TSO over IPv6 needs GSO_TCPV6 */
+	n = tcp6(f, "fd00::2", 0x10);
+	vh = (struct virtio_net_hdr){ .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				      .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
+				      .gso_size = 1428,
+				      .hdr_len = 74,
+				      .csum_start = 54,
+				      .csum_offset = 16 };
+	assert_int_equal(run_vnet(f, n, &vh, &why), RK_FILTER_DROP);
+	assert_int_equal(why, RK_FILTER_VNET);
+	vh.gso_type = VIRTIO_NET_HDR_GSO_TCPV6;
+	assert_int_equal(run_vnet(f, n, &vh, &why), RK_FILTER_PASS);
+	assert_true(last.v6);
+	assert_int_equal(last.l4, 54);
+}
+
+/* UDP to the DNS address and port 53 goes to the forwarder; the rest to libslirp. */
+static void test_routes(void **state)
+{
+	uint8_t f[256];
+	enum rk_filter_reason why;
+	size_t n = tcp4(f, "10.0.2.3", 0x02, 0, "");
+
+	(void)state;
+	f[14 + 9] = 17;
+	f[34 + 2] = 0;
+	f[34 + 3] = 53;
+	f[34 + 4] = 0;
+	f[34 + 5] = 20; /* a UDP length that fits */
+	assert_int_equal(run(f, n, &why), RK_FILTER_PASS);
+	assert_int_equal(last.route, RK_ROUTE_DNS);
+	f[34 + 3] = 54;
+	assert_int_equal(run(f, n, &why), RK_FILTER_PASS);
+	assert_int_equal(last.route, RK_ROUTE_SLIRP);
+	f[34 + 3] = 53;
+	f[34 + 5] = 21; /* beyond the packet */
+	assert_int_equal(run(f, n, &why), RK_FILTER_DROP);
+	assert_int_equal(why, RK_FILTER_MALFORMED);
+	/* a TCP header length beyond the segment */
+	n = tcp4(f, "10.0.2.2", 0x02, 0, "");
+	f[34 + 12] = 0x60;
+	assert_int_equal(run(f, n, &why), RK_FILTER_DROP);
+	assert_int_equal(why, RK_FILTER_MALFORMED);
+	/* Ethernet padding is not part of the packet */
+	n = tcp4(f, "10.0.2.2", 0x02, 0, "");
+	assert_int_equal(run(f, n + 6, &why), RK_FILTER_PASS);
+	assert_int_equal(last.len, n);
 }
 
 int main(void)
@@ -375,6 +544,8 @@ int main(void)
 		cmocka_unit_test(test_fragments),
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_proxy_arp),
+		cmocka_unit_test(test_vnet_header_checks),
+		cmocka_unit_test(test_routes),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
