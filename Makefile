@@ -52,7 +52,7 @@ DATAPATH_SRCS := tests/netstack/test_datapath.c vendor/lwip/vchild.c
 
 .SECONDARY:
 .PHONY: all check unit unit-san integration integration-san format format-check bench install clean \
-	fuzz fuzz-ci
+	fuzz fuzz-ci fuzz-long
 
 all: rootlesskit rootlessctl
 
@@ -162,6 +162,24 @@ fuzz-ci: $(FUZZ_BINS)
 			tail -n 40 $(BUILD)/fuzz/$$n.log; exit 1; \
 		fi; \
 		grep -E "^stat::number_of_executed_units" $(BUILD)/fuzz/$$n.log; \
+	done
+
+# The long run of the frame fuzzers (the frame path and the helpers' frame protocols):
+# FUZZ_LONG_SECONDS each, one hour by default, with inputs up to a 64 KiB frame behind its
+# virtio-net header. Each keeps its corpus in $(BUILD)/fuzz/corpus-NAME between runs.
+FUZZ_LONG_SECONDS ?= 3600
+FUZZ_LONG_NAMES   ?= netstack netproto
+
+fuzz-long: $(FUZZ_LONG_NAMES:%=$(BUILD)/fuzz/fuzz_%)
+	@for n in $(FUZZ_LONG_NAMES); do \
+		mkdir -p $(BUILD)/fuzz/corpus-$$n; \
+		echo "== fuzz_$$n for $(FUZZ_LONG_SECONDS) s"; \
+		if ! $(BUILD)/fuzz/fuzz_$$n -max_total_time=$(FUZZ_LONG_SECONDS) -max_len=65600 \
+			-print_final_stats=1 $(BUILD)/fuzz/corpus-$$n fuzz/corpus/$$n \
+			>$(BUILD)/fuzz/$$n-long.log 2>&1; then \
+			tail -n 40 $(BUILD)/fuzz/$$n-long.log; exit 1; \
+		fi; \
+		grep -E "^stat::number_of_executed_units" $(BUILD)/fuzz/$$n-long.log; \
 	done
 
 FORMAT_SRCS := src/*.[ch] src/ctl/*.[ch] port/*.[ch] api/*.[ch] netstack/*.[ch] vendor/lwip/*.[ch] \

@@ -6,9 +6,15 @@
  * Input: the first byte's low bit is --disable-host-loopback, its next bit leaves the
  * child's connections to libslirp's TCP instead of tcpnat.c, the third puts a virtio-net
  * header before every frame (as on the real tap); then records of
- *   0, u16 length, bytes   a frame from the child
+ *   0, u16 length, bytes   a frame from the child (with the third bit: behind the header
+ *                          written in the input)
  *   1, u16 milliseconds    the clock moves on
  *   2                      one pass of the loop (sockets, timers)
+ *   3, u8 choice, u16 value, u16 length, bytes
+ *                          a frame behind a virtio-net header made from its own offsets
+ *                          (structure-aware: csum_start at the IP or transport header, or
+ *                          anywhere; csum_offset 16, 6, or anything; each GSO type; sizes
+ *                          and header lengths that fit or not), whatever the third bit
  * The harness defines connect(), sendto(), send() and sendmsg(): libslirp and the engine
  * call them through the PLT, so they land here and nothing reaches a network. It also
  * defines arc4random_buf() as zeros, so that the engine's initial sequence numbers are
@@ -116,6 +122,61 @@ void arc4random_buf(void *buf, size_t n)
 	memset(buf, 0, n);
 }
 
+/* A virtio-net header for frame, from its own header offsets as choice and value pick. */
+static struct virtio_net_hdr derive_vnet(const uint8_t *frame, size_t len, uint8_t choice,
+					 uint16_t value)
+{
+	struct virtio_net_hdr vh = { 0 };
+	size_t l3 = 14, l4 = 14 + 20, thl = 20;
+	static const uint8_t gso[4] = { VIRTIO_NET_HDR_GSO_NONE, VIRTIO_NET_HDR_GSO_TCPV4,
+					VIRTIO_NET_HDR_GSO_TCPV6, VIRTIO_NET_HDR_GSO_UDP };
+
+	if (len > 14 && (frame[14] >> 4) == 4)
+		l4 = 14 + (size_t)(frame[14] & 15) * 4;
+	else if (len > 14 && (frame[14] >> 4) == 6)
+		l4 = 14 + 40 + (value & 0x100 ? 8 : 0); /* behind an extension header, or not */
+	if (l4 + 13 < len)
+		thl = (size_t)(frame[l4 + 12] >> 4) * 4;
+	switch (choice & 3) {
+	case 0:
+		vh.csum_start = (uint16_t)l4;
+		break;
+	case 1:
+		vh.csum_start = (uint16_t)l3;
+		break;
+	case 2:
+		vh.csum_start = (uint16_t)(len ? value % len : value);
+		break;
+	default:
+		vh.csum_start = (uint16_t)(l4 + (value & 0x1f));
+		break;
+	}
+	switch (choice >> 2 & 3) {
+	case 0:
+		vh.csum_offset = 16;
+		break;
+	case 1:
+		vh.csum_offset = 6;
+		break;
+	case 2:
+		vh.csum_offset = value & 0x3f;
+		break;
+	default:
+		vh.csum_offset = 0;
+		break;
+	}
+	if (choice & 0x10)
+		vh.flags |= VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	if (choice & 0x20)
+		vh.flags |= value & 0x200 ? VIRTIO_NET_HDR_F_DATA_VALID : (uint8_t)(value >> 12);
+	vh.gso_type = gso[choice >> 6];
+	if (vh.gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+		vh.gso_size = value & 0x400 ? (uint16_t)(value >> 4) : 1448;
+		vh.hdr_len = value & 0x800 ? value : (uint16_t)(l4 + thl);
+	}
+	return vh;
+}
+
 static int64_t clock_fake(void *arg)
 {
 	(void)arg;
@@ -148,7 +209,7 @@ static void drain(int fd, bool vnet)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static uint8_t frame[RK_FRAME_MAX];
+	static uint8_t frame[RK_FRAME_MAX + sizeof(struct virtio_net_hdr)];
 	struct rk_engine_config cfg = { .mtu = MTU, .ipv6 = true, .clock_ns = clock_fake };
 	struct rk_error err;
 	struct rk_engine *e;
@@ -179,9 +240,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	while (i < size) {
-		uint8_t kind = data[i++];
+		uint8_t kind = data[i++], choice;
+		uint16_t value;
 		size_t len;
-		switch (kind % 3) {
+		switch (kind % 4) {
 		case 0:
 			if (size - i < 2)
 				goto out;
@@ -192,6 +254,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			/* the engine may rewrite it (URG): give it a copy */
 			memcpy(frame, data + i, len);
 			rk_engine_input(e, frame, len);
+			i += len;
+			break;
+		case 3:
+			if (size - i < 5)
+				goto out;
+			choice = data[i];
+			value = (uint16_t)(data[i + 1] | data[i + 2] << 8);
+			len = (size_t)data[i + 3] | (size_t)data[i + 4] << 8;
+			i += 5;
+			if (len > size - i)
+				len = size - i;
+			if (len > RK_FRAME_MAX - sizeof(struct virtio_net_hdr))
+				len = RK_FRAME_MAX - sizeof(struct virtio_net_hdr);
+			{
+				struct virtio_net_hdr vh =
+					derive_vnet(data + i, len, choice, value);
+				memcpy(frame, &vh, sizeof(vh));
+				memcpy(frame + sizeof(vh), data + i, len);
+				if (cfg.vnet_hdr)
+					rk_engine_input(e, frame, sizeof(vh) + len);
+				else
+					rk_engine_input(e, frame + sizeof(vh), len);
+			}
 			i += len;
 			break;
 		case 1:
