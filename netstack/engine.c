@@ -38,6 +38,7 @@
 
 #include "log.h"
 #include "tcpnat.h"
+#include "udpnat.h"
 #include "util.h"
 
 #define BATCH	      64  /* frames read from the tap per pass */
@@ -100,7 +101,8 @@ struct rk_engine {
 	struct rk_filter_config filter;
 	struct rk_dns *dns;
 	struct rk_tcpnat *tcp; /* NULL: libslirp carries the child's connections */
-	int64_t now_ms;	       /* the clock at the loop's last wake-up, for what a frame starts */
+	struct rk_udpnat *udp;
+	int64_t now_ms; /* the clock at the loop's last wake-up, for what a frame starts */
 	struct rk_engine_stats stats;
 	struct pollfd *pfd;
 	size_t n_pfd, cap_pfd;
@@ -249,14 +251,22 @@ struct rk_engine *rk_engine_new(const struct rk_engine_config *cfg, int tap, str
 	e->frame = rk_xmalloc(RK_FRAME_MAX + 1);
 	e->now_ms = clock_ns(e) / 1000000;
 	e->dns = rk_dns_new(&dns_cfg, send_frame, e);
+	struct rk_nat_config nat = { .net = cfg->net,
+				     .mask = cfg->mask,
+				     .gateway = cfg->gateway,
+				     .ipv6 = cfg->ipv6,
+				     .disable_host_loopback = cfg->disable_host_loopback };
+	struct rk_udpnat_config uc = { .tap = tap,
+				       .nat = nat,
+				       .peer = &e->filter.peer,
+				       .mtu = cfg->mtu,
+				       .vnet_hdr = cfg->vnet_hdr };
+	e->udp = rk_udpnat_new(&uc);
 	if (!cfg->libslirp_tcp) {
 		struct rk_tcpnat_config tc = { .tap = tap,
-					       .net = cfg->net,
-					       .mask = cfg->mask,
-					       .gateway = cfg->gateway,
+					       .nat = nat,
 					       .dns = cfg->dns,
-					       .ipv6 = cfg->ipv6,
-					       .disable_host_loopback = cfg->disable_host_loopback,
+					       .peer = &e->filter.peer,
 					       .mtu = cfg->mtu,
 					       .vnet_hdr = cfg->vnet_hdr,
 					       .resolver = e->dns };
@@ -285,12 +295,12 @@ static void input(struct rk_engine *e, uint8_t *frame, size_t len, const struct 
 	e->stats.frames_in++;
 	switch (rk_filter_frame(&e->filter, frame, len, vh, &fr)) {
 	case RK_FILTER_PASS:
-		/* the tap has one other end: any frame tells the child's MAC */
-		rk_tcpnat_child_mac(e->tcp, fr.data + 6);
 		if (fr.route == RK_ROUTE_DNS)
 			rk_dns_input(e->dns, &fr, e->now_ms);
 		else if (fr.route == RK_ROUTE_TCP)
 			rk_tcpnat_input(e->tcp, &fr, e->now_ms);
+		else if (fr.route == RK_ROUTE_UDP)
+			rk_udpnat_input(e->udp, &fr, e->now_ms);
 		else
 			sl.input(e->slirp, fr.data, (int)fr.len);
 		break;
@@ -322,8 +332,15 @@ int rk_engine_forward(struct rk_engine *e, const struct rk_engine_fwd *f)
 {
 	int r;
 
-	/* TCP forwards are tcpnat.c's when it runs, UDP ones libslirp's */
-	if (e->tcp && !f->udp) {
+	/* UDP forwards are udpnat.c's, TCP ones tcpnat.c's when it runs */
+	if (f->udp) {
+		if (f->op == RK_ENGINE_FWD_ADD)
+			return rk_udpnat_listen(e->udp, &f->host, &f->guest);
+		if (f->op == RK_ENGINE_FWD_REMOVE)
+			return rk_udpnat_unlisten(e->udp, &f->host);
+		return -EINVAL;
+	}
+	if (e->tcp) {
 		if (f->op == RK_ENGINE_FWD_ADD)
 			return rk_tcpnat_listen(e->tcp, &f->host, &f->guest);
 		if (f->op == RK_ENGINE_FWD_REMOVE)
@@ -333,11 +350,10 @@ int rk_engine_forward(struct rk_engine *e, const struct rk_engine_fwd *f)
 	errno = 0;
 	if (f->op == RK_ENGINE_FWD_ADD)
 		r = sl.add_hostxfwd(e->slirp, (const struct sockaddr *)&f->host, sizeof(f->host),
-				    (const struct sockaddr *)&f->guest, sizeof(f->guest),
-				    f->udp ? SLIRP_HOSTFWD_UDP : 0);
+				    (const struct sockaddr *)&f->guest, sizeof(f->guest), 0);
 	else if (f->op == RK_ENGINE_FWD_REMOVE)
 		r = sl.remove_hostxfwd(e->slirp, (const struct sockaddr *)&f->host, sizeof(f->host),
-				       f->udp ? SLIRP_HOSTFWD_UDP : 0);
+				       0);
 	else
 		return -EINVAL;
 	if (r < 0)
@@ -473,6 +489,7 @@ static int pass(struct rk_engine *e, int stop_fd, int timeout_ms, bool *stopped)
 	e->now_ms = clock_ns(e) / 1000000;
 	rk_dns_fill(e->dns, e->now_ms, add_poll_in, e, &timeout);
 	rk_tcpnat_fill(e->tcp, e->now_ms, add_pollfd, e, &timeout);
+	rk_udpnat_fill(e->udp, e->now_ms, add_pollfd, e, &timeout);
 	for (size_t i = 0; i < RK_ARRAY_SIZE(e->timers); i++) {
 		const struct engine_timer *t = &e->timers[i];
 		if (t->used && t->expire_ms >= 0) {
@@ -500,6 +517,8 @@ static int pass(struct rk_engine *e, int stop_fd, int timeout_ms, bool *stopped)
 		rk_dns_poll(e->dns, get_revents, e);
 	/* after the frames: acknowledgements and data for the whole batch at once */
 	rk_tcpnat_poll(e->tcp, e->now_ms, get_pollfd_revents, e);
+	if (r > 0)
+		rk_udpnat_poll(e->udp, e->now_ms, get_pollfd_revents, e);
 	for (size_t i = 0; i < RK_ARRAY_SIZE(e->timers); i++) {
 		struct engine_timer *t = &e->timers[i];
 		if (t->used && t->expire_ms >= 0 && t->expire_ms <= e->now_ms) {
@@ -561,7 +580,10 @@ void rk_engine_stats(const struct rk_engine *e, struct rk_engine_stats *ret)
 	ret->tcp_resets = t->resets;
 	ret->tcp_held = t->held;
 	ret->tcp_refused = t->refused;
-	ret->out_dropped += t->out_dropped;
+	ret->out_dropped += t->out_dropped + rk_udpnat_stats(e->udp)->out_dropped;
+	ret->udp_flows = rk_udpnat_stats(e->udp)->flows;
+	ret->udp_active = rk_udpnat_stats(e->udp)->active;
+	ret->udp_evicted = rk_udpnat_stats(e->udp)->evicted;
 }
 
 void rk_engine_free(struct rk_engine *e)
@@ -569,6 +591,7 @@ void rk_engine_free(struct rk_engine *e)
 	if (!e)
 		return;
 	rk_tcpnat_free(e->tcp);
+	rk_udpnat_free(e->udp);
 	if (e->slirp)
 		sl.cleanup(e->slirp);
 	rk_dns_free(e->dns);

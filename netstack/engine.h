@@ -45,6 +45,8 @@ struct rk_engine_stats {
 	uint64_t tcp_flows, tcp_active, tcp_retransmits, tcp_resets, tcp_held;
 	/* connections refused with a reset (full table, no descriptor, closed destination) */
 	uint64_t tcp_refused;
+	/* the child's UDP sources (udpnat.c): taken, open now (forwards too), given way */
+	uint64_t udp_flows, udp_active, udp_evicted;
 };
 
 struct rk_engine;

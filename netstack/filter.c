@@ -263,6 +263,8 @@ static enum rk_filter_verdict transport(const struct rk_filter_config *cfg, stru
 		fr->route = RK_ROUTE_TCP;
 	else if (is_dns(cfg, fr))
 		fr->route = RK_ROUTE_DNS;
+	else if (fr->proto == PROTO_UDP)
+		fr->route = RK_ROUTE_UDP;
 	else
 		fr->route = RK_ROUTE_SLIRP;
 	if (partial && fr->route == RK_ROUTE_SLIRP) {
@@ -394,10 +396,9 @@ malformed:
 	return RK_FILTER_DROP;
 }
 
-enum rk_filter_verdict rk_filter_frame(struct rk_filter_config *cfg, uint8_t *frame, size_t len,
-				       const struct virtio_net_hdr *vh, struct rk_frame *ret)
+static enum rk_filter_verdict judge(struct rk_filter_config *cfg, uint8_t *frame, size_t len,
+				    const struct virtio_net_hdr *vh, struct rk_frame *ret)
 {
-	*ret = (struct rk_frame){ .data = frame, .len = len, .reason = RK_FILTER_OK };
 	if (len < ETH_HLEN || len > RK_FRAME_MAX) {
 		ret->reason = RK_FILTER_SIZE;
 		return RK_FILTER_DROP;
@@ -423,6 +424,22 @@ enum rk_filter_verdict rk_filter_frame(struct rk_filter_config *cfg, uint8_t *fr
 		return RK_FILTER_DROP;
 	}
 }
+
+enum rk_filter_verdict rk_filter_frame(struct rk_filter_config *cfg, uint8_t *frame, size_t len,
+				       const struct virtio_net_hdr *vh, struct rk_frame *ret)
+{
+	enum rk_filter_verdict v;
+
+	*ret = (struct rk_frame){ .data = frame, .len = len, .reason = RK_FILTER_OK };
+	v = judge(cfg, frame, len, vh, ret);
+	/* the tap has one other end: a frame that holds together tells the child's MAC */
+	if (v != RK_FILTER_DROP) {
+		memcpy(cfg->peer.mac, frame + 6, 6);
+		cfg->peer.known = true;
+	}
+	return v;
+}
+
 void rk_filter_release(struct rk_filter_config *cfg)
 {
 	free(cfg->out);

@@ -10,6 +10,8 @@
 
 #include <linux/virtio_net.h>
 
+#include "nat.h"
+
 /* Ethernet header plus the largest IP packet */
 #define RK_FRAME_MAX (14 + 65535)
 
@@ -35,8 +37,9 @@ struct rk_filter_config {
 	uint32_t child;	  /* the child's address */
 	uint32_t gateway; /* libslirp answers ARP for these two itself */
 	uint32_t dns;
-	bool ipv6;	     /* fd00::/64: the DNS address fd00::3 is served too */
-	bool tcp_translated; /* TCP goes to tcpnat.c (RK_ROUTE_TCP), not libslirp */
+	bool ipv6;		  /* fd00::/64: the DNS address fd00::3 is served too */
+	bool tcp_translated;	  /* TCP goes to tcpnat.c (RK_ROUTE_TCP), not libslirp */
+	struct rk_child_mac peer; /* the source of the frames that are not dropped */
 	struct rk_filter_frag frags[RK_FILTER_FRAGS];
 	uint64_t frag_clock;
 	uint8_t *out; /* a reassembled datagram: RK_FRAME_MAX bytes, allocated at the first */
@@ -66,6 +69,7 @@ enum rk_filter_reason {
 enum rk_frame_route {
 	RK_ROUTE_SLIRP, /* libslirp (its checksums are whole) */
 	RK_ROUTE_TCP,	/* the TCP translation (tcpnat.c), when cfg->tcp_translated */
+	RK_ROUTE_UDP,	/* the UDP translation (udpnat.c) */
 	RK_ROUTE_DNS,	/* the DNS forwarder (dns.c): UDP to the DNS address, port 53 */
 };
 

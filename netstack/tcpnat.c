@@ -63,6 +63,7 @@
 #include <unistd.h>
 
 #include "filter.h"
+#include "nat.h"
 #include "util.h"
 #include "wire.h"
 
@@ -150,45 +151,11 @@ struct rk_tcpnat {
 	unsigned pend_buffers;
 	uint16_t ip_id;
 	uint8_t gw_mac[6];
-	uint8_t child_mac[6]; /* from the child's last frame */
-	bool have_mac;
 	struct listener *listeners;
 	size_t n_listeners;
 	uint8_t hdr[ETH_HLEN + 40 + 60];
 	uint8_t *buf; /* PEEK_MAX bytes read from a socket */
 };
-
-/* The one's complement sum of p, in the machine's byte order (so the folded, inverted
- * result is stored with memcpy). len is even except for the last piece of a sum. */
-static uint64_t sum_native(uint64_t sum, const uint8_t *p, size_t len)
-{
-	uint32_t w;
-	uint16_t h = 0;
-
-	for (; len >= 4; p += 4, len -= 4) {
-		memcpy(&w, p, 4);
-		sum += w;
-	}
-	if (len >= 2) {
-		memcpy(&h, p, 2);
-		sum += h;
-		p += 2;
-		len -= 2;
-	}
-	if (len) {
-		h = 0;
-		memcpy(&h, p, 1);
-		sum += h;
-	}
-	return sum;
-}
-
-static uint16_t fold(uint64_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
 
 static size_t hash_key(bool v6, const uint8_t *caddr, const uint8_t *raddr, uint16_t cport,
 		       uint16_t rport)
@@ -261,8 +228,8 @@ static uint32_t rcv_window(const struct rk_tcpnat *t, const struct flow *f)
 static bool emit(struct rk_tcpnat *t, struct flow *f, uint8_t flags, uint32_t seq,
 		 const uint8_t *opt, size_t optlen, const uint8_t *data, size_t len)
 {
-	uint8_t *h = t->hdr, *ip = h + ETH_HLEN, *tcp, pseudo[40];
-	size_t iphl = f->v6 ? 40 : 20, thl = 20 + optlen, alen = f->v6 ? 16 : 4;
+	uint8_t *h = t->hdr, *ip = h + ETH_HLEN, *tcp;
+	size_t iphl = f->v6 ? 40 : 20, thl = 20 + optlen;
 	uint32_t wnd = rcv_window(t, f);
 	uint64_t sum;
 	uint16_t csum;
@@ -272,30 +239,8 @@ static bool emit(struct rk_tcpnat *t, struct flow *f, uint8_t flags, uint32_t se
 				{ (void *)data, len } };
 	bool vnet = t->cfg.vnet_hdr;
 
-	memcpy(h, f->mac, 6);
-	memcpy(h + 6, t->gw_mac, 6);
-	rk_put16(h + 12, f->v6 ? ETH_P_IPV6 : ETH_P_IP);
-	if (f->v6) {
-		rk_put32(ip, 6u << 28);
-		rk_put16(ip + 4, (uint16_t)(thl + len));
-		ip[6] = PROTO_TCP;
-		ip[7] = 64;
-		memcpy(ip + 8, f->raddr, 16);
-		memcpy(ip + 24, f->caddr, 16);
-	} else {
-		ip[0] = 0x45;
-		ip[1] = 0;
-		rk_put16(ip + 2, (uint16_t)(20 + thl + len));
-		rk_put16(ip + 4, t->ip_id++);
-		rk_put16(ip + 6, 0x4000); /* DF */
-		ip[8] = 64;
-		ip[9] = PROTO_TCP;
-		rk_put16(ip + 10, 0);
-		memcpy(ip + 12, f->raddr, 4);
-		memcpy(ip + 16, f->caddr, 4);
-		csum = fold(sum_native(0, ip, 20));
-		memcpy(ip + 10, &csum, 2);
-	}
+	rk_nat_headers(h, f->mac, t->gw_mac, f->v6, f->raddr, f->caddr, PROTO_TCP, thl + len,
+		       t->ip_id++, 0x4000 /* DF */);
 	tcp = ip + iphl;
 	memcpy(tcp, &f->rport, 2);
 	memcpy(tcp + 2, &f->cport, 2);
@@ -312,13 +257,7 @@ static bool emit(struct rk_tcpnat *t, struct flow *f, uint8_t flags, uint32_t se
 	rk_put16(tcp + 18, 0);
 	if (optlen)
 		memcpy(tcp + 20, opt, optlen);
-	/* the pseudo-header: addresses, protocol, length */
-	memcpy(pseudo, f->raddr, alen);
-	memcpy(pseudo + alen, f->caddr, alen);
-	sum = sum_native(0, pseudo, 2 * alen);
-	rk_put16(pseudo, PROTO_TCP);
-	rk_put16(pseudo + 2, (uint16_t)(thl + len));
-	sum = sum_native(sum, pseudo, 4);
+	sum = rk_nat_pseudo(f->v6, f->raddr, f->caddr, PROTO_TCP, thl + len);
 	if (vnet) {
 		/* partial: the pseudo-header's sum, not inverted, as the kernel leaves it */
 		vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
@@ -329,10 +268,10 @@ static bool emit(struct rk_tcpnat *t, struct flow *f, uint8_t flags, uint32_t se
 			vh.gso_size = f->mss;
 			vh.hdr_len = (uint16_t)(ETH_HLEN + iphl + thl);
 		}
-		csum = (uint16_t)~fold(sum);
+		csum = (uint16_t)~rk_nat_fold(sum);
 	} else {
-		sum = sum_native(sum, tcp, thl);
-		csum = fold(sum_native(sum, data, len));
+		sum = rk_nat_sum(sum, tcp, thl);
+		csum = rk_nat_fold(rk_nat_sum(sum, data, len));
 	}
 	memcpy(tcp + 16, &csum, 2);
 	if (flags & F_ACK) {
@@ -378,7 +317,7 @@ static void send_syn(struct rk_tcpnat *t, struct flow *f, int64_t now_ms)
 	unsigned mss = t->cfg.mtu - 40;
 
 	rk_put16(opt + 2, (uint16_t)(mss > 0xffff ? 0xffff : mss));
-	memcpy(f->mac, t->child_mac, 6);
+	memcpy(f->mac, t->cfg.peer->mac, 6);
 	emit(t, f, F_SYN, f->iss, opt, sizeof(opt), NULL, 0);
 	f->state = SYN_OUT;
 	arm_rto(f, now_ms);
@@ -388,22 +327,12 @@ static void send_syn(struct rk_tcpnat *t, struct flow *f, int64_t now_ms)
  * child sent anything. */
 static void send_arp_request(struct rk_tcpnat *t, const uint8_t *child_addr)
 {
-	uint8_t a[ETH_HLEN + 28] = { 0 };
+	uint8_t a[ETH_HLEN + 28];
 	struct virtio_net_hdr vh = { 0 };
 	struct iovec iov[2] = { { &vh, sizeof(vh) }, { a, sizeof(a) } };
 	bool vnet = t->cfg.vnet_hdr;
 
-	memset(a, 0xff, 6);
-	memcpy(a + 6, t->gw_mac, 6);
-	rk_put16(a + 12, 0x0806);
-	rk_put16(a + 14, 1);
-	rk_put16(a + 16, ETH_P_IP);
-	a[18] = 6;
-	a[19] = 4;
-	rk_put16(a + 20, 1);
-	memcpy(a + 22, t->gw_mac, 6);
-	memcpy(a + 28, &t->cfg.gateway, 4);
-	memcpy(a + 38, child_addr, 4);
+	rk_nat_arp_request(a, t->gw_mac, t->cfg.nat.gateway, child_addr);
 	if (writev(t->cfg.tap, iov + !vnet, 1 + (int)vnet) < 0)
 		t->stats.out_dropped++;
 }
@@ -594,55 +523,21 @@ static void acked(struct rk_tcpnat *t, struct flow *f, uint32_t ack, uint32_t wn
 	f->snd_wnd = wnd;
 }
 
-/* Whether a SYN to this address is ours, and where the host socket connects. */
+/* Whether a SYN to this address is to be connected, and where the host socket connects. */
 static bool destination(const struct rk_tcpnat *t, bool v6, const uint8_t *dst, uint16_t port,
 			int64_t now_ms, struct sockaddr_storage *ss)
 {
-	static const uint8_t host6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 };
 	static const uint8_t dns6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3 };
-	bool dns =
-		v6 ? t->cfg.ipv6 && memcmp(dst, dns6, 16) == 0 : memcmp(dst, &t->cfg.dns, 4) == 0;
+	bool dns = v6 ? t->cfg.nat.ipv6 && memcmp(dst, dns6, 16) == 0
+		      : memcmp(dst, &t->cfg.dns, 4) == 0;
 
-	memset(ss, 0, sizeof(*ss));
 	/* DNS over TCP goes where the forwarder sends UDP queries (either family) */
-	if (dns)
+	if (dns) {
+		memset(ss, 0, sizeof(*ss));
 		return port == htons(53) && t->cfg.resolver &&
 		       rk_dns_server(t->cfg.resolver, now_ms, ss);
-	/* sin_port and sin6_port lie at the same offset */
-	((struct sockaddr_in *)ss)->sin_port = port;
-	if (!v6) {
-		struct sockaddr_in *in = (struct sockaddr_in *)ss;
-		uint32_t a;
-		memcpy(&a, dst, 4);
-		in->sin_family = AF_INET;
-		if (a == t->cfg.gateway) {
-			/* libslirp refuses these its own way */
-			if (t->cfg.disable_host_loopback)
-				return false;
-			in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-			return true;
-		}
-		if ((a & t->cfg.mask) == t->cfg.net)
-			return false;
-		in->sin_addr.s_addr = a;
-		return true;
 	}
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-	if (!t->cfg.ipv6)
-		return false;
-	in6->sin6_family = AF_INET6;
-	if (memcmp(dst, host6, 16) == 0) {
-		if (t->cfg.disable_host_loopback)
-			return false;
-		in6->sin6_addr = in6addr_loopback;
-		return true;
-	}
-	/* the virtual prefix, link-local and multicast stay libslirp's */
-	if (memcmp(dst, host6, 8) == 0 || dst[0] == 0xff ||
-	    (dst[0] == 0xfe && (dst[1] & 0xc0) == 0x80))
-		return false;
-	memcpy(&in6->sin6_addr, dst, 16);
-	return true;
+	return rk_nat_outbound(&t->cfg.nat, v6, dst, port, ss);
 }
 
 /* Enters a new flow (its fd open, its addresses set) into the table, which has room
@@ -833,14 +728,6 @@ static bool maybe_close(struct rk_tcpnat *t, struct flow *f)
 	return true;
 }
 
-void rk_tcpnat_child_mac(struct rk_tcpnat *t, const uint8_t *mac)
-{
-	if (t && (!t->have_mac || memcmp(t->child_mac, mac, 6))) {
-		memcpy(t->child_mac, mac, 6);
-		t->have_mac = true;
-	}
-}
-
 void rk_tcpnat_input(struct rk_tcpnat *t, const struct rk_frame *fr, int64_t now_ms)
 {
 	const uint8_t *frame = fr->data, *ip = frame + ETH_HLEN, *tcp = frame + fr->l4, *data;
@@ -942,13 +829,14 @@ void rk_tcpnat_input(struct rk_tcpnat *t, const struct rk_frame *fr, int64_t now
 static void accept_flow(struct rk_tcpnat *t, const struct listener *l, int fd,
 			const struct sockaddr_in *client, int64_t now_ms)
 {
-	uint32_t raddr = client->sin_addr.s_addr;
-	uint8_t first = ((const uint8_t *)&raddr)[0];
+	uint32_t raddr;
+	uint16_t rport;
 	const uint8_t *caddr = (const uint8_t *)&l->guest.sin_addr;
 	struct flow *f = NULL;
+	struct sockaddr_storage from = { 0 };
 
-	if (first == 127 || first == 0)
-		raddr = t->cfg.gateway;
+	memcpy(&from, client, sizeof(*client));
+	rk_nat_inbound(&t->cfg.nat, &from, (uint8_t *)&raddr, &rport);
 	if (!table_full(t) &&
 	    !lookup(t, false, caddr, (const uint8_t *)&raddr, l->guest.sin_port, client->sin_port))
 		f = flow_new(t, fd, false, caddr, (const uint8_t *)&raddr, l->guest.sin_port,
@@ -961,7 +849,7 @@ static void accept_flow(struct rk_tcpnat *t, const struct listener *l, int fd,
 		t->stats.refused++;
 		return;
 	}
-	if (t->have_mac) {
+	if (t->cfg.peer->known) {
 		send_syn(t, f, now_ms);
 	} else {
 		f->state = WAIT_MAC;
@@ -1166,7 +1054,7 @@ void rk_tcpnat_poll(struct rk_tcpnat *t, int64_t now_ms, int (*revents)(int idx,
 				connected(t, f, now_ms);
 			continue;
 		}
-		if (f->state == WAIT_MAC && t->have_mac)
+		if (f->state == WAIT_MAC && t->cfg.peer->known)
 			send_syn(t, f, now_ms);
 		if (ev & POLLOUT && !flush_pend(t, f))
 			continue;
@@ -1216,7 +1104,7 @@ struct rk_tcpnat *rk_tcpnat_new(const struct rk_tcpnat_config *cfg)
 	t->cfg = *cfg;
 	t->max_flows = rk_tcpnat_max_flows();
 	t->buf = rk_xmalloc(PEEK_MAX);
-	rk_filter_slirp_mac(cfg->gateway, t->gw_mac);
+	rk_filter_slirp_mac(cfg->nat.gateway, t->gw_mac);
 	return t;
 }
 

@@ -10,14 +10,15 @@
 #include <stdint.h>
 
 #include "dns.h"
+#include "nat.h"
 
 #define RK_TCPNAT_LISTENERS 1024 /* host forwards */
 
 struct rk_tcpnat_config {
-	int tap;			  /* where frames to the child are written */
-	uint32_t net, mask, gateway, dns; /* IPv4, network byte order */
-	bool ipv6;			  /* fd00::/64, host fd00::2 */
-	bool disable_host_loopback;
+	int tap; /* where frames to the child are written */
+	struct rk_nat_config nat;
+	uint32_t dns; /* the DNS address (IPv4, network byte order; fd00::3 with IPv6) */
+	const struct rk_child_mac *peer;
 	unsigned mtu;
 	bool vnet_hdr; /* frames go behind a struct virtio_net_hdr: checksum and TSO offload */
 	struct rk_dns *resolver; /* where TCP to the DNS address goes, or NULL */
@@ -62,9 +63,6 @@ struct rk_frame;
 /* How many connections a translation holds at once: the descriptor limit (RLIMIT_NOFILE,
  * as it is when the translation starts) less what the rest of the engine needs. */
 size_t rk_tcpnat_max_flows(void);
-
-/* The child's MAC, from any frame it sent (host forwards' SYNs go there). Accepts NULL. */
-void rk_tcpnat_child_mac(struct rk_tcpnat *t, const uint8_t *mac);
 
 /* Takes a TCP segment as the filter passed it (its route RK_ROUTE_TCP): a connection's, a
  * new one's, or reset. now_ms: the engine's clock. */

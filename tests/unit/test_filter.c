@@ -502,7 +502,8 @@ static void test_vnet_header_checks(void **state)
 	assert_int_equal(last.l4, 54);
 }
 
-/* UDP to the DNS address and port 53 goes to the forwarder; the rest to libslirp. */
+/* UDP to the DNS address and port 53 goes to the forwarder, other UDP to the UDP
+ * translation, TCP to libslirp unless the TCP translation runs, the rest to libslirp. */
 static void test_routes(void **state)
 {
 	uint8_t f[256];
@@ -519,7 +520,11 @@ static void test_routes(void **state)
 	assert_int_equal(last.route, RK_ROUTE_DNS);
 	f[34 + 3] = 54;
 	assert_int_equal(run(f, n, &why), RK_FILTER_PASS);
+	assert_int_equal(last.route, RK_ROUTE_UDP);
+	f[14 + 9] = 1; /* ICMP: libslirp's */
+	assert_int_equal(run(f, n, &why), RK_FILTER_PASS);
 	assert_int_equal(last.route, RK_ROUTE_SLIRP);
+	f[14 + 9] = 17;
 	f[34 + 3] = 53;
 	f[34 + 5] = 21; /* beyond the packet */
 	assert_int_equal(run(f, n, &why), RK_FILTER_DROP);

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The address rules and frame building the engine's translations share (see nat.h). */
+#include "nat.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "wire.h"
+
+#define ETH_HLEN 14
+
+static const uint8_t host6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 };
+
+bool rk_nat_outbound(const struct rk_nat_config *cfg, bool v6, const uint8_t *dst, uint16_t port,
+		     struct sockaddr_storage *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	/* sin_port and sin6_port lie at the same offset */
+	((struct sockaddr_in *)ret)->sin_port = port;
+	if (!v6) {
+		struct sockaddr_in *in = (struct sockaddr_in *)ret;
+		uint32_t a;
+		memcpy(&a, dst, 4);
+		in->sin_family = AF_INET;
+		if (a == cfg->gateway) {
+			if (cfg->disable_host_loopback)
+				return false;
+			in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+			return true;
+		}
+		if ((a & cfg->mask) == cfg->net)
+			return false;
+		in->sin_addr.s_addr = a;
+		return true;
+	}
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ret;
+	if (!cfg->ipv6)
+		return false;
+	in6->sin6_family = AF_INET6;
+	if (memcmp(dst, host6, 16) == 0) {
+		if (cfg->disable_host_loopback)
+			return false;
+		in6->sin6_addr = in6addr_loopback;
+		return true;
+	}
+	/* the virtual prefix, link-local and multicast are not the host's */
+	if (memcmp(dst, host6, 8) == 0 || dst[0] == 0xff ||
+	    (dst[0] == 0xfe && (dst[1] & 0xc0) == 0x80))
+		return false;
+	memcpy(&in6->sin6_addr, dst, 16);
+	return true;
+}
+
+void rk_nat_inbound(const struct rk_nat_config *cfg, const struct sockaddr_storage *from,
+		    uint8_t *ret_addr, uint16_t *ret_port)
+{
+	if (from->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)from;
+		uint8_t first = (uint8_t)(ntohl(in->sin_addr.s_addr) >> 24);
+		if (first == 127 || first == 0)
+			memcpy(ret_addr, &cfg->gateway, 4);
+		else
+			memcpy(ret_addr, &in->sin_addr, 4);
+		*ret_port = in->sin_port;
+		return;
+	}
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)from;
+	const uint8_t *a = in6->sin6_addr.s6_addr;
+	bool mapped_lo = IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && (a[12] == 127 || a[12] == 0);
+	if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) || IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr) ||
+	    mapped_lo)
+		memcpy(ret_addr, host6, 16);
+	else
+		memcpy(ret_addr, &in6->sin6_addr, 16);
+	*ret_port = in6->sin6_port;
+}
+
+uint64_t rk_nat_sum(uint64_t sum, const uint8_t *p, size_t len)
+{
+	uint32_t w;
+	uint16_t h = 0;
+
+	for (; len >= 4; p += 4, len -= 4) {
+		memcpy(&w, p, 4);
+		sum += w;
+	}
+	if (len >= 2) {
+		memcpy(&h, p, 2);
+		sum += h;
+		p += 2;
+		len -= 2;
+	}
+	if (len) {
+		h = 0;
+		memcpy(&h, p, 1);
+		sum += h;
+	}
+	return sum;
+}
+
+uint16_t rk_nat_fold(uint64_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+uint64_t rk_nat_pseudo(bool v6, const uint8_t *src, const uint8_t *dst, uint8_t proto, size_t len)
+{
+	size_t alen = v6 ? 16 : 4;
+	uint8_t tail[4];
+	uint64_t sum = rk_nat_sum(rk_nat_sum(0, src, alen), dst, alen);
+
+	rk_put16(tail, proto);
+	rk_put16(tail + 2, (uint16_t)len);
+	return rk_nat_sum(sum, tail, 4);
+}
+
+size_t rk_nat_headers(uint8_t *frame, const uint8_t *dst_mac, const uint8_t *src_mac, bool v6,
+		      const uint8_t *src, const uint8_t *dst, uint8_t proto, size_t payload,
+		      uint16_t id, uint16_t frag)
+{
+	uint8_t *ip = frame + ETH_HLEN;
+	uint16_t csum;
+
+	memcpy(frame, dst_mac, 6);
+	memcpy(frame + 6, src_mac, 6);
+	rk_put16(frame + 12, v6 ? 0x86dd : 0x0800);
+	if (v6) {
+		rk_put32(ip, 6u << 28);
+		rk_put16(ip + 4, (uint16_t)payload);
+		ip[6] = proto;
+		ip[7] = 64;
+		memcpy(ip + 8, src, 16);
+		memcpy(ip + 24, dst, 16);
+		return ETH_HLEN + 40;
+	}
+	ip[0] = 0x45;
+	ip[1] = 0;
+	rk_put16(ip + 2, (uint16_t)(20 + payload));
+	rk_put16(ip + 4, id);
+	rk_put16(ip + 6, frag);
+	ip[8] = 64;
+	ip[9] = proto;
+	rk_put16(ip + 10, 0);
+	memcpy(ip + 12, src, 4);
+	memcpy(ip + 16, dst, 4);
+	csum = rk_nat_fold(rk_nat_sum(0, ip, 20));
+	memcpy(ip + 10, &csum, 2);
+	return ETH_HLEN + 20;
+}
+
+size_t rk_nat_arp_request(uint8_t *frame, const uint8_t *src_mac, uint32_t src_ip,
+			  const uint8_t *target)
+{
+	memset(frame, 0, ETH_HLEN + 28);
+	memset(frame, 0xff, 6);
+	memcpy(frame + 6, src_mac, 6);
+	rk_put16(frame + 12, 0x0806);
+	rk_put16(frame + 14, 1);      /* Ethernet */
+	rk_put16(frame + 16, 0x0800); /* IPv4 */
+	frame[18] = 6;
+	frame[19] = 4;
+	rk_put16(frame + 20, 1); /* request */
+	memcpy(frame + 22, src_mac, 6);
+	memcpy(frame + 28, &src_ip, 4);
+	memcpy(frame + 38, target, 4);
+	return ETH_HLEN + 28;
+}
