@@ -18,6 +18,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <pthread.h>
@@ -36,6 +37,7 @@
 #define RK_API_MAX_HEADERS     (16 * 1024)
 #define RK_API_MAX_BODY	       (64 * 1024)
 #define RK_API_TIMEOUT_SEC     10
+#define ACCEPT_PAUSE_MS	       100 /* the listener rests this long after EMFILE or ENFILE */
 
 struct rk_api_server {
 	struct event_base *base;
@@ -219,6 +221,30 @@ static void handle(struct evhttp_request *req, void *arg)
 	}
 }
 
+static void on_resume(evutil_socket_t fd, short what, void *listener)
+{
+	(void)fd;
+	(void)what;
+	evconnlistener_enable(listener);
+}
+
+/* accept() out of descriptors leaves the connection queued, and libevent's listener would
+ * find it again at once, for ever: it rests instead, and tries again a little later. (arg
+ * is evhttp's: the listener's callbacks share it.) */
+static void on_accept_error(struct evconnlistener *l, void *arg)
+{
+	int e = EVUTIL_SOCKET_ERROR();
+	struct timeval pause = { 0, ACCEPT_PAUSE_MS * 1000 };
+
+	(void)arg;
+	if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+		evconnlistener_disable(l);
+		if (event_base_once(evconnlistener_get_base(l), -1, EV_TIMEOUT, on_resume, l,
+				    &pause) < 0)
+			evconnlistener_enable(l); /* no timer: as before, rather than never again */
+	}
+}
+
 static void on_stop(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -264,6 +290,7 @@ int rk_api_server_start(const char *path, const struct rk_api_info *info,
 			struct rk_error *err)
 {
 	struct rk_api_server *s = rk_xcalloc(1, sizeof(*s));
+	struct evhttp_bound_socket *bound;
 	int r;
 
 	s->listen_fd = s->stop_pipe[0] = s->stop_pipe[1] = -1;
@@ -286,12 +313,13 @@ int rk_api_server_start(const char *path, const struct rk_api_info *info,
 	s->http = s->base ? evhttp_new(s->base) : NULL;
 	s->stop_ev =
 		s->base ? event_new(s->base, s->stop_pipe[0], EV_READ, on_stop, s->base) : NULL;
-	if (!s->http || !s->stop_ev || event_add(s->stop_ev, NULL) < 0 ||
-	    evhttp_accept_socket(s->http, s->listen_fd) < 0) {
+	bound = s->http ? evhttp_accept_socket_with_handle(s->http, s->listen_fd) : NULL;
+	if (!s->http || !s->stop_ev || event_add(s->stop_ev, NULL) < 0 || !bound) {
 		r = rk_error_set(err, ENOMEM, "starting the API server");
 		goto fail;
 	}
 	s->listen_owned = true; /* evhttp closes it now */
+	evconnlistener_set_error_cb(evhttp_bound_socket_get_listener(bound), on_accept_error);
 	evhttp_set_max_headers_size(s->http, RK_API_MAX_HEADERS);
 	evhttp_set_max_body_size(s->http, RK_API_MAX_BODY);
 	evhttp_set_timeout(s->http, RK_API_TIMEOUT_SEC);

@@ -5,10 +5,13 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "wire.h"
 
-#define ETH_HLEN 14
+#define ETH_HLEN       14
+#define NAT_FD_RESERVE 192  /* the tap, control and stop descriptors, DNS, listeners, libslirp */
+#define NAT_UDP_MAX    4096 /* RK_UDPNAT_FLOWS */
 
 static const uint8_t host6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 };
 
@@ -74,6 +77,20 @@ void rk_nat_inbound(const struct rk_nat_config *cfg, const struct sockaddr_stora
 	else
 		memcpy(ret_addr, &in6->sin6_addr, 16);
 	*ret_port = in6->sin6_port;
+}
+
+void rk_nat_budget(size_t *ret_tcp, size_t *ret_udp)
+{
+	struct rlimit rl;
+	size_t limit = 1024, left;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		limit = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1 << 20 ? 1 << 20
+									      : (size_t)rl.rlim_cur;
+	/* below twice the reserve, a quarter each: the reserve is then what is left */
+	left = limit >= 2 * NAT_FD_RESERVE ? limit - NAT_FD_RESERVE : limit / 2;
+	*ret_udp = left / 4 > NAT_UDP_MAX ? NAT_UDP_MAX : left / 4;
+	*ret_tcp = limit >= 2 * NAT_FD_RESERVE ? left - *ret_udp : limit / 4;
 }
 
 uint64_t rk_nat_sum(uint64_t sum, const uint8_t *p, size_t len)

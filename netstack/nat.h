@@ -37,6 +37,13 @@ bool rk_nat_outbound(const struct rk_nat_config *cfg, bool v6, const uint8_t *ds
 void rk_nat_inbound(const struct rk_nat_config *cfg, const struct sockaddr_storage *from,
 		    uint8_t *ret_addr, uint16_t *ret_port);
 
+/* How many connections (tcp) and UDP sources (udp) the translations hold at once, from
+ * the descriptor limit as it is now (RLIMIT_NOFILE): the rest of the engine (the tap, the
+ * DNS forwarder's 64 queries, listeners, libslirp) keeps a reserve, UDP a quarter of
+ * what is left (at most RK_UDPNAT_FLOWS), TCP the remainder; so that neither can take the
+ * descriptors the other, or a published port's listener, needs. */
+void rk_nat_budget(size_t *ret_tcp, size_t *ret_udp);
+
 /* The one's complement sum of p added to sum, in the machine's byte order (so the folded,
  * inverted result is stored with memcpy). len is even except for the last piece. */
 uint64_t rk_nat_sum(uint64_t sum, const uint8_t *p, size_t len);

@@ -40,8 +40,8 @@
  * Every TCP segment from the child is ours (the filter routes them here, and libslirp never
  * sees TCP while the translation runs): a SYN to an address that is not to be reached, or
  * one that finds the table full or no descriptor left, gets a reset, and so does a segment
- * of no connection. The table grows with need, up to a bound derived from the descriptor
- * limit; a host client that finds it full is accepted and reset. A listener that meets
+ * of no connection. The table grows with need, up to its share of the descriptor limit
+ * (rk_nat_budget); a host client that finds it full is accepted and reset. A listener that meets
  * EMFILE or ENFILE rests ACCEPT_PAUSE_MS before it is polled again, so that a connection
  * left in its queue cannot spin the loop.
  * Checksums of the child's segments are not verified: the tap delivers what the child's
@@ -57,7 +57,6 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -1076,17 +1075,6 @@ const struct rk_tcpnat_stats *rk_tcpnat_stats(const struct rk_tcpnat *t)
 	return t ? &t->stats : &none;
 }
 
-size_t rk_tcpnat_max_flows(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
-		return 65536;
-	if (rl.rlim_cur > 65536 + FD_RESERVE)
-		return 65536;
-	return rl.rlim_cur > 2 * FD_RESERVE ? rl.rlim_cur - FD_RESERVE : rl.rlim_cur / 2;
-}
-
 struct rk_tcpnat *rk_tcpnat_new(const struct rk_tcpnat_config *cfg)
 {
 	struct rk_tcpnat *t;
@@ -1102,7 +1090,9 @@ struct rk_tcpnat *rk_tcpnat_new(const struct rk_tcpnat_config *cfg)
 	close(fd);
 	t = rk_xcalloc(1, sizeof(*t));
 	t->cfg = *cfg;
-	t->max_flows = rk_tcpnat_max_flows();
+	size_t udp;
+
+	rk_nat_budget(&t->max_flows, &udp);
 	t->buf = rk_xmalloc(PEEK_MAX);
 	rk_filter_slirp_mac(cfg->nat.gateway, t->gw_mac);
 	return t;

@@ -60,10 +60,6 @@ void rk_tcpnat_unlisten_all(struct rk_tcpnat *t);
 
 struct rk_frame;
 
-/* How many connections a translation holds at once: the descriptor limit (RLIMIT_NOFILE,
- * as it is when the translation starts) less what the rest of the engine needs. */
-size_t rk_tcpnat_max_flows(void);
-
 /* Takes a TCP segment as the filter passed it (its route RK_ROUTE_TCP): a connection's, a
  * new one's, or reset. now_ms: the engine's clock. */
 void rk_tcpnat_input(struct rk_tcpnat *t, const struct rk_frame *fr, int64_t now_ms);

@@ -9,7 +9,8 @@
  *   socket goes back to that source, from the sender's address (a loopback sender shows as
  *   the gateway). A source is closed after RK_UDPNAT_IDLE_MS without a datagram from the
  *   child.
- * - The table is bounded: at RK_UDPNAT_FLOWS sources, or when no descriptor is left, the
+ * - The table is bounded: at its share of the descriptor limit (rk_nat_budget, at most
+ *   RK_UDPNAT_FLOWS sources), or when no descriptor is left, the
  *   least recently used source gives way, so a child that opens sources without end keeps
  *   a bounded number of descriptors, and a new source always works.
  * - Host forwards (--port-driver=netstack) are sockets of the same table, bound to the
@@ -62,7 +63,7 @@ struct rk_udpnat {
 	struct uflow *oldest, *newest;
 	struct uflow **all;
 	size_t n_all, cap_all;
-	size_t n_sources;
+	size_t n_sources, max_sources;
 	uint16_t ip_id;
 	uint32_t frag_id;
 	uint8_t gw_mac[6];
@@ -169,7 +170,7 @@ static struct uflow *open_source(struct rk_udpnat *u, bool v6, const uint8_t *ca
 	struct uflow *f;
 	int fd;
 
-	if (u->n_sources >= RK_UDPNAT_FLOWS)
+	if (u->n_sources >= u->max_sources)
 		evict(u);
 	fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	/* out of descriptors: a source of ours gives one back */
@@ -418,8 +419,10 @@ const struct rk_udpnat_stats *rk_udpnat_stats(const struct rk_udpnat *u)
 struct rk_udpnat *rk_udpnat_new(const struct rk_udpnat_config *cfg)
 {
 	struct rk_udpnat *u = rk_xcalloc(1, sizeof(*u));
+	size_t tcp;
 
 	u->cfg = *cfg;
+	rk_nat_budget(&tcp, &u->max_sources);
 	u->buf = rk_xmalloc(DGRAM_MAX);
 	rk_filter_slirp_mac(cfg->nat.gateway, u->gw_mac);
 	return u;

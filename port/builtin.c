@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,6 +43,7 @@
 #define POOL_START_TARGET 16
 #define TICK_MS		  1000
 #define POOL_SHRINK_MS	  5000 /* a grown pool halves after this long without a burst */
+#define POOL_RETRY_MS	  100  /* after the child made no socket, the next request waits */
 
 static const char *const builtin_protos[] = { "tcp", "tcp4", "tcp6", "udp", "udp4", "udp6", NULL };
 
@@ -73,7 +75,7 @@ static void pool_request(struct bp_driver *d, struct bp_pool *p)
 	unsigned want;
 	int r;
 
-	if (d->chan_dead || p->n + p->requested >= p->target)
+	if (d->chan_dead || p->n + p->requested >= p->target || bp_now_ms() < p->retry_ms)
 		return;
 	want = p->target - p->n - p->requested;
 	if (want > RK_SOCKPOOL_MAX_BATCH)
@@ -170,9 +172,12 @@ static void chan_readable(struct bp_driver *d)
 		p = pool_for(d, rep.family, rep.type);
 		p->requested -= rep.asked < p->requested ? rep.asked : p->requested;
 		pool_add(p, fds, rep.count);
-		if (rep.err)
+		/* none at all (the child is out of descriptors): asking again at once would
+		 * get the same answer, for ever; the tick asks again later. Said once. */
+		if (rep.err && (rep.count || !p->retry_ms))
 			rk_warn("port driver: the child made %u of %u sockets: %s", rep.count,
 				rep.asked, strerror(rep.err));
+		p->retry_ms = rep.count == 0 && rep.err ? bp_now_ms() + POOL_RETRY_MS : 0;
 		pool_serve_waiters(d, p, rep.count == 0);
 		bp_pool_refill(d, p);
 	}
@@ -285,8 +290,9 @@ static void pool_rest(struct bp_driver *d, struct bp_pool *p, uint64_t now)
 		while (p->n > p->target)
 			close(p->fds[--p->n]);
 	}
-	/* a pool in use is topped up when idle, so that it rests at exactly its target */
-	if (p->n)
+	/* a pool in use is topped up when idle, so that it rests at exactly its target; one
+	 * the child could not fill is asked again */
+	if (p->n || p->retry_ms)
 		pool_request(d, p);
 }
 
@@ -296,7 +302,7 @@ static bool need_tick(struct bp_driver *d)
 		return true;
 	for (int f = 0; f < BP_POOL_FAMILIES; f++)
 		for (int t = 0; t < BP_POOL_TYPES; t++)
-			if (d->pools[f][t].target > POOL_START_TARGET ||
+			if (d->pools[f][t].target > POOL_START_TARGET || d->pools[f][t].retry_ms ||
 			    (d->pools[f][t].n &&
 			     d->pools[f][t].n + d->pools[f][t].requested < d->pools[f][t].target))
 				return true;
@@ -730,12 +736,20 @@ int rk_port_builtin_new(const struct rk_builtin_config *cfg, struct rk_port_driv
 	pthread_mutex_init(&d->op_lock, NULL);
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_cond_init(&d->cond, NULL);
+	/* the four pools together keep at most a quarter of the descriptor limit */
+	struct rlimit nofile = { .rlim_cur = RLIM_INFINITY };
+	getrlimit(RLIMIT_NOFILE, &nofile);
+	d->pool_max = nofile.rlim_cur / 16 < BP_POOL_MAX_TARGET ? (unsigned)(nofile.rlim_cur / 16)
+								: BP_POOL_MAX_TARGET;
+	if (d->pool_max < 2)
+		d->pool_max = 2;
 	for (int f = 0; f < BP_POOL_FAMILIES; f++) {
 		for (int t = 0; t < BP_POOL_TYPES; t++) {
 			struct bp_pool *p = &d->pools[f][t];
 			p->family = f ? AF_INET6 : AF_INET;
 			p->type = t ? SOCK_DGRAM : SOCK_STREAM;
-			p->target = POOL_START_TARGET;
+			p->target =
+				POOL_START_TARGET < d->pool_max ? POOL_START_TARGET : d->pool_max;
 			rk_list_init(&p->waiters);
 		}
 	}

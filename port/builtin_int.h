@@ -36,6 +36,7 @@ struct bp_pool {
 	unsigned requested;	/* asked for and not yet answered */
 	unsigned target;	/* grows when connections had to wait, shrinks when idle */
 	uint64_t grown_ms;	/* when it last grew */
+	uint64_t retry_ms;	/* the child made none (out of descriptors): not asked before */
 	struct rk_list waiters; /* TCP connections waiting for a socket */
 };
 
@@ -154,6 +155,8 @@ struct bp_driver {
 	struct rk_list transparent_waiters; /* connections waiting for the answer (ASKED) */
 	unsigned n_paused;
 	struct bp_pool pools[BP_POOL_FAMILIES][BP_POOL_TYPES];
+	unsigned pool_max; /* a pool's largest target: BP_POOL_MAX_TARGET, or less when the
+			    * descriptor limit is low (the pools must not take what accept needs) */
 	unsigned char *udp_buf;
 };
 

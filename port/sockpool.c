@@ -100,6 +100,14 @@ int rk_sockpool_serve(int chan, int (*transparent)(void))
 	r = send_reply(chan, &rep, fds);
 	for (uint32_t i = 0; i < rep.count; i++)
 		close(fds[i]);
+	/* the kernel would not carry the descriptors (ETOOMANYREFS: too many in flight for
+	 * the descriptor limit; ENOBUFS, ENOMEM): the answer says so without them, and the
+	 * parent asks again later; the channel itself is fine */
+	if ((r == -ETOOMANYREFS || r == -ENOBUFS || r == -ENOMEM) && rep.count) {
+		rep.err = -r;
+		rep.count = 0;
+		r = send_reply(chan, &rep, fds);
+	}
 	return r < 0 ? r : 1;
 }
 

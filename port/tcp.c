@@ -322,8 +322,9 @@ void bp_tcp_start(struct bp_driver *d, struct bp_conn *c)
 			return;
 		}
 		/* a burst: keep more sockets at hand from now on */
-		if (pool->target < BP_POOL_MAX_TARGET) {
-			pool->target *= 2;
+		if (pool->target < d->pool_max) {
+			pool->target =
+				pool->target * 2 > d->pool_max ? d->pool_max : pool->target * 2;
 			bp_pool_refill(d, pool);
 		}
 		pool->grown_ms = bp_now_ms();

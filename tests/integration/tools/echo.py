@@ -13,6 +13,15 @@
   echo.py burst HOST PORT N       N connections open at once, each echoes its own line;
                                   prints "ok N" or fails
   echo.py hold HOST PORT          connects, prints "connected", waits for EOF, prints "eof"
+  echo.py idle HOST PORT N SECONDS
+                                  N connections that send nothing, held SECONDS; prints
+                                  "idle N" once all are connected
+  echo.py udpsources HOST PORT FIRST N
+                                  one datagram from each of the local ports FIRST..FIRST+N-1,
+                                  paced; prints "sent N"
+  echo.py dnsflood HOST SECONDS   DNS queries to HOST:53, 200 a second; prints "flooded"
+  echo.py unixidle PATH N SECONDS N idle connections to the unix socket PATH, held SECONDS;
+                                  prints "idle N" (or how many were made) once done
 """
 import resource
 import selectors
@@ -177,6 +186,55 @@ def hold(host, port):
         print("eof" if not data else "data")
 
 
+def idle(host, port, n, seconds):
+    raise_nofile()
+    socks = [socket.create_connection((host, port), timeout=10) for _ in range(n)]
+    print("idle", len(socks), flush=True)
+    time.sleep(min(seconds, DEADLINE))
+
+
+def udp_sources(host, port, first, n):
+    for p in range(first, first + n):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind(("0.0.0.0", p))
+            s.sendto(b"x", (host, port))
+        # about 10 000 a second: what a tap's queue holds, so that none is lost on the way
+        if p % 50 == 0:
+            time.sleep(0.005)
+    print("sent", n)
+
+
+# a query for test.invalid (RFC 6761: never a real name)
+QUERY = b"\x00\x00\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x04test\x07invalid\x00\x00\x01\x00\x01"
+
+
+def dns_flood(host, seconds):
+    end = time.monotonic() + min(seconds, DEADLINE)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        i = 0
+        while time.monotonic() < end:
+            s.sendto(i.to_bytes(2, "big") + QUERY[2:], (host, 53))
+            i = (i + 1) & 0xFFFF
+            time.sleep(0.005)
+    print("flooded")
+
+
+def unix_idle(path, n, seconds):
+    raise_nofile()
+    socks = []
+    for _ in range(n):
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(5)
+        try:
+            s.connect(path)
+        except OSError:
+            s.close()
+            break
+        socks.append(s)
+    print("idle", len(socks), flush=True)
+    time.sleep(min(seconds, DEADLINE))
+
+
 def main():
     mode = sys.argv[1]
     if mode == "serve":
@@ -192,6 +250,14 @@ def main():
         burst(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif mode == "hold":
         hold(sys.argv[2], int(sys.argv[3]))
+    elif mode == "idle":
+        idle(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]))
+    elif mode == "udpsources":
+        udp_sources(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
+    elif mode == "dnsflood":
+        dns_flood(sys.argv[2], float(sys.argv[3]))
+    elif mode == "unixidle":
+        unix_idle(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]))
     else:
         sys.exit(__doc__)
 

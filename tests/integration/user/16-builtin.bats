@@ -323,3 +323,38 @@ engine_usage() {
 	assert_success
 	assert_output "still-answering"
 }
+
+@test "builtin --port-driver=netstack: 1100 idle clients of a published port leave the next one served" {
+	local fifo="$BATS_TEST_TMPDIR/echo-ready" idle="$BATS_TEST_TMPDIR/idle"
+	mkfifo "$fifo" "$idle"
+	"$RK" --pidns --state-dir="$BATS_TEST_TMPDIR/state" --net=builtin --port-driver=netstack \
+		-p 127.0.0.1:18096:80/tcp \
+		timeout 60 python3 "$ECHO" serve 80 "$fifo" >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
+	RK_PID=$!
+	read_fifo "$fifo" >/dev/null
+	# more than the 1024 connections the table once held: a full table let new clients
+	# wait in the listener's queue for ever
+	timeout 60 python3 "$ECHO" idle 127.0.0.1 18096 1100 40 >"$idle" 3>&- &
+	WATCH=$!
+	[ "$(read_fifo "$idle")" = "idle 1100" ] || fail "the idle clients did not connect"
+	run timeout 10 python3 "$ECHO" tcp 127.0.0.1 18096 served
+	assert_success
+	assert_output "served"
+}
+
+@test "builtin: 20 000 UDP sources from the child leave the engine at most 4 500 descriptors, and a new one works" {
+	start_host_echo
+	start_sleeper --net=builtin
+	run nsenter -t "$CMD_PID" -U -n --preserve-credentials timeout 60 python3 "$ECHO" udpsources 10.0.2.2 18095 10000 20000
+	assert_success
+	assert_output "sent 20000"
+	local fds
+	fds=$(engine_usage)
+	fds=${fds%% *}
+	[ "$fds" -le 4500 ] || fail "the engine holds $fds descriptors"
+	# and it did take them (4096 sources open at the end), not lose them on the way
+	[ "$fds" -ge 4000 ] || fail "only $fds descriptors: the sources did not reach the engine"
+	run nsenter -t "$CMD_PID" -U -n --preserve-credentials timeout 10 python3 "$ECHO" udp 10.0.2.2 18095 still-working
+	assert_success
+	assert_output "still-working"
+}
