@@ -116,6 +116,12 @@ def rewrite(f, at, want, free_at, fix):
     return frame(struct.pack("<BBHHHH", 1, 0, 0, 0, at, 0) + forge(f, at, want, free_at, fix))
 
 
+def peer(sender, data):
+    """A datagram from a host peer (record 4): sender bits 0-1 the address, 6 port 53,
+    7 a family that does not fit the socket."""
+    return b"\4" + bytes([sender]) + struct.pack("<H", len(data)) + data
+
+
 def tick(ms):
     return b"\1" + struct.pack("<H", ms)
 
@@ -199,6 +205,14 @@ seeds = {
     + rewrite(eth(ip4(17, b"second fragment.", ident=5)), 20, 0x0003, 48, fix_ip4) + STEP,
     "vnet-rewrite-flags": b"\4" + rewrite(eth(ip4(6, tcp(80, 0x10, seq=1, ack=7))), 46, 0x5002, 44, fix_l4(16, False)) + STEP,
     "vnet-rewrite-urp": b"\6" + rewrite(eth(ip4(6, tcp(80, 0x18, seq=1, ack=7, data=b"oob!"))), 52, 0x0004, 56, fix_l4(16, False)) + STEP,
+    # host peers answer: the UDP translation's way back (a datagram larger than the MTU
+    # goes as fragments, over IPv4 and IPv6; a sender of the wrong family), a DNS answer
+    "udpnat-answers": b"\0" + frame(eth(ip4(17, udp(9, b"ping")))) + STEP + peer(0, b"A" * 4000) + STEP
+    + peer(0x82, b"x" * 10) + STEP + peer(2, b"") + STEP,
+    "udpnat-v6": b"\4" + frame(vnet(eth(ip6(17, udp(9, b"ping")), 0x86DD), csum_start=54, csum_offset=6))
+    + STEP + peer(1, b"B" * 3000) + STEP + peer(0, b"b" * 100) + STEP,
+    "dns-answer": b"\0" + frame(eth(ip4(17, udp(53, QUERY, DNS), DNS))) + STEP
+    + peer(0x40, QUERY[:2] + b"\x81\x80" + QUERY[4:] + b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\xc0\x00\x02\x35") + STEP,
     # the loopback filter's cases, with --disable-host-loopback
     "loopback-syn": b"\1" + frame(eth(ip4(6, tcp(8080, 0x02, dst=bytes([127, 0, 0, 1])), dst=bytes([127, 0, 0, 1]))))
     + frame(eth(ip4(6, tcp(8080, 0x02, dst=bytes(4)), dst=bytes(4)))) + frame(eth(ip4(6, tcp(8080, 0x02)))) + STEP,

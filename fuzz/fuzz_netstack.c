@@ -15,8 +15,14 @@
  *                          (structure-aware: csum_start at the IP or transport header, or
  *                          anywhere; csum_offset 16, 6, or anything; each GSO type; sizes
  *                          and header lengths that fit or not), whatever the third bit
+ *   4, u8 sender, u16 length, bytes
+ *                          a datagram from a host peer (the sender picks its address:
+ *                          loopback, the DNS stub, outside, IPv6, v4-mapped): the next
+ *                          pass sees every UDP socket readable, and the first to read
+ *                          gets it (the UDP translation's way back, DNS answers)
  * The harness defines connect(), sendto(), send() and sendmsg(): libslirp and the engine
  * call them through the PLT, so they land here and nothing reaches a network. It also
+ * defines poll(), recv() and recvfrom(), to hand the engine the host peers' datagrams. It also
  * defines arc4random_buf() as zeros, so that the engine's initial sequence numbers are
  * 0 and inputs can answer them. The oracle: with
  * --disable-host-loopback no frame may make the engine connect or send to a host loopback
@@ -25,8 +31,10 @@
  * TCP segments to be cut at an MSS that fits it.
  */
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -115,6 +123,96 @@ ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
 	for (size_t i = 0; i < m->msg_iovlen; i++)
 		n += m->msg_iov[i].iov_len;
 	return (ssize_t)n;
+}
+
+/* The host peer's datagram of record 4, until a UDP socket reads it. */
+static uint8_t peer_data[65536];
+static size_t peer_len;
+static bool peer_pending;
+static uint8_t peer_sender;
+
+static bool is_dgram(int fd)
+{
+	int type = 0;
+	socklen_t tlen = sizeof(type);
+
+	return fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) == 0 &&
+	       type == SOCK_DGRAM;
+}
+
+int poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+	static int (*real)(struct pollfd *, nfds_t, int);
+	int r;
+
+	if (!real)
+		real = (int (*)(struct pollfd *, nfds_t, int))dlsym(RTLD_NEXT, "poll");
+	r = real(fds, n, peer_pending ? 0 : timeout);
+	if (r < 0 || !peer_pending)
+		return r;
+	for (nfds_t i = 0; i < n; i++)
+		if ((fds[i].events & POLLIN) && is_dgram(fds[i].fd)) {
+			r += fds[i].revents == 0;
+			fds[i].revents |= POLLIN;
+		}
+	return r;
+}
+
+/* The sender of the pending datagram, in the family of fd's socket. */
+static socklen_t peer_address(int fd, struct sockaddr_storage *ss)
+{
+	static const char *const v4[] = { "127.0.0.1", "127.0.0.53", "192.0.2.1", "0.0.0.0" };
+	static const char *const v6[] = { "::1", "2001:db8::1", "::ffff:127.0.0.1",
+					  "::ffff:192.0.2.1" };
+	socklen_t len = sizeof(*ss);
+	uint16_t port = (uint16_t)(peer_sender & 0x40 ? 53 : 40000 + (peer_sender & 0x3f));
+
+	memset(ss, 0, sizeof(*ss));
+	if (getsockname(fd, (struct sockaddr *)ss, &len) < 0)
+		ss->ss_family = AF_INET;
+	if (ss->ss_family == AF_INET6 && !(peer_sender & 0x80)) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+		memset(in6, 0, sizeof(*in6));
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		inet_pton(AF_INET6, v6[peer_sender & 3], &in6->sin6_addr);
+		return sizeof(*in6);
+	}
+	/* an IPv4 sender, also for an IPv6 socket (with bit 7: a family that does not fit) */
+	struct sockaddr_in *in = (struct sockaddr_in *)ss;
+	memset(in, 0, sizeof(*in));
+	in->sin_family = AF_INET;
+	in->sin_port = htons(port);
+	inet_pton(AF_INET, v4[peer_sender & 3], &in->sin_addr);
+	return sizeof(*in);
+}
+
+ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *sa, socklen_t *len)
+{
+	static ssize_t (*real)(int, void *, size_t, int, struct sockaddr *, socklen_t *);
+	struct sockaddr_storage from;
+	socklen_t flen;
+
+	if (!real)
+		real = (ssize_t(*)(int, void *, size_t, int, struct sockaddr *, socklen_t *))dlsym(
+			RTLD_NEXT, "recvfrom");
+	if (!peer_pending || !is_dgram(fd))
+		return real(fd, buf, n, flags, sa, len);
+	peer_pending = false;
+	flen = peer_address(fd, &from);
+	if (sa && len) {
+		memcpy(sa, &from, *len < flen ? *len : flen);
+		*len = flen;
+	}
+	if (n > peer_len)
+		n = peer_len;
+	memcpy(buf, peer_data, n);
+	return (ssize_t)n;
+}
+
+ssize_t recv(int fd, void *buf, size_t n, int flags)
+{
+	return recvfrom(fd, buf, n, flags, NULL, NULL);
 }
 
 void arc4random_buf(void *buf, size_t n)
@@ -243,7 +341,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t kind = data[i++], choice;
 		uint16_t value;
 		size_t len;
-		switch (kind % 4) {
+		switch (kind % 5) {
 		case 0:
 			if (size - i < 2)
 				goto out;
@@ -279,6 +377,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			i += len;
 			break;
+		case 4:
+			if (size - i < 3)
+				goto out;
+			peer_sender = data[i];
+			len = (size_t)data[i + 1] | (size_t)data[i + 2] << 8;
+			i += 3;
+			if (len > size - i)
+				len = size - i;
+			memcpy(peer_data, data + i, len);
+			peer_len = len;
+			peer_pending = true;
+			i += len;
+			break;
 		case 1:
 			if (size - i < 2)
 				goto out;
@@ -292,6 +403,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		drain(sp[1], cfg.vnet_hdr);
 	}
 out:
+	peer_pending = false;
 	rk_engine_free(e);
 	close(sp[1]);
 	return 0;

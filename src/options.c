@@ -146,7 +146,9 @@ static const struct rk_flag_def flag_table[] = {
 	{ OPT_IFNAME, "ifname", NULL, FLAG_STRING, CAT_NETWORK,
 	  "name of the child's interface (default: tap0, or eth0 for lxc-user-nic)", NULL },
 	{ OPT_DISABLE_HOST_LOOPBACK, "disable-host-loopback", NULL, FLAG_BOOL, CAT_NETWORK,
-	  "forbid the child to reach the host's 127.0.0.1 through the gateway", "false" },
+	  "forbid the child to reach the host's loopback (127.0.0.1, ::1); the host's other "
+	  "addresses stay reachable",
+	  "false" },
 	{ OPT_IPV6, "ipv6", NULL, FLAG_BOOL, CAT_NETWORK,
 	  "route IPv6 too (experimental; pasta and slirp4netns; port forwarding is not affected)",
 	  "false" },
