@@ -26,7 +26,8 @@
  * defines arc4random_buf() as zeros, so that the engine's initial sequence numbers are
  * 0 and inputs can answer them. The oracle: with
  * --disable-host-loopback no frame may make the engine connect or send to a host loopback
- * or unspecified address (DNS forwarding to a loopback stub resolver, port 53, is allowed).
+ * or unspecified address (DNS forwarding to the harness's stub resolver, 127.0.0.53:53,
+ * is allowed).
  * Frames the engine sends to the child must fit the MTU, or, with virtio-net headers, be
  * TCP segments to be cut at an MSS that fits it.
  */
@@ -54,19 +55,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static bool no_loopback;
 static int64_t fake_now;
 
+/* Whether a host address is loopback or unspecified, other than the harness's DNS stub
+ * (127.0.0.53:53, which the forwarder may use: anything else on port 53 is caught too). */
 static bool loopback_like(const struct sockaddr *sa, socklen_t len)
 {
 	if (sa && sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
 		const struct sockaddr_in *in = (const void *)sa;
 		uint8_t first = (uint8_t)(ntohl(in->sin_addr.s_addr) >> 24);
-		return (first == 127 || first == 0) && ntohs(in->sin_port) != 53;
+		if (in->sin_addr.s_addr == htonl(0x7f000035) && ntohs(in->sin_port) == 53)
+			return false;
+		return first == 127 || first == 0;
 	}
 	if (sa && sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
 		const struct sockaddr_in6 *in6 = (const void *)sa;
 		static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 		const uint8_t *a = in6->sin6_addr.s6_addr;
-		if (ntohs(in6->sin6_port) == 53)
-			return false;
 		return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
 		       IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr) ||
 		       (memcmp(a, mapped, 12) == 0 && (a[12] == 127 || a[12] == 0));
@@ -328,7 +331,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* DNS goes to a loopback stub (sends are interposed: nothing leaves) */
 	cfg.dns_servers[0].ss_family = AF_INET;
 	((struct sockaddr_in *)&cfg.dns_servers[0])->sin_port = htons(53);
-	((struct sockaddr_in *)&cfg.dns_servers[0])->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	((struct sockaddr_in *)&cfg.dns_servers[0])->sin_addr.s_addr = htonl(0x7f000035);
 	cfg.n_dns_servers = 1;
 	fake_now = 1000000000;
 	e = rk_engine_new(&cfg, sp[0], &err);
