@@ -9,6 +9,10 @@
 # ratios and fails only when something cannot run. Loopback only.
 #
 #   bench/netstack.sh [SECONDS]   (as root it runs everything as $RK_TEST_USER)
+#
+# RK_BASELINE=PATH adds another rootlesskit-c build (an earlier commit's, say) as the
+# variant "baseline", so that a change is measured against the build before it in one run;
+# BENCH_PEERS=0 leaves out upstream and pasta.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-5}
@@ -37,10 +41,15 @@ server=$!
 sleep 0.5
 
 variants=("rootlesskit-c|$work/rootlesskit --net=builtin|netstack")
-if [ -x /usr/bin/rootlesskit ] && command -v slirp4netns >/dev/null; then
+if [ -n "${RK_BASELINE:-}" ]; then
+	install -m 0755 "$RK_BASELINE" "$work/baseline"
+	variants+=("baseline|$work/baseline --net=builtin|netstack")
+fi
+peers=${BENCH_PEERS:-1}
+if [ "$peers" != 0 ] && [ -x /usr/bin/rootlesskit ] && command -v slirp4netns >/dev/null; then
 	variants+=("upstream-slirp4netns|/usr/bin/rootlesskit --net=slirp4netns|slirp4netns")
 fi
-if command -v pasta >/dev/null; then
+if [ "$peers" != 0 ] && command -v pasta >/dev/null; then
 	variants+=("rootlesskit-c-pasta|$work/rootlesskit --net=pasta|implicit")
 fi
 
