@@ -22,14 +22,9 @@
 
 #include <linux/virtio_net.h>
 
-#include "checksum.h"
-#include "engine.h"
+#include "frames.h"
 
 #define MTU 1500
-#define ETH 14
-
-static const uint8_t gw_mac[6] = { 0x52, 0x55, 10, 0, 2, 2 };
-static const uint8_t child_mac[6] = { 0x02, 0, 0, 0, 0, 0x64 };
 
 struct fixture {
 	struct rk_engine *e;
@@ -37,30 +32,13 @@ struct fixture {
 	bool vnet;
 };
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 static void start(struct fixture *f, bool vnet)
 {
 	struct rk_engine_config cfg = { .mtu = MTU, .ipv6 = true, .vnet_hdr = vnet };
 	struct rk_error err;
 	int sp[2];
 
-	inet_pton(AF_INET, "10.0.2.0", &cfg.net);
-	inet_pton(AF_INET, "255.255.255.0", &cfg.mask);
-	inet_pton(AF_INET, "10.0.2.100", &cfg.child);
-	inet_pton(AF_INET, "10.0.2.2", &cfg.gateway);
-	inet_pton(AF_INET, "10.0.2.3", &cfg.dns);
-	cfg.n_dns_servers = 1;
-	cfg.dns_servers[0].ss_family = AF_INET;
+	net_config(&cfg);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sp),
 			 0);
 	f->e = rk_engine_new(&cfg, sp[0], &err);
@@ -79,57 +57,18 @@ static void stop(struct fixture *f)
 static void child_send(struct fixture *f, bool v6, const char *dst, uint16_t port, const void *data,
 		       size_t len)
 {
-	uint8_t fr[sizeof(struct virtio_net_hdr) + 256], *p = fr + (f->vnet ? 10 : 0);
-	uint8_t *ip = p + ETH, *udp = ip + (v6 ? 40 : 20);
+	uint8_t fr[sizeof(struct virtio_net_hdr) + 256], *p = fr + (f->vnet ? 10 : 0), *udp;
+	size_t n;
 
 	assert_true(len <= 128);
 	memset(fr, 0, sizeof(fr));
-	memcpy(p, gw_mac, 6);
-	memcpy(p + 6, child_mac, 6);
-	put16(p + 12, v6 ? 0x86dd : 0x0800);
-	if (v6) {
-		ip[0] = 0x60;
-		put16(ip + 4, (uint16_t)(8 + len));
-		ip[6] = 17;
-		ip[7] = 64;
-		inet_pton(AF_INET6, "fd00::100", ip + 8);
-		inet_pton(AF_INET6, dst, ip + 24);
-	} else {
-		ip[0] = 0x45;
-		put16(ip + 2, (uint16_t)(20 + 8 + len));
-		ip[8] = 64;
-		ip[9] = 17;
-		inet_pton(AF_INET, "10.0.2.100", ip + 12);
-		inet_pton(AF_INET, dst, ip + 16);
-		put16(ip + 10, (uint16_t)~sum16(ip, 20, 0));
-	}
+	n = v6 ? ip6_frame(p, dst, 17, 8 + len) : ip4_frame(p, dst, 17, 8 + len);
+	udp = p + ETH + (v6 ? 40 : 20);
 	put16(udp, 40000);
 	put16(udp + 2, port);
 	put16(udp + 4, (uint16_t)(8 + len));
 	memcpy(udp + 8, data, len);
-	rk_engine_input(f->e, fr, (size_t)(udp + 8 + len - fr));
-}
-
-/* A host socket on addr; *port is its port. */
-static int host_socket(const char *addr, uint16_t *port)
-{
-	struct sockaddr_storage ss = { 0 };
-	socklen_t len = sizeof(ss);
-	bool v6 = strchr(addr, ':') != NULL;
-	int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	assert_true(fd >= 0);
-	ss.ss_family = v6 ? AF_INET6 : AF_INET;
-	if (v6)
-		inet_pton(AF_INET6, addr, &((struct sockaddr_in6 *)&ss)->sin6_addr);
-	else
-		inet_pton(AF_INET, addr, &((struct sockaddr_in *)&ss)->sin_addr);
-	assert_int_equal(bind(fd, (struct sockaddr *)&ss,
-			      v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)),
-			 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
-	*port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	return fd;
+	rk_engine_input(f->e, fr, (size_t)(p - fr) + n);
 }
 
 /* Receives the child's datagram at the host socket and answers it with len bytes. */
@@ -247,10 +186,11 @@ static void round_trip(bool v6, bool vnet, size_t alen, int want_frames)
 	struct fixture f;
 	uint8_t answer[4000], dgram[4100];
 	uint16_t port;
-	int fd = host_socket(v6 ? "::1" : "127.0.0.1", &port), frames;
+	int fd = host_socket(SOCK_DGRAM, v6 ? "::1" : "127.0.0.1", &port), frames;
 	bool partial;
 	size_t n;
 
+	assert_true(fd >= 0);
 	for (size_t i = 0; i < sizeof(answer); i++)
 		answer[i] = (uint8_t)(i * 7 + 3);
 	start(&f, vnet);

@@ -34,14 +34,9 @@
 
 #include <linux/virtio_net.h>
 
-#include "checksum.h"
-#include "engine.h"
+#include "frames.h"
 
 #define MTU 1500
-#define ETH 14
-
-static const uint8_t gw_mac[6] = { 0x52, 0x55, 10, 0, 2, 2 };
-static const uint8_t child_mac[6] = { 0x02, 0, 0, 0, 0, 0x64 };
 
 struct fixture {
 	struct rk_engine *e;
@@ -49,41 +44,6 @@ struct fixture {
 	int host;  /* the host socket the frame aims at */
 	uint16_t port;
 };
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-/* A host socket of type on addr (127.0.0.1 or ::1), kernel-chosen port. */
-static int host_socket(int type, const char *addr, uint16_t *port)
-{
-	struct sockaddr_storage ss = { 0 };
-	socklen_t len = sizeof(ss);
-	bool v6 = strchr(addr, ':') != NULL;
-	int fd = socket(v6 ? AF_INET6 : AF_INET, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-
-	assert_true(fd >= 0);
-	ss.ss_family = v6 ? AF_INET6 : AF_INET;
-	if (v6)
-		inet_pton(AF_INET6, addr, &((struct sockaddr_in6 *)&ss)->sin6_addr);
-	else
-		inet_pton(AF_INET, addr, &((struct sockaddr_in *)&ss)->sin_addr);
-	assert_int_equal(bind(fd, (struct sockaddr *)&ss,
-			      v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)),
-			 0);
-	if (type == SOCK_STREAM)
-		assert_int_equal(listen(fd, 8), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
-	*port = ntohs(((struct sockaddr_in *)&ss)->sin_port); /* same offset in both */
-	return fd;
-}
 
 static void start(struct fixture *f, bool no_loopback, bool libslirp_tcp, int type,
 		  const char *addr)
@@ -96,19 +56,14 @@ static void start(struct fixture *f, bool no_loopback, bool libslirp_tcp, int ty
 	struct rk_error err;
 	int sp[2];
 
-	inet_pton(AF_INET, "10.0.2.0", &cfg.net);
-	inet_pton(AF_INET, "255.255.255.0", &cfg.mask);
-	inet_pton(AF_INET, "10.0.2.100", &cfg.child);
-	inet_pton(AF_INET, "10.0.2.2", &cfg.gateway);
-	inet_pton(AF_INET, "10.0.2.3", &cfg.dns);
-	cfg.n_dns_servers = 1; /* a resolver nobody asks: no resolv.conf read */
-	cfg.dns_servers[0].ss_family = AF_INET;
+	net_config(&cfg);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sp),
 			 0);
 	f->e = rk_engine_new(&cfg, sp[0], &err);
 	assert_non_null(f->e);
 	f->child = sp[1];
 	f->host = host_socket(type, addr, &f->port);
+	assert_true(f->host >= 0);
 }
 
 /* Whether the host socket got a datagram or a connection within ms, the engine running. */
@@ -160,64 +115,17 @@ static void send_vnet(struct fixture *f, const uint8_t *frame, size_t len, uint1
 	rk_engine_input(f->e, buf, sizeof(vh) + len);
 }
 
-/* Ethernet to the gateway's MAC; IPv4 from the child to dst, proto, payload of plen. */
-static size_t ip4(uint8_t *fr, const char *dst, uint8_t proto, size_t plen)
-{
-	uint8_t *ip = fr + ETH;
-
-	memset(fr, 0, ETH + 20 + plen);
-	memcpy(fr, gw_mac, 6);
-	memcpy(fr + 6, child_mac, 6);
-	put16(fr + 12, 0x0800);
-	ip[0] = 0x45;
-	put16(ip + 2, (uint16_t)(20 + plen));
-	put16(ip + 4, 0x1234);
-	ip[8] = 64;
-	ip[9] = proto;
-	inet_pton(AF_INET, "10.0.2.100", ip + 12);
-	inet_pton(AF_INET, dst, ip + 16);
-	return ETH + 20 + plen;
-}
-
-static size_t ip6(uint8_t *fr, const char *dst, uint8_t proto, size_t plen)
-{
-	uint8_t *ip = fr + ETH;
-
-	memset(fr, 0, ETH + 40 + plen);
-	memcpy(fr, gw_mac, 6);
-	memcpy(fr + 6, child_mac, 6);
-	put16(fr + 12, 0x86dd);
-	ip[0] = 0x60;
-	put16(ip + 4, (uint16_t)plen);
-	ip[6] = proto;
-	ip[7] = 64;
-	inet_pton(AF_INET6, "fd00::100", ip + 8);
-	inet_pton(AF_INET6, dst, ip + 24);
-	return ETH + 40 + plen;
-}
-
 static void ip4_fix(uint8_t *fr)
 {
 	put16(fr + ETH + 10, 0);
 	put16(fr + ETH + 10, (uint16_t)~sum16(fr + ETH, 20, 0));
 }
 
-/* The one's complement sum of the pseudo-header of the transport header at l4. */
-static uint32_t pseudo(const uint8_t *fr, size_t len, size_t l4)
-{
-	const uint8_t *ip = fr + ETH;
-	bool v6 = (ip[0] >> 4) == 6;
-	size_t alen = v6 ? 16 : 4;
-
-	return sum16(v6 ? ip + 8 : ip + 12, 2 * alen, 0) + (uint32_t)(v6 ? ip[6] : ip[9]) +
-	       (uint32_t)(len - l4);
-}
-
 /* A whole transport checksum at l4 + at (TCP 16, UDP 6), over what follows l4. */
 static void l4_fix(uint8_t *fr, size_t len, size_t l4, size_t at)
 {
 	put16(fr + l4 + at, 0);
-	put16(fr + l4 + at, (uint16_t)~sum16(fr + l4, len - l4, pseudo(fr, len, l4)));
+	put16(fr + l4 + at, (uint16_t)~sum16(fr + l4, len - l4, pseudo_sum(fr, len, l4)));
 }
 
 /* What a final frame needs: its IPv4 header checksum, and its transport checksum (TCP,
@@ -271,7 +179,7 @@ static void test_rewrite_ipv4_destination(void **state)
 {
 	struct fixture f;
 	uint8_t fr[256];
-	size_t n = ip4(fr, "10.0.0.1", 17, 8 + 16), l4 = ETH + 20;
+	size_t n = ip4_frame(fr, "10.0.0.1", 17, 8 + 16), l4 = ETH + 20;
 	struct fix fx = { .l4 = l4 };
 
 	(void)state;
@@ -291,7 +199,7 @@ static void test_rewrite_ipv6_destination(void **state)
 {
 	struct fixture f;
 	uint8_t fr[256];
-	size_t n = ip6(fr, "::2", 17, 8 + 16), l4 = ETH + 40;
+	size_t n = ip6_frame(fr, "::2", 17, 8 + 16), l4 = ETH + 40;
 	struct fix fx = { .l4 = l4, .l4_at = 6 };
 
 	(void)state;
@@ -314,7 +222,7 @@ static void test_rewrite_protocol(void **state)
 {
 	struct fixture f;
 	uint8_t fr[256];
-	size_t n = ip4(fr, "10.0.2.2", 17, 20), l4 = ETH + 20;
+	size_t n = ip4_frame(fr, "10.0.2.2", 17, 20), l4 = ETH + 20;
 	struct fix fx = { .l4 = l4, .l4_at = 16 };
 
 	(void)state;
@@ -345,14 +253,14 @@ static void test_rewrite_fragment_word(void **state)
 
 	(void)state;
 	start(&f, false, false, SOCK_DGRAM, "127.0.0.1");
-	n = ip4(fr, "10.0.2.2", 17, 8 + 16);
+	n = ip4_frame(fr, "10.0.2.2", 17, 8 + 16);
 	put16(fr + l4, 40000);
 	put16(fr + l4 + 2, f.port);
 	put16(fr + l4 + 4, 8 + 16 + 16); /* the whole datagram's */
 	memcpy(fr + l4 + 8, "first fragment..", 16);
 	forge(fr, n, ETH + 6, 0x2000, n - 2, &fx);
 	send_vnet(&f, fr, n, ETH + 6, 0);
-	n = ip4(fr, "10.0.2.2", 17, 16);
+	n = ip4_frame(fr, "10.0.2.2", 17, 16);
 	memcpy(fr + l4, "second fragment.", 16);
 	forge(fr, n, ETH + 6, 24 / 8, n - 2, &fx);
 	send_vnet(&f, fr, n, ETH + 6, 0);
@@ -368,7 +276,7 @@ static void test_rewrite_tcp_flags(void **state)
 {
 	struct fixture f;
 	uint8_t fr[256];
-	size_t n = ip4(fr, "10.0.2.2", 6, 20), l4 = ETH + 20;
+	size_t n = ip4_frame(fr, "10.0.2.2", 6, 20), l4 = ETH + 20;
 	struct fix fx = { .l4 = l4, .l4_at = 16 };
 
 	(void)state;
@@ -390,7 +298,7 @@ static void test_rewrite_urgent_pointer(void **state)
 {
 	struct fixture f;
 	uint8_t fr[256];
-	size_t n = ip4(fr, "10.0.2.2", 6, 20 + 4), l4 = ETH + 20;
+	size_t n = ip4_frame(fr, "10.0.2.2", 6, 20 + 4), l4 = ETH + 20;
 	struct fix fx = { .l4 = l4, .l4_at = 16 };
 	enum rk_filter_reason only;
 
@@ -416,7 +324,7 @@ static void test_partial_checksum_delivered(void **state)
 {
 	struct fixture f;
 	uint8_t fr[256], got[64];
-	size_t n = ip4(fr, "10.0.2.2", 17, 8 + 16), l4 = ETH + 20;
+	size_t n = ip4_frame(fr, "10.0.2.2", 17, 8 + 16), l4 = ETH + 20;
 	enum rk_filter_reason only;
 
 	(void)state;
@@ -426,7 +334,7 @@ static void test_partial_checksum_delivered(void **state)
 	put16(fr + l4 + 4, 8 + 16);
 	memcpy(fr + l4 + 8, "partial checksum", 16);
 	ip4_fix(fr);
-	put16(fr + l4 + 6, sum16(NULL, 0, pseudo(fr, n, l4)));
+	put16(fr + l4 + 6, sum16(NULL, 0, pseudo_sum(fr, n, l4)));
 	send_vnet(&f, fr, n, (uint16_t)l4, 6);
 	assert_true(host_reached(&f, 2000));
 	assert_int_equal(recv(f.host, got, sizeof(got), 0), 16);
@@ -436,13 +344,13 @@ static void test_partial_checksum_delivered(void **state)
 
 	/* IPv6, to fd00::2 (the host's ::1) */
 	start(&f, false, false, SOCK_DGRAM, "::1");
-	n = ip6(fr, "fd00::2", 17, 8 + 16);
+	n = ip6_frame(fr, "fd00::2", 17, 8 + 16);
 	l4 = ETH + 40;
 	put16(fr + l4, 40000);
 	put16(fr + l4 + 2, f.port);
 	put16(fr + l4 + 4, 8 + 16);
 	memcpy(fr + l4 + 8, "partial over v6.", 16);
-	put16(fr + l4 + 6, sum16(NULL, 0, pseudo(fr, n, l4)));
+	put16(fr + l4 + 6, sum16(NULL, 0, pseudo_sum(fr, n, l4)));
 	send_vnet(&f, fr, n, (uint16_t)l4, 6);
 	assert_true(host_reached(&f, 2000));
 	assert_int_equal(recv(f.host, got, sizeof(got), 0), 16);
@@ -451,7 +359,7 @@ static void test_partial_checksum_delivered(void **state)
 
 	/* a SYN into libslirp's TCP, which checks the completed checksum */
 	start(&f, false, true, SOCK_STREAM, "127.0.0.1");
-	n = ip4(fr, "10.0.2.2", 6, 20);
+	n = ip4_frame(fr, "10.0.2.2", 6, 20);
 	l4 = ETH + 20;
 	put16(fr + l4, 40000);
 	put16(fr + l4 + 2, f.port);
@@ -459,7 +367,7 @@ static void test_partial_checksum_delivered(void **state)
 	put16(fr + l4 + 12, 0x5002);
 	put16(fr + l4 + 14, 65535);
 	ip4_fix(fr);
-	put16(fr + l4 + 16, sum16(NULL, 0, pseudo(fr, n, l4)));
+	put16(fr + l4 + 16, sum16(NULL, 0, pseudo_sum(fr, n, l4)));
 	send_vnet(&f, fr, n, (uint16_t)l4, 16);
 	assert_true(host_reached(&f, 2000));
 	stop(&f);
