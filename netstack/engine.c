@@ -1,18 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The engine of --net=builtin: libslirp on the child's tap device.
+ * The engine of --net=builtin: the child's tap device, the frame filter, the translations
+ * and libslirp, driven by one loop.
  *
- * One loop owns the Slirp (libslirp is not thread-safe): it asks libslirp which sockets to
- * watch, polls them with the tap, then drains up to a batch of frames from the tap through
- * the filter (filter.c) into slirp_input(), and lets libslirp service its sockets and
- * timers in the same pass (slirp4netns skips the sockets in a pass that read a frame,
- * which costs a second poll per frame). Frames libslirp sends go straight to the tap; a
- * full tap queue drops them, as a wire would, and TCP resends.
+ * One loop owns everything (libslirp is not thread-safe): it asks libslirp, the DNS
+ * forwarder and the translations which sockets to watch, polls them with the tap, then
+ * drains up to a batch of frames from the tap through the filter (filter.c), which judges
+ * each once and routes it: TCP to tcpnat.c, UDP to the DNS address to dns.c, other UDP to
+ * udpnat.c, the rest (ICMP, ARP and neighbour discovery for the gateway) to
+ * slirp_input(). Sockets and timers are serviced in the same pass (slirp4netns skips the
+ * sockets in a pass that read a frame, which costs a second poll per frame). Frames for
+ * the child go straight to the tap; a full tap queue drops them, as a wire would, and TCP
+ * resends. docs/netstack.md says what this boundary defends against.
  *
  * Configuration: DHCP, TFTP and the legacy protocol emulation are off (all CVE sources);
- * the child is configured statically by rootlesskit. UDP DNS to the DNS address is
- * forwarded by dns.c, which reaches resolvers of either family; the connections the child
- * opens are tcpnat.c's.
+ * the child is configured statically by rootlesskit. On kernels before 6.9 libslirp
+ * carries TCP too (tcpnat.c needs SO_PEEK_OFF).
  *
  * libslirp (and GLib with it) is not linked into rootlesskit: the engine loads it when it
  * starts (load_slirp), so the parent and the child never map it, which keeps about 1 MiB of

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The usermode NAT behind --net=builtin (see engine.c): libslirp driven by one loop over
- * the child's tap device. Knows nothing about the command line. */
+/* The usermode NAT behind --net=builtin (see engine.c): the frame filter, the translations
+ * and libslirp, driven by one loop over the child's tap device. Knows nothing about the command
+ * line. */
 #ifndef RK_ENGINE_H
 #define RK_ENGINE_H
 
@@ -51,8 +52,9 @@ struct rk_engine_stats {
 
 struct rk_engine;
 
-/* A host forward (--port-driver=netstack): a listener on the host whose connections or
- * datagrams libslirp carries into the child, keeping the client's address. Sent to the
+/* A host forward (--port-driver=netstack): a listener on the host whose connections
+ * (tcpnat.c, or libslirp before Linux 6.9) or datagrams (udpnat.c) the engine carries into
+ * the child, keeping the client's address. Sent to the
  * engine process over its control socket, answered with a struct rk_engine_fwd_reply. */
 enum {
 	RK_ENGINE_FWD_ADD = 1,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * --port-driver=netstack (with --net=builtin): a published port is a libslirp host
- * forward inside the engine process. The engine listens on the host and carries each
+ * --port-driver=netstack (with --net=builtin): a published port is a host forward inside
+ * the engine process (tcpnat.c and udpnat.c). The engine listens on the host and carries each
  * connection or datagram into the child through the NAT itself, so the service sees the
  * client's real address (a loopback client shows as the gateway). Requests go to the
  * engine over a socketpair; ids are ours, from 1, never reused. IPv4 only, and the child
