@@ -29,7 +29,8 @@
  * or unspecified address (DNS forwarding to the harness's stub resolver, 127.0.0.53:53,
  * is allowed).
  * Frames the engine sends to the child must fit the MTU, or, with virtio-net headers, be
- * TCP segments to be cut at an MSS that fits it.
+ * TCP segments to be cut at an MSS that fits it; their headers must say what a kernel's
+ * would (a partial checksum at the TCP or UDP checksum field, TSO of TCP only).
  */
 #include <arpa/inet.h>
 #include <dlfcn.h>
@@ -284,6 +285,35 @@ static int64_t clock_fake(void *arg)
 	return fake_now;
 }
 
+/* Whether the virtio-net header of a frame the engine wrote (len bytes at f) says what a
+ * kernel would: a partial checksum at the checksum field of the frame's TCP or UDP
+ * header, segmentation only of TCP of the frame's IP version with the headers' length. */
+static bool vnet_consistent(const struct virtio_net_hdr *vh, const uint8_t *f, size_t len)
+{
+	size_t l4, thl = 0;
+	uint8_t proto;
+	bool v6;
+
+	if (!(vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
+		return vh->gso_type == VIRTIO_NET_HDR_GSO_NONE;
+	if (len < 14 + 40)
+		return false;
+	v6 = f[12] == 0x86 && f[13] == 0xdd;
+	l4 = v6 ? 14 + 40 : 14 + (size_t)(f[14] & 15) * 4;
+	proto = v6 ? f[14 + 6] : f[14 + 9];
+	if (vh->csum_start != l4 || l4 + 20 > len ||
+	    vh->csum_offset != (proto == 6    ? 16
+				: proto == 17 ? 6
+					      : 0xffff))
+		return false;
+	if (vh->gso_type == VIRTIO_NET_HDR_GSO_NONE)
+		return true;
+	thl = (size_t)(f[l4 + 12] >> 4) * 4;
+	return proto == 6 &&
+	       vh->gso_type == (v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4) &&
+	       vh->hdr_len == l4 + thl;
+}
+
 /* What the engine sent to the child: drained and checked. */
 static void drain(int fd, bool vnet)
 {
@@ -304,6 +334,8 @@ static void drain(int fd, bool vnet)
 		if ((size_t)n > MTU + 14 &&
 		    (vh.gso_type == VIRTIO_NET_HDR_GSO_NONE || vh.gso_size == 0 ||
 		     vh.gso_size > MTU - 40 || (size_t)n > RK_FRAME_MAX))
+			__builtin_trap();
+		if (!vnet_consistent(&vh, buf + sizeof(vh), (size_t)n))
 			__builtin_trap();
 	}
 }
