@@ -67,10 +67,11 @@ load ../helpers
 
 @test "the command inherits only fds 0, 1 and 2" {
 	exec 7</dev/null 9>/dev/null
-	run rk sh -c 'ls /proc/$$/fd | tr "\n" " "'
+	# ls without a pipe: the shell's own pipe to another command would show in its list
+	run rk sh -c 'ls /proc/$$/fd'
 	exec 7<&- 9>&-
 	assert_success
-	assert_output "0 1 2 "
+	[ "$(sort -n <<<"$output" | tr '\n' ' ')" = "0 1 2 " ] || fail "descriptors: $output"
 }
 
 @test "stdin, stdout and stderr are passed through" {
