@@ -9,6 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sig.h"
+
 extern char **environ;
 
 /* In the forked child: only async-signal-safe calls until the exec (threads exist). */
@@ -27,6 +29,7 @@ static __attribute__((noreturn)) void exec_child(pid_t parent, const char *path,
 	}
 	if (out >= 0 && (dup2(out, 1) < 0 || dup2(out, 2) < 0))
 		_exit(127);
+	rk_sig_leave_terminal();
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	execve(path, argv, environ);

@@ -24,6 +24,7 @@
 
 #include "helper.h"
 #include "log.h"
+#include "sig.h"
 #include "util.h"
 
 int rk_lxcusernic_prepare(struct rk_lxcusernic *l, const struct rk_options *opts,
@@ -65,6 +66,7 @@ static pid_t start_holder(pid_t child, const char *netns_path, struct rk_error *
 			_exit(1);
 		close(ufd);
 		close(nfd);
+		rk_sig_leave_terminal();
 		(void)!write(ready[1], &ok, 1);
 		close(ready[1]);
 		sigemptyset(&none);

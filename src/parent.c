@@ -544,6 +544,9 @@ static int start_engine(struct parent_state *st, int tap, struct rk_error *err)
 			_exit(1);
 		close_range(st->engine_control >= 0 ? 5 : 4, ~0U, 0);
 		signal(SIGPIPE, SIG_IGN);
+		/* Ctrl-C is the command's to handle: the network stays until rootlesskit's
+		 * SIGTERM, after the command ended */
+		rk_sig_leave_terminal();
 		/* each connection it carries is a descriptor: the engine may use all the user
 		 * may have (its tables are bounded by that limit) */
 		struct rlimit nofile;

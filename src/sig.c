@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 /* Go's text for each Linux signal number (syscall's signal table). */
 static const char *const go_names[32] = {
@@ -100,4 +101,15 @@ bool rk_sig_is_job_stop(int sig)
 bool rk_sig_is_termination(int sig)
 {
 	return sig == SIGHUP || sig == SIGINT || sig == SIGQUIT || sig == SIGTERM;
+}
+
+void rk_sig_leave_terminal(void)
+{
+	static const int terminal[] = { SIGINT, SIGQUIT, SIGHUP, SIGTSTP, SIGTTIN, SIGTTOU };
+	struct sigaction ign = { .sa_handler = SIG_IGN };
+
+	/* the terminal signals its foreground group; this is not it any more */
+	setpgid(0, 0);
+	for (size_t i = 0; i < sizeof(terminal) / sizeof(terminal[0]); i++)
+		sigaction(terminal[i], &ign, NULL);
 }

@@ -33,4 +33,11 @@ bool rk_sig_is_job_stop(int sig);
  * something: SIGHUP, SIGINT, SIGQUIT, SIGTERM. */
 bool rk_sig_is_termination(int sig);
 
+/* In a process rootlesskit forks for itself (the engine, a network helper): moves it to a
+ * process group of its own and ignores the terminal's signals (SIGINT, SIGQUIT, SIGHUP,
+ * SIGTSTP, SIGTTIN, SIGTTOU; an exec keeps that), so that Ctrl-C reaches the command, not
+ * the network under it: only rootlesskit's own SIGTERM (or SIGKILL) stops it.
+ * Async-signal-safe. */
+void rk_sig_leave_terminal(void);
+
 #endif

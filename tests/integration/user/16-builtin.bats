@@ -358,3 +358,33 @@ engine_usage() {
 	assert_success
 	assert_output "still-working"
 }
+
+@test "builtin: Ctrl-C (SIGINT to the whole process group) leaves the network to the command's handler" {
+	local got="$BATS_TEST_TMPDIR/got" ready="$BATS_TEST_TMPDIR/rk-ready"
+	mkfifo "$ready"
+	# the host's side: what arrives on 127.0.0.1:18099 within 20 s
+	timeout 20 python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 18099))
+s.settimeout(20)
+print(s.recvfrom(100)[0].decode(), flush=True)' >"$got" 3>&- &
+	WATCH=$!
+	# a session of its own, as a terminal's, with SIGINT at its default (a background job
+	# of a script starts with it ignored): a handler that takes its time, then sends
+	setsid env --default-signal=INT,QUIT "$RK" --net=builtin python3 -c '
+import signal, socket, sys, time
+def on_int(sig, frame):
+    time.sleep(0.5)
+    socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"after ctrl-c", ("10.0.2.2", 18099))
+    sys.exit(0)
+signal.signal(signal.SIGINT, on_int)
+open(sys.argv[1], "w").write("ready\n")
+time.sleep(20)' "$ready" >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
+	RK_PID=$!
+	read_fifo "$ready" >/dev/null
+	kill -INT -- -"$RK_PID"
+	wait_job "$RK_PID"
+	assert_equal "$status" 0
+	wait_job "$WATCH"
+	[ "$(cat "$got")" = "after ctrl-c" ] || fail "the host got '$(cat "$got")'; rootlesskit said: $(cat "$BATS_TEST_TMPDIR/out")"
+}
