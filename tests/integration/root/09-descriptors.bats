@@ -30,7 +30,8 @@ teardown() {
 		python3 -c 'import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((\"127.0.0.1\", 53)); time.sleep(80)' &
 		mkfifo -m 0666 $DIR/ready $DIR/flooding
-		runuser -u $user -- prlimit --nofile=64:64 $RK --pidns --net=builtin --copy-up=/etc \
+		runuser -u $user -- prlimit --nofile=64:64 $RK --pidns --state-dir=$DIR/state \
+			--net=builtin --copy-up=/etc \
 			--port-driver=netstack -p 127.0.0.1:18098:80/tcp sh -c '
 				python3 $ECHO serve 80 $DIR/ready &
 				sleep 0.5
@@ -40,7 +41,11 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((\"127.0.0.1\", 53)
 		head -n 1 $DIR/ready >/dev/null
 		head -n 1 $DIR/flooding >/dev/null
 		sleep 1
-		engine=\$(ps -e -o pid=,comm=,args= | awk '\$2 == \"rootlesskit\" { print \$1 }' | sort -n | tail -n 1)
+		# the engine: the rootlesskit whose parent is rootlesskit, and not the child
+		engine=\$(ps -e -o pid=,ppid=,comm= | awk -v child=\$(cat $DIR/state/child_pid) '
+			\$3 == \"rootlesskit\" { name[\$1] = 1; pp[\$1] = \$2 }
+			END { for (p in pp) if (pp[p] in name && p != child) print p }')
+		[ -n \"\$engine\" ] || { echo no engine; ps -ef; exit 1; }
 		# a client now: the engine is out of descriptors, the connection waits queued
 		timeout 20 python3 $ECHO tcp 127.0.0.1 18098 served > $DIR/client &
 		client=\$!
