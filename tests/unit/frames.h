@@ -43,6 +43,23 @@ static inline void net_config(struct rk_engine_config *cfg)
 	cfg->dns_servers[0].ss_family = AF_INET;
 }
 
+/* An engine of cfg on one end of a new frame socket (as the tap), the other end into
+ * *ret_child. Returns NULL on failure. */
+static inline struct rk_engine *engine_on_socketpair(const struct rk_engine_config *cfg,
+						     int *ret_child)
+{
+	struct rk_error err;
+	struct rk_engine *e;
+	int sp[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sp) < 0)
+		return NULL;
+	e = rk_engine_new(cfg, sp[0], &err);
+	if (e)
+		*ret_child = sp[1];
+	return e;
+}
+
 /* A socket of type on addr (127.0.0.1 or ::1, listening if a stream), kernel-chosen
  * port into *port. Returns it, or -1. */
 static inline int host_socket(int type, const char *addr, uint16_t *port)

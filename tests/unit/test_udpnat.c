@@ -35,15 +35,10 @@ struct fixture {
 static void start(struct fixture *f, bool vnet)
 {
 	struct rk_engine_config cfg = { .mtu = MTU, .ipv6 = true, .vnet_hdr = vnet };
-	struct rk_error err;
-	int sp[2];
 
 	net_config(&cfg);
-	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sp),
-			 0);
-	f->e = rk_engine_new(&cfg, sp[0], &err);
+	f->e = engine_on_socketpair(&cfg, &f->child);
 	assert_non_null(f->e);
-	f->child = sp[1];
 	f->vnet = vnet;
 }
 

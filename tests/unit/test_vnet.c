@@ -53,15 +53,10 @@ static void start(struct fixture *f, bool no_loopback, bool libslirp_tcp, int ty
 					.vnet_hdr = true,
 					.disable_host_loopback = no_loopback,
 					.libslirp_tcp = libslirp_tcp };
-	struct rk_error err;
-	int sp[2];
 
 	net_config(&cfg);
-	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sp),
-			 0);
-	f->e = rk_engine_new(&cfg, sp[0], &err);
+	f->e = engine_on_socketpair(&cfg, &f->child);
 	assert_non_null(f->e);
-	f->child = sp[1];
 	f->host = host_socket(type, addr, &f->port);
 	assert_true(f->host >= 0);
 }
