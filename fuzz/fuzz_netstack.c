@@ -296,15 +296,16 @@ static bool vnet_consistent(const struct virtio_net_hdr *vh, const uint8_t *f, s
 
 	if (!(vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
 		return vh->gso_type == VIRTIO_NET_HDR_GSO_NONE;
-	if (len < 14 + 40)
+	if (len < 14 + 20)
 		return false;
 	v6 = f[12] == 0x86 && f[13] == 0xdd;
 	l4 = v6 ? 14 + 40 : 14 + (size_t)(f[14] & 15) * 4;
 	proto = v6 ? f[14 + 6] : f[14 + 9];
-	if (vh->csum_start != l4 || l4 + 20 > len ||
-	    vh->csum_offset != (proto == 6    ? 16
-				: proto == 17 ? 6
-					      : 0xffff))
+	/* the transport header whole: 20 bytes for TCP, 8 for UDP */
+	if (proto != 6 && proto != 17)
+		return false;
+	if (vh->csum_start != l4 || l4 + (proto == 6 ? 20u : 8u) > len ||
+	    vh->csum_offset != (proto == 6 ? 16 : 6))
 		return false;
 	if (vh->gso_type == VIRTIO_NET_HDR_GSO_NONE)
 		return true;
