@@ -157,7 +157,8 @@ fuzz-ci: $(FUZZ_BINS)
 		mkdir -p $(BUILD)/fuzz/corpus-$$n; \
 		echo "== fuzz_$$n for $$t s"; \
 		if ! $(BUILD)/fuzz/fuzz_$$n -max_total_time=$$t -max_len=4096 \
-			-print_final_stats=1 $(BUILD)/fuzz/corpus-$$n fuzz/corpus/$$n \
+			-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ \
+			$(BUILD)/fuzz/corpus-$$n fuzz/corpus/$$n \
 			>$(BUILD)/fuzz/$$n.log 2>&1; then \
 			tail -n 40 $(BUILD)/fuzz/$$n.log; exit 1; \
 		fi; \
@@ -175,7 +176,8 @@ fuzz-long: $(FUZZ_LONG_NAMES:%=$(BUILD)/fuzz/fuzz_%)
 		mkdir -p $(BUILD)/fuzz/corpus-$$n; \
 		echo "== fuzz_$$n for $(FUZZ_LONG_SECONDS) s"; \
 		if ! $(BUILD)/fuzz/fuzz_$$n -max_total_time=$(FUZZ_LONG_SECONDS) -max_len=65600 \
-			-print_final_stats=1 $(BUILD)/fuzz/corpus-$$n fuzz/corpus/$$n \
+			-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ \
+			$(BUILD)/fuzz/corpus-$$n fuzz/corpus/$$n \
 			>$(BUILD)/fuzz/$$n-long.log 2>&1; then \
 			tail -n 40 $(BUILD)/fuzz/$$n-long.log; exit 1; \
 		fi; \
