@@ -67,12 +67,8 @@ def vnet(f, csum_start=34, csum_offset=16, gso=0, gso_size=0):
 
 
 def sum16(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return s
+    """The folded one's complement sum of b (pkt's checksum is its complement)."""
+    return ~csum(b) & 0xFFFF
 
 
 def forge(f, at, want, free_at, fix):
