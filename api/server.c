@@ -6,8 +6,18 @@
  * can stall the parent. Routes, status codes and bodies follow upstream (gorilla/mux +
  * encoding/json): unknown paths get 404 "404 page not found", a known path with another
  * method gets an empty 405, errors are {"message":...} plus a newline with a text/plain
- * content type. Every client is bounded: header and body sizes, a per-connection timeout,
- * and at most RK_API_MAX_CONNECTIONS connections with requests at once.
+ * content type. Every client is bounded: header and body sizes, and a deadline: each request
+ * must arrive whole within RK_API_DEADLINE_MS of the connection's accept (or of the answer
+ * to its previous request), however it trickles in. At most RK_API_MAX_CONNECTIONS
+ * connections count, from their accept on; a new one beyond that takes the place of the
+ * oldest that has sent no whole request for a second, or is closed at once, so that stalled
+ * clients cannot lock the API out for more than a second.
+ *
+ * libevent 2.1's evhttp says nothing of a connection until its first request is whole, so
+ * the server makes each connection's bufferevent itself (evhttp_set_bevcb) and keeps a
+ * reference to it: evhttp's bufferevent_free then clears the callbacks (the sign that
+ * evhttp let the connection go) and the last reference, ours, closes the socket. Closing a
+ * connection early is a shutdown() of its socket, which evhttp sees as the peer's end.
  *
  * The main thread stops the loop through a pipe watched by the loop itself.
  */
@@ -15,6 +25,7 @@
 
 #include <errno.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -27,6 +38,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "json.h"
@@ -36,14 +48,26 @@
 #define RK_API_MAX_CONNECTIONS 128
 #define RK_API_MAX_HEADERS     (16 * 1024)
 #define RK_API_MAX_BODY	       (64 * 1024)
-#define RK_API_TIMEOUT_SEC     10
-#define ACCEPT_PAUSE_MS	       100 /* the listener rests this long after EMFILE or ENFILE */
+#define RK_API_TIMEOUT_SEC     10    /* idle: nothing read or written */
+#define RK_API_DEADLINE_MS     10000 /* a whole request, from accept or the last answer */
+#define EVICTABLE_MS	       1000  /* a connection this old without a request may give way */
+#define SWEEP_MS	       100   /* deadlines and released connections are looked at */
+#define ACCEPT_PAUSE_MS	       100   /* the listener rests this long after EMFILE or ENFILE */
+
+/* An accepted connection, from accept until evhttp lets it go. */
+struct api_conn {
+	struct bufferevent *bev; /* one reference is ours */
+	int64_t start_ms;	 /* accept, or the answer to its last request */
+	bool doomed;		 /* being closed: no longer counts */
+	bool shut;		 /* shutdown() done */
+};
 
 struct rk_api_server {
 	struct event_base *base;
 	struct evhttp *http;
 	struct event *stop_ev;
 	int listen_fd;
+	int dir_fd; /* the state directory, where api.sock is */
 	int stop_pipe[2];
 	pthread_t thread;
 	bool thread_started;
@@ -58,10 +82,112 @@ struct rk_api_server {
 	char *dns[2];
 	size_t n_dns;
 	char *child_ip;
-	/* connections that sent a request and are still open */
-	struct evhttp_connection *conns[RK_API_MAX_CONNECTIONS];
-	size_t n_conns;
+	struct api_conn *conns; /* every accepted connection evhttp still holds */
+	size_t n_conns, cap_conns;
+	struct event *sweep_ev;
 };
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Ends c: its peer sees the end, evhttp sees the peer's end and lets the connection go. */
+static void conn_doom(struct api_conn *c)
+{
+	int fd = bufferevent_getfd(c->bev);
+
+	c->doomed = true;
+	if (!c->shut && fd >= 0) { /* no fd yet: the next sweep */
+		shutdown(fd, SHUT_RDWR);
+		c->shut = true;
+	}
+}
+
+static void sweep_schedule(struct rk_api_server *s)
+{
+	struct timeval tv = { 0, SWEEP_MS * 1000 };
+
+	if (s->n_conns && !evtimer_pending(s->sweep_ev, NULL))
+		evtimer_add(s->sweep_ev, &tv);
+}
+
+/* Drops the connections evhttp let go (our reference closes them), ends those past their
+ * deadline. */
+static void sweep(evutil_socket_t fd, short what, void *arg)
+{
+	struct rk_api_server *s = arg;
+	int64_t now = now_ms();
+
+	(void)fd;
+	(void)what;
+	for (size_t i = 0; i < s->n_conns;) {
+		struct api_conn *c = &s->conns[i];
+		bufferevent_event_cb event_cb;
+		bufferevent_getcb(c->bev, NULL, NULL, &event_cb, NULL);
+		if (!event_cb) {
+			bufferevent_decref(c->bev);
+			*c = s->conns[--s->n_conns];
+			continue;
+		}
+		if (c->doomed || now - c->start_ms >= RK_API_DEADLINE_MS)
+			conn_doom(c);
+		i++;
+	}
+	sweep_schedule(s);
+}
+
+/* evhttp's accept: the new connection's bufferevent, counted from now on. */
+static struct bufferevent *conn_new(struct event_base *base, void *arg)
+{
+	struct rk_api_server *s = arg;
+	struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	int64_t now = now_ms();
+	size_t active = 0, oldest = SIZE_MAX;
+
+	if (!bev)
+		return NULL; /* evhttp makes its own, uncounted: out of memory anyway */
+	bufferevent_incref(bev);
+	for (size_t i = 0; i < s->n_conns; i++) {
+		const struct api_conn *c = &s->conns[i];
+		if (c->doomed)
+			continue;
+		active++;
+		if (now - c->start_ms >= EVICTABLE_MS &&
+		    (oldest == SIZE_MAX || c->start_ms < s->conns[oldest].start_ms))
+			oldest = i;
+	}
+	if (s->n_conns == s->cap_conns) {
+		s->cap_conns = s->cap_conns ? 2 * s->cap_conns : RK_API_MAX_CONNECTIONS;
+		s->conns = rk_xrealloc(s->conns, s->cap_conns * sizeof(*s->conns));
+	}
+	/* over the limit: the oldest stalled one gives way, or the new one goes (it has no
+	 * socket yet: the next sweep ends it) */
+	s->conns[s->n_conns++] = (struct api_conn){
+		.bev = bev,
+		.start_ms = now,
+		.doomed = active >= RK_API_MAX_CONNECTIONS && oldest == SIZE_MAX,
+	};
+	if (active >= RK_API_MAX_CONNECTIONS && oldest != SIZE_MAX)
+		conn_doom(&s->conns[oldest]);
+	else if (active >= RK_API_MAX_CONNECTIONS)
+		event_active(s->sweep_ev, EV_TIMEOUT, 0); /* once evhttp gave it the socket */
+	sweep_schedule(s);
+	return bev;
+}
+
+/* The request on conn was answered: its next one has a deadline of its own. */
+static void conn_answered(struct rk_api_server *s, struct evhttp_connection *conn)
+{
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(conn);
+
+	for (size_t i = 0; i < s->n_conns; i++)
+		if (s->conns[i].bev == bev)
+			s->conns[i].start_ms = now_ms();
+}
 
 static void reply(struct evhttp_request *req, int code, const char *type, const char *body)
 {
@@ -81,33 +207,6 @@ static void reply_error(struct evhttp_request *req, int code, const char *msg)
 {
 	rk_auto_free char *body = rk_api_json_error(msg);
 	reply(req, code, "text/plain; charset=utf-8", body);
-}
-
-static void conn_closed(struct evhttp_connection *conn, void *arg)
-{
-	struct rk_api_server *s = arg;
-
-	for (size_t i = 0; i < s->n_conns; i++) {
-		if (s->conns[i] == conn) {
-			s->conns[i] = s->conns[--s->n_conns];
-			return;
-		}
-	}
-}
-
-/* Tracks the connection of req; false when there are too many already. */
-static bool track_connection(struct rk_api_server *s, struct evhttp_request *req)
-{
-	struct evhttp_connection *conn = evhttp_request_get_connection(req);
-
-	for (size_t i = 0; i < s->n_conns; i++)
-		if (s->conns[i] == conn)
-			return true;
-	if (s->n_conns >= RK_API_MAX_CONNECTIONS)
-		return false;
-	s->conns[s->n_conns++] = conn;
-	evhttp_connection_set_closecb(conn, conn_closed, s);
-	return true;
 }
 
 /* "/v1/ports/{id}": one non-empty path segment after the prefix. */
@@ -173,11 +272,7 @@ static void handle(struct evhttp_request *req, void *arg)
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 
-	if (!track_connection(s, req)) {
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
-		reply_error(req, 503, "too many connections to the API");
-		return;
-	}
+	conn_answered(s, evhttp_request_get_connection(req));
 	if (!path) {
 		reply(req, 404, "text/plain; charset=utf-8", "404 page not found\n");
 	} else if (strcmp(path, "/v1/info") == 0) {
@@ -260,20 +355,20 @@ static void *loop(void *arg)
 	return NULL;
 }
 
-/* Creates the listening socket, mode 0600 whatever the umask. */
-static int listen_unix(const char *path, struct rk_error *err)
+/* Creates the listening socket api.sock in the directory dir_fd, mode 0600 whatever the
+ * umask: bound through the descriptor, never through the directory's path (path is for
+ * messages). */
+static int listen_unix(int dir_fd, const char *path, struct rk_error *err)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	mode_t old;
 	int fd, r;
 
-	if (strlen(path) >= sizeof(sun.sun_path))
-		return rk_error_set(err, ENAMETOOLONG, "API socket path %s is too long", path);
-	strcpy(sun.sun_path, path);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "/proc/self/fd/%d/" RK_API_SOCKET, dir_fd);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return rk_error_errno(err, errno, "socket");
-	unlink(path); /* a stale one (upstream issue #30) */
+	unlinkat(dir_fd, RK_API_SOCKET, 0); /* a stale one (upstream issue #30) */
 	old = umask(0177);
 	r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(old);
@@ -285,7 +380,7 @@ static int listen_unix(const char *path, struct rk_error *err)
 	return fd;
 }
 
-int rk_api_server_start(const char *path, const struct rk_api_info *info,
+int rk_api_server_start(int dir_fd, const struct rk_api_info *info,
 			struct rk_port_driver *port_driver, struct rk_api_server **ret,
 			struct rk_error *err)
 {
@@ -294,14 +389,15 @@ int rk_api_server_start(const char *path, const struct rk_api_info *info,
 	int r;
 
 	s->listen_fd = s->stop_pipe[0] = s->stop_pipe[1] = -1;
+	s->dir_fd = dir_fd;
 	pthread_mutex_init(&s->net_lock, NULL);
-	s->path = rk_xstrdup(path);
+	s->path = rk_xasprintf("%s/" RK_API_SOCKET, info->state_dir);
 	s->state_dir = rk_xstrdup(info->state_dir);
 	s->net_driver = info->net_driver ? rk_xstrdup(info->net_driver) : NULL;
 	s->child_pid = info->child_pid;
 	s->dynamic_child_ip = info->dynamic_child_ip;
 	s->port_driver = port_driver;
-	r = listen_unix(path, err);
+	r = listen_unix(dir_fd, s->path, err);
 	if (r < 0)
 		goto fail;
 	s->listen_fd = r;
@@ -313,8 +409,9 @@ int rk_api_server_start(const char *path, const struct rk_api_info *info,
 	s->http = s->base ? evhttp_new(s->base) : NULL;
 	s->stop_ev =
 		s->base ? event_new(s->base, s->stop_pipe[0], EV_READ, on_stop, s->base) : NULL;
+	s->sweep_ev = s->base ? evtimer_new(s->base, sweep, s) : NULL;
 	bound = s->http ? evhttp_accept_socket_with_handle(s->http, s->listen_fd) : NULL;
-	if (!s->http || !s->stop_ev || event_add(s->stop_ev, NULL) < 0 || !bound) {
+	if (!s->http || !s->stop_ev || !s->sweep_ev || event_add(s->stop_ev, NULL) < 0 || !bound) {
 		r = rk_error_set(err, ENOMEM, "starting the API server");
 		goto fail;
 	}
@@ -328,6 +425,7 @@ int rk_api_server_start(const char *path, const struct rk_api_info *info,
 						    EVHTTP_REQ_PUT | EVHTTP_REQ_HEAD |
 						    EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
 	evhttp_set_gencb(s->http, handle, s);
+	evhttp_set_bevcb(s->http, conn_new, s);
 	r = pthread_create(&s->thread, NULL, loop, s);
 	if (r) {
 		r = rk_error_errno(err, r, "starting the API thread");
@@ -351,6 +449,11 @@ void rk_api_server_stop(struct rk_api_server *s)
 	}
 	if (s->http)
 		evhttp_free(s->http); /* closes every connection, and the listening socket */
+	for (size_t i = 0; i < s->n_conns; i++)
+		bufferevent_decref(s->conns[i].bev); /* after evhttp's: this closes them */
+	free(s->conns);
+	if (s->sweep_ev)
+		event_free(s->sweep_ev);
 	if (!s->listen_owned && s->listen_fd >= 0)
 		close(s->listen_fd);
 	if (s->stop_ev)
@@ -361,7 +464,7 @@ void rk_api_server_stop(struct rk_api_server *s)
 		if (s->stop_pipe[i] >= 0)
 			close(s->stop_pipe[i]);
 	if (s->listen_fd >= 0)
-		unlink(s->path);
+		unlinkat(s->dir_fd, RK_API_SOCKET, 0);
 	free(s->path);
 	free(s->state_dir);
 	free(s->net_driver);

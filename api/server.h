@@ -9,10 +9,14 @@
 
 struct rk_api_server;
 
-/* Listens on path (mode 0600, a stale socket removed first) and serves the API on its own
- * thread. info is copied (its port_driver member is ignored); port_driver (NULL: none)
- * must outlive the server. Returns 0 with *ret set, or a negative errno with err set. */
-int rk_api_server_start(const char *path, const struct rk_api_info *info,
+#define RK_API_SOCKET "api.sock"
+
+/* Listens on api.sock in the state directory open at dir_fd (info->state_dir is its path,
+ * for messages; mode 0600, a stale socket removed first; bound and removed through dir_fd,
+ * which must stay open until the server stops) and serves the API on its own thread. info
+ * is copied (its port_driver member is ignored); port_driver (NULL: none) must outlive the
+ * server. Returns 0 with *ret set, or a negative errno with err set. */
+int rk_api_server_start(int dir_fd, const struct rk_api_info *info,
 			struct rk_port_driver *port_driver, struct rk_api_server **ret,
 			struct rk_error *err);
 

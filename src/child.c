@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -43,6 +44,7 @@
 #include "netcfg.h"
 #include "netlink.h"
 #include "netns.h"
+#include "statedir.h"
 #include "util.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -212,12 +214,12 @@ static int network_early(void *arg, struct rk_error *err)
 
 /* Once the parent has started the network driver: the interface, resolv.conf, hosts. A
  * DHCP driver configures the link first and the addresses in a second message. */
-static void configure_network(const struct rk_child_config *cfg)
+static void configure_network(const struct rk_child_config *cfg, int state_fd)
 {
 	struct rk_error err = { 0 };
 	struct rk_netcfg nc;
 	struct netcfg_step step = { .nc = &nc, .sock = cfg->sock };
-	rk_auto_free char *path = rk_xasprintf("%s/netns", cfg->state_dir);
+	rk_auto_free char *path = rk_xasprintf("/proc/self/fd/%d/netns", state_fd);
 
 	do {
 		struct rk_msg m;
@@ -238,8 +240,8 @@ static void configure_network(const struct rk_child_config *cfg)
 	} while (nc.step == RK_NETCFG_LINK);
 	/* with --detach-netns the files are written for the user (nerdctl reads them), not
 	 * mounted */
-	if (rk_netcfg_etc(&nc, cfg->state_dir, !cfg->opts->detach_netns, etc_copied_up(cfg->opts),
-			  &err) < 0)
+	if (rk_netcfg_etc(&nc, state_fd, cfg->state_dir, !cfg->opts->detach_netns,
+			  etc_copied_up(cfg->opts), &err) < 0)
 		setup_fail(cfg->sock, &err);
 	if (rk_msg_send(cfg->sock, RK_MSG_NET_DONE) < 0)
 		_exit(1);
@@ -250,9 +252,12 @@ static __attribute__((noreturn)) void setup_main(const struct rk_child_config *c
 {
 	const struct rk_options *opts = cfg->opts;
 	struct rk_error err = { 0 };
+	int state_fd;
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != c_pid)
 		_exit(1);
+	/* copy-up makes directories the command will see: with the user's umask */
+	umask(cfg->orig_umask);
 	if (cfg->port_sock >= 0)
 		close(cfg->port_sock); /* the supervisor's */
 	if (cfg->supervisor_caps) {
@@ -280,8 +285,14 @@ static __attribute__((noreturn)) void setup_main(const struct rk_child_config *c
 	if (rk_mount_sys(cfg->net->new_netns && !opts->detach_netns,
 			 *opts->evacuate_cgroup2 != '\0', &err) < 0)
 		setup_fail(cfg->sock, &err);
+	/* the state directory as this mount namespace sees it (after copy-up, where the
+	 * helpers and the user find netns), checked to be the one the parent holds: what is
+	 * written there goes through this descriptor */
+	state_fd = rk_statedir_reopen(cfg->state_dir, cfg->state_dir_fd, &err);
+	if (state_fd < 0)
+		setup_fail(cfg->sock, &err);
 	if (opts->detach_netns) {
-		rk_auto_free char *path = rk_xasprintf("%s/netns", cfg->state_dir);
+		rk_auto_free char *path = rk_xasprintf("/proc/self/fd/%d/netns", state_fd);
 		if (rk_netns_create(path, &err) < 0 ||
 		    rk_netns_run(path, network_early, (void *)cfg, &err) < 0)
 			setup_fail(cfg->sock, &err);
@@ -301,7 +312,7 @@ static __attribute__((noreturn)) void setup_main(const struct rk_child_config *c
 	if (rk_msg_send(cfg->sock, RK_MSG_SETUP_DONE) < 0)
 		_exit(1);
 	if (cfg->net->configure)
-		configure_network(cfg);
+		configure_network(cfg, state_fd);
 	if (rk_msg_expect(cfg->sock, RK_MSG_EXEC, &err) < 0)
 		_exit(1);
 	exec_command(cfg);
@@ -373,6 +384,7 @@ static __attribute__((noreturn)) void child_main(struct rk_child_config *cfg)
 		fcntl(cfg->port_sock, F_SETFD, 0);
 	if (cfg->supervisor_caps)
 		fcntl(cfg->ready[1], F_SETFD, 0);
+	umask(cfg->orig_umask);
 	execve("/proc/self/exe", cfg->self_argv, cfg->child_env);
 	rk_error_errno(&err, errno, "failed to re-execute /proc/self/exe in the child");
 	rk_msg_send_error(cfg->sock, &err);

@@ -29,6 +29,7 @@ struct rk_child_config {
 	size_t marker_index;	/* child_env[marker_index]: RK_CHILD_ENV_SIZE writable bytes */
 	char **cmd_env;		/* environment of the command */
 	sigset_t orig_mask;	/* signal mask rootlesskit was started with */
+	mode_t orig_umask;	/* umask rootlesskit was started with */
 	int sock;		/* child end of the parent/child channel */
 	int port_sock;		/* child end of the port driver's socket supply, or -1 */
 	bool supervisor_caps;	/* the supervisor keeps capabilities (see child.c) */
@@ -38,6 +39,7 @@ struct rk_child_config {
 	bool listen_pid_ours;	/* LISTEN_PID named the parent: the command gets its own pid */
 	pid_t parent_pid;
 	const char *state_dir;
+	int state_dir_fd; /* the parent's descriptor of it (copied by the clone) */
 };
 
 /* Clones the child into new user and mount namespaces (plus the optional ones).

@@ -117,25 +117,28 @@ int rk_netcfg_apply(const struct rk_netcfg *cfg, struct rk_error *err)
 	return 0;
 }
 
-static int write_state_file(const char *path, const char *text, struct rk_error *err)
+/* Writes name in the directory dir_fd (path: its path, for messages), mode 0644. */
+static int write_state_file(int dir_fd, const char *path, const char *name, const char *text,
+			    struct rk_error *err)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644), r;
+	int fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	int r;
 
 	if (fd < 0)
-		return rk_error_errno(err, errno, "writing %s", path);
-	fchmod(fd, 0644);
-	r = rk_write_all(fd, text, strlen(text));
+		return rk_error_errno(err, errno, "writing %s/%s", path, name);
+	r = fchmod(fd, 0644) < 0 ? -errno : rk_write_all(fd, text, strlen(text));
 	close(fd);
 	if (r < 0)
-		return rk_error_errno(err, -r, "writing %s", path);
+		return rk_error_errno(err, -r, "writing %s/%s", path, name);
 	return 0;
 }
 
-int rk_netcfg_etc(const struct rk_netcfg *cfg, const char *state_dir, bool mount_over_etc,
-		  bool etc_copied_up, struct rk_error *err)
+int rk_netcfg_etc(const struct rk_netcfg *cfg, int dir_fd, const char *state_dir,
+		  bool mount_over_etc, bool etc_copied_up, struct rk_error *err)
 {
-	rk_auto_free char *hosts_path = rk_xasprintf("%s/hosts", state_dir);
-	rk_auto_free char *resolv_path = rk_xasprintf("%s/resolv.conf", state_dir);
+	/* mount sources through the descriptor: the path could name another directory now */
+	rk_auto_free char *hosts_path = rk_xasprintf("/proc/self/fd/%d/hosts", dir_fd);
+	rk_auto_free char *resolv_path = rk_xasprintf("/proc/self/fd/%d/resolv.conf", dir_fd);
 	rk_auto_free char *etc_hosts = NULL;
 	rk_auto_free char *hosts = NULL;
 	rk_auto_free char *resolv = rk_xstrdup("");
@@ -153,8 +156,8 @@ int rk_netcfg_etc(const struct rk_netcfg *cfg, const char *state_dir, bool mount
 		free(resolv);
 		resolv = next;
 	}
-	if ((r = write_state_file(hosts_path, hosts, err)) < 0 ||
-	    (r = write_state_file(resolv_path, resolv, err)) < 0)
+	if ((r = write_state_file(dir_fd, state_dir, "hosts", hosts, err)) < 0 ||
+	    (r = write_state_file(dir_fd, state_dir, "resolv.conf", resolv, err)) < 0)
 		return r;
 	if (!mount_over_etc)
 		return 0;
@@ -181,10 +184,12 @@ int rk_netcfg_etc(const struct rk_netcfg *cfg, const char *state_dir, bool mount
 	}
 	if (mount(resolv_path, "/etc/resolv.conf", NULL, MS_BIND, NULL) < 0)
 		return rk_error_errno(err, errno,
-				      "failed to create bind mount /etc/resolv.conf for %s",
-				      resolv_path);
+				      "failed to create bind mount /etc/resolv.conf for "
+				      "%s/resolv.conf",
+				      state_dir);
 	if (mount(hosts_path, "/etc/hosts", NULL, MS_BIND, NULL) < 0)
-		return rk_error_errno(err, errno, "failed to create bind mount /etc/hosts for %s",
-				      hosts_path);
+		return rk_error_errno(err, errno,
+				      "failed to create bind mount /etc/hosts for %s/hosts",
+				      state_dir);
 	return 0;
 }

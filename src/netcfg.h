@@ -54,11 +54,12 @@ int rk_netcfg_parse(const char *text, struct rk_netcfg *ret);
 int rk_netcfg_apply(const struct rk_netcfg *cfg, struct rk_error *err);
 
 /* In the child: writes STATE/hosts (the current /etc/hosts plus 127.0.0.1 and ::1 for the
- * hostname) and STATE/resolv.conf (one nameserver line per DNS address); with mount,
- * bind-mounts them over /etc/hosts and /etc/resolv.conf. With etc_copied_up the copied-up
- * links are replaced by empty files first; otherwise upstream's warning is printed.
- * Returns 0 or a negative errno with err set. */
-int rk_netcfg_etc(const struct rk_netcfg *cfg, const char *state_dir, bool mount,
+ * hostname) and STATE/resolv.conf (one nameserver line per DNS address), mode 0644, through
+ * dir_fd (the state directory, opened in this mount namespace; state_dir is its path, for
+ * messages); with mount, bind-mounts them over /etc/hosts and /etc/resolv.conf. With
+ * etc_copied_up the copied-up links are replaced by empty files first; otherwise upstream's
+ * warning is printed. Returns 0 or a negative errno with err set. */
+int rk_netcfg_etc(const struct rk_netcfg *cfg, int dir_fd, const char *state_dir, bool mount,
 		  bool etc_copied_up, struct rk_error *err);
 
 #endif

@@ -31,6 +31,7 @@
 #include <sys/resource.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -72,6 +73,7 @@ struct parent_state {
 	int sock;	    /* parent end of the channel */
 	pid_t child;	    /* -1 until started, and once reaped */
 	sigset_t orig_mask; /* the mask we started with, restored for the command */
+	mode_t orig_umask;  /* likewise: ours is private (0077) */
 	sigset_t deferred;  /* signals received during start-up, forwarded later */
 	int abort_signal;   /* a termination signal that stopped the start-up */
 	bool child_error;   /* the error being reported was sent by the child */
@@ -371,7 +373,6 @@ static int forward_until_exit(struct parent_state *st)
 
 static int start_api(struct parent_state *st, struct rk_error *err)
 {
-	rk_auto_free char *path = rk_xasprintf("%s/api.sock", st->sd.path);
 	struct rk_api_info info = {
 		.state_dir = st->sd.path,
 		.child_pid = (int)st->child,
@@ -380,7 +381,7 @@ static int start_api(struct parent_state *st, struct rk_error *err)
 		.dynamic_child_ip = st->opts->net == RK_NET_LXC_USER_NIC,
 	};
 
-	return rk_api_server_start(path, &info, st->ports, &st->api, err);
+	return rk_api_server_start(st->sd.dir_fd, &info, st->ports, &st->api, err);
 }
 
 /* Starts the port driver. chan is the parent end of the builtin driver's socket supply. */
@@ -700,6 +701,8 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 	}
 	/* the child restores the mask we started with before it execs the command */
 	cfg.orig_mask = st->orig_mask;
+	cfg.orig_umask = st->orig_umask;
+	cfg.state_dir_fd = st->sd.dir_fd;
 	r = rk_child_start(&cfg, &st->child, err);
 	close(fds[1]);
 	if (port_fds[1] >= 0)
@@ -802,6 +805,9 @@ int rk_parent_main(const struct rk_options *opts, char **argv)
 	sigset_t all;
 	int r = 0, code = 1;
 
+	/* what we and the helpers we start create in the state directory is the user's alone;
+	 * the child gives the command the umask we were started with */
+	st.orig_umask = umask(0077);
 	preflight_warnings();
 	warn_propagation(opts);
 	for (size_t i = 0; i < opts->n_copy_up; i++) {

@@ -76,16 +76,57 @@ int rk_statedir_clear(int dir_fd, const char *keep)
 	return clear_at(dir_fd, keep, 0);
 }
 
-/* mkdir -p with mode for every created component. */
-static int mkdir_p(const char *path, mode_t mode)
+/* Closes what sd holds and forgets it. */
+static void statedir_close(struct rk_statedir *sd)
+{
+	if (sd->dir_fd >= 0)
+		close(sd->dir_fd);
+	if (sd->lock_fd >= 0)
+		close(sd->lock_fd);
+	if (sd->parent_fd >= 0)
+		close(sd->parent_fd);
+	free(sd->path);
+	free(sd->base);
+	*sd = (struct rk_statedir){ .dir_fd = -1, .lock_fd = -1, .parent_fd = -1 };
+}
+
+/* Removes the (emptied) directory through its parent's descriptor, and only while the name
+ * there is still the directory held since the start. */
+static void remove_dir(const struct rk_statedir *sd)
+{
+	struct stat held, now;
+
+	if (fstat(sd->dir_fd, &held) < 0 ||
+	    fstatat(sd->parent_fd, sd->base, &now, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno != ENOENT)
+			rk_warn("failed to remove state directory %s: %s", sd->path,
+				strerror(errno));
+		return;
+	}
+	if (held.st_dev != now.st_dev || held.st_ino != now.st_ino) {
+		rk_warn("state directory %s was replaced while rootlesskit ran; leaving it",
+			sd->path);
+		return;
+	}
+	if (unlinkat(sd->parent_fd, sd->base, AT_REMOVEDIR) < 0 && errno != ENOENT &&
+	    errno != ENOTEMPTY)
+		rk_warn("failed to remove state directory %s: %s", sd->path, strerror(errno));
+}
+
+/* mkdir -p of path's ancestors; each one created is 0700 (the umask may take more). */
+static int mkdir_parents(const char *path)
 {
 	rk_auto_free char *p = rk_xstrdup(path);
+	char *last = strrchr(p, '/');
 
+	if (!last || last == p)
+		return 0;
+	*last = '\0';
 	for (char *s = p + 1;; s++) {
 		bool end = *s == '\0';
 		if (*s == '/' || end) {
 			*s = '\0';
-			if (mkdir(p, mode) < 0 && errno != EEXIST)
+			if (mkdir(p, 0700) < 0 && errno != EEXIST)
 				return -errno;
 			if (end)
 				break;
@@ -123,12 +164,72 @@ static int has_foreign_entries(int dir_fd, bool *ret_has_lock)
 	return other;
 }
 
+/* Opens the directory that holds path (its parent, as given: the user's own path may pass
+ * through symbolic links) and sets sd->base to path's last component. */
+static int open_parent(struct rk_statedir *sd, struct rk_error *err)
+{
+	rk_auto_free char *dir = rk_xstrdup(sd->path);
+	char *slash = strrchr(dir, '/');
+
+	sd->base = rk_xstrdup(slash && slash[1] ? slash + 1 : ".");
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	sd->parent_fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sd->parent_fd < 0)
+		return rk_error_errno(err, errno, "cannot open the directory of %s", sd->path);
+	return 0;
+}
+
+/* Opens sd->base in sd->parent_fd without following a symbolic link. */
+static int open_dir(struct rk_statedir *sd, struct rk_error *err)
+{
+	struct stat lst;
+	int e;
+
+	sd->dir_fd =
+		openat(sd->parent_fd, sd->base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sd->dir_fd >= 0)
+		return 0;
+	e = errno;
+	/* O_NOFOLLOW|O_DIRECTORY on a symlink fails with ENOTDIR or ELOOP */
+	if ((e == ELOOP || e == ENOTDIR) &&
+	    fstatat(sd->parent_fd, sd->base, &lst, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(lst.st_mode))
+		return rk_error_set(err, ELOOP,
+				    "state directory %s is a symbolic link; give the path it "
+				    "points to",
+				    sd->path);
+	return rk_error_errno(err, e, "cannot open state directory %s", sd->path);
+}
+
+/* Anyone else who may write into the directory could replace api.sock or child_pid, or
+ * plant a symbolic link where we write: it must be the user's and writable by no one else. */
+static int check_owner(const struct rk_statedir *sd, struct rk_error *err)
+{
+	struct stat st;
+
+	if (fstat(sd->dir_fd, &st) < 0)
+		return rk_error_errno(err, errno, "cannot read state directory %s", sd->path);
+	if (st.st_uid != geteuid())
+		return rk_error_set(err, EPERM,
+				    "refusing to use %s as the state directory: it belongs to "
+				    "uid %u, not to you (uid %u); give a directory of your own",
+				    sd->path, (unsigned)st.st_uid, (unsigned)geteuid());
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return rk_error_set(err, EPERM,
+				    "refusing to use %s as the state directory: it is writable "
+				    "by others (mode %04o); run \"chmod go-w %s\" or give "
+				    "another directory",
+				    sd->path, (unsigned)(st.st_mode & 07777), sd->path);
+	return 0;
+}
+
 int rk_statedir_open(struct rk_statedir *sd, const char *path, struct rk_error *err)
 {
-	bool created = false, has_lock;
+	bool has_lock;
 	int r;
 
-	*sd = (struct rk_statedir){ .dir_fd = -1, .lock_fd = -1 };
+	*sd = (struct rk_statedir){ .dir_fd = -1, .lock_fd = -1, .parent_fd = -1 };
 	if (!path) {
 		const char *tmp = getenv("TMPDIR");
 		rk_auto_free char *tmpl =
@@ -137,33 +238,28 @@ int rk_statedir_open(struct rk_statedir *sd, const char *path, struct rk_error *
 			return rk_error_errno(err, errno, "creating a state directory in %s",
 					      tmp && *tmp ? tmp : "/tmp");
 		sd->path = rk_steal_ptr(&tmpl);
-		created = true;
+		sd->created_dir = true;
+		r = open_parent(sd, err);
 	} else {
-		struct stat st;
 		sd->path = rk_xstrdup(path);
-		created = lstat(path, &st) < 0;
-		r = mkdir_p(path, 0755);
+		r = mkdir_parents(path);
 		if (r < 0) {
 			rk_error_errno(err, -r, "cannot create state directory %s", path);
 			goto fail;
 		}
+		r = open_parent(sd, err);
+		/* whether this run created it is mkdir's answer, not an earlier look */
+		if (r == 0 && mkdirat(sd->parent_fd, sd->base, 0700) == 0)
+			sd->created_dir = true;
+		else if (r == 0 && errno != EEXIST)
+			r = rk_error_errno(err, errno, "cannot create state directory %s", path);
 	}
-	sd->dir_fd = open(sd->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (sd->dir_fd < 0) {
-		struct stat lst;
-		int e = errno;
-		/* O_NOFOLLOW|O_DIRECTORY on a symlink fails with ENOTDIR or ELOOP */
-		bool is_link = (e == ELOOP || e == ENOTDIR) && lstat(sd->path, &lst) == 0 &&
-			       S_ISLNK(lst.st_mode);
-		errno = e;
-		r = is_link ? rk_error_set(err, ELOOP,
-					   "state directory %s is a symbolic link; give the "
-					   "path it points to",
-					   sd->path)
-			    : rk_error_errno(err, errno, "cannot open state directory %s",
-					     sd->path);
+	if (r == 0)
+		r = open_dir(sd, err);
+	if (r == 0)
+		r = check_owner(sd, err);
+	if (r < 0)
 		goto fail;
-	}
 	/* keeps systemd-tmpfiles from cleaning the directory while we run */
 	if (flock(sd->dir_fd, LOCK_SH) < 0)
 		rk_warn("failed to lock %s (LOCK_SH): %s", sd->path, strerror(errno));
@@ -182,7 +278,12 @@ int rk_statedir_open(struct rk_statedir *sd, const char *path, struct rk_error *
 			sd->path);
 		goto fail;
 	}
-	sd->lock_fd = openat(sd->dir_fd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	sd->lock_fd = openat(sd->dir_fd, "lock", O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			     0600);
+	if (sd->lock_fd >= 0)
+		sd->created_lock = true;
+	else if (errno == EEXIST)
+		sd->lock_fd = openat(sd->dir_fd, "lock", O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	if (sd->lock_fd < 0) {
 		r = rk_error_errno(err, errno, "cannot open %s/lock", sd->path);
 		goto fail;
@@ -194,9 +295,6 @@ int rk_statedir_open(struct rk_statedir *sd, const char *path, struct rk_error *
 					   "with the same state directory?",
 					   sd->path)
 			    : rk_error_errno(err, errno, "failed to lock %s/lock", sd->path);
-		close(sd->lock_fd);
-		sd->lock_fd = -1;
-		created = false; /* it belongs to the other instance */
 		goto fail;
 	}
 	/* entries left by an instance that was killed (upstream issue #220) */
@@ -208,16 +306,12 @@ int rk_statedir_open(struct rk_statedir *sd, const char *path, struct rk_error *
 	}
 	return 0;
 fail:
-	if (created && sd->dir_fd >= 0) {
-		rk_statedir_remove(sd);
-	} else {
-		if (created)
-			rmdir(sd->path);
-		if (sd->dir_fd >= 0)
-			close(sd->dir_fd);
-		free(sd->path);
-		*sd = (struct rk_statedir){ .dir_fd = -1, .lock_fd = -1 };
-	}
+	/* only what this run made goes: never what was found there */
+	if (sd->created_lock)
+		unlinkat(sd->dir_fd, "lock", 0);
+	if (sd->created_dir && sd->dir_fd >= 0)
+		remove_dir(sd);
+	statedir_close(sd);
 	return r;
 }
 
@@ -256,13 +350,36 @@ void rk_statedir_remove(struct rk_statedir *sd)
 		r = rk_statedir_clear(sd->dir_fd, NULL);
 		if (r < 0)
 			rk_warn("failed to clear state directory %s: %s", sd->path, strerror(-r));
-		else if (rmdir(sd->path) < 0 && errno != ENOENT)
-			rk_warn("failed to remove state directory %s: %s", sd->path,
-				strerror(errno));
-		close(sd->dir_fd);
+		else
+			remove_dir(sd);
 	}
-	if (sd->lock_fd >= 0)
-		close(sd->lock_fd);
-	free(sd->path);
-	*sd = (struct rk_statedir){ .dir_fd = -1, .lock_fd = -1 };
+	statedir_close(sd);
+}
+
+char *rk_statedir_fd_path(const struct rk_statedir *sd, const char *name)
+{
+	return rk_xasprintf("/proc/self/fd/%d/%s", sd->dir_fd, name);
+}
+
+int rk_statedir_reopen(const char *path, int held_fd, struct rk_error *err)
+{
+	struct stat a, b;
+	/* the last component may be a link of a copy-up now: the identity check decides */
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return rk_error_errno(err, errno, "cannot open state directory %s", path);
+	if (fstat(fd, &a) < 0 || fstat(held_fd, &b) < 0) {
+		int e = errno;
+		close(fd);
+		return rk_error_errno(err, e, "cannot read state directory %s", path);
+	}
+	if (a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+		close(fd);
+		return rk_error_set(err, EXDEV,
+				    "state directory %s was replaced while rootlesskit ran; "
+				    "refusing to write there",
+				    path);
+	}
+	return fd;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "statedir.h"
@@ -48,6 +49,41 @@ static void touch(const char *path)
 	close(fd);
 }
 
+/* The directory whose creation gets company at once (test_filled_meanwhile): mkdir and
+ * mkdirat are interposed, so that another process' file lands between our mkdir and our
+ * look at the directory's entries, every time. */
+static const char *fill_on_mkdir;
+
+static void plant(const char *dir)
+{
+	rk_auto_free char *file = rk_xasprintf("%s/precious", dir);
+	int fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd >= 0)
+		close(fd);
+}
+
+int mkdir(const char *path, mode_t mode)
+{
+	int r = (int)syscall(SYS_mkdirat, AT_FDCWD, path, mode);
+
+	if (r == 0 && fill_on_mkdir && strcmp(path, fill_on_mkdir) == 0)
+		plant(path);
+	return r;
+}
+
+int mkdirat(int dir_fd, const char *name, mode_t mode)
+{
+	int r = (int)syscall(SYS_mkdirat, dir_fd, name, mode);
+
+	if (r == 0 && fill_on_mkdir) {
+		const char *last = strrchr(fill_on_mkdir, '/');
+		if (last && strcmp(name, last + 1) == 0)
+			plant(fill_on_mkdir);
+	}
+	return r;
+}
+
 static void test_resolve(void **state)
 {
 	char *p;
@@ -71,6 +107,7 @@ static void test_create_nested_and_remove(void **state)
 	assert_int_equal(rk_statedir_open(&sd, path, &err), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0700);
 	assert_int_equal(fstatat(sd.dir_fd, "lock", &st, 0), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	rk_statedir_remove(&sd);
@@ -154,6 +191,61 @@ static void test_refuses_foreign_directory(void **state)
 	assert_int_equal(stat(file, &st), 0);
 	assert_int_equal(stat(path, &st), 0);
 	unlink(file);
+	rmdir(path);
+}
+
+/* The directory was created by this call but filled by someone else before it looked: it
+ * is refused, and the failure path removes only what it made (here: nothing, as the
+ * directory is no longer empty). */
+static void test_filled_meanwhile(void **state)
+{
+	rk_auto_free char *path = sub("racy");
+	rk_auto_free char *file = sub("racy/precious");
+	struct rk_statedir sd;
+	struct rk_error err = { 0 };
+	struct stat st;
+
+	(void)state;
+	fill_on_mkdir = path;
+	assert_int_equal(rk_statedir_open(&sd, path, &err), -ENOTEMPTY);
+	fill_on_mkdir = NULL;
+	assert_int_equal(stat(file, &st), 0);
+	unlink(file);
+	rmdir(path);
+}
+
+/* Another user's directory, or one others may write to, is never adopted. */
+static void test_refuses_unsafe_owner_and_mode(void **state)
+{
+	rk_auto_free char *path = sub("foreign");
+	rk_auto_free char *lock = sub("foreign/lock");
+	struct rk_statedir sd;
+	struct rk_error err = { 0 };
+	struct stat st;
+	char want[512];
+
+	(void)state;
+	assert_int_equal(mkdir(path, 0700), 0);
+	touch(lock);
+	assert_int_equal(chmod(path, 0757), 0);
+	assert_int_equal(rk_statedir_open(&sd, path, &err), -EPERM);
+	snprintf(want, sizeof(want),
+		 "refusing to use %s as the state directory: it is writable by others (mode "
+		 "0757); run \"chmod go-w %s\" or give another directory",
+		 path, path);
+	assert_string_equal(err.msg, want);
+	assert_int_equal(stat(lock, &st), 0);
+	assert_int_equal(chmod(path, 0700), 0);
+	if (geteuid() == 0 && chown(path, 65534, 65534) == 0) {
+		assert_int_equal(rk_statedir_open(&sd, path, &err), -EPERM);
+		snprintf(want, sizeof(want),
+			 "refusing to use %s as the state directory: it belongs to uid 65534, not "
+			 "to you (uid 0); give a directory of your own",
+			 path);
+		assert_string_equal(err.msg, want);
+		assert_int_equal(stat(lock, &st), 0);
+	}
+	unlink(lock);
 	rmdir(path);
 }
 
@@ -244,6 +336,8 @@ int main(void)
 		cmocka_unit_test(test_tmp_default),
 		cmocka_unit_test(test_stale_entries_cleared),
 		cmocka_unit_test(test_refuses_foreign_directory),
+		cmocka_unit_test(test_filled_meanwhile),
+		cmocka_unit_test(test_refuses_unsafe_owner_and_mode),
 		cmocka_unit_test(test_lock_conflict),
 		cmocka_unit_test(test_symlink_refused),
 		cmocka_unit_test(test_child_pid),

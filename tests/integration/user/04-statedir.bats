@@ -15,14 +15,64 @@ load ../helpers
 	assert_output ""
 }
 
-@test "--state-dir: relative path made absolute, created with parents, removed at exit" {
+@test "--state-dir: relative path made absolute, created 0700 with parents, removed at exit" {
 	cd "$BATS_TEST_TMPDIR"
-	run rk --state-dir=a/b/../st sh -c 'echo "$ROOTLESSKIT_STATE_DIR"; stat -c %a "$ROOTLESSKIT_STATE_DIR"'
+	run rk --state-dir=a/b/../st sh -c 'echo "$ROOTLESSKIT_STATE_DIR"; stat -c %a "$ROOTLESSKIT_STATE_DIR" "$ROOTLESSKIT_STATE_DIR/.."'
 	assert_success
 	assert_line --index 0 "$BATS_TEST_TMPDIR/a/st"
-	assert_line --index 1 "755"
+	assert_line --index 1 "700"
+	assert_line --index 2 "700"
 	[ ! -e "$BATS_TEST_TMPDIR/a/st" ] || fail "state dir left behind"
 	[ -d "$BATS_TEST_TMPDIR/a" ]
+}
+
+@test "an existing state dir that group or others may write to is refused, untouched" {
+	local d="$BATS_TEST_TMPDIR/open"
+	mkdir "$d"
+	touch "$d/lock"
+	chmod 0777 "$d"
+	run rk --state-dir="$d" true
+	assert_failure 1
+	assert_output "[rootlesskit:parent] error: refusing to use $d as the state directory: it is writable by others (mode 0777); run \"chmod go-w $d\" or give another directory"
+	[ -e "$d/lock" ] || fail "the refused directory was changed"
+	chmod 0775 "$d"
+	run rk --state-dir="$d" true
+	assert_failure 1
+	assert_output --partial "writable by others (mode 0775)"
+	chmod 0755 "$d"
+	run rk --state-dir="$d" true
+	assert_success
+}
+
+@test "files and sockets in the state dir are the user's alone, whatever the umask; the command keeps its umask" {
+	run sh -c "umask 000; exec timeout 20 \"$RK\" --state-dir=\"$BATS_TEST_TMPDIR/st\" sh -c 'umask; cd \$ROOTLESSKIT_STATE_DIR; stat -c \"%n %a\" . lock api.sock child_pid'"
+	assert_success
+	assert_line --index 0 "0000"
+	assert_line --index 1 ". 700"
+	assert_line --index 2 "lock 600"
+	assert_line --index 3 "api.sock 600"
+	assert_line --index 4 "child_pid 444"
+}
+
+@test "a state dir swapped for a symbolic link meanwhile: nothing is written through the link" {
+	[ -w /dev/net/tun ] || skip "/dev/net/tun is not usable"
+	local st="$BATS_TEST_TMPDIR/st" victim="$BATS_TEST_TMPDIR/victim"
+	mkdir "$victim"
+	echo precious >"$victim/hosts"
+	# started by the parent once api.sock exists, before the child writes hosts and
+	# resolv.conf: swaps the state dir's path for a link to another directory of the user's
+	cat >"$BATS_TEST_TMPDIR/vpnkit" <<-EOF
+		#!/bin/sh
+		mv "$st" "$st.real" && ln -s "$victim" "$st"
+		exec "$BATS_TEST_DIRNAME/../tools/fakevpnkit.py" "\$@"
+	EOF
+	chmod +x "$BATS_TEST_TMPDIR/vpnkit"
+	run rk --state-dir="$st" --net=vpnkit --vpnkit-binary="$BATS_TEST_TMPDIR/vpnkit" true
+	assert_success
+	[ "$(cat "$victim/hosts")" = precious ] || fail "hosts of another directory was overwritten"
+	[ ! -e "$victim/resolv.conf" ] || fail "resolv.conf was written into another directory"
+	[ -L "$st" ] || fail "the link was removed"
+	assert_line --partial "state directory $st was replaced while rootlesskit ran"
 }
 
 @test "the state dir is removed when the command fails too" {

@@ -55,6 +55,23 @@ api() { # curl arguments for the socket in $ROOTLESSKIT_STATE_DIR
 	assert_line "info 200"
 }
 
+@test "deadline: a request trickling in a byte a second is ended, however steady" {
+	local tool="$BATS_TEST_DIRNAME/../tools/apistall.py"
+	run rk sh -c "python3 $tool trickle \$ROOTLESSKIT_STATE_DIR/api.sock 16"
+	assert_success
+	# the idle timeout alone (10 s of silence) never ends it
+	assert_output --regexp '^closed after (9|10|11|12) bytes$'
+}
+
+@test "300 stalled clients: counted from accept, the excess closed at once, GET /v1/info still answered" {
+	local tool="$BATS_TEST_DIRNAME/../tools/apistall.py"
+	run rk sh -c "ulimit -n 1024; python3 $tool flood \$ROOTLESSKIT_STATE_DIR/api.sock 300"
+	assert_success
+	assert_line --index 0 "closed at once: 172"
+	assert_line --index 1 "info 200"
+	assert_line --index 2 "still open: 0"
+}
+
 @test "100 concurrent clients are all answered" {
 	run rk sh -c "
 		i=0; while [ \$i -lt 100 ]; do
