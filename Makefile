@@ -127,10 +127,16 @@ $(BUILD)/tlsfix: tests/tools/tlsfix.c
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lmbedtls -lmbedx509 -lmbedcrypto
 
-integration: rootlesskit rootlessctl $(BUILD)/tlsfix
+# a command under a seccomp filter that fails chosen calls (a host that lacks a feature)
+$(BUILD)/deny: tests/tools/deny.c
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(shell $(PKG_CONFIG) --libs libseccomp)
+
+integration: rootlesskit rootlessctl $(BUILD)/tlsfix $(BUILD)/deny
 	tests/integration/run
 
-integration-san: $(BUILD)/rootlesskit-san rootlessctl $(BUILD)/tlsfix
+integration-san: $(BUILD)/rootlesskit-san rootlessctl $(BUILD)/tlsfix $(BUILD)/deny
 	RK_UNDER_TEST=$(BUILD)/rootlesskit-san ASAN_OPTIONS=detect_leaks=1 tests/integration/run
 
 # libFuzzer harnesses (clang): `make fuzz` builds them, `make fuzz-ci` runs each for

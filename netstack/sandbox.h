@@ -5,15 +5,26 @@
 
 #include "error.h"
 
-/* no_new_privs, then a seccomp filter that kills the process on any system call an
- * engine never needs (exec, ptrace, namespaces, mounts, modules, keys, bpf...). Returns 0
- * or a negative errno with err set. */
-int rk_engine_sandbox(struct rk_error *err);
+/* How much of a stage the user asked for. */
+enum rk_confine {
+	RK_CONFINE_OFF,
+	RK_CONFINE_AUTO, /* on, unless the kernel lacks the feature (then one warning) */
+	RK_CONFINE_ON,	 /* on, or the engine does not run */
+};
 
-/* Moves the calling (single-threaded) process into a user and mount namespace of its own
- * with a read-only root that holds only /etc and /run, read-only. Sockets are unaffected
- * (the network namespace stays). Returns 0 or a negative errno with err set; the process
- * is then half-way and should not go on unconfined if it cares. */
-int rk_engine_confine_fs(struct rk_error *err);
+struct rk_confine_config {
+	enum rk_confine fs;	 /* namespaces and the file system view */
+	enum rk_confine seccomp; /* the allow-list */
+	const char *resolv_conf; /* what the view shows as /etc/resolv.conf (NULL: that) */
+};
+
+/* The engine's exit status after a refused system call (its SIGSYS handler). */
+#define RK_ENGINE_SECCOMP_EXIT 159
+
+/* Confines the calling single-threaded process, in stages (namespaces and file system view,
+ * capabilities and no_new_privs, seccomp), each as cfg asks. Sockets are unaffected (the
+ * network namespace stays). Returns 0, or a negative errno with err set: the process is
+ * then half-way and must not go on. */
+int rk_engine_confine(const struct rk_confine_config *cfg, struct rk_error *err);
 
 #endif

@@ -29,6 +29,8 @@ static __attribute__((noreturn)) void exec_child(pid_t parent, const char *path,
 	}
 	if (out >= 0 && (dup2(out, 1) < 0 || dup2(out, 2) < 0))
 		_exit(127);
+	/* the helper gets stdio and fd 3, nothing the caller (or we) left open */
+	close_range(fd3 >= 0 ? 4 : 3, ~0U, 0);
 	rk_sig_leave_terminal();
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);

@@ -34,6 +34,7 @@ enum rk_flag_category {
 	CAT_MISC,
 	CAT_MOUNT,
 	CAT_NETWORK,
+	CAT_NETWORK_BUILTIN,
 	CAT_NETWORK_LXC_USER_NIC,
 	CAT_NETWORK_PASTA,
 	CAT_NETWORK_SLIRP4NETNS,
@@ -49,6 +50,7 @@ static const char *const category_names[CAT_COUNT] = {
 	[CAT_MISC] = "Misc",
 	[CAT_MOUNT] = "Mount",
 	[CAT_NETWORK] = "Network",
+	[CAT_NETWORK_BUILTIN] = "Network [builtin]",
 	[CAT_NETWORK_LXC_USER_NIC] = "Network [lxc-user-nic]",
 	[CAT_NETWORK_PASTA] = "Network [pasta]",
 	[CAT_NETWORK_SLIRP4NETNS] = "Network [slirp4netns]",
@@ -71,6 +73,8 @@ enum rk_flag_id {
 	OPT_SLIRP4NETNS_SANDBOX,
 	OPT_SLIRP4NETNS_SECCOMP,
 	OPT_VPNKIT_BINARY,
+	OPT_NETSTACK_SANDBOX,
+	OPT_NETSTACK_SECCOMP,
 	OPT_LXC_USER_NIC_BINARY,
 	OPT_LXC_USER_NIC_BRIDGE,
 	OPT_MTU,
@@ -131,6 +135,15 @@ static const struct rk_flag_def flag_table[] = {
 	  "\"false\"" },
 	{ OPT_VPNKIT_BINARY, "vpnkit-binary", NULL, FLAG_STRING, CAT_NETWORK_VPNKIT,
 	  "VPNKit executable used by --net=vpnkit", "\"vpnkit\"" },
+	{ OPT_NETSTACK_SANDBOX, "netstack-sandbox", NULL, FLAG_STRING, CAT_NETWORK_BUILTIN,
+	  "run the --net=builtin engine in namespaces of its own that show it resolv.conf only, "
+	  "without capabilities [auto, true, false] (auto: true, unless the kernel lacks user "
+	  "namespaces)",
+	  "\"auto\"" },
+	{ OPT_NETSTACK_SECCOMP, "netstack-seccomp", NULL, FLAG_STRING, CAT_NETWORK_BUILTIN,
+	  "run the --net=builtin engine under a seccomp allow-list [auto, true, false] (auto: "
+	  "true, unless the kernel lacks seccomp filters)",
+	  "\"auto\"" },
 	{ OPT_LXC_USER_NIC_BINARY, "lxc-user-nic-binary", NULL, FLAG_STRING,
 	  CAT_NETWORK_LXC_USER_NIC, "lxc-user-nic executable used by --net=lxc-user-nic",
 	  NULL /* computed */ },
@@ -270,6 +283,8 @@ void rk_options_init(struct rk_options *opts)
 		.slirp4netns_binary = "slirp4netns",
 		.slirp4netns_sandbox_name = "false",
 		.slirp4netns_seccomp_name = "false",
+		.netstack_sandbox_name = "auto",
+		.netstack_seccomp_name = "auto",
 		.vpnkit_binary = "vpnkit",
 		.lxc_user_nic_bridge = "lxcbr0",
 		.cidr = "",
@@ -471,6 +486,12 @@ static void set_string(struct rk_options *opts, enum rk_flag_id id, const char *
 		break;
 	case OPT_VPNKIT_BINARY:
 		opts->vpnkit_binary = s;
+		break;
+	case OPT_NETSTACK_SANDBOX:
+		opts->netstack_sandbox_name = s;
+		break;
+	case OPT_NETSTACK_SECCOMP:
+		opts->netstack_seccomp_name = s;
 		break;
 	case OPT_LXC_USER_NIC_BINARY:
 		opts->lxc_user_nic_binary = s;
@@ -674,6 +695,14 @@ static int validate_enums(struct rk_options *opts, struct rk_error *err)
 		return rk_error_set(err, EINVAL, "unsupported slirp4netns-seccomp mode: \"%s\"",
 				    opts->slirp4netns_seccomp_name);
 	opts->slirp4netns_seccomp = (enum rk_tristate)v;
+	if (lookup_name(tristate_names, opts->netstack_sandbox_name, &v) < 0)
+		return rk_error_set(err, EINVAL, "unsupported netstack-sandbox mode: \"%s\"",
+				    opts->netstack_sandbox_name);
+	opts->netstack_sandbox = (enum rk_tristate)v;
+	if (lookup_name(tristate_names, opts->netstack_seccomp_name, &v) < 0)
+		return rk_error_set(err, EINVAL, "unsupported netstack-seccomp mode: \"%s\"",
+				    opts->netstack_seccomp_name);
+	opts->netstack_seccomp = (enum rk_tristate)v;
 	if (strcmp(opts->copy_up_mode, "tmpfs+symlink") != 0)
 		return rk_error_set(err, EINVAL, "unknown copy-up mode: %s", opts->copy_up_mode);
 	if (lookup_name(propagation_names, opts->propagation_name, &v) < 0)

@@ -80,6 +80,10 @@ struct rk_options {
 	const char *slirp4netns_seccomp_name;
 	enum rk_tristate slirp4netns_seccomp;
 	const char *vpnkit_binary;
+	const char *netstack_sandbox_name; /* the --net=builtin engine's confinement */
+	enum rk_tristate netstack_sandbox;
+	const char *netstack_seccomp_name;
+	enum rk_tristate netstack_seccomp;
 	const char *lxc_user_nic_binary; /* NULL: the default search (see help) */
 	const char *lxc_user_nic_bridge;
 	long long mtu;

@@ -41,7 +41,7 @@
 #include "cgroup.h"
 #include "dhcp.h"
 #include "engine.h"
-#include "sandbox.h"
+#include "launch.h"
 #include "hostfwd.h"
 #include "netstack.h"
 #include "child.h"
@@ -78,15 +78,18 @@ struct parent_state {
 	int abort_signal;   /* a termination signal that stopped the start-up */
 	bool child_error;   /* the error being reported was sent by the child */
 	struct rk_api_server *api;
-	struct rk_port_driver *ports; /* NULL: --port-driver=none */
-	struct rk_slirp4netns s4nn;   /* --net=slirp4netns */
-	struct rk_pasta pasta;	      /* --net=pasta */
-	struct rk_vpnkit vpnkit;      /* --net=vpnkit */
-	struct rk_lxcusernic lxc;     /* --net=lxc-user-nic */
-	struct rk_dhcp_keeper *dhcp;  /* --net=lxc-user-nic: the lease's renewals */
-	struct rk_netcfg netcfg;      /* the child's interface, for drivers that configure one */
-	pid_t helper;		      /* the network driver's process, or -1 */
-	int engine_control;	      /* --port-driver=netstack: the engine's end, or -1 */
+	struct rk_port_driver *ports;	/* NULL: --port-driver=none */
+	struct rk_slirp4netns s4nn;	/* --net=slirp4netns */
+	struct rk_pasta pasta;		/* --net=pasta */
+	struct rk_vpnkit vpnkit;	/* --net=vpnkit */
+	struct rk_lxcusernic lxc;	/* --net=lxc-user-nic */
+	struct rk_dhcp_keeper *dhcp;	/* --net=lxc-user-nic: the lease's renewals */
+	struct rk_netcfg netcfg;	/* the child's interface, for drivers that configure one */
+	pid_t helper;			/* the network driver's process, or -1 */
+	int engine_control;		/* --port-driver=netstack: the engine's end, or -1 */
+	int tap;			/* --net=builtin: the child's tap, kept for the engine */
+	int engine_ready;		/* the engine's readiness pipe until it answered, or -1 */
+	struct rk_engine_config engine; /* --net=builtin: how the engine runs */
 };
 
 static bool env_is_ours(const char *entry)
@@ -184,6 +187,7 @@ static int listen_fds(bool *ret_ours)
 /* How long the engine may go on delivering what a command that has exited left in its
  * connections' buffers (see rk_engine_run). */
 #define ENGINE_DRAIN_MS 10000
+#define ENGINE_READY_MS 10000 /* the engine's start, confinement included */
 
 /* Waits up to ms for pid to end, and reaps it. Returns false if it has not ended. */
 static bool reap_within(pid_t pid, int ms)
@@ -504,92 +508,79 @@ static int configure_lxc_user_nic(struct parent_state *st, const char *netns, st
 	return st->dhcp ? 0 : -err->code;
 }
 
-/* --net=builtin: the engine (netstack/) runs in a process forked from us, so that a crash
- * in libslirp takes only it down (we report that as a helper's death), on the tap the child
- * handed over. */
-static int start_engine(struct parent_state *st, int tap, struct rk_error *err)
+static enum rk_confine confine_mode(enum rk_tristate t)
+{
+	return t == RK_TRUE ? RK_CONFINE_ON : t == RK_FALSE ? RK_CONFINE_OFF : RK_CONFINE_AUTO;
+}
+
+/* --net=builtin: the engine (netstack/) runs in a process forked from us and confined
+ * (netstack/launch.c), on the tap the child handed over, which we keep. */
+static int start_engine(struct parent_state *st, struct rk_error *err)
 {
 	const struct rk_netcfg *nc = &st->netcfg;
-	struct rk_engine_config ec = { .mtu = nc->mtu,
-				       .vnet_hdr = true,
-				       .drain_ms = ENGINE_DRAIN_MS,
-				       .ipv6 = st->opts->ipv6,
-				       .disable_host_loopback = st->opts->disable_host_loopback };
-	pid_t parent = getpid(), pid;
+	struct rk_engine_config *ec = &st->engine;
+	struct rk_engine_spawn sp = {
+		.engine = ec,
+		.confine = { .fs = confine_mode(st->opts->netstack_sandbox),
+			     .seccomp = confine_mode(st->opts->netstack_seccomp) },
+		.tap = st->tap,
+		.control = st->engine_control,
+	};
+	pid_t pid;
 
-	if (inet_pton(AF_INET, nc->ip, &ec.child) != 1 ||
-	    inet_pton(AF_INET, nc->gateway, &ec.gateway) != 1 ||
-	    inet_pton(AF_INET, nc->dns[0], &ec.dns) != 1 || nc->prefix == 0) {
-		close(tap);
+	*ec = (struct rk_engine_config){ .mtu = nc->mtu,
+					 .vnet_hdr = true,
+					 .drain_ms = ENGINE_DRAIN_MS,
+					 .ipv6 = st->opts->ipv6,
+					 .disable_host_loopback = st->opts->disable_host_loopback };
+	if (inet_pton(AF_INET, nc->ip, &ec->child) != 1 ||
+	    inet_pton(AF_INET, nc->gateway, &ec->gateway) != 1 ||
+	    inet_pton(AF_INET, nc->dns[0], &ec->dns) != 1 || nc->prefix == 0)
 		return rk_error_set(err, EINVAL, "netstack: invalid configuration");
-	}
-	ec.mask = htonl(0xffffffffu << (32 - nc->prefix));
-	ec.net = ec.child & ec.mask;
-	pid = fork();
-	if (pid < 0) {
-		close(tap);
-		return rk_error_errno(err, errno, "netstack: fork");
-	}
-	if (pid == 0) {
-		struct rk_error e = { 0 };
-		struct rk_engine *engine;
-		sigset_t term;
-		int r, stop;
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-			_exit(1);
-		/* nothing of the parent but the tap, the control socket and stdio; the control
-		 * socket moves out of the tap's way first, should it be fd 3 */
-		int ctl = st->engine_control == 3 ? dup(3) : st->engine_control;
-		if ((st->engine_control >= 0 && ctl < 0) || dup2(tap, 3) < 0 ||
-		    (ctl >= 0 && dup2(ctl, 4) < 0))
-			_exit(1);
-		close_range(st->engine_control >= 0 ? 5 : 4, ~0U, 0);
-		signal(SIGPIPE, SIG_IGN);
-		/* Ctrl-C is the command's to handle: the network stays until rootlesskit's
-		 * SIGTERM, after the command ended */
-		rk_sig_leave_terminal();
-		/* each connection it carries is a descriptor: the engine may use all the user
-		 * may have (its tables are bounded by that limit) */
-		struct rlimit nofile;
-		if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
-			nofile.rlim_cur = nofile.rlim_max;
-			setrlimit(RLIMIT_NOFILE, &nofile);
-		}
-		/* SIGTERM (stop_helper) reaches the loop as a stop: the engine drains, then ends */
-		sigemptyset(&term);
-		sigaddset(&term, SIGTERM);
-		sigprocmask(SIG_SETMASK, &term, NULL);
-		stop = signalfd(-1, &term, SFD_CLOEXEC);
-		if (stop < 0) /* then SIGTERM ends the engine at once: no drain, no wait */
-			sigprocmask(SIG_UNBLOCK, &term, NULL);
-		engine = rk_engine_new(&ec, 3, &e);
-		if (!engine) {
-			rk_log_fatal(e.msg);
-			_exit(1);
-		}
-		if (st->engine_control >= 0)
-			rk_engine_set_control(engine, 4);
-		/* confined once set up: from here on only frames, sockets and /etc */
-		if (rk_engine_confine_fs(&e) < 0) {
-			rk_warn("%s; the engine keeps the host's file system view", e.msg);
-			e = (struct rk_error){ 0 };
-		}
-		if (rk_engine_sandbox(&e) < 0)
-			rk_warn("%s; the engine runs unconfined", e.msg);
-		r = rk_engine_run(engine, stop);
-		rk_engine_free(engine);
-		_exit(r == -EPIPE ? 0 : 1);
-	}
-	close(tap);
+	ec->mask = htonl(0xffffffffu << (32 - nc->prefix));
+	ec->net = ec->child & ec->mask;
+	pid = rk_engine_spawn(&sp, &st->engine_ready, err);
+	if (pid < 0)
+		return (int)pid;
 	if (st->engine_control >= 0) {
 		close(st->engine_control);
 		st->engine_control = -1;
 	}
 	st->helper = pid;
-	if (st->opts->port_driver == RK_PORT_NETSTACK)
-		rk_port_netstack_ready(st->ports);
 	rk_debug("netstack engine runs as pid %d", (int)pid);
 	return 0;
+}
+
+/* Waits (10 s at most, and for a start-up signal) for the engine to say it runs confined,
+ * or why it does not. */
+static int engine_ready(struct parent_state *st, struct rk_error *err)
+{
+	struct pollfd pfd[2] = { { .fd = st->engine_ready, .events = POLLIN },
+				 { .fd = st->sfd, .events = POLLIN } };
+	int r, fd;
+
+	for (;;) {
+		r = poll(pfd, 2, ENGINE_READY_MS);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return rk_error_errno(err, errno, "poll");
+		if (r == 0)
+			return rk_error_set(err, ETIMEDOUT,
+					    "netstack engine did not start within %d s",
+					    ENGINE_READY_MS / 1000);
+		if ((pfd[1].revents & POLLIN) && startup_signal(st))
+			return rk_error_set(err, EINTR, "interrupted by signal %d",
+					    st->abort_signal);
+		if (pfd[0].revents)
+			break;
+	}
+	fd = st->engine_ready;
+	st->engine_ready = -1;
+	r = rk_engine_spawn_result(fd, err);
+	if (r == 0 && st->opts->port_driver == RK_PORT_NETSTACK)
+		rk_port_netstack_ready(st->ports);
+	return r;
 }
 
 /* Starts the network driver on the set-up child and has the child configure its side. */
@@ -644,11 +635,19 @@ static int configure_network(struct parent_state *st, struct rk_error *err)
 	if (r == 0 && st->netcfg.tap_fd) {
 		int tap = -1;
 		r = wait_child_fd(st, RK_MSG_NET_FD, &tap, err);
-		if (r == 0)
-			r = opts->net == RK_NET_BUILTIN ? start_engine(st, tap, err)
-							: rk_vpnkit_relay(&st->vpnkit, tap, err);
+		if (r == 0 && opts->net == RK_NET_BUILTIN) {
+			st->tap = tap;
+			r = start_engine(st, err);
+		} else if (r == 0) {
+			r = rk_vpnkit_relay(&st->vpnkit, tap, err);
+		}
 	}
-	return r < 0 ? r : wait_child(st, RK_MSG_NET_DONE, err);
+	if (r == 0)
+		r = wait_child(st, RK_MSG_NET_DONE, err);
+	/* the engine confined itself meanwhile, or says why not */
+	if (r == 0 && st->engine_ready >= 0)
+		r = engine_ready(st, err);
+	return r;
 }
 
 /* Runs everything from the clone to the running command. Returns 0 or a negative errno
@@ -798,6 +797,8 @@ int rk_parent_main(const struct rk_options *opts, char **argv)
 		.vpnkit = { .pid = -1, .sock = -1, .tap = -1, .stop = { -1, -1 } },
 		.lxc = { .holder = -1 },
 		.engine_control = -1,
+		.tap = -1,
+		.engine_ready = -1,
 	};
 	struct rk_error err = { 0 };
 	rk_auto_free char *state_path = NULL;
@@ -871,6 +872,10 @@ out:
 		close(st.sock);
 	if (st.engine_control >= 0)
 		close(st.engine_control);
+	if (st.engine_ready >= 0)
+		close(st.engine_ready);
+	if (st.tap >= 0)
+		close(st.tap);
 	if (st.sfd >= 0)
 		close(st.sfd);
 	if (st.abort_signal) {

@@ -366,6 +366,8 @@ static void test_help_lists_every_flag(void **state)
 		"--slirp4netns-sandbox",
 		"--slirp4netns-seccomp",
 		"--vpnkit-binary",
+		"--netstack-sandbox",
+		"--netstack-seccomp",
 		"--lxc-user-nic-binary",
 		"--lxc-user-nic-bridge",
 		"--mtu",

@@ -7,13 +7,13 @@ load ../helpers
 	run rk --help
 	assert_success
 	for f in debug print-semver state-dir net pasta-binary slirp4netns-binary \
-		slirp4netns-sandbox slirp4netns-seccomp vpnkit-binary lxc-user-nic-binary \
+		slirp4netns-sandbox slirp4netns-seccomp vpnkit-binary netstack-sandbox netstack-seccomp lxc-user-nic-binary \
 		lxc-user-nic-bridge mtu cidr ifname disable-host-loopback ipv6 detach-netns copy-up \
 		copy-up-mode port-driver publish source-ip-transparent pidns cgroupns utsns ipcns \
 		propagation reaper evacuate-cgroup2 subid-source help version; do
 		echo "$output" | grep -qw -- "--$f" || fail "--help lacks --$f"
 	done
-	for c in "Misc" "Mount" "Network" "Network \[lxc-user-nic\]" "Network \[pasta\]" \
+	for c in "Misc" "Mount" "Network" "Network \[builtin\]" "Network \[lxc-user-nic\]" "Network \[pasta\]" \
 		"Network \[slirp4netns\]" "Network \[vpnkit\]" "Port" "Process" "State" "SubID"; do
 		assert_line --regexp "^  $c:$"
 	done

@@ -194,6 +194,24 @@ teardown() {
 		"$BATS_TEST_TMPDIR/out" || fail "$(cat "$BATS_TEST_TMPDIR/out")"
 }
 
+@test "slirp4netns inherits nothing rootlesskit's caller left open" {
+	local fifo="$BATS_TEST_TMPDIR/ready" marker="$BATS_TEST_TMPDIR/marker"
+	mkfifo "$fifo"
+	touch "$marker"
+	"$RK" --net=slirp4netns --disable-host-loopback sh -c "echo up > $fifo; sleep 10" \
+		>"$BATS_TEST_TMPDIR/out" 2>&1 3>&- 7<"$marker" 251<"$marker" &
+	RK_PID=$!
+	read_fifo "$fifo" >/dev/null
+	local s4nn
+	s4nn=$(pgrep -P "$RK_PID" -x slirp4netns)
+	[ -n "$s4nn" ] || fail "no slirp4netns child of rootlesskit"
+	run ls -l "/proc/$s4nn/fd"
+	assert_success
+	refute_output --partial "$marker"
+	kill -TERM "$RK_PID"
+	wait_job "$RK_PID"
+}
+
 @test "helper failures: missing binary, too old, exiting before ready" {
 	run rk --net=slirp4netns --slirp4netns-binary=no-such-slirp true
 	assert_failure 1

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The engine process
+ *
+ * The engine runs in a process forked from the parent (no exec: one executable), so that a
+ * crash in libslirp or a take-over through it costs only that process, which is confined
+ * (sandbox.c) before it reads a frame. It keeps fd 3 (the tap), 4 (the write end of the
+ * readiness pipe) and 5 (the control socket, when the netstack port driver is used), and
+ * stdio. It says on the readiness pipe whether it runs: one NUL byte once the engine
+ * exists and every stage of confinement asked for is in place, or the reason it will not
+ * run, after which it exits. So a confinement that fails stops rootlesskit's start-up with
+ * that reason, instead of leaving an unconfined engine.
+ */
+#include "launch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sig.h"
+#include "util.h"
+
+enum {
+	FD_TAP = 3,
+	FD_READY = 4,
+	FD_CONTROL = 5
+};
+
+/* Moves fds[i] to 3 + i (each one first above every target, so that none is overwritten
+ * before it moved). Returns 0 or -1. */
+static int place_fds(int *fds, int n)
+{
+	for (int i = 0; i < n; i++)
+		if ((fds[i] = fcntl(fds[i], F_DUPFD, 3 + n)) < 0)
+			return -1;
+	for (int i = 0; i < n; i++)
+		if (dup2(fds[i], 3 + i) < 0)
+			return -1;
+	return close_range(3 + (unsigned)n, ~0U, 0);
+}
+
+/* The reason the engine will not run, on the readiness pipe, and its end. */
+static __attribute__((noreturn)) void fail(const struct rk_error *e)
+{
+	(void)!write(FD_READY, e->msg, strnlen(e->msg, sizeof(e->msg) - 1));
+	_exit(1);
+}
+
+static __attribute__((noreturn)) void engine_main(const struct rk_engine_spawn *sp)
+{
+	struct rk_error e = { 0 };
+	struct rk_engine *engine;
+	struct rlimit nofile;
+	sigset_t term;
+	int stop, r;
+
+	signal(SIGPIPE, SIG_IGN);
+	/* Ctrl-C is the command's to handle: the network stays until rootlesskit's SIGTERM,
+	 * after the command ended */
+	rk_sig_leave_terminal();
+	/* each connection it carries is a descriptor: the engine may use all the user may
+	 * have (its tables are bounded by that limit) */
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+		nofile.rlim_cur = nofile.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &nofile);
+	}
+	/* SIGTERM reaches the loop as a stop: the engine drains, then ends */
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigprocmask(SIG_SETMASK, &term, NULL);
+	stop = signalfd(-1, &term, SFD_CLOEXEC);
+	if (stop < 0) { /* then SIGTERM ends the engine at once: no drain, no wait */
+		sigprocmask(SIG_UNBLOCK, &term, NULL);
+	}
+	engine = rk_engine_new(sp->engine, FD_TAP, &e);
+	if (!engine)
+		fail(&e);
+	if (sp->control >= 0)
+		rk_engine_set_control(engine, FD_CONTROL);
+	if (rk_engine_confine(&sp->confine, &e) < 0)
+		fail(&e);
+	if (write(FD_READY, "", 1) != 1)
+		_exit(1); /* the parent is gone */
+	close(FD_READY);
+	r = rk_engine_run(engine, stop);
+	rk_engine_free(engine);
+	_exit(r == -EPIPE ? 0 : 1);
+}
+
+pid_t rk_engine_spawn(const struct rk_engine_spawn *sp, int *ret_ready, struct rk_error *err)
+{
+	pid_t parent = getpid(), pid;
+	int ready[2];
+
+	if (pipe2(ready, O_CLOEXEC) < 0)
+		return rk_error_errno(err, errno, "netstack: pipe");
+	pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(ready[0]);
+		close(ready[1]);
+		return rk_error_errno(err, e, "netstack: fork");
+	}
+	if (pid == 0) {
+		int fds[3] = { sp->tap, ready[1], sp->control };
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent ||
+		    place_fds(fds, sp->control >= 0 ? 3 : 2) < 0)
+			_exit(1);
+		engine_main(sp);
+	}
+	close(ready[1]);
+	*ret_ready = ready[0];
+	return pid;
+}
+
+int rk_engine_spawn_result(int ready, struct rk_error *err)
+{
+	char msg[sizeof(err->msg)];
+	ssize_t n;
+
+	do
+		n = read(ready, msg, sizeof(msg) - 1);
+	while (n < 0 && errno == EINTR);
+	close(ready);
+	if (n == 1 && msg[0] == '\0')
+		return 0;
+	if (n <= 0)
+		return rk_error_set(err, ECHILD, "netstack engine exited before it was ready");
+	msg[n] = '\0';
+	return rk_error_set(err, EPERM, "%s", msg);
+}
