@@ -135,3 +135,15 @@ int rk_engine_spawn_result(int ready, struct rk_error *err)
 	msg[n] = '\0';
 	return rk_error_set(err, EPERM, "%s", msg);
 }
+
+bool rk_engine_crash_record(struct rk_engine_crashes *c, int64_t now_ms)
+{
+	int64_t oldest;
+
+	c->at_ms[c->n++ % RK_ENGINE_CRASH_LIMIT] = now_ms;
+	if (c->n < RK_ENGINE_CRASH_LIMIT)
+		return true;
+	/* the ring holds the last RK_ENGINE_CRASH_LIMIT: the next slot is the oldest */
+	oldest = c->at_ms[c->n % RK_ENGINE_CRASH_LIMIT];
+	return now_ms - oldest >= RK_ENGINE_CRASH_WINDOW_MS;
+}

@@ -3,6 +3,8 @@
 #ifndef RK_LAUNCH_H
 #define RK_LAUNCH_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "engine.h"
@@ -22,6 +24,21 @@ struct rk_engine_spawn {
  * end of a pipe on which it says whether it runs (rk_engine_spawn_result). Returns the pid,
  * or a negative errno with err set. */
 pid_t rk_engine_spawn(const struct rk_engine_spawn *sp, int *ret_ready, struct rk_error *err);
+
+/* How often the engine may die before rootlesskit gives up on it. */
+#define RK_ENGINE_CRASH_LIMIT	  5
+#define RK_ENGINE_CRASH_WINDOW_MS 60000
+
+/* The engine's deaths, for the restart policy. */
+struct rk_engine_crashes {
+	int64_t at_ms[RK_ENGINE_CRASH_LIMIT]; /* a ring of the last ones */
+	unsigned n;			      /* how many in all */
+};
+
+/* Records a death at now_ms (a monotonic clock). Returns true when the engine may be
+ * started again: fewer than RK_ENGINE_CRASH_LIMIT deaths within the last
+ * RK_ENGINE_CRASH_WINDOW_MS, this one included. */
+bool rk_engine_crash_record(struct rk_engine_crashes *c, int64_t now_ms);
 
 /* Reads the answer on ready, once poll() says it is readable, and closes it. Returns 0
  * when the engine runs confined as asked, or a negative errno with err set to the engine's

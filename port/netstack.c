@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "log.h"
 #include "util.h"
 
 #define TIMEOUT_S 10
@@ -71,6 +72,42 @@ void rk_port_netstack_ready(struct rk_port_driver *base)
 	pthread_mutex_lock(&d->lock);
 	d->ready = true;
 	pthread_mutex_unlock(&d->lock);
+}
+
+static void set_control(struct netstack_driver *d, int control)
+{
+	struct timeval tv = { .tv_sec = TIMEOUT_S };
+
+	d->control = control;
+	setsockopt(control, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
+size_t rk_port_netstack_restart(struct rk_port_driver *base, int control)
+{
+	struct netstack_driver *d = (struct netstack_driver *)base;
+	size_t dropped = 0;
+
+	pthread_mutex_lock(&d->lock);
+	close(d->control);
+	set_control(d, control);
+	d->ready = true;
+	for (size_t i = 0; i < d->ports.n;) {
+		int r;
+		d->fwds[i].op = RK_ENGINE_FWD_ADD;
+		r = call(d, &d->fwds[i]);
+		if (r == 0) {
+			i++;
+			continue;
+		}
+		rk_warn("port %d (%s:%lld) could not be published again: %s", d->ports.e[i].id,
+			*d->ports.e[i].spec.parent_ip ? d->ports.e[i].spec.parent_ip : "0.0.0.0",
+			d->ports.e[i].spec.parent_port, strerror(-r));
+		memmove(&d->fwds[i], &d->fwds[i + 1], (d->ports.n - i - 1) * sizeof(*d->fwds));
+		rk_port_table_remove(&d->ports, d->ports.e[i].id);
+		dropped++;
+	}
+	pthread_mutex_unlock(&d->lock);
+	return dropped;
 }
 
 static int netstack_add(struct rk_port_driver *base, const struct rk_port_spec *spec, int *ret_id,
@@ -187,11 +224,9 @@ static const struct rk_port_driver_ops netstack_ops = {
 struct rk_port_driver *rk_port_netstack_new(int control, const char *child_ip)
 {
 	struct netstack_driver *d = rk_xcalloc(1, sizeof(*d));
-	struct timeval tv = { .tv_sec = TIMEOUT_S };
 
 	d->base.ops = &netstack_ops;
-	d->control = control;
-	setsockopt(control, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	set_control(d, control);
 	inet_pton(AF_INET, child_ip, &d->child_ip);
 	pthread_mutex_init(&d->lock, NULL);
 	return &d->base;

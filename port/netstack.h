@@ -13,4 +13,10 @@ struct rk_port_driver *rk_port_netstack_new(int control, const char *child_ip);
 
 void rk_port_netstack_ready(struct rk_port_driver *d);
 
+/* A new engine replaced the one that died: requests go to control (taken) from now on, and
+ * every published port is installed in it again. A port that cannot be (its host address
+ * was taken meanwhile, say) is dropped from the list with a warning. Returns how many
+ * were dropped. */
+size_t rk_port_netstack_restart(struct rk_port_driver *d, int control);
+
 #endif

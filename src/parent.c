@@ -90,6 +90,8 @@ struct parent_state {
 	int tap;			/* --net=builtin: the child's tap, kept for the engine */
 	int engine_ready;		/* the engine's readiness pipe until it answered, or -1 */
 	struct rk_engine_config engine; /* --net=builtin: how the engine runs */
+	struct rk_engine_crashes crashes; /* --net=builtin: its deaths so far */
+	char lost[256];			  /* why the network is gone for good, or "" */
 };
 
 static bool env_is_ours(const char *entry)
@@ -310,7 +312,10 @@ static int wait_child(struct parent_state *st, enum rk_msg_type want, struct rk_
 	return wait_child_fd(st, want, NULL, err);
 }
 
-/* A network helper that dies while the command runs leaves it without a network: say so. */
+static void restart_engine(struct parent_state *st, const char *text);
+
+/* A network helper that dies while the command runs leaves it without a network: say so
+ * (the builtin engine is started again instead). */
 static void check_helper(struct parent_state *st)
 {
 	int status;
@@ -320,8 +325,13 @@ static void check_helper(struct parent_state *st)
 		return;
 	st->helper = -1;
 	rk_sig_format_status(status, text, sizeof(text));
-	rk_warn("network driver %s exited: %s; the child has no network connectivity now",
-		st->opts->net_name, text);
+	if (st->opts->net == RK_NET_BUILTIN) {
+		restart_engine(st, text);
+		return;
+	}
+	snprintf(st->lost, sizeof(st->lost), "network driver %s exited: %s", st->opts->net_name,
+		 text);
+	rk_warn("%s; the child has no network connectivity now", st->lost);
 }
 
 /* Forwards signals until the child exits. Returns the exit code. */
@@ -514,19 +524,34 @@ static enum rk_confine confine_mode(enum rk_tristate t)
 }
 
 /* --net=builtin: the engine (netstack/) runs in a process forked from us and confined
- * (netstack/launch.c), on the tap the child handed over, which we keep. */
+ * (netstack/launch.c), on the tap the child handed over, which we keep so that another
+ * engine can take over when one dies. control is the engine's end of the netstack port
+ * driver's socket (taken), or -1. */
+static int spawn_engine(struct parent_state *st, int control, struct rk_error *err)
+{
+	struct rk_engine_spawn sp = {
+		.engine = &st->engine,
+		.confine = { .fs = confine_mode(st->opts->netstack_sandbox),
+			     .seccomp = confine_mode(st->opts->netstack_seccomp) },
+		.tap = st->tap,
+		.control = control,
+	};
+	pid_t pid = rk_engine_spawn(&sp, &st->engine_ready, err);
+
+	if (control >= 0)
+		close(control);
+	if (pid < 0)
+		return (int)pid;
+	st->helper = pid;
+	rk_debug("netstack engine runs as pid %d", (int)pid);
+	return 0;
+}
+
 static int start_engine(struct parent_state *st, struct rk_error *err)
 {
 	const struct rk_netcfg *nc = &st->netcfg;
 	struct rk_engine_config *ec = &st->engine;
-	struct rk_engine_spawn sp = {
-		.engine = ec,
-		.confine = { .fs = confine_mode(st->opts->netstack_sandbox),
-			     .seccomp = confine_mode(st->opts->netstack_seccomp) },
-		.tap = st->tap,
-		.control = st->engine_control,
-	};
-	pid_t pid;
+	int control = st->engine_control;
 
 	*ec = (struct rk_engine_config){ .mtu = nc->mtu,
 					 .vnet_hdr = true,
@@ -539,16 +564,73 @@ static int start_engine(struct parent_state *st, struct rk_error *err)
 		return rk_error_set(err, EINVAL, "netstack: invalid configuration");
 	ec->mask = htonl(0xffffffffu << (32 - nc->prefix));
 	ec->net = ec->child & ec->mask;
-	pid = rk_engine_spawn(&sp, &st->engine_ready, err);
-	if (pid < 0)
-		return (int)pid;
-	if (st->engine_control >= 0) {
-		close(st->engine_control);
-		st->engine_control = -1;
+	st->engine_control = -1;
+	return spawn_engine(st, control, err);
+}
+
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The engine died (how: text) while the command runs. Another one takes over the same tap
+ * within a second, the published ports are installed in it again, and one line says so;
+ * the connections the dead one carried are lost. After RK_ENGINE_CRASH_LIMIT deaths in a
+ * minute, or when no engine starts, the network is gone for good: the command is stopped
+ * in the first case, and rootlesskit's exit status says so in both. */
+static void restart_engine(struct parent_state *st, const char *text)
+{
+	struct rk_error err = { 0 };
+	struct pollfd pfd = { .events = POLLIN };
+	int ctl[2] = { -1, -1 }, r = 0;
+
+	if (!rk_engine_crash_record(&st->crashes, monotonic_ms())) {
+		snprintf(st->lost, sizeof(st->lost),
+			 "netstack engine exited %d times within %d s (the last: %s); stopping "
+			 "the command",
+			 RK_ENGINE_CRASH_LIMIT, RK_ENGINE_CRASH_WINDOW_MS / 1000, text);
+		rk_log_fatal(st->lost);
+		if (st->child > 0)
+			kill(st->child, SIGKILL);
+		return;
 	}
-	st->helper = pid;
-	rk_debug("netstack engine runs as pid %d", (int)pid);
-	return 0;
+	if (st->opts->port_driver == RK_PORT_NETSTACK && (r = rk_msg_pair(ctl)) < 0)
+		rk_error_errno(&err, -r, "socketpair");
+	if (r == 0)
+		r = spawn_engine(st, ctl[1], &err);
+	if (r == 0) {
+		/* signals wait in the signalfd meanwhile: a start takes milliseconds */
+		pfd.fd = st->engine_ready;
+		while ((r = poll(&pfd, 1, ENGINE_READY_MS)) < 0 && errno == EINTR)
+			;
+		st->engine_ready = -1;
+		if (r <= 0) {
+			close(pfd.fd);
+			r = rk_error_set(&err, ETIMEDOUT,
+					 "netstack engine did not start within %d s",
+					 ENGINE_READY_MS / 1000);
+		} else {
+			r = rk_engine_spawn_result(pfd.fd, &err);
+		}
+	}
+	if (r < 0) {
+		if (ctl[0] >= 0)
+			close(ctl[0]);
+		snprintf(st->lost, sizeof(st->lost),
+			 "network driver builtin exited: %s, and no engine could start again: %s",
+			 text, err.msg);
+		rk_warn("%s; the child has no network connectivity now", st->lost);
+		return;
+	}
+	if (ctl[0] >= 0)
+		rk_port_netstack_restart(st->ports, ctl[0]);
+	rk_warn("network driver builtin exited: %s; a new engine took over (%u of %d allowed "
+		"within %d s), the connections it carried are lost",
+		text, st->crashes.n < RK_ENGINE_CRASH_LIMIT ? st->crashes.n : RK_ENGINE_CRASH_LIMIT,
+		RK_ENGINE_CRASH_LIMIT - 1, RK_ENGINE_CRASH_WINDOW_MS / 1000);
 }
 
 /* Waits (10 s at most, and for a start-up signal) for the engine to say it runs confined,
@@ -852,6 +934,13 @@ int rk_parent_main(const struct rk_options *opts, char **argv)
 	if (r < 0)
 		goto out;
 	code = forward_until_exit(&st);
+	/* a command that lost its network and went on as if nothing happened did not succeed */
+	if (st.lost[0] && code == 0) {
+		rk_auto_free char *msg =
+			rk_xasprintf("the network was lost while the command ran (%s)", st.lost);
+		rk_log_fatal(msg);
+		code = 1;
+	}
 out:
 	if (r < 0 && st.abort_signal == 0) {
 		if (st.child_error)

@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "launch.h"
 #include "sandbox.h"
 
 enum action {
@@ -169,12 +170,30 @@ static void test_view(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* The restart policy: 4 deaths in a minute are survived, the 5th is not; deaths spread
+ * over more than a minute never add up. */
+static void test_crash_policy(void **state)
+{
+	struct rk_engine_crashes c = { 0 };
+	int64_t t = 1000000;
+
+	(void)state;
+	for (int i = 0; i < RK_ENGINE_CRASH_LIMIT - 1; i++)
+		assert_true(rk_engine_crash_record(&c, t + i * 1000));
+	assert_false(rk_engine_crash_record(&c, t + 59000));
+	c = (struct rk_engine_crashes){ 0 };
+	for (int i = 0; i < 50; i++)
+		assert_true(
+			rk_engine_crash_record(&c, t + i * (RK_ENGINE_CRASH_WINDOW_MS / 4 + 1)));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_allowed),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_view),
+		cmocka_unit_test(test_crash_policy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -177,7 +177,7 @@ teardown() {
 	assert_output --partial "error: --slirp4netns-sandbox conflicts with --detach-netns (https://github.com/rootless-containers/slirp4netns/issues/317)"
 }
 
-@test "slirp4netns dying while the command runs is reported" {
+@test "slirp4netns dying while the command runs is reported, and the exit status says so" {
 	local fifo="$BATS_TEST_TMPDIR/ready"
 	mkfifo "$fifo"
 	"$RK" --net=slirp4netns --disable-host-loopback sh -c "echo up > $fifo; sleep 3" \
@@ -189,8 +189,11 @@ teardown() {
 	[ -n "$s4nn" ] || fail "no slirp4netns child of rootlesskit"
 	kill -KILL "$s4nn"
 	wait_job "$RK_PID"
-	[ "$status" = 0 ] || fail "exit $status: $(cat "$BATS_TEST_TMPDIR/out")"
+	# the command exited 0, but without a network: that is no success
+	[ "$status" = 1 ] || fail "exit $status: $(cat "$BATS_TEST_TMPDIR/out")"
 	grep -q "network driver slirp4netns exited: signal: killed; the child has no network connectivity now" \
+		"$BATS_TEST_TMPDIR/out" || fail "$(cat "$BATS_TEST_TMPDIR/out")"
+	grep -q "error: the network was lost while the command ran (network driver slirp4netns exited: signal: killed)" \
 		"$BATS_TEST_TMPDIR/out" || fail "$(cat "$BATS_TEST_TMPDIR/out")"
 }
 

@@ -395,3 +395,75 @@ time.sleep(20)' "$ready" >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
 	wait_job "$WATCH"
 	[ "$(cat "$got")" = "after ctrl-c" ] || fail "the host got '$(cat "$got")'; rootlesskit said: $(cat "$BATS_TEST_TMPDIR/out")"
 }
+
+# The engine's pid: rootlesskit's child named rootlesskit (the child proper is "exe").
+engine_pid() {
+	ps -e -o pid=,ppid=,comm= | awk -v root="$RK_PID" '$2 == root && $3 == "rootlesskit" { print $1 }'
+}
+
+# Waits (5 s at most) for an engine other than $1; prints its pid.
+wait_new_engine() {
+	local e n=100
+	while [ "$n" -gt 0 ]; do
+		e=$(engine_pid)
+		if [ -n "$e" ] && [ "$e" != "$1" ]; then
+			echo "$e"
+			return 0
+		fi
+		n=$((n - 1))
+		sleep 0.05
+	done
+	return 1
+}
+
+@test "builtin: a crashed engine is replaced on the same tap; published ports, outbound connections and the API work again" {
+	local fifo="$BATS_TEST_TMPDIR/echo-ready" engine new cpid
+	mkfifo "$fifo"
+	start_host_echo
+	"$RK" --state-dir="$BATS_TEST_TMPDIR/state" --net=builtin --port-driver=netstack \
+		-p 127.0.0.1:18101:80/tcp \
+		timeout 60 python3 "$ECHO" serve 80 "$fifo" >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
+	RK_PID=$!
+	read_fifo "$fifo" >/dev/null
+	run timeout 10 python3 "$ECHO" tcp 127.0.0.1 18101 before
+	assert_output "before"
+	engine=$(engine_pid)
+	[ -n "$engine" ] || fail "no engine process"
+	kill -SEGV "$engine"
+	new=$(wait_new_engine "$engine") || fail "no new engine: $(cat "$BATS_TEST_TMPDIR/out")"
+	# the port is installed again (a few tries: the listener comes with the new engine)
+	for _ in $(seq 20); do
+		run timeout 5 python3 "$ECHO" tcp 127.0.0.1 18101 after
+		[ "$output" = after ] && break
+		sleep 0.1
+	done
+	assert_output "after"
+	run curl -s --max-time 5 --unix-socket "$BATS_TEST_TMPDIR/state/api.sock" http://x/v1/ports
+	assert_output --partial '"id":1,'
+	# the child reaches the host through the new engine
+	cpid=$(cat "$BATS_TEST_TMPDIR/state/child_pid")
+	run timeout 10 nsenter -U -n -t "$cpid" --preserve-credentials python3 "$ECHO" chat 10.0.2.2 18095 outbound
+	assert_output "outbound"
+	# and the new one is confined like the first
+	run grep -E '^Seccomp:' "/proc/$new/status"
+	assert_output --regexp '2$'
+	grep -q "network driver builtin exited: signal: segmentation fault; a new engine took over" \
+		"$BATS_TEST_TMPDIR/out" || fail "$(cat "$BATS_TEST_TMPDIR/out")"
+	kill -TERM "$RK_PID"
+	wait_job "$RK_PID"
+}
+
+@test "builtin: an engine that dies 5 times within a minute stops the command; the exit status says so" {
+	local engine
+	start_sleeper --net=builtin
+	engine=$(engine_pid)
+	for i in 1 2 3 4; do
+		kill -KILL "$engine"
+		engine=$(wait_new_engine "$engine") || fail "no engine after death $i: $(cat "$BATS_TEST_TMPDIR/out")"
+	done
+	kill -KILL "$engine"
+	wait_job "$RK_PID"
+	[ "$status" != 0 ] || fail "exit 0 without a network: $(cat "$BATS_TEST_TMPDIR/out")"
+	grep -q "error: netstack engine exited 5 times within 60 s (the last: signal: killed); stopping the command" \
+		"$BATS_TEST_TMPDIR/out" || fail "$(cat "$BATS_TEST_TMPDIR/out")"
+}
