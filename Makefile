@@ -52,7 +52,7 @@ DATAPATH_SRCS := tests/netstack/test_datapath.c vendor/lwip/vchild.c
 
 .SECONDARY:
 .PHONY: all check unit unit-san integration integration-san format format-check bench install clean \
-	fuzz fuzz-ci fuzz-long
+	fuzz fuzz-ci fuzz-long soak
 
 all: rootlesskit rootlessctl
 
@@ -111,8 +111,16 @@ $(BUILD)/rootlesskit-san: $(SAN_OBJS) $(BUILD)/san/src/main.o
 
 # The whole suite: unit tests, the same under ASan+UBSan, the format check, a short run
 # of each fuzzer, then the integration tests (as an unprivileged user; see
-# tests/integration/run), once with the release build and once with the sanitized one.
-check: unit unit-san format-check fuzz-ci integration integration-san
+# tests/integration/run), once with the release build and once with the sanitized one,
+# and a short soak.
+check: unit unit-san format-check fuzz-ci integration integration-san soak
+
+# One instance per port driver worked for SOAK_SECONDS in all (tests/soak/soak.py): ports
+# published and removed in a loop under a connection load, descriptors, threads and memory
+# back to their baseline after. `make soak SOAK_SECONDS=3600` for a long run.
+SOAK_SECONDS ?= 60
+soak: rootlesskit rootlessctl
+	tests/soak/run $(SOAK_SECONDS)
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done

@@ -115,8 +115,22 @@ static void sweep_schedule(struct rk_api_server *s)
 		evtimer_add(s->sweep_ev, &tv);
 }
 
-/* Drops the connections evhttp let go (our reference closes them), ends those past their
- * deadline. */
+/* Drops the connections evhttp let go: our reference, the last, closes them. */
+static void conns_prune(struct rk_api_server *s)
+{
+	for (size_t i = 0; i < s->n_conns;) {
+		bufferevent_event_cb event_cb;
+		bufferevent_getcb(s->conns[i].bev, NULL, NULL, &event_cb, NULL);
+		if (event_cb) {
+			i++;
+			continue;
+		}
+		bufferevent_decref(s->conns[i].bev);
+		s->conns[i] = s->conns[--s->n_conns];
+	}
+}
+
+/* Drops the connections evhttp let go, ends those past their deadline. */
 static void sweep(evutil_socket_t fd, short what, void *arg)
 {
 	struct rk_api_server *s = arg;
@@ -124,19 +138,10 @@ static void sweep(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	for (size_t i = 0; i < s->n_conns;) {
-		struct api_conn *c = &s->conns[i];
-		bufferevent_event_cb event_cb;
-		bufferevent_getcb(c->bev, NULL, NULL, &event_cb, NULL);
-		if (!event_cb) {
-			bufferevent_decref(c->bev);
-			*c = s->conns[--s->n_conns];
-			continue;
-		}
-		if (c->doomed || now - c->start_ms >= RK_API_DEADLINE_MS)
-			conn_doom(c);
-		i++;
-	}
+	conns_prune(s);
+	for (size_t i = 0; i < s->n_conns; i++)
+		if (s->conns[i].doomed || now - s->conns[i].start_ms >= RK_API_DEADLINE_MS)
+			conn_doom(&s->conns[i]);
 	sweep_schedule(s);
 }
 
@@ -151,6 +156,9 @@ static struct bufferevent *conn_new(struct event_base *base, void *arg)
 	if (!bev)
 		return NULL; /* evhttp makes its own, uncounted: out of memory anyway */
 	bufferevent_incref(bev);
+	/* only the connections still open count: clients that came and went since the last
+	 * sweep do not */
+	conns_prune(s);
 	for (size_t i = 0; i < s->n_conns; i++) {
 		const struct api_conn *c = &s->conns[i];
 		if (c->doomed)

@@ -140,6 +140,12 @@ struct flow {
 	unsigned rto_ms;
 };
 
+/* host forwards: where a client's port goes when the child already has a connection from
+ * that address and port (the dynamic range), and how many are tried */
+#define FWD_PORT_FIRST 49152
+#define FWD_PORT_COUNT 16384
+#define FWD_PORT_TRIES 64
+
 struct rk_tcpnat {
 	struct rk_tcpnat_config cfg;
 	struct rk_tcpnat_stats stats;
@@ -149,6 +155,7 @@ struct rk_tcpnat {
 	int64_t accept_at; /* listeners are not polled before this (out of descriptors) */
 	unsigned pend_buffers;
 	uint16_t ip_id;
+	uint16_t next_port; /* where the search for a free port of a host forward goes on */
 	uint8_t gw_mac[6];
 	struct listener *listeners;
 	size_t n_listeners;
@@ -836,10 +843,17 @@ static void accept_flow(struct rk_tcpnat *t, const struct listener *l, int fd,
 
 	memcpy(&from, client, sizeof(*client));
 	rk_nat_inbound(&t->cfg.nat, &from, (uint8_t *)&raddr, &rport);
+	/* clients of two host ports forwarded to one guest port may come from the same port
+	 * (loopback ones all show as the gateway): a connection that would take the place of
+	 * a live or closing one gets another port of the dynamic range instead */
+	for (int i = 0; i < FWD_PORT_TRIES &&
+			lookup(t, false, caddr, (const uint8_t *)&raddr, l->guest.sin_port, rport);
+	     i++)
+		rport = htons((uint16_t)(FWD_PORT_FIRST + t->next_port++ % FWD_PORT_COUNT));
 	if (!table_full(t) &&
-	    !lookup(t, false, caddr, (const uint8_t *)&raddr, l->guest.sin_port, client->sin_port))
+	    !lookup(t, false, caddr, (const uint8_t *)&raddr, l->guest.sin_port, rport))
 		f = flow_new(t, fd, false, caddr, (const uint8_t *)&raddr, l->guest.sin_port,
-			     client->sin_port);
+			     rport);
 	if (!f) {
 		/* a full table: the client hears it at once (a reset), not when it gives up */
 		struct linger lg = { .l_onoff = 1, .l_linger = 0 };

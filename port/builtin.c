@@ -44,6 +44,7 @@
 #define TICK_MS		  1000
 #define POOL_SHRINK_MS	  5000 /* a grown pool halves after this long without a burst */
 #define POOL_RETRY_MS	  100  /* after the child made no socket, the next request waits */
+#define DRAIN_TICK_MS	  50   /* while draining, how often the end is looked for */
 
 static const char *const builtin_protos[] = { "tcp", "tcp4", "tcp6", "udp", "udp4", "udp6", NULL };
 
@@ -191,6 +192,17 @@ static void port_free(struct bp_port *port)
 	free(port);
 }
 
+/* Closes port's listener; its connections go on. */
+static void stop_listening(struct bp_driver *d, struct bp_port *port)
+{
+	if (port->paused)
+		d->n_paused--;
+	port->paused = false;
+	if (port->fd >= 0)
+		close(port->fd);
+	port->fd = -1;
+}
+
 static void port_close(struct bp_driver *d, struct bp_port *port)
 {
 	if (port->udp) {
@@ -199,11 +211,45 @@ static void port_close(struct bp_driver *d, struct bp_port *port)
 		while (!rk_list_empty(&port->conns))
 			bp_tcp_close(d, rk_container_of(port->conns.next, struct bp_conn, link));
 	}
-	if (port->paused)
-		d->n_paused--;
-	close(port->fd);
-	port->fd = -1;
+	stop_listening(d, port);
 	rk_list_del(&port->link);
+}
+
+/* The command has ended: no new connection is taken, the open ones deliver what they hold,
+ * both ways (UDP's are closed: datagrams are not waited for). */
+static void drain_start(struct bp_driver *d)
+{
+	struct rk_list *l = d->ports.next;
+
+	while (l != &d->ports) {
+		struct bp_port *port = rk_container_of(l, struct bp_port, link);
+		l = l->next;
+		if (port->udp) {
+			port_close(d, port); /* freed after this batch */
+			rk_list_add_tail(&d->dead_ports, &port->link);
+		} else {
+			stop_listening(d, port);
+		}
+	}
+	d->draining = true;
+	d->drain_start_ms = d->drain_last_ms = bp_now_ms();
+}
+
+/* While draining: true once every connection has ended, or none moved a byte for
+ * drain_idle_ms, or drain_max_ms have passed. */
+static bool drain_done(struct bp_driver *d, uint64_t now)
+{
+	if (d->progressed) {
+		d->progressed = false;
+		d->drain_last_ms = now;
+	}
+	if (now - d->drain_last_ms >= d->drain_idle_ms ||
+	    now - d->drain_start_ms >= d->drain_max_ms)
+		return true;
+	for (struct rk_list *l = d->ports.next; l != &d->ports; l = l->next)
+		if (!rk_list_empty(&rk_container_of(l, struct bp_port, link)->conns))
+			return false;
+	return true;
 }
 
 static bool run_command(struct bp_driver *d)
@@ -234,6 +280,9 @@ static bool run_command(struct bp_driver *d)
 		break;
 	case BP_CMD_STOP:
 		stop = true;
+		break;
+	case BP_CMD_DRAIN:
+		drain_start(d);
 		break;
 	case BP_CMD_NONE:
 		break;
@@ -373,7 +422,10 @@ static void *loop(void *arg)
 	bool stop = false;
 
 	while (!stop) {
-		int timeout = !rk_list_empty(&d->ready) ? 0 : need_tick(d) ? TICK_MS : -1;
+		int timeout = !rk_list_empty(&d->ready) ? 0
+			      : d->draining		? DRAIN_TICK_MS
+			      : need_tick(d)		? TICK_MS
+							: -1;
 		int n = epoll_wait(d->epfd, evs, (int)RK_ARRAY_SIZE(evs), timeout);
 		uint64_t now;
 
@@ -412,6 +464,8 @@ static void *loop(void *arg)
 			}
 		}
 		reap(d);
+		if (d->draining && drain_done(d, bp_now_ms()))
+			break;
 	}
 	return NULL;
 }
@@ -666,13 +720,28 @@ static size_t builtin_list(struct rk_port_driver *base, struct rk_port_entry **r
 	return n;
 }
 
+static void builtin_drain(struct rk_port_driver *base, unsigned idle_ms, unsigned max_ms)
+{
+	struct bp_driver *d = (struct bp_driver *)base;
+
+	pthread_mutex_lock(&d->op_lock);
+	if (d->thread_started && !d->drain_asked) {
+		d->drain_idle_ms = idle_ms;
+		d->drain_max_ms = max_ms;
+		send_command(d, BP_CMD_DRAIN, NULL, 0);
+		d->drain_asked = true;
+	}
+	pthread_mutex_unlock(&d->op_lock);
+}
+
 static void builtin_free(struct rk_port_driver *base)
 {
 	struct bp_driver *d = (struct bp_driver *)base;
 
 	if (d->thread_started) {
 		pthread_mutex_lock(&d->op_lock);
-		send_command(d, BP_CMD_STOP, NULL, 0);
+		if (!d->drain_asked) /* a draining loop ends by itself */
+			send_command(d, BP_CMD_STOP, NULL, 0);
 		pthread_mutex_unlock(&d->op_lock);
 		pthread_join(d->thread, NULL);
 	}
@@ -711,6 +780,7 @@ static const struct rk_port_driver_ops builtin_ops = {
 	.add = builtin_add,
 	.remove = builtin_remove,
 	.list = builtin_list,
+	.drain = builtin_drain,
 	.free = builtin_free,
 };
 

@@ -125,6 +125,7 @@ enum bp_cmd_type {
 	BP_CMD_ADD,
 	BP_CMD_REMOVE,
 	BP_CMD_STOP,
+	BP_CMD_DRAIN, /* listeners close; the loop ends once the connections are done */
 };
 
 struct bp_driver {
@@ -138,8 +139,10 @@ struct bp_driver {
 	pthread_mutex_t lock;	 /* guards what follows, up to the thread's own state */
 	pthread_cond_t cond;
 	enum bp_cmd_type cmd;
-	struct bp_port *cmd_port; /* BP_CMD_ADD */
-	int cmd_id;		  /* BP_CMD_REMOVE */
+	struct bp_port *cmd_port;	      /* BP_CMD_ADD */
+	int cmd_id;			      /* BP_CMD_REMOVE */
+	unsigned drain_idle_ms, drain_max_ms; /* BP_CMD_DRAIN */
+	bool drain_asked;		      /* the loop ends by itself: free only joins */
 	bool cmd_done;
 	struct rk_port_table ports_table; /* published ports */
 	int next_id;
@@ -154,6 +157,9 @@ struct bp_driver {
 	enum bp_transparent transparent;
 	struct rk_list transparent_waiters; /* connections waiting for the answer (ASKED) */
 	unsigned n_paused;
+	bool draining;				/* BP_CMD_DRAIN was carried out */
+	bool progressed;			/* a connection moved bytes in this pass */
+	uint64_t drain_start_ms, drain_last_ms; /* when it started; the last progress */
 	struct bp_pool pools[BP_POOL_FAMILIES][BP_POOL_TYPES];
 	unsigned pool_max; /* a pool's largest target: BP_POOL_MAX_TARGET, or less when the
 			    * descriptor limit is low (the pools must not take what accept needs) */

@@ -23,6 +23,11 @@ struct rk_port_driver_ops {
 	int (*remove)(struct rk_port_driver *d, int id, struct rk_error *err);
 	/* The published ports in id order, as a new array (free()). Returns the count. */
 	size_t (*list)(struct rk_port_driver *d, struct rk_port_entry **ret);
+	/* Optional: the command has ended. No new connection is taken; the open ones go on
+	 * delivering what they hold until all have ended, none moved a byte for idle_ms, or
+	 * max_ms passed; free() then waits for that. Returns at once. No add or remove may
+	 * follow. */
+	void (*drain)(struct rk_port_driver *d, unsigned idle_ms, unsigned max_ms);
 	void (*free)(struct rk_port_driver *d);
 };
 
@@ -30,7 +35,15 @@ struct rk_port_driver {
 	const struct rk_port_driver_ops *ops;
 };
 
-/* Stops the driver: every listener and connection is closed. Accepts NULL. */
+/* See drain above. Accepts NULL, and drivers without it. */
+static inline void rk_port_driver_drain(struct rk_port_driver *d, unsigned idle_ms, unsigned max_ms)
+{
+	if (d && d->ops->drain)
+		d->ops->drain(d, idle_ms, max_ms);
+}
+
+/* Stops the driver: every listener and connection is closed (after a drain, once it is
+ * done). Accepts NULL. */
 static inline void rk_port_driver_free(struct rk_port_driver *d)
 {
 	if (d)

@@ -178,6 +178,7 @@ void bp_tcp_run(struct bp_driver *d, struct bp_conn *c)
 		}
 		if (!up && !down)
 			return;
+		d->progressed = true;
 		if (round == RUN_BUDGET) {
 			if (rk_list_empty(&c->wait))
 				rk_list_add_tail(&d->ready, &c->wait);

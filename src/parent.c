@@ -189,6 +189,9 @@ static int listen_fds(bool *ret_ours)
 /* How long the engine may go on delivering what a command that has exited left in its
  * connections' buffers (see rk_engine_run). */
 #define ENGINE_DRAIN_MS 10000
+/* the builtin port driver's drain at exit, with the engine's bounds (netstack/engine.c) */
+#define DRAIN_IDLE_MS	500
+#define DRAIN_MAX_MS	10000
 #define ENGINE_READY_MS 10000 /* the engine's start, confinement included */
 
 /* Waits up to ms for pid to end, and reaps it. Returns false if it has not ended. */
@@ -948,13 +951,17 @@ out:
 		rk_log_fatal(err.msg);
 	}
 	kill_child(&st);
+	rk_api_server_stop(st.api); /* first: it calls into the port driver */
+	/* the command ended: what the published ports' connections and the engine still
+	 * carry is delivered (both at once, each bounded) before rootlesskit ends */
+	if (r == 0 && st.abort_signal == 0)
+		rk_port_driver_drain(st.ports, DRAIN_IDLE_MS, DRAIN_MAX_MS);
 	rk_vpnkit_free(&st.vpnkit); /* the relay first: vpnkit's end is no news now */
 	rk_dhcp_keeper_stop(st.dhcp);
 	stop_helper(&st, r == 0 && st.abort_signal == 0);
 	rk_slirp4netns_free(&st.s4nn);
 	rk_pasta_free(&st.pasta);
 	rk_lxcusernic_free(&st.lxc);
-	rk_api_server_stop(st.api); /* first: it calls into the port driver */
 	rk_port_driver_free(st.ports);
 	rk_statedir_remove(&st.sd);
 	if (st.sock >= 0)

@@ -3,6 +3,8 @@
 
 trickle SOCK N: sends a request one byte a second, N bytes at most; prints
     "closed after K bytes" when the server ends the connection first, else "open after N bytes".
+sequential SOCK N: N requests one after another, each on a new connection, as fast as they
+    go; prints how many were answered "200".
 flood SOCK N: opens N connections at once, each with half a request line, and prints
     "closed at once: C" (those the server ended within half a second), then the status of a
     GET /v1/info through a new connection ("info 200"), then, after waiting up to 15 s,
@@ -72,5 +74,19 @@ def flood(path, n):
     print("still open:", len(open_))
 
 
+def sequential(path, n):
+    ok = 0
+    for _ in range(n):
+        c = connect(path)
+        c.send(REQUEST)
+        try:
+            if c.recv(4096).startswith(b"HTTP/1.1 200 "):
+                ok += 1
+        except OSError:
+            pass
+        c.close()
+    print("answered", ok)
+
+
 if __name__ == "__main__":
-    {"trickle": trickle, "flood": flood}[sys.argv[1]](sys.argv[2], int(sys.argv[3]))
+    {"trickle": trickle, "flood": flood, "sequential": sequential}[sys.argv[1]](sys.argv[2], int(sys.argv[3]))

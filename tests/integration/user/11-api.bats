@@ -72,6 +72,14 @@ api() { # curl arguments for the socket in $ROOTLESSKIT_STATE_DIR
 	assert_line --index 2 "still open: 0"
 }
 
+@test "300 clients one after another, each on a connection of its own, are all answered" {
+	local tool="$BATS_TEST_DIRNAME/../tools/apistall.py"
+	# the ones that came and went count no more, however fast they follow each other
+	run rk sh -c "python3 $tool sequential \$ROOTLESSKIT_STATE_DIR/api.sock 300"
+	assert_success
+	assert_output "answered 300"
+}
+
 @test "100 concurrent clients are all answered" {
 	run rk sh -c "
 		i=0; while [ \$i -lt 100 ]; do

@@ -248,3 +248,17 @@ fd_count() {
 	run $up remove-ports 1
 	assert_output "1"
 }
+
+@test "a server that exits right after sending: a half-closed client still gets every byte" {
+	local fifo="$BATS_TEST_TMPDIR/dl-ready" tool="$BATS_TEST_DIRNAME/../tools/download.py"
+	mkfifo "$fifo"
+	"$RK" --net=none --port-driver=builtin -p 127.0.0.1:18111:8111/tcp \
+		python3 "$tool" serve 8111 20000000 "$fifo" >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
+	RK_PID=$!
+	read_fifo "$fifo" >/dev/null
+	run timeout 70 python3 "$tool" fetch 127.0.0.1 18111
+	assert_success
+	assert_output "$(python3 "$tool" expect 20000000)"
+	wait_job "$RK_PID"
+	[ "$status" = 0 ] || fail "exit $status: $(cat "$BATS_TEST_TMPDIR/out")"
+}

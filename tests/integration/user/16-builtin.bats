@@ -420,7 +420,7 @@ wait_new_engine() {
 	local fifo="$BATS_TEST_TMPDIR/echo-ready" engine new cpid
 	mkfifo "$fifo"
 	start_host_echo
-	"$RK" --state-dir="$BATS_TEST_TMPDIR/state" --net=builtin --port-driver=netstack \
+	"$RK" --pidns --state-dir="$BATS_TEST_TMPDIR/state" --net=builtin --port-driver=netstack \
 		-p 127.0.0.1:18101:80/tcp \
 		timeout 60 python3 "$ECHO" serve 80 "$fifo" >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
 	RK_PID=$!
@@ -466,4 +466,36 @@ wait_new_engine() {
 	[ "$status" != 0 ] || fail "exit 0 without a network: $(cat "$BATS_TEST_TMPDIR/out")"
 	grep -q "error: netstack engine exited 5 times within 60 s (the last: signal: killed); stopping the command" \
 		"$BATS_TEST_TMPDIR/out" || fail "$(cat "$BATS_TEST_TMPDIR/out")"
+}
+
+@test "builtin --port-driver=netstack: clients from one address and port to two ports forwarded to one service are both served" {
+	local fifo="$BATS_TEST_TMPDIR/echo-ready"
+	mkfifo "$fifo"
+	"$RK" --pidns --state-dir="$BATS_TEST_TMPDIR/state" --net=builtin --port-driver=netstack \
+		-p 127.0.0.1:18121:80/tcp -p 127.0.0.1:18122:80/tcp \
+		timeout 30 python3 "$ECHO" serve 80 "$fifo" >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
+	RK_PID=$!
+	read_fifo "$fifo" >/dev/null
+	# both connections show as the gateway with the same port inside: the second must not
+	# take (and be refused for) the first one's place
+	run timeout 20 python3 -c '
+import socket
+def client(port):
+    c = socket.socket()
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    c.bind(("127.0.0.1", 18123))
+    c.settimeout(5)
+    c.connect(("127.0.0.1", port))
+    return c
+a = client(18121)
+a.sendall(b"first\n"); print(a.recv(64).decode().strip())
+b = client(18122)
+b.sendall(b"second\n"); print(b.recv(64).decode().strip())
+a.sendall(b"again\n"); print(a.recv(64).decode().strip())'
+	assert_success
+	assert_output "first
+second
+again"
+	kill -TERM "$RK_PID"
+	wait_job "$RK_PID"
 }
