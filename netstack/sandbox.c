@@ -232,45 +232,34 @@ static int add_rules(scmp_filter_ctx ctx, pid_t self)
 		if (nr != __NR_SCMP_ERROR) /* not on this architecture */
 			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
 	}
-	/* new sockets: the host's network only, never a Unix socket */
-	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-				     SCMP_A0(SCMP_CMP_EQ, AF_INET));
-	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-				     SCMP_A0(SCMP_CMP_EQ, AF_INET6));
-	/* signals: abort() and raise() to itself only */
-	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1,
-				     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self));
-	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
-				     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self));
-	/* memory, never executable */
-	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
-				     SCMP_A2(SCMP_CMP_MASKED_EQ, exec, 0));
-	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
-				     SCMP_A2(SCMP_CMP_MASKED_EQ, exec, 0));
-	/* dns.c: resolv.conf, read-only (the root is read-only anyway) */
-	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
-				     SCMP_A2(SCMP_CMP_MASKED_EQ, write_flags, 0));
-	/* nat.c: the limit is read, never set */
-	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 2,
-				     SCMP_A0(SCMP_CMP_EQ, 0), SCMP_A2(SCMP_CMP_EQ, 0));
-	/* libslirp: bytes waiting, non-blocking mode; stdio: is stderr a terminal */
-	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-				     SCMP_A1(SCMP_CMP_EQ, FIONREAD));
-	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-				     SCMP_A1(SCMP_CMP_EQ, FIONBIO));
-	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-				     SCMP_A1(SCMP_CMP_EQ, TCGETS));
+	/* calls allowed only with these arguments (one row each; cmp[1] unused when n is 1) */
+	const struct {
+		int nr;
+		unsigned n;
+		struct scmp_arg_cmp cmp[2];
+	} with_args[] = {
+		/* new sockets: the host's network only, never a Unix socket */
+		{ SCMP_SYS(socket), 1, { SCMP_A0(SCMP_CMP_EQ, AF_INET) } },
+		{ SCMP_SYS(socket), 1, { SCMP_A0(SCMP_CMP_EQ, AF_INET6) } },
+		/* signals: abort() and raise() to itself only */
+		{ SCMP_SYS(kill), 1, { SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self) } },
+		{ SCMP_SYS(tgkill), 1, { SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self) } },
+		/* memory, never executable */
+		{ SCMP_SYS(mmap), 1, { SCMP_A2(SCMP_CMP_MASKED_EQ, exec, 0) } },
+		{ SCMP_SYS(mprotect), 1, { SCMP_A2(SCMP_CMP_MASKED_EQ, exec, 0) } },
+		/* dns.c: resolv.conf, read-only (the root is read-only anyway) */
+		{ SCMP_SYS(openat), 1, { SCMP_A2(SCMP_CMP_MASKED_EQ, write_flags, 0) } },
+		/* nat.c: the limit is read, never set */
+		{ SCMP_SYS(prlimit64), 2, { SCMP_A0(SCMP_CMP_EQ, 0), SCMP_A2(SCMP_CMP_EQ, 0) } },
+		/* libslirp: bytes waiting, non-blocking mode; stdio: is stderr a terminal */
+		{ SCMP_SYS(ioctl), 1, { SCMP_A1(SCMP_CMP_EQ, FIONREAD) } },
+		{ SCMP_SYS(ioctl), 1, { SCMP_A1(SCMP_CMP_EQ, FIONBIO) } },
+		{ SCMP_SYS(ioctl), 1, { SCMP_A1(SCMP_CMP_EQ, TCGETS) } },
+	};
+
+	for (size_t i = 0; i < RK_ARRAY_SIZE(with_args) && r == 0; i++)
+		r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, with_args[i].nr, with_args[i].n,
+					   with_args[i].cmp);
 	return r;
 }
 
