@@ -342,7 +342,9 @@ static int forward_until_exit(struct parent_state *st)
 {
 	int status = 0;
 
-	/* the child may already have exited, or signals may wait from the start-up */
+	/* the child may already have exited, or signals may wait from the start-up (a helper
+	 * that died then was only a SIGCHLD, which the start-up read and let go) */
+	check_helper(st);
 	for (int sig = 1; sig < NSIG; sig++)
 		if (sigismember(&st->deferred, sig) == 1 && sig != SIGCHLD && sig != SIGPIPE &&
 		    sig != SIGURG)

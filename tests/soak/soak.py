@@ -24,8 +24,12 @@ import threading
 import time
 
 PORTS = 100
-BASE = {"slirp4netns/builtin": 20000, "builtin/builtin": 20200, "builtin/netstack": 20400}
-HOST_ECHO = 19990
+# SOAK_PORT_BASE moves every port it uses (another run, or the test suite, may be using
+# these)
+PORT_BASE = int(os.environ.get("SOAK_PORT_BASE", "20000"))
+BASE = {"slirp4netns/builtin": PORT_BASE, "builtin/builtin": PORT_BASE + 200,
+        "builtin/netstack": PORT_BASE + 400}
+HOST_ECHO = PORT_BASE - 10
 SETTLE_S = 40  # how long the processes get to return to their baseline
 RSS_SLACK_KB = 4096
 
