@@ -41,10 +41,11 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((\"127.0.0.1\", 53)
 		head -n 1 $DIR/ready >/dev/null
 		head -n 1 $DIR/flooding >/dev/null
 		sleep 1
-		# the engine: the rootlesskit whose parent is rootlesskit, and not the child
-		engine=\$(ps -e -o pid=,ppid=,comm= | awk -v child=\$(cat $DIR/state/child_pid) '
-			\$3 == \"rootlesskit\" { name[\$1] = 1; pp[\$1] = \$2 }
-			END { for (p in pp) if (pp[p] in name && p != child) print p }')
+		# the engine: the child's sibling named rootlesskit (another instance of the
+		# user's may be running)
+		child=\$(cat $DIR/state/child_pid)
+		engine=\$(ps -e -o pid=,ppid=,comm= | awk -v child=\$child -v rk=\$(ps -o ppid= -p \$child) '
+			\$2 == rk && \$3 == \"rootlesskit\" && \$1 != child { print \$1 }')
 		[ -n \"\$engine\" ] || { echo no engine; ps -ef; exit 1; }
 		# a client now: the engine is out of descriptors, the connection waits queued
 		timeout 20 python3 $ECHO tcp 127.0.0.1 18098 served > $DIR/client &
