@@ -278,9 +278,8 @@ static int wait_child_fd(struct parent_state *st, enum rk_msg_type want, int *re
 				continue;
 			return rk_error_errno(err, errno, "poll");
 		}
-		if ((pfd[1].revents & POLLIN) && startup_signal(st))
-			return rk_error_set(err, EINTR, "interrupted by signal %d",
-					    st->abort_signal);
+		/* the child's answer first: a signal that comes with the EOF of the exec is
+		 * the running command's (it is forwarded), not the start-up's */
 		if (pfd[0].revents) {
 			struct rk_msg m;
 			int fd, r = rk_msg_recv_fd(st->sock, &m, &fd);
@@ -307,6 +306,9 @@ static int wait_child_fd(struct parent_state *st, enum rk_msg_type want, int *re
 			return rk_error_set(err, EPROTO, "unexpected message %u from the child",
 					    m.type);
 		}
+		if ((pfd[1].revents & POLLIN) && startup_signal(st))
+			return rk_error_set(err, EINTR, "interrupted by signal %d",
+					    st->abort_signal);
 	}
 }
 
@@ -656,11 +658,11 @@ static int engine_ready(struct parent_state *st, struct rk_error *err)
 			return rk_error_set(err, ETIMEDOUT,
 					    "netstack engine did not start within %d s",
 					    ENGINE_READY_MS / 1000);
+		if (pfd[0].revents)
+			break;
 		if ((pfd[1].revents & POLLIN) && startup_signal(st))
 			return rk_error_set(err, EINTR, "interrupted by signal %d",
 					    st->abort_signal);
-		if (pfd[0].revents)
-			break;
 	}
 	fd = st->engine_ready;
 	st->engine_ready = -1;
