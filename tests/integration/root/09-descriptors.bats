@@ -44,7 +44,8 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((\"127.0.0.1\", 53)
 		# the engine: the child's sibling named rootlesskit (another instance of the
 		# user's may be running)
 		child=\$(cat $DIR/state/child_pid)
-		engine=\$(ps -e -o pid=,ppid=,comm= | awk -v child=\$child -v rk=\$(ps -o ppid= -p \$child) '
+		rk=\$(ps -o ppid= -p \$child | tr -d ' ')
+		engine=\$(ps -e -o pid=,ppid=,comm= | awk -v child=\$child -v rk=\$rk '
 			\$2 == rk && \$3 == \"rootlesskit\" && \$1 != child { print \$1 }')
 		[ -n \"\$engine\" ] || { echo no engine; ps -ef; exit 1; }
 		# a client now: the engine is out of descriptors, the connection waits queued
