@@ -447,8 +447,9 @@ wait_new_engine() {
 	# and the new one is confined like the first
 	run grep -E '^Seccomp:' "/proc/$new/status"
 	assert_output --regexp '2$'
-	# (a sanitized build reports the fault itself, and ends otherwise)
-	grep -qE "network driver builtin exited: (signal: segmentation fault|exit status [0-9]+); a new engine took over" \
+	# (how it ended: a segmentation fault, or whatever the sanitized build's own report of
+	# the fault runs into under the seccomp filter)
+	grep -qE "network driver builtin exited: [^;]+; a new engine took over" \
 		"$BATS_TEST_TMPDIR/out" || fail "$(cat "$BATS_TEST_TMPDIR/out")"
 	kill -TERM "$RK_PID"
 	wait_job "$RK_PID"
