@@ -141,10 +141,16 @@ $(BUILD)/deny: tests/tools/deny.c
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(shell $(PKG_CONFIG) --libs libseccomp)
 
-integration: rootlesskit rootlessctl $(BUILD)/tlsfix $(BUILD)/deny
+# the hostile command: talks to the parent on the supervisor's port channel
+$(BUILD)/inject: tests/tools/inject.c port/sockpool.h
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) -Iport $(LDFLAGS) -o $@ $<
+
+integration: rootlesskit rootlessctl $(BUILD)/tlsfix $(BUILD)/deny $(BUILD)/inject
 	tests/integration/run
 
-integration-san: $(BUILD)/rootlesskit-san rootlessctl $(BUILD)/tlsfix $(BUILD)/deny
+integration-san: $(BUILD)/rootlesskit-san rootlessctl $(BUILD)/tlsfix $(BUILD)/deny $(BUILD)/inject
 	RK_UNDER_TEST=$(BUILD)/rootlesskit-san ASAN_OPTIONS=detect_leaks=1 tests/integration/run
 
 # libFuzzer harnesses (clang): `make fuzz` builds them, `make fuzz-ci` runs each for

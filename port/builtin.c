@@ -31,7 +31,9 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -144,44 +146,96 @@ static void chan_gone(struct bp_driver *d)
 		bp_tcp_transparent_answer(d, EPIPE);
 }
 
+/* Descriptors of an answer nobody will use. */
+static void reject(struct bp_driver *d, const int *fds, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		close(fds[i]);
+	d->rejected += n;
+}
+
+/* Answers from the channel. The command is root in its namespaces and can take the
+ * supervisor's end (pidfd_getfd): nothing it sends is trusted. Only what was asked for is
+ * kept, and only sockets of the asked kind made in the child's network namespace. */
 static void chan_readable(struct bp_driver *d)
 {
 	int fds[RK_SOCKPOOL_MAX_BATCH];
+	struct rk_netns_id ns;
+	bool ns_known;
 
+	pthread_mutex_lock(&d->lock);
+	ns = d->netns;
+	ns_known = d->netns_known;
+	pthread_mutex_unlock(&d->lock);
 	for (;;) {
 		struct rk_sockpool_rep rep;
 		struct bp_pool *p;
+		unsigned long before;
+		bool forged;
 		int r = rk_sockpool_receive(d->cfg.chan, &rep, fds);
 
 		if (r == -EAGAIN || r == -EINTR)
 			return;
-		if (r <= 0 || (rep.op == RK_SOCKPOOL_SOCKETS &&
-			       ((rep.family != AF_INET && rep.family != AF_INET6) ||
-				(rep.type != SOCK_STREAM && rep.type != SOCK_DGRAM)))) {
+		if (r == -EBADMSG) {
+			d->rejected += rep.count; /* closed already */
+			continue;
+		}
+		if (r <= 0) {
 			if (r < 0)
 				rk_debug("port driver: socket channel: %s", strerror(-r));
-			if (r > 0)
-				for (unsigned i = 0; i < rep.count; i++)
-					close(fds[i]);
 			chan_gone(d);
 			return;
 		}
 		if (rep.op == RK_SOCKPOOL_TRANSPARENT) {
-			bp_tcp_transparent_answer(d, rep.err);
+			reject(d, fds, rep.count);
+			bp_tcp_transparent_answer(d, rep.err); /* only when asked */
+			continue;
+		}
+		if (rep.op != RK_SOCKPOOL_SOCKETS ||
+		    (rep.family != AF_INET && rep.family != AF_INET6) ||
+		    (rep.type != SOCK_STREAM && rep.type != SOCK_DGRAM)) {
+			reject(d, fds, rep.count);
 			continue;
 		}
 		p = pool_for(d, rep.family, rep.type);
-		p->requested -= rep.asked < p->requested ? rep.asked : p->requested;
+		before = d->rejected;
+		rep.count = rk_sockpool_admit(&rep, fds, &p->requested, ns_known ? &ns : NULL,
+					      &d->rejected);
 		pool_add(p, fds, rep.count);
 		/* none at all (the child is out of descriptors): asking again at once would
 		 * get the same answer, for ever; the tick asks again later. Said once. */
 		if (rep.err && (rep.count || !p->retry_ms))
 			rk_warn("port driver: the child made %u of %u sockets: %s", rep.count,
 				rep.asked, strerror(rep.err));
-		p->retry_ms = rep.count == 0 && rep.err ? bp_now_ms() + POOL_RETRY_MS : 0;
-		pool_serve_waiters(d, p, rep.count == 0);
+		/* nothing usable but something sent: not the child's last word (the
+		 * command's answer came first): the waiters wait for the next one */
+		forged = rep.count == 0 && d->rejected != before;
+		p->retry_ms =
+			rep.count == 0 && (rep.err || forged) ? bp_now_ms() + POOL_RETRY_MS : 0;
+		pool_serve_waiters(d, p, rep.count == 0 && !forged);
 		bp_pool_refill(d, p);
 	}
+}
+
+/* Said at the tick, not per message: the command decides how often this happens. */
+static void report_rejected(struct bp_driver *d)
+{
+	if (d->rejected == d->rejected_said)
+		return;
+	rk_warn("port driver: closed %lu descriptors from the child that were not asked for or "
+		"not sockets of its network namespace (%lu in all)",
+		d->rejected - d->rejected_said, d->rejected);
+	d->rejected_said = d->rejected;
+}
+
+void rk_port_builtin_trust_netns(struct rk_port_driver *base, const struct rk_netns_id *ns)
+{
+	struct bp_driver *d = (struct bp_driver *)base;
+
+	pthread_mutex_lock(&d->lock);
+	d->netns = *ns;
+	d->netns_known = true;
+	pthread_mutex_unlock(&d->lock);
 }
 
 /* ---- commands from other threads ---- */
@@ -347,7 +401,7 @@ static void pool_rest(struct bp_driver *d, struct bp_pool *p, uint64_t now)
 
 static bool need_tick(struct bp_driver *d)
 {
-	if (d->n_paused || !rk_list_empty(&d->connecting))
+	if (d->n_paused || !rk_list_empty(&d->connecting) || d->rejected != d->rejected_said)
 		return true;
 	for (int f = 0; f < BP_POOL_FAMILIES; f++)
 		for (int t = 0; t < BP_POOL_TYPES; t++)
@@ -414,6 +468,74 @@ static void reap(struct bp_driver *d)
 	}
 }
 
+/* ---- the watchdog ----
+ *
+ * The child keeps its own reference to every socket it sends (the command can send its
+ * own), so it can clear O_NONBLOCK on one whenever it likes. recv() and send() take
+ * MSG_DONTWAIT, but connect() and splice() from a socket follow the file's flags, and
+ * would then sleep in the loop that serves every port. So while the loop works, a
+ * periodic timer signals its thread: a call that sleeps ends within WATCHDOG_MS with
+ * EINTR (the handler has no SA_RESTART), and the connection it belongs to is closed. A
+ * call that does not sleep is not disturbed. The timer is stopped before the loop waits
+ * for events. */
+
+#define WATCHDOG_MS 20
+
+static int watchdog_sig(void)
+{
+	return SIGRTMAX;
+}
+
+static void watchdog_handler(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	/* this thread is the only one that takes the signal: one sent by somebody else is
+	 * handed to the main thread, which forwards signals to the command */
+	if (si->si_code != SI_TIMER)
+		syscall(SYS_tgkill, getpid(), getpid(), sig);
+}
+
+static void watchdog_start(struct bp_driver *d)
+{
+	struct sigaction sa = { .sa_sigaction = watchdog_handler, .sa_flags = SA_SIGINFO };
+	struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = watchdog_sig() };
+	sigset_t one;
+
+	sev._sigev_un._tid = gettid(); /* sigev_notify_thread_id, which glibc 2.36 lacks */
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(watchdog_sig(), &sa, NULL) < 0 ||
+	    timer_create(CLOCK_MONOTONIC, &sev, &d->watchdog) < 0) {
+		rk_warn("port driver: no watchdog timer (%s): a socket the child made blocking "
+			"can stall every port",
+			strerror(errno));
+		return;
+	}
+	sigemptyset(&one);
+	sigaddset(&one, watchdog_sig());
+	pthread_sigmask(SIG_UNBLOCK, &one, NULL);
+	d->watchdog_ok = true;
+}
+
+static void watchdog_set(struct bp_driver *d, bool on)
+{
+	const struct timespec period = { .tv_nsec = WATCHDOG_MS * 1000000L };
+	struct itimerspec its = { 0 };
+
+	if (!d->watchdog_ok || d->watchdog_armed == on)
+		return;
+	if (on)
+		its.it_value = its.it_interval = period;
+	if (timer_settime(d->watchdog, 0, &its, NULL) == 0)
+		d->watchdog_armed = on;
+}
+
+static void watchdog_stop(struct bp_driver *d)
+{
+	if (d->watchdog_ok)
+		timer_delete(d->watchdog);
+	d->watchdog_ok = false;
+}
+
 static void *loop(void *arg)
 {
 	struct bp_driver *d = arg;
@@ -421,14 +543,19 @@ static void *loop(void *arg)
 	uint64_t last_tick = bp_now_ms();
 	bool stop = false;
 
+	watchdog_start(d);
 	while (!stop) {
 		int timeout = !rk_list_empty(&d->ready) ? 0
 			      : d->draining		? DRAIN_TICK_MS
 			      : need_tick(d)		? TICK_MS
 							: -1;
-		int n = epoll_wait(d->epfd, evs, (int)RK_ARRAY_SIZE(evs), timeout);
+		int n;
 		uint64_t now;
 
+		if (timeout != 0)
+			watchdog_set(d, false);
+		n = epoll_wait(d->epfd, evs, (int)RK_ARRAY_SIZE(evs), timeout);
+		watchdog_set(d, true);
 		if (n < 0 && errno != EINTR) {
 			rk_warn("port driver: epoll_wait: %s", strerror(errno));
 			break;
@@ -453,6 +580,7 @@ static void *loop(void *arg)
 		if (now - last_tick >= TICK_MS) {
 			last_tick = now;
 			resume_listeners(d);
+			report_rejected(d);
 			bp_tcp_expire(d, now);
 			for (int f = 0; f < BP_POOL_FAMILIES; f++)
 				for (int t = 0; t < BP_POOL_TYPES; t++)
@@ -467,6 +595,7 @@ static void *loop(void *arg)
 		if (d->draining && drain_done(d, bp_now_ms()))
 			break;
 	}
+	watchdog_stop(d);
 	return NULL;
 }
 

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "driver.h"
+#include "sockpool.h"
 
 struct rk_builtin_config {
 	int chan; /* parent end of the socket-supply channel (sockpool.h); taken over */
@@ -20,5 +21,10 @@ struct rk_builtin_config {
  * set (cfg->chan is closed either way). */
 int rk_port_builtin_new(const struct rk_builtin_config *cfg, struct rk_port_driver **ret,
 			struct rk_error *err);
+
+/* Says which network namespace the child's sockets are made in (its nsfs identity): until
+ * then the driver keeps none of the sockets the child sends. Called by the parent before
+ * the command runs, while the child is still its own. */
+void rk_port_builtin_trust_netns(struct rk_port_driver *d, const struct rk_netns_id *ns);
 
 #endif

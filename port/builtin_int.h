@@ -10,8 +10,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "builtin.h"
+#include "sockpool.h"
 #include "list.h"
 
 /* What an epoll event points at: the first member of every watched object. */
@@ -146,6 +148,8 @@ struct bp_driver {
 	bool cmd_done;
 	struct rk_port_table ports_table; /* published ports */
 	int next_id;
+	struct rk_netns_id netns; /* where the child's sockets must come from */
+	bool netns_known;	  /* until then none is taken */
 
 	/* the thread's own state */
 	struct bp_ev wake_ev, chan_ev;
@@ -164,6 +168,9 @@ struct bp_driver {
 	unsigned pool_max; /* a pool's largest target: BP_POOL_MAX_TARGET, or less when the
 			    * descriptor limit is low (the pools must not take what accept needs) */
 	unsigned char *udp_buf;
+	unsigned long rejected, rejected_said; /* descriptors from the child closed unused */
+	timer_t watchdog;		       /* interrupts a call that blocks (see loop()) */
+	bool watchdog_ok, watchdog_armed;
 };
 
 /* builtin.c */

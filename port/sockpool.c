@@ -2,10 +2,13 @@
 #include "sockpool.h"
 
 #include <errno.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int send_request(int chan, const struct rk_sockpool_req *req)
@@ -148,6 +151,8 @@ int rk_sockpool_receive(int chan, struct rk_sockpool_rep *rep, int *fds)
 	if ((size_t)n != sizeof(*rep)) {
 		for (uint32_t i = 0; i < got; i++)
 			close(fds[i]);
+		memset(rep, 0, sizeof(*rep));
+		rep->count = got; /* closed: for the caller's count */
 		return -EBADMSG;
 	}
 	/* MSG_CTRUNC (our fd limit): fewer than announced arrived; count what we hold */
@@ -155,4 +160,71 @@ int rk_sockpool_receive(int chan, struct rk_sockpool_rep *rep, int *fds)
 		rep->err = (mh.msg_flags & MSG_CTRUNC) ? EMFILE : EPROTO;
 	rep->count = got;
 	return 1;
+}
+
+int rk_netns_id_of_path(const char *path, struct rk_netns_id *ret)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return -errno;
+	ret->dev = st.st_dev;
+	ret->ino = st.st_ino;
+	return 0;
+}
+
+static int sock_opt(int fd, int opt, int *ret)
+{
+	socklen_t len = sizeof(*ret);
+
+	return getsockopt(fd, SOL_SOCKET, opt, ret, &len) < 0 ? -errno : 0;
+}
+
+int rk_sockpool_check(int fd, int family, int type, const struct rk_netns_id *ns)
+{
+	int v, nsfd, r;
+	struct stat st;
+
+	if ((r = sock_opt(fd, SO_DOMAIN, &v)) < 0)
+		return r;
+	if (v != family)
+		return -EAFNOSUPPORT;
+	if ((r = sock_opt(fd, SO_TYPE, &v)) < 0)
+		return r;
+	if (v != type)
+		return -EPROTOTYPE;
+	if ((r = sock_opt(fd, SO_PROTOCOL, &v)) < 0)
+		return r;
+	if (v != (type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP))
+		return -EPROTONOSUPPORT;
+	/* the parent owns the child's user namespace: CAP_NET_ADMIN over its network */
+	nsfd = ioctl(fd, SIOCGSKNS);
+	if (nsfd < 0)
+		return -errno;
+	r = fstat(nsfd, &st) < 0 ? -errno : 0;
+	close(nsfd);
+	if (r == 0 && (st.st_dev != ns->dev || st.st_ino != ns->ino))
+		r = -EXDEV;
+	return r;
+}
+
+unsigned rk_sockpool_admit(const struct rk_sockpool_rep *rep, int *fds, unsigned *outstanding,
+			   const struct rk_netns_id *ns, unsigned long *rejected)
+{
+	unsigned room = *outstanding, kept = 0;
+
+	/* the answer's own count of what it answers may lie: it is bounded by the ledger */
+	if (rep->asked < room)
+		room = rep->asked;
+	*outstanding -= room;
+	for (uint32_t i = 0; i < rep->count; i++) {
+		if (kept < room && ns &&
+		    rk_sockpool_check(fds[i], rep->family, rep->type, ns) == 0) {
+			fds[kept++] = fds[i];
+			continue;
+		}
+		close(fds[i]);
+		++*rejected;
+	}
+	return kept;
 }

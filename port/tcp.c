@@ -77,7 +77,7 @@ static int copy(struct bp_dir *x, int src, int dst, bool *src_in, bool *dst_out)
 	if (n < 0) {
 		if (errno == EAGAIN)
 			*src_in = false;
-		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+		return errno == EAGAIN ? 0 : -errno;
 	}
 	if (n == 0) {
 		x->eof = true;
@@ -85,10 +85,10 @@ static int copy(struct bp_dir *x, int src, int dst, bool *src_in, bool *dst_out)
 	}
 	if (*dst_out) {
 		m = send(dst, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (m < 0 && errno != EAGAIN && errno != EINTR)
+		if (m < 0 && errno != EAGAIN)
 			return -errno;
 		if (m < 0) {
-			*dst_out = errno != EAGAIN;
+			*dst_out = false;
 			m = 0;
 		}
 	}
@@ -104,7 +104,9 @@ static int copy(struct bp_dir *x, int src, int dst, bool *src_in, bool *dst_out)
 }
 
 /* One read and one write attempt in direction x, each only while the edge-triggered
- * hints say it may succeed: *src_in (readable) and *dst_out (writable) are set by epoll
+ * hints say it may succeed (the socket from the child may have been made blocking behind
+ * our back: a splice that sleeps is cut short by the watchdog, and its EINTR ends the
+ * connection): *src_in (readable) and *dst_out (writable) are set by epoll
  * events and cleared by EAGAIN, so an idle direction costs no system call. Returns 1 when
  * bytes moved or an EOF was seen, 0 when both would block, or -errno. */
 static int pump(struct bp_dir *x, int src, int dst, bool *src_in, bool *dst_out)
@@ -125,7 +127,7 @@ static int pump(struct bp_dir *x, int src, int dst, bool *src_in, bool *dst_out)
 			x->pending += (size_t)n;
 		else if (n == 0)
 			x->eof = true;
-		else if (errno != EAGAIN && errno != EINTR)
+		else if (errno != EAGAIN) /* EINTR: it slept, see the watchdog (builtin.c) */
 			return -errno;
 		/* with bytes in the pipe, EAGAIN may mean a full pipe, not an empty source:
 		 * the read is tried again once the pipe drains */
@@ -140,7 +142,7 @@ static int pump(struct bp_dir *x, int src, int dst, bool *src_in, bool *dst_out)
 			x->pending -= (size_t)n;
 			x->moved += (size_t)n;
 			progress = 1;
-		} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+		} else if (n < 0 && errno != EAGAIN) {
 			return -errno;
 		} else if (n < 0 && errno == EAGAIN) {
 			*dst_out = false;
@@ -358,6 +360,7 @@ void bp_tcp_start(struct bp_driver *d, struct bp_conn *c)
 	} else if (c->transparent) {
 		fallback(d, c, errno);
 	} else {
+		/* EINTR: the socket was made blocking and the watchdog cut the connect short */
 		rk_debug("port driver: connecting in the child: %s", strerror(errno));
 		bp_tcp_close(d, c);
 	}

@@ -77,6 +77,7 @@ struct parent_state {
 	sigset_t deferred;  /* signals received during start-up, forwarded later */
 	int abort_signal;   /* a termination signal that stopped the start-up */
 	bool child_error;   /* the error being reported was sent by the child */
+	bool job_stop;	    /* a job-control stop reached us: the child's stop is ours too */
 	struct rk_api_server *api;
 	struct rk_port_driver *ports;	/* NULL: --port-driver=none */
 	struct rk_slirp4netns s4nn;	/* --net=slirp4netns */
@@ -357,8 +358,16 @@ static int forward_until_exit(struct parent_state *st)
 		ssize_t n;
 
 		if (p == st->child && WIFSTOPPED(status)) {
-			/* the child stops only with a command stopped by job control */
-			kill(getpid(), SIGSTOP);
+			/* a stopped job: stop too, so that the shell sees it. Only then: the
+			 * command can stop the supervisor by other means (SIGSTOP, ptrace), and
+			 * the ports and the API must not stop with it */
+			if (st->job_stop) {
+				st->job_stop = false;
+				kill(getpid(), SIGSTOP);
+			} else {
+				rk_debug("the child stopped (%s) without job control; going on",
+					 strsignal(WSTOPSIG(status)));
+			}
 			continue;
 		}
 		if (p == st->child)
@@ -374,6 +383,10 @@ static int forward_until_exit(struct parent_state *st)
 		}
 		if (si.ssi_signo == SIGCHLD)
 			check_helper(st);
+		if (rk_sig_is_job_stop((int)si.ssi_signo))
+			st->job_stop = true;
+		else if (si.ssi_signo == SIGCONT)
+			st->job_stop = false;
 		if (si.ssi_signo != SIGCHLD && rk_sig_should_forward(&si, true)) {
 			rk_debug("forwarding signal %u to the child", si.ssi_signo);
 			if (kill(st->child, (int)si.ssi_signo) < 0 && errno != ESRCH)
@@ -417,6 +430,27 @@ static int start_port_driver(struct parent_state *st, int chan, const char *argv
 	};
 
 	return rk_port_builtin_new(&cfg, &st->ports, err);
+}
+
+/* The builtin port driver keeps only sockets of the child's network namespace: which one
+ * that is is read now, while the child is still rootlesskit's own (before the command). */
+static int trust_child_netns(struct parent_state *st, struct rk_error *err)
+{
+	rk_auto_free char *path =
+		st->opts->detach_netns
+			? rk_xasprintf("/proc/%d/root%s/netns", (int)st->child, st->sd.path)
+			: rk_xasprintf("/proc/%d/ns/net", (int)st->child);
+	struct rk_netns_id ns;
+	int r;
+
+	if (st->opts->port_driver != RK_PORT_BUILTIN || !st->ports)
+		return 0;
+	r = rk_netns_id_of_path(path, &ns);
+	if (r < 0)
+		return rk_error_errno(err, -r, "identifying the child's network namespace (%s)",
+				      path);
+	rk_port_builtin_trust_netns(st->ports, &ns);
+	return 0;
 }
 
 /* -p: published once the child is set up, before child_pid is written (as upstream). */
@@ -861,6 +895,8 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 	r = wait_child(st, RK_MSG_SETUP_DONE, err);
 	if (r == 0 && cfg.net->configure)
 		r = configure_network(st, err);
+	if (r == 0)
+		r = trust_child_netns(st, err);
 	if (r == 0)
 		r = publish_ports(st, err);
 	if (r == 0)

@@ -129,7 +129,7 @@ int rk_supervisor_main(int argc, char **argv, const char *marker)
 	pid_t cmd;
 	int sfd, port_fd, status = 0, ret;
 	pid_t done = -1;
-	bool same_pgrp;
+	bool same_pgrp, job_stop = false;
 
 	rk_options_init(&opts);
 	if (rk_supervisor_parse_marker(marker, &mk) < 0 ||
@@ -223,6 +223,12 @@ int rk_supervisor_main(int argc, char **argv, const char *marker)
 			kill(cmd, SIGKILL);
 			return 1;
 		}
+		/* a job-control stop for us (from the terminal, or the parent's forward): the
+		 * command's stop that follows is the job's */
+		if (rk_sig_is_job_stop((int)si.ssi_signo))
+			job_stop = true;
+		else if (si.ssi_signo == SIGCONT)
+			job_stop = false;
 		if (si.ssi_signo != SIGCHLD) {
 			if (rk_sig_should_forward(&si, same_pgrp) &&
 			    kill(cmd, (int)si.ssi_signo) < 0 && errno != ESRCH)
@@ -236,8 +242,10 @@ int rk_supervisor_main(int argc, char **argv, const char *marker)
 				/* Ctrl-Z stopped the command: stop too, so that the parent and then
 				 * the shell see the job stopped; SIGCONT to the group resumes us
 				 * all */
-				if (p == cmd && rk_sig_is_job_stop(WSTOPSIG(status)))
+				if (p == cmd && job_stop && rk_sig_is_job_stop(WSTOPSIG(status))) {
+					job_stop = false;
 					kill(getpid(), SIGSTOP);
+				}
 				continue;
 			}
 			if (p == cmd) {

@@ -8,7 +8,9 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <string.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -119,12 +121,177 @@ static void test_transparent(void **state)
 	close(ch[1]);
 }
 
+/* An answer carrying n fresh descriptors made by make(i). */
+static void fill(struct rk_sockpool_rep *rep, int *fds, unsigned asked, unsigned n,
+		 int (*make)(unsigned i))
+{
+	*rep = (struct rk_sockpool_rep){ RK_SOCKPOOL_SOCKETS, AF_INET, SOCK_STREAM, asked, n, 0 };
+	for (unsigned i = 0; i < n; i++) {
+		fds[i] = make(i);
+		assert_true(fds[i] >= 0);
+	}
+}
+
+static int make_tcp(unsigned i)
+{
+	(void)i;
+	return socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+}
+
+static int foreign = -1; /* a TCP socket of another network namespace */
+
+/* What a hostile child sends instead: a pipe, a UDP socket, a TCP one of IPv6, a UNIX
+ * one, one of another namespace, and (last) a good one. */
+static int make_mixed(unsigned i)
+{
+	int p[2];
+
+	switch (i % 6) {
+	case 0:
+		if (pipe(p) < 0)
+			return -1;
+		close(p[0]);
+		return p[1];
+	case 1:
+		return socket(AF_INET, SOCK_DGRAM, 0);
+	case 2:
+		return socket(AF_INET6, SOCK_STREAM, 0);
+	case 3:
+		return socket(AF_UNIX, SOCK_STREAM, 0);
+	case 4:
+		return dup(foreign);
+	default:
+		return make_tcp(i);
+	}
+}
+
+/* The number of open descriptors of this process. */
+static int open_fds(void)
+{
+	int n = 0;
+
+	for (int fd = 0; fd < 4096; fd++)
+		n += fcntl(fd, F_GETFD) >= 0;
+	return n;
+}
+
+static void test_admit(void **state)
+{
+	int fds[RK_SOCKPOOL_MAX_BATCH], self, base;
+	struct rk_sockpool_rep rep;
+	struct rk_netns_id ns;
+	unsigned outstanding;
+	unsigned long rejected = 0;
+
+	(void)state;
+	/* SIOCGSKNS needs CAP_NET_ADMIN over the namespace: a user gets it in its own */
+	if (geteuid() != 0)
+		assert_int_equal(unshare(CLONE_NEWUSER | CLONE_NEWNET), 0);
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	assert_true(self >= 0);
+	assert_int_equal(rk_netns_id_of_path("/proc/self/ns/net", &ns), 0);
+	/* the other namespace's socket, made there; then back */
+	assert_int_equal(unshare(CLONE_NEWNET), 0);
+	foreign = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(setns(self, CLONE_NEWNET), 0);
+	close(self);
+	assert_int_equal(rk_sockpool_check(foreign, AF_INET, SOCK_STREAM, &ns), -EXDEV);
+	base = open_fds();
+
+	/* what was asked for is kept */
+	outstanding = 8;
+	fill(&rep, fds, 8, 8, make_tcp);
+	assert_int_equal(rk_sockpool_admit(&rep, fds, &outstanding, &ns, &rejected), 8);
+	assert_int_equal(outstanding, 0);
+	assert_int_equal(rejected, 0);
+	for (int i = 0; i < 8; i++)
+		close(fds[i]);
+
+	/* an answer nobody asked for: all closed and counted */
+	fill(&rep, fds, 200, 200, make_tcp);
+	assert_int_equal(rk_sockpool_admit(&rep, fds, &outstanding, &ns, &rejected), 0);
+	assert_int_equal(rejected, 200);
+	assert_int_equal(open_fds(), base);
+
+	/* more than asked (the answer's own "asked" lies): only the request's share */
+	outstanding = 4;
+	fill(&rep, fds, 100, 100, make_tcp);
+	assert_int_equal(rk_sockpool_admit(&rep, fds, &outstanding, &ns, &rejected), 4);
+	assert_int_equal(outstanding, 0);
+	assert_int_equal(rejected, 296);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(rk_sockpool_check(fds[i], AF_INET, SOCK_STREAM, &ns), 0);
+		close(fds[i]);
+	}
+	assert_int_equal(open_fds(), base);
+
+	/* the wrong kinds, whatever the request: only the good ones are kept, in front */
+	outstanding = 12;
+	fill(&rep, fds, 12, 12, make_mixed);
+	assert_int_equal(rk_sockpool_admit(&rep, fds, &outstanding, &ns, &rejected), 2);
+	assert_int_equal(rejected, 306);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(rk_sockpool_check(fds[i], AF_INET, SOCK_STREAM, &ns), 0);
+		close(fds[i]);
+	}
+	assert_int_equal(open_fds(), base);
+
+	/* the namespace not known yet: nothing is kept */
+	outstanding = 3;
+	fill(&rep, fds, 3, 3, make_tcp);
+	assert_int_equal(rk_sockpool_admit(&rep, fds, &outstanding, NULL, &rejected), 0);
+	assert_int_equal(outstanding, 0);
+	assert_int_equal(open_fds(), base);
+	close(foreign);
+}
+
+/* A malformed answer's descriptors are closed, and their number is told. */
+static void test_malformed_answer(void **state)
+{
+	int ch[2], fds[RK_SOCKPOOL_MAX_BATCH], base;
+	struct rk_sockpool_rep rep = { RK_SOCKPOOL_SOCKETS, AF_INET, SOCK_STREAM, 3, 3, 0 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 3)];
+		struct cmsghdr align;
+	} u = { 0 };
+	struct iovec iov = { &rep, sizeof(rep) - 1 };
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+
+	(void)state;
+	assert_int_equal(rk_msg_pair(ch), 0);
+	base = open_fds();
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int) * 3);
+	for (int i = 0; i < 3; i++) {
+		int fd = make_tcp(0);
+		memcpy(CMSG_DATA(c) + i * sizeof(int), &fd, sizeof(int));
+	}
+	assert_true(sendmsg(ch[1], &mh, 0) > 0);
+	for (int i = 0; i < 3; i++) {
+		int fd;
+		memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+		close(fd);
+	}
+	assert_int_equal(rk_sockpool_receive(ch[0], &rep, fds), -EBADMSG);
+	assert_int_equal(rep.count, 3);
+	assert_int_equal(open_fds(), base);
+	close(ch[0]);
+	close(ch[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_bad_requests),
 		cmocka_unit_test(test_transparent),
+		cmocka_unit_test(test_admit),
+		cmocka_unit_test(test_malformed_answer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
