@@ -199,8 +199,10 @@ static int transact(int sock, const uint8_t mac[6], uint32_t xid, uint8_t type, 
 		if (now >= deadline)
 			return -ETIMEDOUT;
 		if (now >= resend) {
-			if (sendto(sock, out, len, 0, (struct sockaddr *)&bcast, sizeof(bcast)) <
-				    0 &&
+			/* the socket came from the child, which can clear O_NONBLOCK on it:
+			 * every call says MSG_DONTWAIT itself */
+			if (sendto(sock, out, len, MSG_DONTWAIT, (struct sockaddr *)&bcast,
+				   sizeof(bcast)) < 0 &&
 			    errno != EAGAIN && errno != EINTR)
 				return -errno;
 			resend = now + 2000;
@@ -213,8 +215,10 @@ static int transact(int sock, const uint8_t mac[6], uint32_t xid, uint8_t type, 
 			continue;
 		if (pfd[1].revents)
 			return -ECANCELED;
-		for (;;) {
-			ssize_t n = recv(sock, in, sizeof(in), 0);
+		/* what is queued, but not for ever: frames that keep coming do not hold the
+		 * deadline off */
+		for (int i = 0; i < 64; i++) {
+			ssize_t n = recv(sock, in, sizeof(in), MSG_DONTWAIT);
 			if (n < 0)
 				break;
 			if (rk_dhcp_parse(in, (size_t)n, xid, mac, reply) < 0)

@@ -6,9 +6,12 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "sig.h"
 
 extern char **environ;
@@ -53,12 +56,62 @@ pid_t rk_helper_spawn(const char *path, char *const argv[], int extra_fd, bool s
 	return pid < 0 ? -errno : pid;
 }
 
-int rk_helper_output(const char *path, char *const argv[], char *buf, size_t size, int timeout_ms)
+uint64_t rk_helper_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+bool rk_helper_reap_within(pid_t pid, int ms, int *status)
+{
+	uint64_t end = rk_helper_now_ms() + (uint64_t)(ms > 0 ? ms : 0);
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	int st = 0;
+
+	for (;;) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+		uint64_t now = rk_helper_now_ms();
+		if (r == pid || (r < 0 && errno != EINTR) || now >= end)
+			break;
+		if (pidfd >= 0) {
+			/* woken by the exit itself */
+			struct pollfd p = { .fd = pidfd, .events = POLLIN };
+			poll(&p, 1, (int)(end - now));
+		} else {
+			nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+		}
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	if (waitpid(pid, &st, WNOHANG) != pid)
+		return false;
+	if (status)
+		*status = st;
+	return true;
+}
+
+/* Kills pid and reaps it: SIGKILL takes effect at once, but a process in the kernel
+ * (uninterruptible) may take a moment; it is left as a zombie of ours after 5 s rather
+ * than waited for without end. */
+static void kill_reap(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	if (!rk_helper_reap_within(pid, 5000, NULL))
+		rk_warn("helper %d did not end after SIGKILL", (int)pid);
+}
+
+int rk_helper_output(const char *path, char *const argv[], char *buf, size_t size, int timeout_ms,
+		     const struct rk_cancel *cancel)
 {
 	pid_t parent = getpid(), pid;
+	uint64_t end = rk_helper_now_ms() + (uint64_t)timeout_ms;
 	size_t len = 0;
-	int p[2], status = 0;
+	int p[2], status = 0, r = 0;
 
+	if (size)
+		buf[0] = '\0';
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
 	pid = fork();
@@ -69,33 +122,48 @@ int rk_helper_output(const char *path, char *const argv[], char *buf, size_t siz
 		close(p[0]);
 		return -errno;
 	}
-	for (int waited = 0;;) {
-		struct pollfd pfd = { .fd = p[0], .events = POLLIN };
+	/* its output until EOF, then its exit: both within the deadline */
+	for (bool eof = false;;) {
+		struct pollfd pfd[2] = { { .fd = eof ? -1 : p[0], .events = POLLIN },
+					 { .fd = cancel ? cancel->fd : -1, .events = POLLIN } };
+		uint64_t now = rk_helper_now_ms();
 		char tmp[4096];
 		ssize_t n;
-		int r = poll(&pfd, 1, 100);
-		if (r < 0 && errno != EINTR)
+
+		if (eof && waitpid(pid, &status, WNOHANG) == pid)
 			break;
-		if (r <= 0) {
-			/* a helper that stays silent too long is killed */
-			if ((waited += 100) >= timeout_ms) {
-				kill(pid, SIGKILL);
-				break;
-			}
-			continue;
+		if (now >= end) {
+			r = -ETIMEDOUT;
+			break;
 		}
+		/* after EOF the exit is looked for every 10 ms */
+		n = poll(pfd, 2, eof ? 10 : (int)(end - now));
+		if (n < 0 && errno != EINTR) {
+			r = -errno;
+			break;
+		}
+		if (n > 0 && (pfd[1].revents & POLLIN) && cancel->stop(cancel->arg)) {
+			r = -EINTR;
+			break;
+		}
+		if (n <= 0 || !pfd[0].revents)
+			continue;
 		n = read(p[0], tmp, sizeof(tmp));
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			break;
+		if (n <= 0) {
+			eof = true;
+			continue;
+		}
 		for (ssize_t i = 0; i < n && len + 1 < size; i++)
 			buf[len++] = tmp[i];
+		if (size)
+			buf[len] = '\0';
 	}
-	if (size)
-		buf[len] = '\0';
 	close(p[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	if (r < 0) {
+		kill_reap(pid);
+		return r;
+	}
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 256 + WTERMSIG(status);
 }

@@ -123,7 +123,7 @@ static void helper_read(struct helper_run *x)
 
 /* Collects the output of every helper until EOF (or until cancelled, which kills them),
  * then reaps them. Returns 0 or -EINTR when cancelled. */
-static int helpers_finish(struct helper_run *h, size_t n, const struct rk_idmap_cancel *cancel)
+static int helpers_finish(struct helper_run *h, size_t n, const struct rk_cancel *cancel)
 {
 	bool cancelled = false;
 
@@ -218,7 +218,7 @@ static int helper_error(struct helper_run *h, struct rk_error *err)
 }
 
 int rk_idmap_write(pid_t pid, const struct rk_subid_user *user, const struct rk_subid_list *uids,
-		   const struct rk_subid_list *gids, const struct rk_idmap_cancel *cancel,
+		   const struct rk_subid_list *gids, const struct rk_cancel *cancel,
 		   struct rk_error *err)
 {
 	struct helper_run h[2] = { 0 };

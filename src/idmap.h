@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "error.h"
+#include "sig.h"
 #include "subid.h"
 
 /* Builds the argv of a map helper: {helper, "<pid>", "0", "<own>", "1", "1", "<start1>",
@@ -16,19 +17,11 @@
 int rk_idmap_build_argv(const char *helper, pid_t pid, uint32_t own_id,
 			const struct rk_subid_list *ranges, char ***ret_argv, struct rk_error *err);
 
-/* Lets the caller stop the wait: when fd becomes readable, stop(arg) is called and the
- * helpers are killed if it returns true. */
-struct rk_idmap_cancel {
-	int fd;
-	bool (*stop)(void *arg);
-	void *arg;
-};
-
 /* Writes the uid and gid maps of pid with newuidmap and newgidmap (from PATH), both at once.
  * cancel may be NULL. Returns 0, -EINTR when cancelled, or a negative errno with err set
  * to one message naming the failing helper, its output and what to fix. */
 int rk_idmap_write(pid_t pid, const struct rk_subid_user *user, const struct rk_subid_list *uids,
-		   const struct rk_subid_list *gids, const struct rk_idmap_cancel *cancel,
+		   const struct rk_subid_list *gids, const struct rk_cancel *cancel,
 		   struct rk_error *err);
 
 #endif

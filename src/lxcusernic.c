@@ -93,7 +93,8 @@ static pid_t start_holder(pid_t child, const char *netns_path, struct rk_error *
 }
 
 int rk_lxcusernic_create(struct rk_lxcusernic *l, const struct rk_options *opts, pid_t child,
-			 const char *netns_path, const char *dev, struct rk_error *err)
+			 const char *netns_path, const char *dev, const struct rk_cancel *cancel,
+			 struct rk_error *err)
 {
 	char pid_text[16], out[8192];
 	pid_t target = child;
@@ -118,8 +119,12 @@ int rk_lxcusernic_create(struct rk_lxcusernic *l, const struct rk_options *opts,
 				 NULL };
 		rk_debug("executing [%s create /dev/null dummy %s veth %s %s]", l->path, pid_text,
 			 opts->lxc_user_nic_bridge, dev);
-		r = rk_helper_output(l->path, argv, out, sizeof(out), 30000);
+		r = rk_helper_output(l->path, argv, out, sizeof(out), 30000, cancel);
 	}
+	if (r == -EINTR)
+		return r;
+	if (r == -ETIMEDOUT)
+		return rk_error_set(err, ETIMEDOUT, "%s did not finish within 30 s", l->path);
 	if (r < 0)
 		return rk_error_errno(err, -r, "executing %s", l->path);
 	if (r > 255)

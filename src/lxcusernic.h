@@ -7,6 +7,7 @@
 
 #include "error.h"
 #include "options.h"
+#include "sig.h"
 
 struct rk_lxcusernic {
 	char *path;   /* the binary, resolved in PATH */
@@ -23,7 +24,8 @@ int rk_lxcusernic_prepare(struct rk_lxcusernic *l, const struct rk_options *opts
  * is a process of ours that entered the detached namespace (netns_path, as seen in the
  * child's mount namespace). Returns 0 or a negative errno with err set. */
 int rk_lxcusernic_create(struct rk_lxcusernic *l, const struct rk_options *opts, pid_t child,
-			 const char *netns_path, const char *dev, struct rk_error *err);
+			 const char *netns_path, const char *dev, const struct rk_cancel *cancel,
+			 struct rk_error *err);
 
 void rk_lxcusernic_free(struct rk_lxcusernic *l);
 

@@ -78,6 +78,7 @@ struct parent_state {
 	int abort_signal;   /* a termination signal that stopped the start-up */
 	bool child_error;   /* the error being reported was sent by the child */
 	bool job_stop;	    /* a job-control stop reached us: the child's stop is ours too */
+	int child_pidfd;    /* the child's pidfd (-1 before Linux 5.3): see signal_child() */
 	struct rk_api_server *api;
 	struct rk_port_driver *ports;	/* NULL: --port-driver=none */
 	struct rk_slirp4netns s4nn;	/* --net=slirp4netns */
@@ -233,12 +234,26 @@ static void stop_helper(struct parent_state *st, bool drain)
 	st->helper = -1;
 }
 
+/* Signals the child through its pidfd, which names that process and no other: the DHCP
+ * keeper's thread may call this while the main thread reaps the child, whose pid may then
+ * be taken by somebody else. Returns 0 or -1 with errno set (ESRCH once it exited). */
+static int signal_child(struct parent_state *st, int sig)
+{
+	if (st->child_pidfd >= 0)
+		return (int)syscall(SYS_pidfd_send_signal, st->child_pidfd, sig, NULL, 0);
+	if (st->child <= 0) {
+		errno = ESRCH;
+		return -1;
+	}
+	return kill(st->child, sig);
+}
+
 /* Kills and reaps the child, if any. */
 static void kill_child(struct parent_state *st)
 {
 	if (st->child <= 0)
 		return;
-	kill(st->child, SIGKILL);
+	signal_child(st, SIGKILL);
 	while (waitpid(st->child, NULL, __WALL) < 0 && errno == EINTR)
 		;
 	st->child = -1;
@@ -351,7 +366,7 @@ static int forward_until_exit(struct parent_state *st)
 	for (int sig = 1; sig < NSIG; sig++)
 		if (sigismember(&st->deferred, sig) == 1 && sig != SIGCHLD && sig != SIGPIPE &&
 		    sig != SIGURG)
-			kill(st->child, sig);
+			signal_child(st, sig);
 	for (;;) {
 		struct signalfd_siginfo si;
 		pid_t p = waitpid(st->child, &status, WNOHANG | __WALL | WUNTRACED);
@@ -389,7 +404,7 @@ static int forward_until_exit(struct parent_state *st)
 			st->job_stop = false;
 		if (si.ssi_signo != SIGCHLD && rk_sig_should_forward(&si, true)) {
 			rk_debug("forwarding signal %u to the child", si.ssi_signo);
-			if (kill(st->child, (int)si.ssi_signo) < 0 && errno != ESRCH)
+			if (signal_child(st, (int)si.ssi_signo) < 0 && errno != ESRCH)
 				rk_warn("forwarding signal %u: %s", si.ssi_signo, strerror(errno));
 		}
 	}
@@ -503,8 +518,7 @@ static void dhcp_lost(void *arg)
 {
 	struct parent_state *st = arg;
 
-	if (st->child > 0)
-		kill(st->child, SIGKILL);
+	signal_child(st, SIGKILL);
 }
 
 /* lxc-user-nic: the veth, then the child brings it up and hands over a DHCP socket; the
@@ -515,7 +529,8 @@ static int configure_lxc_user_nic(struct parent_state *st, const char *netns, st
 	struct rk_dhcp_lease lease;
 	int sock = -1, r;
 
-	r = rk_lxcusernic_create(&st->lxc, st->opts, st->child, netns, nc->dev, err);
+	r = rk_lxcusernic_create(&st->lxc, st->opts, st->child, netns, nc->dev,
+				 &(struct rk_cancel){ st->sfd, startup_signal, st }, err);
 	if (r < 0)
 		return r;
 	nc->step = RK_NETCFG_LINK;
@@ -634,8 +649,7 @@ static void restart_engine(struct parent_state *st, const char *text)
 			 "the command",
 			 RK_ENGINE_CRASH_LIMIT, RK_ENGINE_CRASH_WINDOW_MS / 1000, text);
 		rk_log_fatal(st->lost);
-		if (st->child > 0)
-			kill(st->child, SIGKILL);
+		signal_child(st, SIGKILL);
 		return;
 	}
 	if (st->opts->port_driver == RK_PORT_NETSTACK && (r = rk_msg_pair(ctl)) < 0)
@@ -710,7 +724,7 @@ static int engine_ready(struct parent_state *st, struct rk_error *err)
 static int configure_network(struct parent_state *st, struct rk_error *err)
 {
 	const struct rk_options *opts = st->opts;
-	const struct rk_idmap_cancel cancel = { st->sfd, startup_signal, st };
+	const struct rk_cancel cancel = { st->sfd, startup_signal, st };
 	rk_auto_free char *api_socket = NULL;
 	rk_auto_free char *netns = NULL;
 	int r = 0;
@@ -725,8 +739,8 @@ static int configure_network(struct parent_state *st, struct rk_error *err)
 					 &cancel, &st->helper, err);
 		break;
 	case RK_NET_PASTA:
-		r = rk_pasta_start(&st->pasta, opts, &st->netcfg, st->child, netns, &st->helper,
-				   err);
+		r = rk_pasta_start(&st->pasta, opts, &st->netcfg, st->child, netns, &cancel,
+				   &st->helper, err);
 		break;
 	case RK_NET_VPNKIT:
 		r = rk_vpnkit_start(&st->vpnkit, opts, st->sd.path, st->netcfg.dev, st->netcfg.mtu,
@@ -835,6 +849,7 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 		return r;
 	}
 	rk_debug("child pid %d", (int)st->child);
+	st->child_pidfd = (int)syscall(SYS_pidfd_open, st->child, 0);
 	raise_nofile();
 	if (cfg.net->configure) {
 		const char *dev = *opts->ifname ? opts->ifname : cfg.net->default_ifname;
@@ -880,7 +895,7 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 		r = lookup_ids(opts, &user, &uids, &gids, err);
 	if (r == 0)
 		r = rk_idmap_write(st->child, &user, &uids, &gids,
-				   &(struct rk_idmap_cancel){ st->sfd, startup_signal, st }, err);
+				   &(struct rk_cancel){ st->sfd, startup_signal, st }, err);
 	/* before the child's set-up, which mounts the evacuated hierarchy */
 	if (r == 0 && *opts->evacuate_cgroup2)
 		r = rk_cgroup_evacuate(opts->evacuate_cgroup2, err);
@@ -918,6 +933,7 @@ int rk_parent_main(const struct rk_options *opts, char **argv)
 		.sfd = -1,
 		.sock = -1,
 		.child = -1,
+		.child_pidfd = -1,
 		.helper = -1,
 		.vpnkit = { .pid = -1, .sock = -1, .tap = -1, .stop = { -1, -1 } },
 		.lxc = { .holder = -1 },
@@ -1014,6 +1030,8 @@ out:
 		close(st.tap);
 	if (st.sfd >= 0)
 		close(st.sfd);
+	if (st.child_pidfd >= 0)
+		close(st.child_pidfd);
 	if (st.abort_signal) {
 		sigset_t one;
 		signal(st.abort_signal, SIG_DFL);

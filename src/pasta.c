@@ -41,8 +41,14 @@ int rk_pasta_prepare(struct rk_pasta *p, const struct rk_options *opts, struct r
 				    bin);
 	{
 		char *argv[] = { p->path, (char *)"--version", NULL };
-		r = rk_helper_output(p->path, argv, out, sizeof(out), 10000);
+		r = rk_helper_output(p->path, argv, out, sizeof(out), PROBE_MS, NULL);
 	}
+	if (r == -ETIMEDOUT)
+		return rk_error_set(
+			err, ETIMEDOUT,
+			"command \"%s --version\" did not finish within %d s, make sure "
+			"pasta is installed",
+			p->path, PROBE_MS / 1000);
 	if (r != 0) {
 		rk_go_quote(out, quoted, sizeof(quoted));
 		return rk_error_set(
@@ -55,7 +61,7 @@ int rk_pasta_prepare(struct rk_pasta *p, const struct rk_options *opts, struct r
 		/* introduced in passt 2024_10_30 */
 		char *argv[] = { p->path, (char *)"--host-lo-to-ns-lo", (char *)"--version", NULL };
 		p->has_host_lo_to_ns_lo =
-			rk_helper_output(p->path, argv, out, sizeof(out), 10000) == 0;
+			rk_helper_output(p->path, argv, out, sizeof(out), PROBE_MS, NULL) == 0;
 	}
 	rk_debug("pasta %s: --host-lo-to-ns-lo %s", p->path,
 		 p->has_host_lo_to_ns_lo ? "supported" : "not supported");
@@ -140,8 +146,8 @@ static pid_t find_adopted(pid_t not )
 }
 
 int rk_pasta_start(const struct rk_pasta *p, const struct rk_options *opts,
-		   const struct rk_netcfg *cfg, pid_t child, const char *netns_path, pid_t *ret_pid,
-		   struct rk_error *err)
+		   const struct rk_netcfg *cfg, pid_t child, const char *netns_path,
+		   const struct rk_cancel *cancel, pid_t *ret_pid, struct rk_error *err)
 {
 	rk_auto_strv char **argv = rk_pasta_argv(p, opts, cfg, child, netns_path);
 	char out[8192];
@@ -159,10 +165,15 @@ int rk_pasta_start(const struct rk_pasta *p, const struct rk_options *opts,
 	}
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		rk_debug("PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
-	r = rk_helper_output(p->path, argv, out, sizeof(out), PASTA_TIMEOUT_MS);
+	r = rk_helper_output(p->path, argv, out, sizeof(out), PASTA_TIMEOUT_MS, cancel);
 	if (r == 0)
 		*ret_pid = find_adopted(child);
 	prctl(PR_SET_CHILD_SUBREAPER, 0);
+	if (r == -EINTR)
+		return r;
+	if (r == -ETIMEDOUT)
+		return rk_error_set(err, ETIMEDOUT, "pasta did not finish its start within %d s",
+				    PASTA_TIMEOUT_MS / 1000);
 	if (r < 0)
 		return rk_error_errno(err, -r, "executing %s", p->path);
 	if (r != 0)

@@ -9,6 +9,7 @@
 #include "error.h"
 #include "netcfg.h"
 #include "options.h"
+#include "sig.h"
 
 struct rk_pasta {
 	char *path; /* the binary, resolved in PATH */
@@ -32,7 +33,7 @@ char **rk_pasta_argv(const struct rk_pasta *p, const struct rk_options *opts,
  * found. Returns 0 or a negative errno with err set ("pasta failed with exit code N:"
  * and its output). */
 int rk_pasta_start(const struct rk_pasta *p, const struct rk_options *opts,
-		   const struct rk_netcfg *cfg, pid_t child, const char *netns_path, pid_t *ret_pid,
-		   struct rk_error *err);
+		   const struct rk_netcfg *cfg, pid_t child, const char *netns_path,
+		   const struct rk_cancel *cancel, pid_t *ret_pid, struct rk_error *err);
 
 #endif

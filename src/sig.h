@@ -40,4 +40,12 @@ bool rk_sig_is_termination(int sig);
  * Async-signal-safe. */
 void rk_sig_leave_terminal(void);
 
+/* Lets a caller stop a wait (start-up watches its signalfd): when fd becomes readable,
+ * stop(arg) is called, and the wait ends, its helpers killed, if it returns true. */
+struct rk_cancel {
+	int fd;
+	bool (*stop)(void *arg);
+	void *arg;
+};
+
 #endif

@@ -47,7 +47,12 @@ int rk_slirp4netns_prepare(struct rk_slirp4netns *s, const struct rk_options *op
 	if (!s->path)
 		return rk_error_set(err, ENOENT, "exec: \"%s\": executable file not found in $PATH",
 				    bin);
-	r = rk_helper_output(s->path, argv, out, sizeof(out), 10000);
+	r = rk_helper_output(s->path, argv, out, sizeof(out), PROBE_MS, NULL);
+	if (r == -ETIMEDOUT)
+		return rk_error_set(err, ETIMEDOUT,
+				    "command \"%s --help\" did not finish within %d s, make sure "
+				    "slirp4netns v0.4.0+ is installed",
+				    s->path, PROBE_MS / 1000);
 	if (r != 0)
 		return rk_error_set(
 			err, r < 0 ? -r : EIO,
@@ -165,16 +170,41 @@ char **rk_slirp4netns_argv(const struct rk_slirp4netns *s, const struct rk_optio
 	return v;
 }
 
-/* Waits for a byte on ready. Returns 0, -EINTR when cancelled, or -errno with err set. */
-static int wait_ready(int ready, pid_t pid, const struct rk_idmap_cancel *cancel,
-		      struct rk_error *err)
+/* How long slirp4netns may take to say it is ready, and to exit once it closed fd 3
+ * without a byte. */
+#define READY_MS     30000
+#define READY_EOF_MS 1000
+
+/* Waits for a byte on ready. Returns 0, -EINTR when cancelled, -ECHILD when it exited
+ * (reaped), or -errno with err set. */
+static int wait_ready(int ready, pid_t pid, const struct rk_cancel *cancel, struct rk_error *err)
 {
+	uint64_t start = rk_helper_now_ms(), end = start + READY_MS;
+	bool eof = false;
+	int status;
+
 	for (;;) {
-		struct pollfd pfd[2] = { { .fd = ready, .events = POLLIN },
+		struct pollfd pfd[2] = { { .fd = eof ? -1 : ready, .events = POLLIN },
 					 { .fd = cancel ? cancel->fd : -1, .events = POLLIN } };
-		int status, r = poll(pfd, 2, 1000);
+		uint64_t now = rk_helper_now_ms();
+		int r;
 		char b;
 
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			char text[64];
+			rk_sig_format_status(status, text, sizeof(text));
+			return rk_error_set(err, ECHILD,
+					    "waiting for ready fd: slirp4netns exited: %s", text);
+		}
+		if (now >= end)
+			return rk_error_set(err, ETIMEDOUT,
+					    eof ? "waiting for ready fd: slirp4netns closed it "
+						  "without a byte and did not exit"
+						: "waiting for ready fd: slirp4netns was not ready "
+						  "within %d s",
+					    READY_MS / 1000);
+		/* its exit is looked for every 100 ms */
+		r = poll(pfd, 2, end - now < 100 ? (int)(end - now) : 100);
 		if (r < 0 && errno != EINTR)
 			return rk_error_errno(err, errno, "poll");
 		if (r > 0 && (pfd[1].revents & POLLIN) && cancel->stop(cancel->arg))
@@ -183,25 +213,20 @@ static int wait_ready(int ready, pid_t pid, const struct rk_idmap_cancel *cancel
 			ssize_t n = read(ready, &b, 1);
 			if (n == 1)
 				return 0;
-			/* EOF: it closed fd 3 without a byte, so it is exiting; wait for it */
-			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-				;
-		} else if (waitpid(pid, &status, WNOHANG) != pid) {
-			continue;
-		}
-		{
-			char text[64];
-			rk_sig_format_status(status, text, sizeof(text));
-			return rk_error_set(err, ECHILD,
-					    "waiting for ready fd: slirp4netns exited: %s", text);
+			if (n < 0 && errno == EINTR)
+				continue;
+			/* EOF without a byte: it is exiting, or never says it is ready */
+			eof = true;
+			if (end > now + READY_EOF_MS)
+				end = now + READY_EOF_MS;
 		}
 	}
 }
 
 int rk_slirp4netns_start(const struct rk_slirp4netns *s, const struct rk_options *opts,
 			 const struct rk_netcfg *cfg, const char *api_socket, pid_t child,
-			 const char *netns_path, const struct rk_idmap_cancel *cancel,
-			 pid_t *ret_pid, struct rk_error *err)
+			 const char *netns_path, const struct rk_cancel *cancel, pid_t *ret_pid,
+			 struct rk_error *err)
 {
 	rk_auto_strv char **argv = rk_slirp4netns_argv(s, opts, cfg, api_socket, child, netns_path);
 	int ready[2], r;

@@ -43,7 +43,7 @@ char **rk_slirp4netns_argv(const struct rk_slirp4netns *s, const struct rk_optio
  * a negative errno with err set (the helper is then killed and reaped). */
 int rk_slirp4netns_start(const struct rk_slirp4netns *s, const struct rk_options *opts,
 			 const struct rk_netcfg *cfg, const char *api_socket, pid_t child,
-			 const char *netns_path, const struct rk_idmap_cancel *cancel,
-			 pid_t *ret_pid, struct rk_error *err);
+			 const char *netns_path, const struct rk_cancel *cancel, pid_t *ret_pid,
+			 struct rk_error *err);
 
 #endif

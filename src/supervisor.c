@@ -8,6 +8,7 @@
 #include "supervisor.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -104,6 +105,23 @@ static int transparent_setup(void)
 	return 0;
 }
 
+/* Reaps one child that is ours to reap (with stop reports when stops): every child but the
+ * helpers the port channel's thread is waiting for (transparent.c), which waitpid(-1) would
+ * steal from it. Returns the pid, or 0 when there is none. */
+static pid_t reap_one(bool stops, int *status)
+{
+	siginfo_t si = { 0 };
+	pid_t p = 0;
+
+	rk_transparent_lock();
+	if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL | (stops ? WSTOPPED : 0)) ==
+		    0 &&
+	    si.si_pid > 0 && !rk_transparent_is_helper(si.si_pid))
+		p = waitpid(si.si_pid, status, WNOHANG | __WALL | (stops ? WUNTRACED : 0));
+	rk_transparent_unlock();
+	return p > 0 ? p : 0;
+}
+
 static int report_exit(char *const *cmd, int status)
 {
 	char argv_text[512], st[64];
@@ -147,8 +165,12 @@ int rk_supervisor_main(int argc, char **argv, const char *marker)
 	 * that died in between */
 	cmd = mk.cmd;
 	port_fd = mk.port_fd;
+	/* inherited across our exec on purpose; nothing we start gets it (iptables-restore) */
+	if (port_fd >= 0)
+		fcntl(port_fd, F_SETFD, FD_CLOEXEC);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != mk.ppid) {
-		kill(cmd, SIGKILL);
+		if (done != cmd) /* a reaped pid may be somebody else's now */
+			kill(cmd, SIGKILL);
 		return 1;
 	}
 	/* H waits for this before child_pid is written: the exec is done, so
@@ -160,7 +182,8 @@ int rk_supervisor_main(int argc, char **argv, const char *marker)
 	if (rk_options_parse(&opts, argc, argv, &err) < 0 ||
 	    rk_options_validate(&opts, false, &err) < 0) {
 		rk_log_fatal(err.msg);
-		kill(cmd, SIGKILL);
+		if (done != cmd)
+			kill(cmd, SIGKILL);
 		return 1;
 	}
 	rk_log_init(RK_ROLE_CHILD, opts.debug);
@@ -236,8 +259,7 @@ int rk_supervisor_main(int argc, char **argv, const char *marker)
 			continue;
 		}
 		/* reap the command and every orphan that was re-parented to us */
-		while ((p = waitpid(-1, &status, WNOHANG | __WALL | (same_pgrp ? WUNTRACED : 0))) >
-		       0) {
+		while ((p = reap_one(same_pgrp, &status)) > 0) {
 			if (WIFSTOPPED(status)) {
 				/* Ctrl-Z stopped the command: stop too, so that the parent and then
 				 * the shell see the job stopped; SIGCONT to the group resumes us

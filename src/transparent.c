@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -44,9 +45,34 @@ static const char rules[] = "*mangle\n"
 			    "-A PREROUTING -p tcp -m connmark --mark 100 -j MARK --set-mark 100\n"
 			    "COMMIT\n";
 
-/* Starts "NAME --noflush" reading the rules on its stdin, output discarded. Returns its
- * pid, or -1. */
-static pid_t spawn_restore(const char *name)
+/* The helpers being run, which the supervisor's reaping on its main thread must leave to
+ * the thread that waits for them (with --detach-netns that is another thread). Whoever
+ * reaps holds the lock, and so does spawn_restore() from the fork to the registration, so
+ * that a helper that exits at once is not taken for an orphan. */
+static pthread_mutex_t helpers_lock = PTHREAD_MUTEX_INITIALIZER;
+static pid_t helpers[2];
+
+void rk_transparent_lock(void)
+{
+	pthread_mutex_lock(&helpers_lock);
+}
+
+void rk_transparent_unlock(void)
+{
+	pthread_mutex_unlock(&helpers_lock);
+}
+
+bool rk_transparent_is_helper(pid_t pid)
+{
+	for (size_t i = 0; i < sizeof(helpers) / sizeof(helpers[0]); i++)
+		if (helpers[i] == pid)
+			return true;
+	return false;
+}
+
+/* Starts "NAME --noflush" as helper slot, reading the rules on its stdin, output discarded,
+ * with stdio only. Returns its pid, or -1. */
+static pid_t spawn_restore(const char *name, size_t slot)
 {
 	static char noflush[] = "--noflush";
 	char *argv[] = { (char *)name, noflush, NULL };
@@ -64,12 +90,17 @@ static pid_t spawn_restore(const char *name)
 	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	/* nothing of ours: the port channel, the signalfd, the caller's leftovers */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	posix_spawnattr_init(&attr);
 	/* we run with every signal blocked: the helper must not */
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &all);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	rk_transparent_lock();
 	r = posix_spawnp(&pid, name, &fa, &attr, argv, environ);
+	helpers[slot] = r ? 0 : pid;
+	rk_transparent_unlock();
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	close(in[0]);
@@ -80,7 +111,7 @@ static pid_t spawn_restore(const char *name)
 	return r ? -1 : pid;
 }
 
-static int wait_status(pid_t pid)
+static int wait_status(pid_t pid, size_t slot)
 {
 	int status = -1;
 
@@ -88,6 +119,9 @@ static int wait_status(pid_t pid)
 		return -1;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	rk_transparent_lock();
+	helpers[slot] = 0;
+	rk_transparent_unlock();
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -98,8 +132,8 @@ int rk_transparent_setup(struct rk_error *err)
 	int r4, r6, r;
 
 	/* the two helpers run while the routes are made */
-	v4 = spawn_restore("iptables-restore");
-	v6 = spawn_restore("ip6tables-restore");
+	v4 = spawn_restore("iptables-restore", 0);
+	v6 = spawn_restore("ip6tables-restore", 1);
 	for (int family = AF_INET; family; family = family == AF_INET ? AF_INET6 : 0) {
 		if (rk_netlink_local_default_route(family, TABLE, "lo", &e) < 0 ||
 		    rk_netlink_fwmark_rule(family, MARK, TABLE, 100, &e) < 0)
@@ -110,8 +144,10 @@ int rk_transparent_setup(struct rk_error *err)
 		rk_warn("source IP transparent routing setup: sysctl -w "
 			"net.ipv4.tcp_fwmark_accept=1: %s",
 			strerror(-r));
-	r4 = wait_status(v4);
-	r6 = wait_status(v6);
+	r4 = wait_status(v4, 0);
+	r6 = wait_status(v6, 1);
+	/* the supervisor's reaping may have passed over them: it looks again */
+	kill(getpid(), SIGCHLD);
 	if (v4 < 0)
 		return rk_error_set(err, ENOENT, "iptables-restore not found in PATH");
 	if (r4 != 0)

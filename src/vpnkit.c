@@ -82,7 +82,7 @@ static int64_t now_ms(void)
 
 /* Waits up to ms for fd to be ready for events, watching the cancel fd.
  * Returns 1 when ready, 0 at the timeout, -EINTR when cancelled, -errno. */
-static int wait_fd(int fd, short events, int ms, const struct rk_idmap_cancel *cancel)
+static int wait_fd(int fd, short events, int ms, const struct rk_cancel *cancel)
 {
 	struct pollfd pfd[2] = { { .fd = fd, .events = events },
 				 { .fd = cancel ? cancel->fd : -1, .events = POLLIN } };
@@ -98,13 +98,17 @@ static int wait_fd(int fd, short events, int ms, const struct rk_idmap_cancel *c
 /* Reads exactly len bytes before the deadline. Returns 0, -EINTR (cancelled),
  * -ETIMEDOUT, -ECONNRESET at EOF, or -errno. */
 static int read_full(int fd, void *buf, size_t len, int64_t deadline,
-		     const struct rk_idmap_cancel *cancel)
+		     const struct rk_cancel *cancel)
 {
 	size_t got = 0;
 
 	while (got < len) {
-		int r = wait_fd(fd, POLLIN, (int)(deadline - now_ms()), cancel);
+		int r;
 		ssize_t n;
+		/* also while bytes keep coming: a peer that never stops is no answer */
+		if (now_ms() >= deadline)
+			return -ETIMEDOUT;
+		r = wait_fd(fd, POLLIN, (int)(deadline - now_ms()), cancel);
 		if (r < 0)
 			return r;
 		if (r == 0) {
@@ -126,7 +130,7 @@ static int read_full(int fd, void *buf, size_t len, int64_t deadline,
 
 /* Connects to VPNKit's socket, retrying until it listens, and exchanges greetings. */
 static int connect_vmnet(struct rk_vpnkit *v, const char *path, int64_t deadline,
-			 const struct rk_idmap_cancel *cancel, struct rk_error *err)
+			 const struct rk_cancel *cancel, struct rk_error *err)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	uint8_t hello[RK_VMNET_HELLO_LEN];
@@ -182,8 +186,7 @@ static int connect_vmnet(struct rk_vpnkit *v, const char *path, int64_t deadline
 
 /* Registers the VIF and learns its MAC and address. */
 static int connect_vif(struct rk_vpnkit *v, const char *path, int64_t deadline,
-		       const struct rk_idmap_cancel *cancel, struct rk_netcfg *cfg,
-		       struct rk_error *err)
+		       const struct rk_cancel *cancel, struct rk_netcfg *cfg, struct rk_error *err)
 {
 	uint8_t req[RK_VMNET_VIF_REQUEST_LEN], body[RK_VMNET_VIF_LEN], type;
 	uint8_t frame[1024];
@@ -226,6 +229,10 @@ static int connect_vif(struct rk_vpnkit *v, const char *path, int64_t deadline,
 		const uint8_t *got;
 		size_t space, n;
 		uint8_t *at;
+		if (now_ms() >= deadline) { /* frames that keep coming, none an offer */
+			r = -ETIMEDOUT;
+			break;
+		}
 		if (now_ms() >= resend) {
 			len = rk_vmnet_dhcp_discover(frame + 2, sizeof(frame) - 2, vif.mac, xid);
 			frame[0] = (uint8_t)len;
@@ -260,7 +267,7 @@ static int connect_vif(struct rk_vpnkit *v, const char *path, int64_t deadline,
 }
 
 int rk_vpnkit_start(struct rk_vpnkit *v, const struct rk_options *opts, const char *state_dir,
-		    const char *dev, unsigned mtu, const struct rk_idmap_cancel *cancel,
+		    const char *dev, unsigned mtu, const struct rk_cancel *cancel,
 		    struct rk_netcfg *cfg, struct rk_error *err)
 {
 	rk_auto_free char *path = rk_xasprintf("%s/vpnkit-ethernet.sock", state_dir);

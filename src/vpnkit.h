@@ -36,7 +36,7 @@ char **rk_vpnkit_argv(const char *path, const char *socket, unsigned mtu,
  * gateway and DNS 192.168.65.1, MTU, MAC). Returns 0, -EINTR when cancelled, or a negative
  * errno with err set. */
 int rk_vpnkit_start(struct rk_vpnkit *v, const struct rk_options *opts, const char *state_dir,
-		    const char *dev, unsigned mtu, const struct rk_idmap_cancel *cancel,
+		    const char *dev, unsigned mtu, const struct rk_cancel *cancel,
 		    struct rk_netcfg *cfg, struct rk_error *err);
 
 /* Copies frames between tap (the child's tap device, taken) and the VIF on a thread.
