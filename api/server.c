@@ -89,10 +89,7 @@ struct rk_api_server {
 
 static int64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)rk_now_ms();
 }
 
 /* Ends c: its peer sees the end, evhttp sees the peer's end and lets the connection go. */

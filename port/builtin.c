@@ -50,14 +50,6 @@
 
 static const char *const builtin_protos[] = { "tcp", "tcp4", "tcp6", "udp", "udp4", "udp6", NULL };
 
-uint64_t bp_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 int bp_watch(struct bp_driver *d, int fd, struct bp_ev *ev, uint32_t events)
 {
 	struct epoll_event e = { .events = events, .data.ptr = ev };
@@ -78,7 +70,7 @@ static void pool_request(struct bp_driver *d, struct bp_pool *p)
 	unsigned want;
 	int r;
 
-	if (d->chan_dead || p->n + p->requested >= p->target || bp_now_ms() < p->retry_ms)
+	if (d->chan_dead || p->n + p->requested >= p->target || rk_now_ms() < p->retry_ms)
 		return;
 	want = p->target - p->n - p->requested;
 	if (want > RK_SOCKPOOL_MAX_BATCH)
@@ -211,7 +203,7 @@ static void chan_readable(struct bp_driver *d)
 		 * command's answer came first): the waiters wait for the next one */
 		forged = rep.count == 0 && d->rejected != before;
 		p->retry_ms =
-			rep.count == 0 && (rep.err || forged) ? bp_now_ms() + POOL_RETRY_MS : 0;
+			rep.count == 0 && (rep.err || forged) ? rk_now_ms() + POOL_RETRY_MS : 0;
 		pool_serve_waiters(d, p, rep.count == 0 && !forged);
 		bp_pool_refill(d, p);
 	}
@@ -286,7 +278,7 @@ static void drain_start(struct bp_driver *d)
 		}
 	}
 	d->draining = true;
-	d->drain_start_ms = d->drain_last_ms = bp_now_ms();
+	d->drain_start_ms = d->drain_last_ms = rk_now_ms();
 }
 
 /* While draining: true once every connection has ended, or none moved a byte for
@@ -540,7 +532,7 @@ static void *loop(void *arg)
 {
 	struct bp_driver *d = arg;
 	struct epoll_event evs[128];
-	uint64_t last_tick = bp_now_ms();
+	uint64_t last_tick = rk_now_ms();
 	bool stop = false;
 
 	watchdog_start(d);
@@ -576,7 +568,7 @@ static void *loop(void *arg)
 				bp_tcp_run(d, c);
 			}
 		}
-		now = bp_now_ms();
+		now = rk_now_ms();
 		if (now - last_tick >= TICK_MS) {
 			last_tick = now;
 			resume_listeners(d);
@@ -592,7 +584,7 @@ static void *loop(void *arg)
 			}
 		}
 		reap(d);
-		if (d->draining && drain_done(d, bp_now_ms()))
+		if (d->draining && drain_done(d, rk_now_ms()))
 			break;
 	}
 	watchdog_stop(d);

@@ -176,7 +176,6 @@ struct bp_driver {
 /* builtin.c */
 int bp_pool_take(struct bp_driver *d, struct bp_pool *p);
 void bp_pool_refill(struct bp_driver *d, struct bp_pool *p);
-uint64_t bp_now_ms(void);
 int bp_watch(struct bp_driver *d, int fd, struct bp_ev *ev, uint32_t events);
 
 /* tcp.c */

@@ -9,6 +9,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -22,7 +24,7 @@
 #include "util.h"
 
 #define REPLY_MAX 65536
-#define TIMEOUT_S 10
+#define TIMEOUT_S 5 /* in all: well inside the API's own deadline for a request */
 
 static const char *const s4nn_protos[] = { "tcp", "tcp4", "udp", "udp4", NULL };
 
@@ -110,9 +112,19 @@ static int call(const struct s4nn_driver *d, json_t *req, json_t **ret, struct r
 	shutdown(fd, SHUT_WR);
 	r = 0;
 	buf = rk_xmalloc(REPLY_MAX);
-	for (;;) {
-		ssize_t n = read(fd, buf + len, REPLY_MAX - 1 - len);
-		if (n < 0 && errno == EINTR)
+	/* the whole answer within TIMEOUT_S: a peer that sends a byte now and then does not
+	 * hold the API's thread for longer (the command can put its own socket there) */
+	for (uint64_t end = rk_now_ms() + TIMEOUT_S * 1000;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		uint64_t now = rk_now_ms();
+		ssize_t n;
+		if (now >= end || poll(&pfd, 1, (int)(end - now)) == 0) {
+			r = rk_error_set(err, ETIMEDOUT, "reading from %s: no answer within %d s",
+					 d->api_socket, TIMEOUT_S);
+			goto out;
+		}
+		n = recv(fd, buf + len, REPLY_MAX - 1 - len, MSG_DONTWAIT);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n < 0) {
 			r = rk_error_errno(err, errno, "reading from %s", d->api_socket);
@@ -190,7 +202,9 @@ static int s4nn_add(struct rk_port_driver *base, const struct rk_port_spec *spec
 	if (r < 0)
 		goto out;
 	id = json_object_get(json_object_get(rep, "return"), "id");
-	if (!json_is_number(id)) {
+	/* a port id: a whole number an int holds (converting another is undefined) */
+	if (!json_is_number(id) || !(json_number_value(id) >= 0) ||
+	    json_number_value(id) > INT_MAX || json_number_value(id) != (int)json_number_value(id)) {
 		char *s = json_dumps(rep, JSON_COMPACT);
 		r = rk_error_set(err, EPROTO, "unexpected reply: %s", s ? s : "");
 		free(s);

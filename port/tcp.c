@@ -330,7 +330,7 @@ void bp_tcp_start(struct bp_driver *d, struct bp_conn *c)
 				pool->target * 2 > d->pool_max ? d->pool_max : pool->target * 2;
 			bp_pool_refill(d, pool);
 		}
-		pool->grown_ms = bp_now_ms();
+		pool->grown_ms = rk_now_ms();
 		c->state = BP_CONN_WAITING;
 		rk_list_add_tail(&pool->waiters, &c->wait);
 		return;
@@ -354,7 +354,7 @@ void bp_tcp_start(struct bp_driver *d, struct bp_conn *c)
 		c->state = BP_CONN_CONNECTING;
 		if (c->transparent) {
 			/* upstream gives a transparent connect a second, then falls back */
-			c->deadline_ms = bp_now_ms() + 1000;
+			c->deadline_ms = rk_now_ms() + 1000;
 			rk_list_add_tail(&d->connecting, &c->wait);
 		}
 	} else if (c->transparent) {

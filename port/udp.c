@@ -106,7 +106,7 @@ static struct bp_flow *flow_new(struct bp_driver *d, struct bp_port *port,
 
 void bp_udp_receive(struct bp_driver *d, struct bp_port *port)
 {
-	uint64_t now = bp_now_ms();
+	uint64_t now = rk_now_ms();
 
 	if (!port->buckets)
 		port->buckets = rk_xcalloc(FLOW_BUCKETS, sizeof(*port->buckets));
@@ -150,7 +150,7 @@ void bp_udp_reply(struct bp_driver *d, struct bp_flow *f)
 			return;
 		}
 		sendto(f->port->fd, d->udp_buf, (size_t)n, MSG_DONTWAIT, &f->peer.sa, f->peer_len);
-		touch(f, bp_now_ms());
+		touch(f, rk_now_ms());
 	}
 }
 

@@ -163,9 +163,7 @@ int rk_dhcp_socket(const char *dev, struct rk_error *err)
 
 static int64_t now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)rk_now_ms();
 }
 
 static unsigned mask_prefix(uint32_t mask_be)

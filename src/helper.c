@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "sig.h"
+#include "util.h"
 
 extern char **environ;
 
@@ -56,23 +57,16 @@ pid_t rk_helper_spawn(const char *path, char *const argv[], int extra_fd, bool s
 	return pid < 0 ? -errno : pid;
 }
 
-uint64_t rk_helper_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 bool rk_helper_reap_within(pid_t pid, int ms, int *status)
 {
-	uint64_t end = rk_helper_now_ms() + (uint64_t)(ms > 0 ? ms : 0);
+	uint64_t end = rk_now_ms() + (uint64_t)(ms > 0 ? ms : 0);
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	int st = 0;
+	pid_t r;
 
 	for (;;) {
-		pid_t r = waitpid(pid, &st, WNOHANG);
-		uint64_t now = rk_helper_now_ms();
+		uint64_t now = rk_now_ms();
+		r = waitpid(pid, &st, WNOHANG);
 		if (r == pid || (r < 0 && errno != EINTR) || now >= end)
 			break;
 		if (pidfd >= 0) {
@@ -85,7 +79,7 @@ bool rk_helper_reap_within(pid_t pid, int ms, int *status)
 	}
 	if (pidfd >= 0)
 		close(pidfd);
-	if (waitpid(pid, &st, WNOHANG) != pid)
+	if (r != pid)
 		return false;
 	if (status)
 		*status = st;
@@ -106,7 +100,7 @@ int rk_helper_output(const char *path, char *const argv[], char *buf, size_t siz
 		     const struct rk_cancel *cancel)
 {
 	pid_t parent = getpid(), pid;
-	uint64_t end = rk_helper_now_ms() + (uint64_t)timeout_ms;
+	uint64_t end = rk_now_ms() + (uint64_t)timeout_ms;
 	size_t len = 0;
 	int p[2], status = 0, r = 0;
 
@@ -126,7 +120,7 @@ int rk_helper_output(const char *path, char *const argv[], char *buf, size_t siz
 	for (bool eof = false;;) {
 		struct pollfd pfd[2] = { { .fd = eof ? -1 : p[0], .events = POLLIN },
 					 { .fd = cancel ? cancel->fd : -1, .events = POLLIN } };
-		uint64_t now = rk_helper_now_ms();
+		uint64_t now = rk_now_ms();
 		char tmp[4096];
 		ssize_t n;
 

@@ -31,7 +31,4 @@ int rk_helper_output(const char *path, char *const argv[], char *buf, size_t siz
  * did. */
 bool rk_helper_reap_within(pid_t pid, int ms, int *status);
 
-/* Milliseconds of the monotonic clock. */
-uint64_t rk_helper_now_ms(void);
-
 #endif

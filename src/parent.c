@@ -42,6 +42,7 @@
 #include "dhcp.h"
 #include "engine.h"
 #include "launch.h"
+#include "helper.h"
 #include "hostfwd.h"
 #include "netstack.h"
 #include "child.h"
@@ -196,28 +197,6 @@ static int listen_fds(bool *ret_ours)
 #define DRAIN_MAX_MS	10000
 #define ENGINE_READY_MS 10000 /* the engine's start, confinement included */
 
-/* Waits up to ms for pid to end, and reaps it. Returns false if it has not ended. */
-static bool reap_within(pid_t pid, int ms)
-{
-	const struct timespec tick = { .tv_nsec = 1000 * 1000 };
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-
-	if (pidfd >= 0) {
-		/* woken by the exit itself (no EINTR: the parent's signals are blocked) */
-		struct pollfd p = { .fd = pidfd, .events = POLLIN };
-		poll(&p, 1, ms);
-		close(pidfd);
-		return waitpid(pid, NULL, WNOHANG) == pid;
-	}
-	/* no pidfd (Linux before 5.3): a millisecond tick */
-	for (int i = 0; i <= ms; i++) {
-		if (waitpid(pid, NULL, WNOHANG) == pid)
-			return true;
-		nanosleep(&tick, NULL);
-	}
-	return false;
-}
-
 /* Ends the network helper: at once, or (drain) for --net=builtin after the command has
  * exited, by asking the engine to deliver what its connections still carry first, waiting
  * ENGINE_DRAIN_MS and a second at most. */
@@ -226,7 +205,7 @@ static void stop_helper(struct parent_state *st, bool drain)
 	if (st->helper <= 0)
 		return;
 	if (!(drain && st->opts->net == RK_NET_BUILTIN && kill(st->helper, SIGTERM) == 0 &&
-	      reap_within(st->helper, ENGINE_DRAIN_MS + 1000))) {
+	      rk_helper_reap_within(st->helper, ENGINE_DRAIN_MS + 1000, NULL))) {
 		kill(st->helper, SIGKILL);
 		while (waitpid(st->helper, NULL, 0) < 0 && errno == EINTR)
 			;

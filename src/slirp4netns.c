@@ -179,14 +179,14 @@ char **rk_slirp4netns_argv(const struct rk_slirp4netns *s, const struct rk_optio
  * (reaped), or -errno with err set. */
 static int wait_ready(int ready, pid_t pid, const struct rk_cancel *cancel, struct rk_error *err)
 {
-	uint64_t start = rk_helper_now_ms(), end = start + READY_MS;
+	uint64_t start = rk_now_ms(), end = start + READY_MS;
 	bool eof = false;
 	int status;
 
 	for (;;) {
 		struct pollfd pfd[2] = { { .fd = eof ? -1 : ready, .events = POLLIN },
 					 { .fd = cancel ? cancel->fd : -1, .events = POLLIN } };
-		uint64_t now = rk_helper_now_ms();
+		uint64_t now = rk_now_ms();
 		int r;
 		char b;
 

@@ -78,6 +78,9 @@ int rk_read_proc_long(const char *path, long *ret);
 
 /* Looks up an executable named name in PATH the way execvp does (a name with a slash is
  * used as is). Returns a new string, or NULL with errno set (ENOENT, EACCES). */
+/* Milliseconds of the monotonic clock. */
+uint64_t rk_now_ms(void);
+
 char *rk_find_in_path(const char *name, const char *path_env);
 
 /* strerror() the way Go prints a syscall error: lowercase ("permission denied"). */

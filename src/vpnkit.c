@@ -75,9 +75,7 @@ char **rk_vpnkit_argv(const char *path, const char *socket, unsigned mtu,
 
 static int64_t now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)rk_now_ms();
 }
 
 /* Waits up to ms for fd to be ready for events, watching the cancel fd.

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "helper.h"
 #include "netcfg.h"
@@ -143,18 +144,42 @@ static void test_slirp4netns_argv(void **state)
 	rk_options_free(&opts);
 }
 
+static bool stop_yes(void *arg)
+{
+	(void)arg;
+	return true;
+}
+
 static void test_helper_output(void **state)
 {
 	char *ok[] = { "/bin/sh", "-c", "echo out; echo err >&2; exit 3", NULL };
 	char *silent[] = { "/bin/sh", "-c", "exec sleep 30", NULL };
+	char *dribble[] = { "/bin/sh", "-c", "while :; do printf x; sleep 0.05; done", NULL };
+	char *closes[] = { "/bin/sh", "-c", "exec >&- 2>&-; exec sleep 30", NULL };
 	char buf[64];
+	int p[2];
 
 	(void)state;
-	assert_int_equal(rk_helper_output(ok[0], ok, buf, sizeof(buf), 5000), 3);
+	assert_int_equal(rk_helper_output(ok[0], ok, buf, sizeof(buf), 5000, NULL), 3);
 	assert_string_equal(buf, "out\nerr\n");
-	/* a helper that hangs is killed, not waited for */
-	assert_int_equal(rk_helper_output(silent[0], silent, buf, sizeof(buf), 300), 256 + 9);
-	assert_int_equal(rk_helper_output("/nonexistent", ok, buf, sizeof(buf), 300), 127);
+	/* a helper that hangs is killed, not waited for: silent, dribbling output (the
+	 * deadline is the whole run's), or with its output closed and running on */
+	assert_int_equal(rk_helper_output(silent[0], silent, buf, sizeof(buf), 300, NULL),
+			 -ETIMEDOUT);
+	assert_int_equal(rk_helper_output(dribble[0], dribble, buf, sizeof(buf), 500, NULL),
+			 -ETIMEDOUT);
+	assert_true(strlen(buf) > 0);
+	assert_int_equal(rk_helper_output(closes[0], closes, buf, sizeof(buf), 300, NULL),
+			 -ETIMEDOUT);
+	assert_int_equal(rk_helper_output("/nonexistent", ok, buf, sizeof(buf), 300, NULL), 127);
+	/* a cancel that says stop ends the wait at once, long before the deadline */
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], "x", 1), 1);
+	assert_int_equal(rk_helper_output(silent[0], silent, buf, sizeof(buf), 60000,
+					  &(struct rk_cancel){ p[0], stop_yes, NULL }),
+			 -EINTR);
+	close(p[0]);
+	close(p[1]);
 }
 
 int main(void)

@@ -245,3 +245,34 @@ teardown() {
 	[ "$status" = 143 ] || fail "exit $status: $(cat "$BATS_TEST_TMPDIR/out")"
 	wait_pid_gone "$helper"
 }
+
+# Starts rootlesskit with --port-driver=slirp4netns whose command replaces .s4nn.sock with
+# tools/fakes4nn.py in mode $1, and returns once it listens.
+start_fake_api() {
+	local fifo="$BATS_TEST_TMPDIR/ready"
+	mkfifo "$fifo"
+	RK_STATE="$BATS_TEST_TMPDIR/state"
+	"$RK" --state-dir="$RK_STATE" --net=slirp4netns --disable-host-loopback \
+		--port-driver=slirp4netns sh -c 'python3 "$1" "$2" "$ROOTLESSKIT_STATE_DIR/.s4nn.sock" >"$3"; sleep 60' \
+		sh "$BATS_TEST_DIRNAME/../tools/fakes4nn.py" "$1" "$fifo" \
+		>"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
+	RK_PID=$!
+	read_fifo "$fifo" >/dev/null
+}
+
+@test "--port-driver=slirp4netns: an id from the API socket that no int holds is refused" {
+	start_fake_api huge-id
+	run timeout 20 "${RK_CTL:?}" --socket "$RK_STATE/api.sock" add-ports 127.0.0.1:18310:80/tcp
+	assert_failure
+	assert_output --partial "unexpected reply"
+	run timeout 10 "$RK_CTL" --socket "$RK_STATE/api.sock" list-ports
+	assert_success
+	refute_output --partial 18310
+}
+
+@test "--port-driver=slirp4netns: an answer dribbled a byte at a time holds the API 5 s at most" {
+	start_fake_api dribble
+	run timeout 30 "${RK_CTL:?}" --socket "$RK_STATE/api.sock" add-ports 127.0.0.1:18311:80/tcp
+	assert_failure
+	assert_output --partial "no answer within 5 s"
+}
