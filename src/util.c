@@ -321,3 +321,36 @@ uint64_t rk_now_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
+
+bool rk_escape_controls(const char *in, char *out, size_t size)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	bool escaped = false;
+	size_t n = 0;
+
+	if (!size)
+		return false;
+	for (; *p; p++) {
+		char esc[9];
+		int len = 0;
+		if (*p < 0x20 || *p == 0x7f) {
+			len = snprintf(esc, sizeof(esc), "\\x%02x", *p);
+		} else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			len = snprintf(esc, sizeof(esc), "\\xc2\\x%02x", p[1]);
+			p++;
+		}
+		if (len) {
+			escaped = true;
+			if (n + (size_t)len >= size)
+				break;
+			memcpy(out + n, esc, (size_t)len);
+			n += (size_t)len;
+		} else {
+			if (n + 1 >= size)
+				break;
+			out[n++] = (char)*p;
+		}
+	}
+	out[n] = '\0';
+	return escaped;
+}

@@ -78,6 +78,12 @@ int rk_read_proc_long(const char *path, long *ret);
 
 /* Looks up an executable named name in PATH the way execvp does (a name with a slash is
  * used as is). Returns a new string, or NULL with errno set (ENOENT, EACCES). */
+/* Copies in to out (size bytes, NUL-terminated, cut short when full) with the characters
+ * that steer a terminal written as \xNN: C0 controls (tab and newline too), DEL, and C1
+ * controls (U+0080 to U+009F, as UTF-8). For text from a peer that is printed. Returns
+ * true when something was escaped. */
+bool rk_escape_controls(const char *in, char *out, size_t size);
+
 /* Milliseconds of the monotonic clock. */
 uint64_t rk_now_ms(void);
 

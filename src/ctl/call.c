@@ -7,6 +7,7 @@
 
 #include "client.h"
 #include "ctl.h"
+#include "util.h"
 
 int rk_ctl_call(const struct rk_ctl *c, const char *method, const char *path, const char *body,
 		long want, char **ret_body, struct rk_error *err)
@@ -35,4 +36,25 @@ int rk_ctl_call(const struct rk_ctl *c, const char *method, const char *path, co
 	}
 	*ret_body = answer;
 	return 0;
+}
+
+void rk_ctl_defang(json_t *v)
+{
+	const char *key;
+	json_t *item;
+	size_t i;
+
+	if (json_is_string(v)) {
+		size_t len = json_string_length(v);
+		rk_auto_free char *out = rk_xmalloc(len * 8 + 1);
+		/* a NUL inside the string ends it here: what follows is not printed either */
+		if (rk_escape_controls(json_string_value(v), out, len * 8 + 1))
+			json_string_set(v, out);
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, item)
+			rk_ctl_defang(item);
+	} else if (json_is_object(v)) {
+		json_object_foreach(v, key, item)
+			rk_ctl_defang(item);
+	}
 }

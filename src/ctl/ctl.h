@@ -3,6 +3,7 @@
 #ifndef RK_CTL_H
 #define RK_CTL_H
 
+#include <jansson.h>
 #include <stdbool.h>
 
 #include "error.h"
@@ -20,6 +21,10 @@ int rk_ctl_info(const struct rk_ctl *c, struct rk_error *err);
 int rk_ctl_list_ports(const struct rk_ctl *c, struct rk_error *err);
 int rk_ctl_add_ports(const struct rk_ctl *c, struct rk_error *err);
 int rk_ctl_remove_ports(const struct rk_ctl *c, struct rk_error *err);
+
+/* Rewrites every string in v (recursively) that holds terminal controls with them escaped
+ * (rk_escape_controls): what a server sends is printed, and must not steer the terminal. */
+void rk_ctl_defang(json_t *v);
 
 /* GET/POST/DELETE on the API, expecting status want; stores the body. */
 int rk_ctl_call(const struct rk_ctl *c, const char *method, const char *path, const char *body,

@@ -39,6 +39,7 @@ int rk_ctl_info(const struct rk_ctl *c, struct rk_error *err)
 	if (r < 0)
 		return r;
 	info = json_loads(body, 0, NULL);
+	rk_ctl_defang(info);
 	if (!json_is_object(info)) {
 		json_decref(info);
 		return rk_error_set(err, EPROTO, "cannot decode the info: %s", body);

@@ -141,8 +141,11 @@ int main(int argc, char **argv)
 				    "please specify --socket or set $ROOTLESSKIT_STATE_DIR");
 	curl_global_cleanup();
 	if (r < 0) {
+		char shown[sizeof(err.msg) * 4];
+		/* it may quote the server */
+		rk_escape_controls(err.msg, shown, sizeof(shown));
 		fflush(stdout);
-		fprintf(stderr, "error: %s\n", err.msg);
+		fprintf(stderr, "error: %s\n", shown);
 		return 1;
 	}
 	return 0;

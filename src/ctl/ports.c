@@ -52,6 +52,7 @@ int rk_ctl_list_ports(const struct rk_ctl *c, struct rk_error *err)
 	if (r < 0)
 		return r;
 	ports = json_loads(body, JSON_DECODE_ANY, NULL);
+	rk_ctl_defang(ports);
 	if (!ports || (!json_is_array(ports) && !json_is_null(ports))) {
 		json_decref(ports);
 		return rk_error_set(err, EPROTO, "cannot decode the port list: %s", body);

@@ -90,3 +90,22 @@ $theirs"
 	run "$CTL" --socket "$UP_SOCK" list-ports --json
 	assert_output '{"id":3,"spec":{"proto":"udp","parentIP":"127.0.0.1","parentPort":18082,"childPort":82}}'
 }
+
+@test "a hostile server's terminal control sequences are printed escaped, never as they come" {
+	local sock="$BATS_TEST_TMPDIR/api.sock" fifo="$BATS_TEST_TMPDIR/listening" hostile
+	mkfifo "$fifo"
+	timeout 60 python3 "$BATS_TEST_DIRNAME/../tools/hostileapi.py" "$sock" >"$fifo" 3>&- &
+	hostile=$!
+	read_fifo "$fifo" >/dev/null
+	for args in info "list-ports" "add-ports 127.0.0.1:8080:80/tcp"; do
+		# shellcheck disable=SC2086
+		timeout 10 "$CTL" --socket "$sock" $args >"$BATS_TEST_TMPDIR/shown" 2>&1 || true
+		# no ESC, BEL, CR or C1 CSI byte reaches the terminal
+		if LC_ALL=C grep -q $'[\x1b\x07\r]\|\xc2\x9b' "$BATS_TEST_TMPDIR/shown"; then
+			fail "rootlessctl $args printed control characters: $(od -c "$BATS_TEST_TMPDIR/shown" | head)"
+		fi
+		grep -qF '\x1b[31mred' "$BATS_TEST_TMPDIR/shown" ||
+			fail "rootlessctl $args did not show the text escaped: $(cat "$BATS_TEST_TMPDIR/shown")"
+	done
+	kill "$hostile"
+}
