@@ -187,6 +187,12 @@ int rk_subid_nss_configured(const char *nsswitch_path)
 	return 0;
 }
 
+bool rk_subid_range_valid(unsigned long start, unsigned long count)
+{
+	/* start + count computed in no type: it could wrap in any */
+	return count > 0 && start <= UINT32_MAX && count <= UINT32_MAX - start;
+}
+
 /* libsubid's struct subid_range uses unsigned long fields. */
 struct rk_subid_range_lib {
 	unsigned long start;
@@ -236,14 +242,12 @@ static int dynamic_lookup(enum rk_subid_kind kind, const struct rk_subid_user *u
 			continue;
 		}
 		for (int i = 0; i < n; i++) {
-			if (r[i].count == 0 || r[i].start > UINT32_MAX ||
-			    r[i].start + r[i].count > UINT32_MAX) {
+			if (!rk_subid_range_valid(r[i].start, r[i].count)) {
+				rk_error_set(err, ERANGE,
+					     "libsubid returned an invalid range %lu+%lu for %s",
+					     r[i].start, r[i].count, owners[k]);
 				free(r);
-				return rk_error_set(
-					err, ERANGE,
-					"libsubid returned an invalid range %lu+%lu for "
-					"%s",
-					r[i].start, r[i].count, owners[k]);
+				return -ERANGE;
 			}
 			rk_subid_list_append(out, (uint32_t)r[i].start, (uint32_t)r[i].count);
 		}

@@ -66,4 +66,8 @@ int rk_subid_lookup(enum rk_subid_source source, enum rk_subid_kind kind,
 /* True when /etc/nsswitch.conf (at path) configures a "subid:" database. */
 int rk_subid_nss_configured(const char *nsswitch_path);
 
+/* Whether a range libsubid returned is one of 32-bit ids: not empty, and start + count does
+ * not pass 2^32 - 1. */
+bool rk_subid_range_valid(unsigned long start, unsigned long count);
+
 #endif

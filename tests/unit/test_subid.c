@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -206,6 +207,21 @@ static void test_nss_configured(void **state)
 	assert_int_equal(rk_subid_nss_configured(path), 0);
 }
 
+/* libsubid's ranges are unsigned long: a sum that wraps must not pass for a small one */
+static void test_lib_range(void **state)
+{
+	(void)state;
+	assert_true(rk_subid_range_valid(100000, 65536));
+	assert_true(rk_subid_range_valid(0, UINT32_MAX));
+	assert_true(rk_subid_range_valid(UINT32_MAX - 1, 1));
+	assert_false(rk_subid_range_valid(100000, 0));
+	assert_false(rk_subid_range_valid(1, UINT32_MAX));
+	assert_false(rk_subid_range_valid((unsigned long)UINT32_MAX + 1, 1));
+	/* 1 + ULONG_MAX is 0 in unsigned long */
+	assert_false(rk_subid_range_valid(1, ULONG_MAX));
+	assert_false(rk_subid_range_valid(ULONG_MAX, 1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -219,6 +235,7 @@ int main(void)
 		cmocka_unit_test(test_idmap_argv_overflow),
 		cmocka_unit_test(test_static_lookup_messages),
 		cmocka_unit_test(test_nss_configured),
+		cmocka_unit_test(test_lib_range),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
