@@ -159,7 +159,7 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 20
 # the frame path gets longer: it is where the child meets libslirp
 FUZZ_NETSTACK_SECONDS ?= 180
-FUZZ_NAMES   := cli subid port_spec api_spec netproto netstack
+FUZZ_NAMES   := cli subid port_spec api_spec netproto netstack peers
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                 -std=gnu11 -D_GNU_SOURCE $(CPPFLAGS)

@@ -176,6 +176,26 @@ static unsigned mask_prefix(uint32_t mask_be)
 	return n;
 }
 
+int rk_dhcp_take_replies(int sock, uint32_t xid, const uint8_t mac[6], uint8_t want, bool nak_ends,
+			 struct rk_dhcp_reply *reply)
+{
+	uint8_t in[1500];
+
+	for (int i = 0; i < RK_DHCP_BURST; i++) {
+		/* the socket came from the child, which can clear O_NONBLOCK on it */
+		ssize_t n = recv(sock, in, sizeof(in), MSG_DONTWAIT);
+		if (n < 0)
+			break;
+		if (rk_dhcp_parse(in, (size_t)n, xid, mac, reply) < 0)
+			continue;
+		if (reply->type == RK_DHCP_NAK && nak_ends)
+			return -EPROTO;
+		if (reply->type == want)
+			return 1;
+	}
+	return 0;
+}
+
 /* Sends one request of type and waits for a reply of want (or a NAK), resending every 2 s
  * until deadline. Returns 0, -ETIMEDOUT, -ECANCELED, -EPROTO (NAK) or -errno. */
 static int transact(int sock, const uint8_t mac[6], uint32_t xid, uint8_t type, uint32_t requested,
@@ -185,7 +205,7 @@ static int transact(int sock, const uint8_t mac[6], uint32_t xid, uint8_t type, 
 	struct sockaddr_in bcast = { .sin_family = AF_INET,
 				     .sin_port = htons(67),
 				     .sin_addr.s_addr = INADDR_BROADCAST };
-	uint8_t out[300], in[1500];
+	uint8_t out[300];
 	size_t len = rk_dhcp_build(out, sizeof(out), type, xid, mac, requested, server_id);
 	int64_t resend = 0;
 
@@ -213,19 +233,9 @@ static int transact(int sock, const uint8_t mac[6], uint32_t xid, uint8_t type, 
 			continue;
 		if (pfd[1].revents)
 			return -ECANCELED;
-		/* what is queued, but not for ever: frames that keep coming do not hold the
-		 * deadline off */
-		for (int i = 0; i < 64; i++) {
-			ssize_t n = recv(sock, in, sizeof(in), MSG_DONTWAIT);
-			if (n < 0)
-				break;
-			if (rk_dhcp_parse(in, (size_t)n, xid, mac, reply) < 0)
-				continue;
-			if (reply->type == RK_DHCP_NAK && type == RK_DHCP_REQUEST)
-				return -EPROTO;
-			if (reply->type == want)
-				return 0;
-		}
+		r = rk_dhcp_take_replies(sock, xid, mac, want, type == RK_DHCP_REQUEST, reply);
+		if (r != 0)
+			return r < 0 ? r : 0;
 	}
 }
 

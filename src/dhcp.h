@@ -55,6 +55,15 @@ struct rk_dhcp_lease {
 	uint32_t seconds;
 };
 
+/* The most datagrams rk_dhcp_take_replies() reads in one call. */
+#define RK_DHCP_BURST 64
+
+/* Reads the datagrams queued on sock, RK_DHCP_BURST at most (so that frames that keep
+ * coming cannot hold off the caller's deadline), for a reply to xid and mac of type want.
+ * Returns 1 with *reply set, -EPROTO for a NAK when nak_ends, or 0 when none was it. */
+int rk_dhcp_take_replies(int sock, uint32_t xid, const uint8_t mac[6], uint8_t want, bool nak_ends,
+			 struct rk_dhcp_reply *reply);
+
 /* DISCOVER, OFFER, REQUEST, ACK on sock (from rk_dhcp_socket) for dev, retransmitting
  * every 2 s, within timeout_ms. stop_fd (or -1) becoming readable aborts with -ECANCELED.
  * Returns 0 with *lease filled, or a negative errno with err set. */

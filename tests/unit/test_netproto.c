@@ -152,6 +152,52 @@ static void test_vmnet_messages(void **state)
 
 /* The DISCOVER frame is what a DHCP server expects, and an OFFER frame built from it the
  * way a server answers is understood. */
+/* Replies that keep coming: one call reads a bounded burst, so that the caller's deadline
+ * is looked at between bursts; the reply wanted is found by calls that follow; a NAK ends
+ * a REQUEST's wait. Over a datagram socket pair, as the child's socket would deliver them. */
+static void test_dhcp_take_replies(void **state)
+{
+	static const uint8_t offer[] = { 0x35, 1, 2, 0x36, 4, 10, 0, 3, 1, 0xff };
+	static const uint8_t nak[] = { 0x35, 1, 6, 0xff };
+	uint8_t buf[600], junk[16] = { 2 };
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	struct rk_dhcp_reply r;
+	uint32_t xid = 9;
+	int sp[2], calls = 0, got = 0, big = 1 << 20;
+	size_t n;
+
+	(void)state;
+	/* UDP on 127.0.0.1, as the child's DHCP socket is (a UNIX datagram pair would queue
+	 * only a few) */
+	sp[0] = socket(AF_INET, SOCK_DGRAM, 0);
+	sp[1] = socket(AF_INET, SOCK_DGRAM, 0);
+	setsockopt(sp[0], SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+	assert_int_equal(bind(sp[0], (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(sp[0], (struct sockaddr *)&a, &alen), 0);
+	assert_int_equal(connect(sp[1], (struct sockaddr *)&a, sizeof(a)), 0);
+	/* blocking, as the child may have made it: only MSG_DONTWAIT keeps this from waiting */
+	for (int i = 0; i < 3 * RK_DHCP_BURST; i++)
+		assert_int_equal(send(sp[1], junk, sizeof(junk), 0), (ssize_t)sizeof(junk));
+	n = reply(buf, xid, offer, sizeof(offer));
+	assert_int_equal(send(sp[1], buf, n, 0), (ssize_t)n);
+	assert_int_equal(rk_dhcp_take_replies(sp[0], xid, mac, RK_DHCP_OFFER, false, &r), 0);
+	/* one burst was read, the rest waits */
+	assert_true(recv(sp[0], junk, sizeof(junk), MSG_DONTWAIT | MSG_PEEK) >= 0);
+	while (!got && ++calls < 10)
+		got = rk_dhcp_take_replies(sp[0], xid, mac, RK_DHCP_OFFER, false, &r);
+	assert_int_equal(got, 1);
+	assert_int_equal(calls, 3);
+	assert_int_equal(r.type, RK_DHCP_OFFER);
+	/* an empty queue: nothing, at once */
+	assert_int_equal(rk_dhcp_take_replies(sp[0], xid, mac, RK_DHCP_OFFER, false, &r), 0);
+	n = reply(buf, xid, nak, sizeof(nak));
+	assert_int_equal(send(sp[1], buf, n, 0), (ssize_t)n);
+	assert_int_equal(rk_dhcp_take_replies(sp[0], xid, mac, RK_DHCP_ACK, true, &r), -EPROTO);
+	close(sp[0]);
+	close(sp[1]);
+}
+
 static void test_vmnet_dhcp(void **state)
 {
 	uint8_t frame[1024], offer[1024];
@@ -374,8 +420,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dhcp_request_shape), cmocka_unit_test(test_dhcp_reply_parse),
 		cmocka_unit_test(test_vmnet_messages),	   cmocka_unit_test(test_vmnet_dhcp),
-		cmocka_unit_test(test_vmnet_reader),	   cmocka_unit_test(test_vpnkit_copy),
-		cmocka_unit_test(test_vpnkit_copy_stop),   cmocka_unit_test(test_vpnkit_argv),
+		cmocka_unit_test(test_dhcp_take_replies),  cmocka_unit_test(test_vmnet_reader),
+		cmocka_unit_test(test_vpnkit_copy),	   cmocka_unit_test(test_vpnkit_copy_stop),
+		cmocka_unit_test(test_vpnkit_argv),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
