@@ -204,7 +204,8 @@ static int s4nn_add(struct rk_port_driver *base, const struct rk_port_spec *spec
 	id = json_object_get(json_object_get(rep, "return"), "id");
 	/* a port id: a whole number an int holds (converting another is undefined) */
 	if (!json_is_number(id) || !(json_number_value(id) >= 0) ||
-	    json_number_value(id) > INT_MAX || json_number_value(id) != (int)json_number_value(id)) {
+	    json_number_value(id) > INT_MAX ||
+	    json_number_value(id) != (int)json_number_value(id)) {
 		char *s = json_dumps(rep, JSON_COMPACT);
 		r = rk_error_set(err, EPROTO, "unexpected reply: %s", s ? s : "");
 		free(s);

@@ -52,9 +52,13 @@ void rk_ctl_defang(json_t *v)
 			json_string_set(v, out);
 	} else if (json_is_array(v)) {
 		json_array_foreach(v, i, item)
+		{
 			rk_ctl_defang(item);
+		}
 	} else if (json_is_object(v)) {
 		json_object_foreach(v, key, item)
+		{
 			rk_ctl_defang(item);
+		}
 	}
 }

@@ -256,7 +256,9 @@ static void test_escape_controls(void **state)
 	assert_false(rk_escape_controls("plain text: caf\xc3\xa9", out, sizeof(out)));
 	assert_string_equal(out, "plain text: caf\xc3\xa9");
 	/* ESC, newline, tab, DEL, and CSI as a C1 control in UTF-8 */
-	assert_true(rk_escape_controls("a\x1b[31mb\nc\td\x7f e\xc2\x9b" "2J", out, sizeof(out)));
+	assert_true(rk_escape_controls("a\x1b[31mb\nc\td\x7f e\xc2\x9b"
+				       "2J",
+				       out, sizeof(out)));
 	assert_string_equal(out, "a\\x1b[31mb\\x0ac\\x09d\\x7f e\\xc2\\x9b2J");
 	/* cut short rather than overflow, never in the middle of an escape */
 	assert_true(rk_escape_controls("\x1b\x1b\x1b", out, 9));
