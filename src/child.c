@@ -258,18 +258,8 @@ static __attribute__((noreturn)) void setup_main(const struct rk_child_config *c
 		_exit(1);
 	/* copy-up makes directories the command will see: with the user's umask */
 	umask(cfg->orig_umask);
-	if (cfg->port_sock >= 0)
-		close(cfg->port_sock); /* the supervisor's */
-	if (cfg->supervisor_caps) {
-		close(cfg->mapped[0]);
-		close(cfg->ready[1]);
-	}
 	if (rk_msg_expect(cfg->sock, RK_MSG_IDMAP_DONE, &err) < 0)
 		_exit(1); /* the parent failed or went away; it reports */
-	/* C may exec now; with --detach-netns, once the namespace it serves sockets from is
-	 * there */
-	if (cfg->supervisor_caps && !opts->detach_netns)
-		close(cfg->mapped[1]);
 	if (getuid() != 0) {
 		rk_error_set(&err, EPERM, "uid is %u after the uid map was written, not 0",
 			     (unsigned)getuid());
@@ -296,17 +286,8 @@ static __attribute__((noreturn)) void setup_main(const struct rk_child_config *c
 		if (rk_netns_create(path, &err) < 0 ||
 		    rk_netns_run(path, network_early, (void *)cfg, &err) < 0)
 			setup_fail(cfg->sock, &err);
-		if (cfg->supervisor_caps)
-			close(cfg->mapped[1]);
 	} else if (network_early((void *)cfg, &err) < 0) {
 		setup_fail(cfg->sock, &err);
-	}
-	if (cfg->supervisor_caps) {
-		/* child_pid must not name the supervisor before /proc/PID/environ is readable */
-		char b;
-		while (read(cfg->ready[0], &b, 1) < 0 && errno == EINTR)
-			;
-		close(cfg->ready[0]);
 	}
 	rk_debug("set-up done, waiting for the parent");
 	if (rk_msg_send(cfg->sock, RK_MSG_SETUP_DONE) < 0)
@@ -319,16 +300,9 @@ static __attribute__((noreturn)) void setup_main(const struct rk_child_config *c
 }
 
 /*
- * C: forks H, then becomes the supervisor.
- *
- * With the builtin port driver's --source-ip-transparent, the supervisor sets routing up
- * when the first client that needs it connects (transparent.c), which takes capabilities.
- * An exec keeps them only once our uid is mapped to 0, so C then waits for H to see the
- * maps (the mapped pipe) before it execs. As child_pid must not name C before its exec
- * put the ROOTLESSKIT_* variables in /proc/PID/environ, H waits for the supervisor to
- * close the ready pipe before it reports its set-up done. (The capabilities are the ones
- * the clone gave C, so the exec leaves it dumpable: the user can still nsenter it.)
- * Without the port driver, C execs at once, overlapping newuidmap.
+ * C: forks H, then becomes the supervisor, at once: its exec overlaps newuidmap. It needs
+ * no capability: the builtin port driver's sockets and routing come from the parent's
+ * socket maker (port/maker.c), not from here, where the command could reach them.
  */
 static __attribute__((noreturn)) void child_main(struct rk_child_config *cfg)
 {
@@ -342,15 +316,6 @@ static __attribute__((noreturn)) void child_main(struct rk_child_config *cfg)
 	/* orphans of the command are re-parented to us, not to the host's init */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	self = getpid();
-	/* the capabilities serve source-IP transparency, and entering a detached netns */
-	cfg->supervisor_caps = cfg->port_sock >= 0 &&
-			       (cfg->opts->source_ip_transparent || cfg->opts->detach_netns);
-	if (cfg->supervisor_caps &&
-	    (pipe2(cfg->mapped, O_CLOEXEC) < 0 || pipe2(cfg->ready, O_CLOEXEC) < 0)) {
-		rk_error_errno(&err, errno, "pipe in the child");
-		rk_msg_send_error(cfg->sock, &err);
-		_exit(1);
-	}
 	h = fork();
 	if (h < 0) {
 		rk_error_errno(&err, errno, "fork in the child");
@@ -361,29 +326,8 @@ static __attribute__((noreturn)) void child_main(struct rk_child_config *cfg)
 		setup_main(cfg, self);
 	snprintf(cfg->child_env[cfg->marker_index], RK_CHILD_ENV_SIZE, "%s=%d,%d", RK_CHILD_ENV,
 		 (int)h, (int)expected_ppid);
-	if (cfg->port_sock >= 0) {
-		size_t n = strlen(cfg->child_env[cfg->marker_index]);
-		snprintf(cfg->child_env[cfg->marker_index] + n, RK_CHILD_ENV_SIZE - n, ",%d",
-			 cfg->port_sock);
-	}
-	if (cfg->supervisor_caps) {
-		size_t n = strlen(cfg->child_env[cfg->marker_index]);
-		char b;
-		snprintf(cfg->child_env[cfg->marker_index] + n, RK_CHILD_ENV_SIZE - n, ",%d",
-			 cfg->ready[1]);
-		close(cfg->mapped[1]);
-		close(cfg->ready[0]);
-		while (read(cfg->mapped[0], &b, 1) < 0 && errno == EINTR)
-			;
-		close(cfg->mapped[0]);
-	}
-	/* the supervisor, like the command, keeps only stdio (and activation fds), plus the
-	 * port driver's channel and the ready pipe */
+	/* the supervisor, like the command, keeps only stdio (and activation fds) */
 	cloexec_from(3 + cfg->listen_fds);
-	if (cfg->port_sock >= 0)
-		fcntl(cfg->port_sock, F_SETFD, 0);
-	if (cfg->supervisor_caps)
-		fcntl(cfg->ready[1], F_SETFD, 0);
 	umask(cfg->orig_umask);
 	execve("/proc/self/exe", cfg->self_argv, cfg->child_env);
 	rk_error_errno(&err, errno, "failed to re-execute /proc/self/exe in the child");

@@ -13,11 +13,9 @@
 #include "netdrv.h"
 #include "options.h"
 
-/* Name of the variable that marks the re-executed child. Its value is
- * "<pid>,<ppid>[,<fd>[,<ready>]]": the pid of the command process (in the child's pid
- * namespace) and the parent pid the child must see, so that a stray copy of the variable
- * is recognised and refused; fd is the supervisor's end of the builtin port driver's socket
- * supply (port/sockpool.h); ready is a pipe it closes once it runs. */
+/* Name of the variable that marks the re-executed child. Its value is "<pid>,<ppid>": the
+ * pid of the command process (in the child's pid namespace) and the parent pid the child
+ * must see, so that a stray copy of the variable is recognised and refused. */
 #define RK_CHILD_ENV	  "_ROOTLESSKIT_CHILD_UNDOCUMENTED"
 #define RK_CHILD_ENV_SIZE 64
 
@@ -31,10 +29,6 @@ struct rk_child_config {
 	sigset_t orig_mask;	/* signal mask rootlesskit was started with */
 	mode_t orig_umask;	/* umask rootlesskit was started with */
 	int sock;		/* child end of the parent/child channel */
-	int port_sock;		/* child end of the port driver's socket supply, or -1 */
-	bool supervisor_caps;	/* the supervisor keeps capabilities (see child.c) */
-	int mapped[2];		/* pipe: EOF when H has seen the maps (supervisor_caps) */
-	int ready[2];		/* pipe: EOF when the supervisor is ready (supervisor_caps) */
 	int listen_fds;		/* socket activation: fds 3..3+listen_fds-1 go to the command */
 	bool listen_pid_ours;	/* LISTEN_PID named the parent: the command gets its own pid */
 	pid_t parent_pid;

@@ -50,6 +50,7 @@
 #include "idmap.h"
 #include "log.h"
 #include "lxcusernic.h"
+#include "maker.h"
 #include "mount.h"
 #include "msg.h"
 #include "netcfg.h"
@@ -82,6 +83,7 @@ struct parent_state {
 	int child_pidfd;    /* the child's pidfd (-1 before Linux 5.3): see signal_child() */
 	struct rk_api_server *api;
 	struct rk_port_driver *ports;	/* NULL: --port-driver=none */
+	struct rk_sockmaker maker;	/* --port-driver=builtin: its socket supply */
 	struct rk_slirp4netns s4nn;	/* --net=slirp4netns */
 	struct rk_pasta pasta;		/* --net=pasta */
 	struct rk_vpnkit vpnkit;	/* --net=vpnkit */
@@ -426,23 +428,32 @@ static int start_port_driver(struct parent_state *st, int chan, const char *argv
 	return rk_port_builtin_new(&cfg, &st->ports, err);
 }
 
-/* The builtin port driver keeps only sockets of the child's network namespace: which one
- * that is is read now, while the child is still rootlesskit's own (before the command). */
-static int trust_child_netns(struct parent_state *st, struct rk_error *err)
+/* The builtin port driver's sockets: the socket maker enters the child's namespaces (with
+ * --detach-netns, the detached network namespace, seen through the child's root), and the
+ * driver keeps only sockets of that network namespace. Done now, while the child is still
+ * rootlesskit's own (before the command). */
+static int enter_child_netns(struct parent_state *st, struct rk_error *err)
 {
-	rk_auto_free char *path =
+	rk_auto_free char *userns = rk_xasprintf("/proc/%d/ns/user", (int)st->child);
+	rk_auto_free char *netns =
 		st->opts->detach_netns
 			? rk_xasprintf("/proc/%d/root%s/netns", (int)st->child, st->sd.path)
 			: rk_xasprintf("/proc/%d/ns/net", (int)st->child);
 	struct rk_netns_id ns;
 	int r;
 
-	if (st->opts->port_driver != RK_PORT_BUILTIN || !st->ports)
+	if (st->maker.pid <= 0 || !st->ports)
 		return 0;
-	r = rk_netns_id_of_path(path, &ns);
+	r = rk_netns_id_of_path(netns, &ns);
 	if (r < 0)
 		return rk_error_errno(err, -r, "identifying the child's network namespace (%s)",
-				      path);
+				      netns);
+	r = rk_sockmaker_enter(&st->maker, userns, netns,
+			       &(struct rk_cancel){ st->sfd, startup_signal, st }, err);
+	if (r < 0)
+		return r == -EINTR ? rk_error_set(err, EINTR, "interrupted by signal %d",
+						  st->abort_signal)
+				   : r;
 	rk_port_builtin_trust_netns(st->ports, &ns);
 	return 0;
 }
@@ -793,7 +804,7 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 	struct rk_subid_user user;
 	rk_auto_strv char **child_env = NULL;
 	rk_auto_strv char **cmd_env = NULL;
-	int fds[2], port_fds[2] = { -1, -1 }, r;
+	int fds[2], r;
 
 	cfg.listen_fds = listen_fds(&cfg.listen_pid_ours);
 	cfg.net = rk_net_driver_get(opts->net); /* rk_options_check_supported() checked it */
@@ -806,27 +817,15 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 		return rk_error_errno(err, -r, "socketpair");
 	st->sock = fds[0];
 	cfg.sock = fds[1];
-	cfg.port_sock = -1;
 	cfg.state_dir = st->sd.path;
-	if (opts->port_driver == RK_PORT_BUILTIN) {
-		r = rk_msg_pair(port_fds);
-		if (r < 0)
-			return rk_error_errno(err, -r, "socketpair");
-		cfg.port_sock = port_fds[1];
-	}
 	/* the child restores the mask we started with before it execs the command */
 	cfg.orig_mask = st->orig_mask;
 	cfg.orig_umask = st->orig_umask;
 	cfg.state_dir_fd = st->sd.dir_fd;
 	r = rk_child_start(&cfg, &st->child, err);
 	close(fds[1]);
-	if (port_fds[1] >= 0)
-		close(port_fds[1]);
-	if (r < 0) {
-		if (port_fds[0] >= 0)
-			close(port_fds[0]);
+	if (r < 0)
 		return r;
-	}
 	rk_debug("child pid %d", (int)st->child);
 	st->child_pidfd = (int)syscall(SYS_pidfd_open, st->child, 0);
 	raise_nofile();
@@ -851,8 +850,12 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 			snprintf(st->netcfg.dns[st->netcfg.n_dns++], sizeof(st->netcfg.dns[0]),
 				 "fd00::3");
 	}
-	if (port_fds[0] >= 0) {
-		r = start_port_driver(st, port_fds[0], argv[0] ? argv[0] : "", err);
+	if (opts->port_driver == RK_PORT_BUILTIN) {
+		/* forked while we have one thread: the driver's and the API's come next */
+		r = rk_sockmaker_fork(&st->maker, err);
+		if (r == 0)
+			r = start_port_driver(st, st->maker.chan, argv[0] ? argv[0] : "", err);
+		st->maker.chan = -1; /* the driver's, even when it failed */
 		if (r < 0)
 			return r;
 	} else if (opts->port_driver == RK_PORT_SLIRP4NETNS) {
@@ -890,7 +893,7 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 	if (r == 0 && cfg.net->configure)
 		r = configure_network(st, err);
 	if (r == 0)
-		r = trust_child_netns(st, err);
+		r = enter_child_netns(st, err);
 	if (r == 0)
 		r = publish_ports(st, err);
 	if (r == 0)
@@ -916,6 +919,7 @@ int rk_parent_main(const struct rk_options *opts, char **argv)
 		.helper = -1,
 		.vpnkit = { .pid = -1, .sock = -1, .tap = -1, .stop = { -1, -1 } },
 		.lxc = { .holder = -1 },
+		.maker = RK_SOCKMAKER_INIT,
 		.engine_control = -1,
 		.tap = -1,
 		.engine_ready = -1,
@@ -998,6 +1002,7 @@ out:
 	rk_pasta_free(&st.pasta);
 	rk_lxcusernic_free(&st.lxc);
 	rk_port_driver_free(st.ports);
+	rk_sockmaker_stop(&st.maker); /* after the driver closed the channel */
 	rk_statedir_remove(&st.sd);
 	if (st.sock >= 0)
 		close(st.sock);

@@ -7,13 +7,11 @@
 
 /* The value of RK_CHILD_ENV (see child.h). */
 struct rk_marker {
-	pid_t cmd;    /* the command's pid */
-	pid_t ppid;   /* the parent pid we must see */
-	int port_fd;  /* the builtin port driver's socket supply, or -1 */
-	int ready_fd; /* closed once we run, or -1 */
+	pid_t cmd;  /* the command's pid */
+	pid_t ppid; /* the parent pid we must see */
 };
 
-/* Parses "<pid>,<ppid>[,<fd>[,<ready>]]". Returns 0 or -EINVAL. */
+/* Parses "<pid>,<ppid>". Returns 0 or -EINVAL. */
 int rk_supervisor_parse_marker(const char *value, struct rk_marker *ret);
 
 /* Runs the supervisor; marker is the value of RK_CHILD_ENV. Returns the exit code. */

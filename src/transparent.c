@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Source-IP transparency, the child's half
+ * Source-IP transparency, the routing in the child's network namespace
  *
  * The parent connects a socket of the child's namespace with IP_TRANSPARENT, bound to the
  * client's own address, so the service inside sees who connected. Its answers are
@@ -13,15 +13,15 @@
  *     restore the mark on their packets (PREROUTING), so replies find table 100.
  * Routes and rules go through rtnetlink; the firewall rules through iptables-restore and
  * ip6tables-restore from PATH (one exec each, run in parallel), which must exist and have a
- * working mangle table. The supervisor does it once, when the parent asks on the first
- * connection that needs it, as upstream does (the mangle rules turn connection tracking
+ * working mangle table. The socket maker (port/maker.c), in the child's user and network
+ * namespaces, does it once, when the port driver asks on the first connection that needs
+ * it, as upstream does (the mangle rules turn connection tracking
  * on, which costs every connection something). Failing individual steps are logged.
  */
 #include "transparent.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -45,34 +45,9 @@ static const char rules[] = "*mangle\n"
 			    "-A PREROUTING -p tcp -m connmark --mark 100 -j MARK --set-mark 100\n"
 			    "COMMIT\n";
 
-/* The helpers being run, which the supervisor's reaping on its main thread must leave to
- * the thread that waits for them (with --detach-netns that is another thread). Whoever
- * reaps holds the lock, and so does spawn_restore() from the fork to the registration, so
- * that a helper that exits at once is not taken for an orphan. */
-static pthread_mutex_t helpers_lock = PTHREAD_MUTEX_INITIALIZER;
-static pid_t helpers[2];
-
-void rk_transparent_lock(void)
-{
-	pthread_mutex_lock(&helpers_lock);
-}
-
-void rk_transparent_unlock(void)
-{
-	pthread_mutex_unlock(&helpers_lock);
-}
-
-bool rk_transparent_is_helper(pid_t pid)
-{
-	for (size_t i = 0; i < sizeof(helpers) / sizeof(helpers[0]); i++)
-		if (helpers[i] == pid)
-			return true;
-	return false;
-}
-
-/* Starts "NAME --noflush" as helper slot, reading the rules on its stdin, output discarded,
- * with stdio only. Returns its pid, or -1. */
-static pid_t spawn_restore(const char *name, size_t slot)
+/* Starts "NAME --noflush" reading the rules on its stdin, output discarded, with stdio
+ * only. Returns its pid, or -1. */
+static pid_t spawn_restore(const char *name)
 {
 	static char noflush[] = "--noflush";
 	char *argv[] = { (char *)name, noflush, NULL };
@@ -97,10 +72,7 @@ static pid_t spawn_restore(const char *name, size_t slot)
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &all);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	rk_transparent_lock();
 	r = posix_spawnp(&pid, name, &fa, &attr, argv, environ);
-	helpers[slot] = r ? 0 : pid;
-	rk_transparent_unlock();
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	close(in[0]);
@@ -111,7 +83,7 @@ static pid_t spawn_restore(const char *name, size_t slot)
 	return r ? -1 : pid;
 }
 
-static int wait_status(pid_t pid, size_t slot)
+static int wait_status(pid_t pid)
 {
 	int status = -1;
 
@@ -119,9 +91,6 @@ static int wait_status(pid_t pid, size_t slot)
 		return -1;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	rk_transparent_lock();
-	helpers[slot] = 0;
-	rk_transparent_unlock();
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -132,8 +101,8 @@ int rk_transparent_setup(struct rk_error *err)
 	int r4, r6, r;
 
 	/* the two helpers run while the routes are made */
-	v4 = spawn_restore("iptables-restore", 0);
-	v6 = spawn_restore("ip6tables-restore", 1);
+	v4 = spawn_restore("iptables-restore");
+	v6 = spawn_restore("ip6tables-restore");
 	for (int family = AF_INET; family; family = family == AF_INET ? AF_INET6 : 0) {
 		if (rk_netlink_local_default_route(family, TABLE, "lo", &e) < 0 ||
 		    rk_netlink_fwmark_rule(family, MARK, TABLE, 100, &e) < 0)
@@ -144,10 +113,8 @@ int rk_transparent_setup(struct rk_error *err)
 		rk_warn("source IP transparent routing setup: sysctl -w "
 			"net.ipv4.tcp_fwmark_accept=1: %s",
 			strerror(-r));
-	r4 = wait_status(v4, 0);
-	r6 = wait_status(v6, 1);
-	/* the supervisor's reaping may have passed over them: it looks again */
-	kill(getpid(), SIGCHLD);
+	r4 = wait_status(v4);
+	r6 = wait_status(v6);
 	if (v4 < 0)
 		return rk_error_set(err, ENOENT, "iptables-restore not found in PATH");
 	if (r4 != 0)

@@ -204,24 +204,16 @@ static void test_marker(void **state)
 	assert_int_equal(rk_supervisor_parse_marker("12,0", &m), 0);
 	assert_int_equal(m.cmd, 12);
 	assert_int_equal(m.ppid, 0);
-	assert_int_equal(m.port_fd, -1);
-	assert_int_equal(m.ready_fd, -1);
-	assert_int_equal(rk_supervisor_parse_marker("12,345,7", &m), 0);
+	assert_int_equal(rk_supervisor_parse_marker("12,345", &m), 0);
 	assert_int_equal(m.ppid, 345);
-	assert_int_equal(m.port_fd, 7);
-	assert_int_equal(m.ready_fd, -1);
-	assert_int_equal(rk_supervisor_parse_marker("12,345,7,9", &m), 0);
-	assert_int_equal(m.port_fd, 7);
-	assert_int_equal(m.ready_fd, 9);
 	assert_int_equal(rk_supervisor_parse_marker("", &m), -EINVAL);
 	assert_int_equal(rk_supervisor_parse_marker("1", &m), -EINVAL);
 	assert_int_equal(rk_supervisor_parse_marker("0,1", &m), -EINVAL);
 	assert_int_equal(rk_supervisor_parse_marker("a,1", &m), -EINVAL);
 	assert_int_equal(rk_supervisor_parse_marker("1,-1", &m), -EINVAL);
 	assert_int_equal(rk_supervisor_parse_marker("1,2,", &m), -EINVAL);
-	assert_int_equal(rk_supervisor_parse_marker("1,2,3,4,5", &m), -EINVAL);
-	assert_int_equal(rk_supervisor_parse_marker("1,2,1", &m), -EINVAL); /* stdio */
-	assert_int_equal(rk_supervisor_parse_marker("1,2,3,3", &m), -EINVAL);
+	/* the port channel's descriptor is no longer passed: a third field is refused */
+	assert_int_equal(rk_supervisor_parse_marker("1,2,3", &m), -EINVAL);
 	assert_int_equal(rk_supervisor_parse_marker("1,,3", &m), -EINVAL);
 }
 

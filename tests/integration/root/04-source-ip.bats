@@ -64,9 +64,10 @@ peers() {
 	assert_line --partial "source IP transparent: iptables-restore not found in PATH; falling back to non-transparent mode, client source IPs will not be preserved"
 }
 
-@test "--detach-netns: the client's address is kept every time (the supervisor reaps no helper of the channel's thread)" {
+@test "--detach-netns: the client's address is kept every time (nothing else reaps iptables-restore)" {
 	command -v iptables-restore >/dev/null || skip "iptables is not installed"
-	# the supervisor's reaping raced the thread's wait for iptables-restore: lost 1 in 3
+	# the supervisor's reaping used to race its port thread's wait for iptables-restore:
+	# lost 1 in 3
 	# the service runs in the detached namespace, where the ports lead
 	PEERS_WRAP="nsenter --net=$SIP_DIR/state/netns"
 	for i in 1 2 3 4 5 6; do

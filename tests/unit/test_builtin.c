@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The builtin port driver against a socket supply that lies: a thread of this test plays
+ * the maker and answers the IPv4 TCP requests with blocking sockets of which it keeps a
+ * copy, clearing O_NONBLOCK again and again. A bulk exchange through one of them leaves the
+ * driver's next splice() from it with nothing to read: without the watchdog it would sleep
+ * there, and the other port (UDP) would never answer. In a user and network namespace of
+ * the test's own (its lo only) when not root; every wait bounded. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "builtin.h"
+#include "msg.h"
+#include "sockpool.h"
+#include "spec.h"
+
+#define BULK 65536
+
+static int maker_chan = -1;
+static volatile int maker_stop;
+static int held[1024], n_held;
+
+/* The lying maker: blocking IPv4 TCP sockets, proper ones otherwise. */
+static void *maker(void *arg)
+{
+	(void)arg;
+	while (!maker_stop) {
+		struct pollfd p = { .fd = maker_chan, .events = POLLIN };
+		struct rk_sockpool_req req;
+		struct rk_sockpool_rep rep = { 0 };
+		int fds[RK_SOCKPOOL_MAX_BATCH];
+		union {
+			char buf[CMSG_SPACE(sizeof(int) * RK_SOCKPOOL_MAX_BATCH)];
+			struct cmsghdr align;
+		} u;
+		struct iovec iov = { &rep, sizeof(rep) };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+		struct cmsghdr *c;
+		bool bad;
+
+		for (int i = 0; i < n_held; i++)
+			fcntl(held[i], F_SETFL, fcntl(held[i], F_GETFL) & ~O_NONBLOCK);
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		if (recv(maker_chan, &req, sizeof(req), MSG_DONTWAIT) != (ssize_t)sizeof(req))
+			break;
+		if (req.op != RK_SOCKPOOL_SOCKETS || req.count > RK_SOCKPOOL_MAX_BATCH)
+			continue;
+		bad = req.family == AF_INET && req.type == SOCK_STREAM;
+		rep = (struct rk_sockpool_rep){ req.op,	   req.family, req.type,
+						req.count, req.count,  0 };
+		for (uint32_t i = 0; i < req.count; i++) {
+			fds[i] = socket(req.family, req.type | (bad ? 0 : SOCK_NONBLOCK), 0);
+			if (bad && n_held < (int)(sizeof(held) / sizeof(held[0])))
+				held[n_held++] = dup(fds[i]);
+		}
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * req.count);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * req.count);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * req.count);
+		sendmsg(maker_chan, &mh, MSG_NOSIGNAL);
+		for (uint32_t i = 0; i < req.count; i++)
+			close(fds[i]);
+	}
+	return NULL;
+}
+
+static int tcp_service = -1, udp_service = -1;
+
+/* The services inside: TCP echoes one bulk message and then stays silent, UDP echoes. */
+static void *services(void *arg)
+{
+	static char buf[BULK];
+	int conn = -1;
+
+	(void)arg;
+	while (!maker_stop) {
+		struct pollfd p[2] = { { .fd = tcp_service, .events = POLLIN },
+				       { .fd = udp_service, .events = POLLIN } };
+		if (poll(p, 2, 50) <= 0)
+			continue;
+		if (p[0].revents) {
+			size_t got = 0;
+			conn = accept(tcp_service, NULL, NULL);
+			while (conn >= 0 && got < BULK) {
+				ssize_t n = recv(conn, buf + got, BULK - got, 0);
+				if (n <= 0)
+					break;
+				got += (size_t)n;
+			}
+			if (conn >= 0)
+				send(conn, buf, got,
+				     MSG_NOSIGNAL); /* and then nothing: held open */
+		}
+		if (p[1].revents) {
+			struct sockaddr_storage from;
+			socklen_t len = sizeof(from);
+			ssize_t n = recvfrom(udp_service, buf, sizeof(buf), 0,
+					     (struct sockaddr *)&from, &len);
+			if (n > 0)
+				sendto(udp_service, buf, (size_t)n, 0, (struct sockaddr *)&from,
+				       len);
+		}
+	}
+	if (conn >= 0)
+		close(conn);
+	return NULL;
+}
+
+/* A socket of type bound to 127.0.0.1 on a free port; returns it, the port in *port. */
+static int bound(int type, int *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, type, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+static void publish(struct rk_port_driver *d, const char *proto, int child_port)
+{
+	struct rk_port_spec spec;
+	struct rk_error err;
+	char text[64];
+	int port, probe = bound(proto[0] == 't' ? SOCK_STREAM : SOCK_DGRAM, &port), id;
+
+	close(probe); /* a free port for the host side */
+	snprintf(text, sizeof(text), "127.0.0.1:%d:%d/%s", port, child_port, proto);
+	assert_int_equal(rk_port_spec_parse(text, &spec, &err), 0);
+	assert_int_equal(d->ops->add(d, &spec, &id, &err), 0);
+}
+
+static int host_port(struct rk_port_driver *d, size_t i)
+{
+	struct rk_port_entry *e = NULL;
+	size_t n = d->ops->list(d, &e);
+	int port;
+
+	assert_true(i < n);
+	port = (int)e[i].spec.parent_port;
+	free(e);
+	return port;
+}
+
+static void lo_up(void)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	assert_int_equal(ioctl(fd, SIOCGIFFLAGS, &ifr), 0);
+	ifr.ifr_flags |= IFF_UP;
+	assert_int_equal(ioctl(fd, SIOCSIFFLAGS, &ifr), 0);
+	close(fd);
+}
+
+static void test_blocking_socket_cannot_stall(void **state)
+{
+	static char bulk[BULK];
+	struct rk_builtin_config cfg = { .chan = -1 };
+	struct rk_port_driver *d;
+	struct rk_netns_id ns;
+	struct rk_error err;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct timeval tv = { .tv_sec = 3 };
+	pthread_t mt, st;
+	int ch[2], tcp_port, udp_port, bulk_client, u;
+	size_t got = 0;
+	char reply[16];
+
+	(void)state;
+	if (geteuid() != 0)
+		assert_int_equal(unshare(CLONE_NEWUSER | CLONE_NEWNET), 0);
+	else
+		assert_int_equal(unshare(CLONE_NEWNET), 0);
+	lo_up();
+	assert_int_equal(rk_netns_id_of_path("/proc/self/ns/net", &ns), 0);
+	tcp_service = bound(SOCK_STREAM, &tcp_port);
+	assert_int_equal(listen(tcp_service, 16), 0);
+	udp_service = bound(SOCK_DGRAM, &udp_port);
+	assert_int_equal(rk_msg_pair(ch), 0);
+	maker_chan = ch[1];
+	cfg.chan = ch[0];
+	assert_int_equal(rk_port_builtin_new(&cfg, &d, &err), 0);
+	rk_port_builtin_trust_netns(d, &ns);
+	assert_int_equal(pthread_create(&mt, NULL, maker, NULL), 0);
+	assert_int_equal(pthread_create(&st, NULL, services, NULL), 0);
+	publish(d, "tcp", tcp_port);
+	publish(d, "udp", udp_port);
+
+	/* through one of the lying maker's sockets: 64 KiB there and back, then silence */
+	bulk_client = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(bulk_client, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	a.sin_port = htons((uint16_t)host_port(d, 0));
+	assert_int_equal(connect(bulk_client, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(send(bulk_client, bulk, sizeof(bulk), 0), (ssize_t)sizeof(bulk));
+	while (got < sizeof(bulk)) {
+		ssize_t n = recv(bulk_client, bulk, sizeof(bulk), 0);
+		if (n <= 0)
+			break; /* the driver may end the connection: it is the lying maker's */
+		got += (size_t)n;
+	}
+
+	/* the other port answers, within 3 s */
+	u = socket(AF_INET, SOCK_DGRAM, 0);
+	setsockopt(u, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	a.sin_port = htons((uint16_t)host_port(d, 1));
+	assert_int_equal(connect(u, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(send(u, "ping", 4, 0), 4);
+	assert_int_equal(recv(u, reply, sizeof(reply), 0), 4);
+	assert_memory_equal(reply, "ping", 4);
+
+	maker_stop = 1;
+	pthread_join(mt, NULL);
+	pthread_join(st, NULL);
+	close(bulk_client);
+	close(u);
+	d->ops->free(d);
+	close(ch[1]);
+	for (int i = 0; i < n_held; i++)
+		close(held[i]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_blocking_socket_cannot_stall),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
