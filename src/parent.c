@@ -71,16 +71,16 @@ static const char *const rk_env_names[] = { "ROOTLESSKIT_STATE_DIR", "ROOTLESSKI
 struct parent_state {
 	const struct rk_options *opts;
 	struct rk_statedir sd;
-	int sfd;	    /* signalfd */
-	int sock;	    /* parent end of the channel */
-	pid_t child;	    /* -1 until started, and once reaped */
-	sigset_t orig_mask; /* the mask we started with, restored for the command */
-	mode_t orig_umask;  /* likewise: ours is private (0077) */
-	sigset_t deferred;  /* signals received during start-up, forwarded later */
-	int abort_signal;   /* a termination signal that stopped the start-up */
-	bool child_error;   /* the error being reported was sent by the child */
-	bool job_stop;	    /* a job-control stop reached us: the child's stop is ours too */
-	int child_pidfd;    /* the child's pidfd (-1 before Linux 5.3): see signal_child() */
+	int sfd;		/* signalfd */
+	int sock;		/* parent end of the channel */
+	pid_t child;		/* -1 until started, and once reaped */
+	sigset_t orig_mask;	/* the mask we started with, restored for the command */
+	mode_t orig_umask;	/* likewise: ours is private (0077) */
+	sigset_t deferred;	/* signals received during start-up, forwarded later */
+	int abort_signal;	/* a termination signal that stopped the start-up */
+	bool child_error;	/* the error being reported was sent by the child */
+	struct rk_job_stop job; /* whether the child's stop is the job's (then ours too) */
+	int child_pidfd;	/* the child's pidfd (-1 before Linux 5.3): see signal_child() */
 	struct rk_api_server *api;
 	struct rk_port_driver *ports;	/* NULL: --port-driver=none */
 	struct rk_sockmaker maker;	/* --port-driver=builtin: its socket supply */
@@ -351,19 +351,18 @@ static int forward_until_exit(struct parent_state *st)
 	for (;;) {
 		struct signalfd_siginfo si;
 		pid_t p = waitpid(st->child, &status, WNOHANG | __WALL | WUNTRACED);
+		bool stop_now;
 		ssize_t n;
 
 		if (p == st->child && WIFSTOPPED(status)) {
 			/* a stopped job: stop too, so that the shell sees it. Only then: the
 			 * command can stop the supervisor by other means (SIGSTOP, ptrace), and
 			 * the ports and the API must not stop with it */
-			if (st->job_stop) {
-				st->job_stop = false;
+			if (rk_job_stop_child(&st->job, WSTOPSIG(status), false))
 				kill(getpid(), SIGSTOP);
-			} else {
-				rk_debug("the child stopped (%s) without job control; going on",
+			else
+				rk_debug("the child stopped (%s), no job-control signal so far",
 					 strsignal(WSTOPSIG(status)));
-			}
 			continue;
 		}
 		if (p == st->child)
@@ -379,15 +378,15 @@ static int forward_until_exit(struct parent_state *st)
 		}
 		if (si.ssi_signo == SIGCHLD)
 			check_helper(st);
-		if (rk_sig_is_job_stop((int)si.ssi_signo))
-			st->job_stop = true;
-		else if (si.ssi_signo == SIGCONT)
-			st->job_stop = false;
+		/* forwarded first (below), so that the child stops too */
+		stop_now = rk_job_stop_signal(&st->job, (int)si.ssi_signo);
 		if (si.ssi_signo != SIGCHLD && rk_sig_should_forward(&si, true)) {
 			rk_debug("forwarding signal %u to the child", si.ssi_signo);
 			if (signal_child(st, (int)si.ssi_signo) < 0 && errno != ESRCH)
 				rk_warn("forwarding signal %u: %s", si.ssi_signo, strerror(errno));
 		}
+		if (stop_now)
+			kill(getpid(), SIGSTOP);
 	}
 	st->child = -1;
 	if (WIFEXITED(status))

@@ -113,3 +113,29 @@ void rk_sig_leave_terminal(void)
 	for (size_t i = 0; i < sizeof(terminal) / sizeof(terminal[0]); i++)
 		sigaction(terminal[i], &ign, NULL);
 }
+
+bool rk_job_stop_signal(struct rk_job_stop *j, int sig)
+{
+	if (rk_sig_is_job_stop(sig)) {
+		if (j->child_stopped) {
+			*j = (struct rk_job_stop){ 0 };
+			return true;
+		}
+		j->asked = true;
+	} else if (sig == SIGCONT) {
+		*j = (struct rk_job_stop){ 0 };
+	}
+	return false;
+}
+
+bool rk_job_stop_child(struct rk_job_stop *j, int stopsig, bool job_only)
+{
+	if (job_only && !rk_sig_is_job_stop(stopsig))
+		return false;
+	if (j->asked) {
+		*j = (struct rk_job_stop){ 0 };
+		return true;
+	}
+	j->child_stopped = true;
+	return false;
+}

@@ -40,6 +40,24 @@ bool rk_sig_is_termination(int sig);
  * Async-signal-safe. */
 void rk_sig_leave_terminal(void);
 
+/* Job control through rootlesskit's processes: when a process of ours sees its child stop,
+ * it stops too, so that the shell sees the job stopped, but only for a stop of the job:
+ * one a job-control signal (SIGTSTP, SIGTTIN, SIGTTOU) reached us for as well, as the
+ * terminal sends it to the whole foreground group. The command can stop the supervisor by
+ * other means (SIGSTOP, ptrace), which must not stop rootlesskit. The two events come in
+ * either order (a signalfd yields SIGCHLD before SIGTSTP). */
+struct rk_job_stop {
+	bool asked;	    /* a job-control signal came, and no stop yet */
+	bool child_stopped; /* the child stopped, and no job-control signal yet */
+};
+
+/* A signal we read. Returns true when we must stop now. */
+bool rk_job_stop_signal(struct rk_job_stop *j, int sig);
+
+/* Our child stopped with stopsig (job_only: only a job-control signal's stop counts).
+ * Returns true when we must stop now. */
+bool rk_job_stop_child(struct rk_job_stop *j, int stopsig, bool job_only);
+
 /* Lets a caller stop a wait (start-up watches its signalfd): when fd becomes readable,
  * stop(arg) is called, and the wait ends, its helpers killed, if it returns true. */
 struct rk_cancel {

@@ -72,7 +72,8 @@ int rk_supervisor_main(int argc, char **argv, const char *marker)
 	pid_t cmd;
 	int sfd, status = 0, ret;
 	pid_t done = -1;
-	bool same_pgrp, job_stop = false;
+	struct rk_job_stop job = { 0 };
+	bool same_pgrp;
 
 	rk_options_init(&opts);
 	if (rk_supervisor_parse_marker(marker, &mk) < 0 ||
@@ -131,16 +132,14 @@ int rk_supervisor_main(int argc, char **argv, const char *marker)
 			kill(cmd, SIGKILL);
 			return 1;
 		}
-		/* a job-control stop for us (from the terminal, or the parent's forward): the
-		 * command's stop that follows is the job's */
-		if (rk_sig_is_job_stop((int)si.ssi_signo))
-			job_stop = true;
-		else if (si.ssi_signo == SIGCONT)
-			job_stop = false;
 		if (si.ssi_signo != SIGCHLD) {
 			if (rk_sig_should_forward(&si, same_pgrp) &&
 			    kill(cmd, (int)si.ssi_signo) < 0 && errno != ESRCH)
 				rk_warn("forwarding signal %u: %s", si.ssi_signo, strerror(errno));
+			/* a job-control stop for us (from the terminal, or the parent's
+			 * forward), before or after the command's stop */
+			if (same_pgrp && rk_job_stop_signal(&job, (int)si.ssi_signo))
+				kill(getpid(), SIGSTOP);
 			continue;
 		}
 		/* reap the command and every orphan that was re-parented to us */
@@ -150,10 +149,8 @@ int rk_supervisor_main(int argc, char **argv, const char *marker)
 				/* Ctrl-Z stopped the command: stop too, so that the parent and then
 				 * the shell see the job stopped; SIGCONT to the group resumes us
 				 * all */
-				if (p == cmd && job_stop && rk_sig_is_job_stop(WSTOPSIG(status))) {
-					job_stop = false;
+				if (p == cmd && rk_job_stop_child(&job, WSTOPSIG(status), true))
 					kill(getpid(), SIGSTOP);
-				}
 				continue;
 			}
 			if (p == cmd) {

@@ -240,6 +240,33 @@ static void test_error_prefix(void **state)
 	assert_int_equal(rk_error_set(&err, 0, "plain"), -EINVAL);
 }
 
+/* A stop of the child is the job's only with a job-control signal, in either order. */
+static void test_job_stop(void **state)
+{
+	struct rk_job_stop j = { 0 };
+
+	(void)state;
+	/* the signal first, then the child's stop */
+	assert_false(rk_job_stop_signal(&j, SIGTSTP));
+	assert_true(rk_job_stop_child(&j, SIGSTOP, false));
+	/* the child's stop first (a signalfd yields SIGCHLD before SIGTSTP) */
+	assert_false(rk_job_stop_child(&j, SIGTTIN, true));
+	assert_true(rk_job_stop_signal(&j, SIGTTIN));
+	/* a stop without a job-control signal (SIGSTOP, ptrace): never ours */
+	assert_false(rk_job_stop_child(&j, SIGSTOP, false));
+	assert_false(rk_job_stop_signal(&j, SIGUSR1));
+	/* SIGCONT ends both; a later signal then waits for a new stop */
+	assert_false(rk_job_stop_signal(&j, SIGCONT));
+	assert_false(rk_job_stop_signal(&j, SIGTSTP));
+	assert_false(rk_job_stop_signal(&j, SIGCONT));
+	assert_false(rk_job_stop_child(&j, SIGSTOP, false));
+	/* job_only: a stop by SIGSTOP is not a job's, even after SIGTSTP */
+	j = (struct rk_job_stop){ 0 };
+	assert_false(rk_job_stop_signal(&j, SIGTSTP));
+	assert_false(rk_job_stop_child(&j, SIGSTOP, true));
+	assert_true(rk_job_stop_child(&j, SIGTSTP, true));
+}
+
 static void test_escape_controls(void **state)
 {
 	char out[64];
@@ -273,6 +300,7 @@ int main(void)
 		cmocka_unit_test(test_format_argv),
 		cmocka_unit_test(test_error_prefix),
 		cmocka_unit_test(test_escape_controls),
+		cmocka_unit_test(test_job_stop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -69,7 +69,8 @@ d=$1
 p=$!
 m=$(timeout 20 head -n 1 "$d/cmd.fifo")
 c=$(cat "$d/state/child_pid")
-kill -TSTP "$m"
+# as the terminal's Ctrl-Z does: to the whole foreground group
+kill -TSTP -- -"$p"
 # wait (bounded) until the stop has climbed up to rootlesskit itself
 for _ in $(seq 200); do
 	[ "$(awk '{ print $3 }' /proc/$p/stat)" = T ] && break
