@@ -3,10 +3,10 @@
  * The builtin port driver, parent side
  *
  * Each published port is a socket the parent binds on the host. Its connections are moved
- * into the child's network namespace without a helper on the way: the supervisor, which
- * lives in that namespace, keeps the parent supplied with fresh sockets created there
- * (sockpool.h), the parent connect()s one to the target for each connection (which routes
- * in the child's namespace, as the socket belongs to it), and then moves the bytes between
+ * into the child's network namespace without a helper on the way: the socket maker
+ * (maker.c), which entered that namespace, keeps the parent supplied with fresh sockets
+ * created there (sockpool.h), the parent connect()s one to the target for each connection (which
+ * routes in the child's namespace, as the socket belongs to it), and then moves the bytes between
  * the two kernel sockets with splice() (tcp.c). UDP keeps one connected socket per client
  * address (udp.c).
  *
@@ -146,9 +146,10 @@ static void reject(struct bp_driver *d, const int *fds, unsigned n)
 	d->rejected += n;
 }
 
-/* Answers from the channel. The command is root in its namespaces and can take the
- * supervisor's end (pidfd_getfd): nothing it sends is trusted. Only what was asked for is
- * kept, and only sockets of the asked kind made in the child's network namespace. */
+/* Answers from the channel. The maker is out of the command's reach, but it lives in the
+ * command's namespaces, and what it hands over decides where the parent connects: nothing
+ * is trusted. Only what was asked for is kept, and only sockets of the asked kind made in
+ * the child's network namespace. */
 static void chan_readable(struct bp_driver *d)
 {
 	int fds[RK_SOCKPOOL_MAX_BATCH];
@@ -214,8 +215,8 @@ static void report_rejected(struct bp_driver *d)
 {
 	if (d->rejected == d->rejected_said)
 		return;
-	rk_warn("port driver: closed %lu descriptors from the child that were not asked for or "
-		"not sockets of its network namespace (%lu in all)",
+	rk_warn("port driver: closed %lu descriptors from the socket maker that were not asked "
+		"for or not sockets of the child's network namespace (%lu in all)",
 		d->rejected - d->rejected_said, d->rejected);
 	d->rejected_said = d->rejected;
 }
@@ -462,13 +463,14 @@ static void reap(struct bp_driver *d)
 
 /* ---- the watchdog ----
  *
- * The child keeps its own reference to every socket it sends (the command can send its
- * own), so it can clear O_NONBLOCK on one whenever it likes. recv() and send() take
- * MSG_DONTWAIT, but connect() and splice() from a socket follow the file's flags, and
- * would then sleep in the loop that serves every port. So while the loop works, a
- * periodic timer signals its thread: a call that sleeps ends within WATCHDOG_MS with
- * EINTR (the handler has no SA_RESTART), and the connection it belongs to is closed. A
- * call that does not sleep is not disturbed. The timer is stopped before the loop waits
+ * The file status flags of a socket are shared by every descriptor of it, so a copy kept
+ * where the socket was made (the command's namespaces: a maker gone wrong, a channel
+ * reached some other way) could clear O_NONBLOCK on a pooled socket whenever it likes.
+ * recv() and send() take MSG_DONTWAIT, but connect() and splice() from a socket follow the
+ * file's flags, and would then sleep in the loop that serves every port. So while the loop
+ * works, a periodic timer signals its thread: a call that sleeps ends within WATCHDOG_MS
+ * with EINTR (the handler has no SA_RESTART), and the connection it belongs to is closed.
+ * A call that does not sleep is not disturbed. The timer is stopped before the loop waits
  * for events. */
 
 #define WATCHDOG_MS 20

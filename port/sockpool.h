@@ -2,9 +2,9 @@
 /* The socket supply of the builtin port driver.
  *
  * A socket belongs to the network namespace of the process that created it, for life.
- * So the parent, which cannot enter the child's network namespace, asks the supervisor
- * (which lives there) for batches of fresh TCP and UDP sockets over a SOCK_SEQPACKET
- * channel; they come back with SCM_RIGHTS, and the parent connects them itself. A
+ * So the parent, which cannot enter the child's network namespace, asks the socket maker
+ * (maker.c, which entered it) for batches of fresh TCP and UDP sockets over a
+ * SOCK_SEQPACKET channel; they come back with SCM_RIGHTS, and the parent connects them itself. A
  * connection then costs no round trip to the child. */
 #ifndef RK_SOCKPOOL_H
 #define RK_SOCKPOOL_H
@@ -42,7 +42,7 @@ int rk_sockpool_request(int chan, int family, int type, unsigned count);
 /* Parent: asks for the routing of transparent sockets. Returns 0 or -errno. */
 int rk_sockpool_request_transparent(int chan);
 
-/* Supervisor: reads one request and answers it; transparent (which may be NULL) does the
+/* Maker: reads one request and answers it; transparent (which may be NULL) does the
  * routing set-up and returns 0 or a positive errno. Returns 1 when one was handled, 0 at
  * end of file, or -errno (-EBADMSG for a malformed request, answered with EINVAL). */
 int rk_sockpool_serve(int chan, int (*transparent)(void));
@@ -62,11 +62,11 @@ struct rk_netns_id {
  * one). Returns 0 or -errno. */
 int rk_netns_id_of_path(const char *path, struct rk_netns_id *ret);
 
-/* Parent: whether fd, received from the child, is what was asked for: a socket of family
+/* Parent: whether fd, received from the maker, is what was asked for: a socket of family
  * and type with the protocol that type means (TCP, UDP), made in the network namespace
- * ns. The child may send anything: a pipe, a socket of the host's namespace (which
- * connect() would route on the host), a UNIX socket. Returns 0 or -errno: ENOTSOCK,
- * EAFNOSUPPORT, EPROTOTYPE, EPROTONOSUPPORT, EXDEV (another namespace), or what the
+ * ns. Whatever lives in the child's namespaces may send anything: a pipe, a socket of the host's
+ * namespace (which connect() would route on the host), a UNIX socket. Returns 0 or -errno:
+ * ENOTSOCK, EAFNOSUPPORT, EPROTOTYPE, EPROTONOSUPPORT, EXDEV (another namespace), or what the
  * kernel said. */
 int rk_sockpool_check(int fd, int family, int type, const struct rk_netns_id *ns);
 
