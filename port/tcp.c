@@ -104,11 +104,11 @@ static int copy(struct bp_dir *x, int src, int dst, bool *src_in, bool *dst_out)
 }
 
 /* One read and one write attempt in direction x, each only while the edge-triggered
- * hints say it may succeed (a pooled socket may have been made blocking behind our back: a splice
- * that sleeps is cut short by the watchdog, and its EINTR ends the connection): *src_in (readable)
- * and *dst_out (writable) are set by epoll events and cleared by EAGAIN, so an idle direction costs
- * no system call. Returns 1 when bytes moved or an EOF was seen, 0 when both would block, or
- * -errno. */
+ * hints say it may succeed: *src_in (readable) and *dst_out (writable) are set by epoll
+ * events and cleared by EAGAIN, so an idle direction costs no system call. (A pooled
+ * socket may have been made blocking behind our back: a splice that sleeps is cut short
+ * by the watchdog, and its EINTR ends the connection.) Returns 1 when bytes moved or an
+ * EOF was seen, 0 when both would block, or -errno. */
 static int pump(struct bp_dir *x, int src, int dst, bool *src_in, bool *dst_out)
 {
 	int progress = 0;
