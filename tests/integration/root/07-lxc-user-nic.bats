@@ -126,7 +126,7 @@ in_bridge_net() {
 
 @test "lxc-user-nic: a renewal that brings another address ends the command with the error" {
 	run in_bridge_net "$user veth lxcbr0 4" '
-		timeout 60 $RK --net=lxc-user-nic --disable-host-loopback sh -c "sleep 20; echo not-ended"' "4 2"
+		timeout 60 $RK --net=lxc-user-nic --disable-host-loopback sh -c "sleep 20; echo not-ended"' "4 1"
 	assert_failure
 	refute_output --partial "not-ended"
 	assert_output --partial "renewing the DHCP lease of eth0: expected to retain 10.0.3.70, got 10.0.3.71"

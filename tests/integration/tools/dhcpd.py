@@ -4,8 +4,9 @@
   dhcpd.py IFACE SERVER_IP FIRST_IP LOG LEASE_SECONDS [CHANGE_AT]
 
 Answers DISCOVER with an OFFER and REQUEST with an ACK for FIRST_IP (/24, router and DNS
-SERVER_IP, the given lease), broadcast on IFACE. From the CHANGE_AT-th DISCOVER on it offers
-the next address instead, to test a renewal that changes the address. Appends one line
+SERVER_IP, the given lease), broadcast on IFACE. Once it has sent CHANGE_AT ACKs, it offers
+the next address instead, to test a renewal that changes the address (counted in ACKs, not
+DISCOVERs: a client that resends its first DISCOVER still gets the first address). Appends one line
 per message to LOG. Ends after 120 s.
 """
 import ipaddress
@@ -29,7 +30,7 @@ def main():
     s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, iface.encode())
     s.bind(("0.0.0.0", 67))
     s.settimeout(1)
-    discovers = 0
+    acks = 0
     addr = first
     end = time.monotonic() + 120
     while time.monotonic() < end:
@@ -51,11 +52,11 @@ def main():
                 kind = msg[i + 2]
             i += 2 + n
         if kind == 1:
-            discovers += 1
-            if change_at and discovers >= change_at:
+            if change_at and acks >= change_at:
                 addr = str(ipaddress.ip_address(first) + 1)
             answer = 2
         elif kind == 3:
+            acks += 1
             answer = 5
         else:
             continue
