@@ -470,8 +470,7 @@ static void reap(struct bp_driver *d)
  * file's flags, and would then sleep in the loop that serves every port. So while the loop
  * works, a periodic timer signals its thread: a call that sleeps ends within WATCHDOG_MS
  * with EINTR (the handler has no SA_RESTART), and the connection it belongs to is closed.
- * A call that does not sleep is not disturbed. The timer is stopped before the loop waits
- * for events. */
+ * A call that does not sleep is not disturbed. */
 
 #define WATCHDOG_MS 20
 
@@ -546,9 +545,14 @@ static void *loop(void *arg)
 		int n;
 		uint64_t now;
 
-		if (timeout != 0)
-			watchdog_set(d, false);
+		/* the watchdog stays armed while events keep coming, which costs no call; it
+		 * fires in a wait only once the loop has rested WATCHDOG_MS, and is then
+		 * stopped until the next event */
 		n = epoll_wait(d->epfd, evs, (int)RK_ARRAY_SIZE(evs), timeout);
+		if (n < 0 && errno == EINTR && timeout != 0) {
+			watchdog_set(d, false);
+			continue;
+		}
 		watchdog_set(d, true);
 		if (n < 0 && errno != EINTR) {
 			rk_warn("port driver: epoll_wait: %s", strerror(errno));

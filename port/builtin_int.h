@@ -90,6 +90,7 @@ struct bp_conn {
 	bool c_in, c_out, b_in, b_out; /* readable/writable hints of both sides (tcp.c) */
 	bool transparent;	       /* connecting with the client's address */
 	bool transparent_failed;       /* that failed: connect as usual */
+	unsigned interrupts;	       /* calls cut short by the watchdog in a row (tcp.c) */
 	uint64_t deadline_ms;	       /* of a transparent connect */
 };
 

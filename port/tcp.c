@@ -34,6 +34,12 @@
 #define COPY_BUF   16384 /* copy mode's buffer, on the stack */
 #define BULK_BYTES (256U << 10)
 #define BULK_PIPE  (1 << 20) /* the default maximum for an unprivileged user */
+/* A call cut short by a signal, the watchdog's (builtin.c): nothing moved. It sleeps only
+ * on a socket made blocking behind our back, but the kernel may also give up a call that
+ * merely met the signal (a splice to a socket does). So: the connection runs again after
+ * the batch, unless its pooled socket is blocking, or this keeps happening. */
+#define INTERRUPTED    2
+#define INTERRUPTS_MAX 3
 
 static void close_fd(int *fd)
 {
@@ -62,6 +68,14 @@ void bp_tcp_close(struct bp_driver *d, struct bp_conn *c)
 	rk_list_add_tail(&d->dead_conns, &c->link);
 }
 
+/* Whether fd's file is still non-blocking: if not, a call on it can sleep. */
+static bool nonblocking(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	return fl >= 0 && (fl & O_NONBLOCK);
+}
+
 /* Copy mode: a direction starts without a pipe, moving bytes through a small buffer, which
  * costs no pipe for the short exchanges most connections are. It switches to a pipe for
  * good when the destination cannot take everything at once (the rest goes into the pipe)
@@ -77,7 +91,7 @@ static int copy(struct bp_dir *x, int src, int dst, bool *src_in, bool *dst_out)
 	if (n < 0) {
 		if (errno == EAGAIN)
 			*src_in = false;
-		return errno == EAGAIN ? 0 : -errno;
+		return errno == EAGAIN ? 0 : errno == EINTR ? INTERRUPTED : -errno;
 	}
 	if (n == 0) {
 		x->eof = true;
@@ -85,10 +99,12 @@ static int copy(struct bp_dir *x, int src, int dst, bool *src_in, bool *dst_out)
 	}
 	if (*dst_out) {
 		m = send(dst, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (m < 0 && errno != EAGAIN)
+		if (m < 0 && errno != EAGAIN && errno != EINTR)
 			return -errno;
 		if (m < 0) {
-			*dst_out = false;
+			/* EINTR: nothing sent; the rest goes into the pipe, as for EAGAIN,
+			 * but the destination may take more at once */
+			*dst_out = errno == EINTR;
 			m = 0;
 		}
 	}
@@ -105,10 +121,8 @@ static int copy(struct bp_dir *x, int src, int dst, bool *src_in, bool *dst_out)
 
 /* One read and one write attempt in direction x, each only while the edge-triggered
  * hints say it may succeed: *src_in (readable) and *dst_out (writable) are set by epoll
- * events and cleared by EAGAIN, so an idle direction costs no system call. (A pooled
- * socket may have been made blocking behind our back: a splice that sleeps is cut short
- * by the watchdog, and its EINTR ends the connection.) Returns 1 when bytes moved or an
- * EOF was seen, 0 when both would block, or -errno. */
+ * events and cleared by EAGAIN, so an idle direction costs no system call. Returns 1 when
+ * bytes moved or an EOF was seen, 0 when both would block, INTERRUPTED, or -errno. */
 static int pump(struct bp_dir *x, int src, int dst, bool *src_in, bool *dst_out)
 {
 	int progress = 0;
@@ -127,7 +141,9 @@ static int pump(struct bp_dir *x, int src, int dst, bool *src_in, bool *dst_out)
 			x->pending += (size_t)n;
 		else if (n == 0)
 			x->eof = true;
-		else if (errno != EAGAIN) /* EINTR: it slept, see the watchdog (builtin.c) */
+		else if (errno == EINTR)
+			return INTERRUPTED;
+		else if (errno != EAGAIN)
 			return -errno;
 		/* with bytes in the pipe, EAGAIN may mean a full pipe, not an empty source:
 		 * the read is tried again once the pipe drains */
@@ -142,6 +158,8 @@ static int pump(struct bp_dir *x, int src, int dst, bool *src_in, bool *dst_out)
 			x->pending -= (size_t)n;
 			x->moved += (size_t)n;
 			progress = 1;
+		} else if (n < 0 && errno == EINTR) {
+			return INTERRUPTED;
 		} else if (n < 0 && errno != EAGAIN) {
 			return -errno;
 		} else if (n < 0 && errno == EAGAIN) {
@@ -178,8 +196,18 @@ void bp_tcp_run(struct bp_driver *d, struct bp_conn *c)
 			bp_tcp_close(d, c);
 			return;
 		}
+		if (up == INTERRUPTED || down == INTERRUPTED) {
+			if (!nonblocking(c->bfd) || ++c->interrupts > INTERRUPTS_MAX) {
+				rk_debug("port driver: a call on a connection's socket slept");
+				bp_tcp_close(d, c);
+			} else if (rk_list_empty(&c->wait)) {
+				rk_list_add_tail(&d->ready, &c->wait);
+			}
+			return;
+		}
 		if (!up && !down)
 			return;
+		c->interrupts = 0;
 		d->progressed = true;
 		if (round == RUN_BUDGET) {
 			if (rk_list_empty(&c->wait))
@@ -360,7 +388,8 @@ void bp_tcp_start(struct bp_driver *d, struct bp_conn *c)
 	} else if (c->transparent) {
 		fallback(d, c, errno);
 	} else {
-		/* EINTR: the socket was made blocking and the watchdog cut the connect short */
+		/* EINTR: the socket was made blocking, and the watchdog cut the connect short
+		 * (a non-blocking connect does not wait, and so is never interrupted) */
 		rk_debug("port driver: connecting in the child: %s", strerror(errno));
 		bp_tcp_close(d, c);
 	}
