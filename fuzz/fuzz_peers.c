@@ -55,10 +55,18 @@ static void *serve_api(void *arg)
 	return NULL;
 }
 
+static char dir[] = "/tmp/rk-fuzz-peers.XXXXXX";
+static struct sockaddr_un sun = { .sun_family = AF_UNIX };
+
+/* The socket and its directory go with the process. */
+static void cleanup(void)
+{
+	unlink(sun.sun_path);
+	rmdir(dir);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static char dir[] = "/tmp/rk-fuzz-peers.XXXXXX";
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t alen = sizeof(a);
 	int big = 1 << 20;
@@ -69,6 +77,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (!mkdtemp(dir))
 		abort();
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/.s4nn.sock", dir);
+	atexit(cleanup);
 	api_listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (api_listener < 0 || bind(api_listener, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
 	    listen(api_listener, 16) < 0 || pthread_create(&t, NULL, serve_api, NULL) != 0)
