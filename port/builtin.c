@@ -469,15 +469,11 @@ static void reap(struct bp_driver *d)
  * recv() and send() take MSG_DONTWAIT, but connect() and splice() from a socket follow the
  * file's flags, and would then sleep in the loop that serves every port. So while the loop
  * works, a periodic timer signals its thread: a call that sleeps ends within WATCHDOG_MS
- * with EINTR (the handler has no SA_RESTART), and the connection it belongs to is closed.
- * A call that does not sleep is not disturbed. */
+ * with EINTR (the handler has no SA_RESTART). The kernel may also give up a call that
+ * merely met the signal; tcp.c tells the two apart by the socket's flags. */
 
-#define WATCHDOG_MS 20
-
-static int watchdog_sig(void)
-{
-	return SIGRTMAX;
-}
+#define WATCHDOG_MS  20
+#define WATCHDOG_SIG SIGRTMAX
 
 static void watchdog_handler(int sig, siginfo_t *si, void *uc)
 {
@@ -491,12 +487,12 @@ static void watchdog_handler(int sig, siginfo_t *si, void *uc)
 static void watchdog_start(struct bp_driver *d)
 {
 	struct sigaction sa = { .sa_sigaction = watchdog_handler, .sa_flags = SA_SIGINFO };
-	struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = watchdog_sig() };
+	struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = WATCHDOG_SIG };
 	sigset_t one;
 
 	sev._sigev_un._tid = gettid(); /* sigev_notify_thread_id, which glibc 2.36 lacks */
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(watchdog_sig(), &sa, NULL) < 0 ||
+	if (sigaction(WATCHDOG_SIG, &sa, NULL) < 0 ||
 	    timer_create(CLOCK_MONOTONIC, &sev, &d->watchdog) < 0) {
 		rk_warn("port driver: no watchdog timer (%s): a socket the child made blocking "
 			"can stall every port",
@@ -504,7 +500,7 @@ static void watchdog_start(struct bp_driver *d)
 		return;
 	}
 	sigemptyset(&one);
-	sigaddset(&one, watchdog_sig());
+	sigaddset(&one, WATCHDOG_SIG);
 	pthread_sigmask(SIG_UNBLOCK, &one, NULL);
 	d->watchdog_ok = true;
 }

@@ -21,6 +21,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "sig.h"
 #include "util.h"
 
 #define REPLY_MAX 65536
@@ -115,10 +116,8 @@ static int call(const struct s4nn_driver *d, json_t *req, json_t **ret, struct r
 	/* the whole answer within TIMEOUT_S: a peer that sends a byte now and then does not
 	 * hold the API's thread for longer (the command can put its own socket there) */
 	for (uint64_t end = rk_now_ms() + TIMEOUT_S * 1000;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		uint64_t now = rk_now_ms();
 		ssize_t n;
-		if (now >= end || poll(&pfd, 1, (int)(end - now)) == 0) {
+		if (rk_wait_fd(fd, POLLIN, end, NULL) == 0) {
 			r = rk_error_set(err, ETIMEDOUT, "reading from %s: no answer within %d s",
 					 d->api_socket, TIMEOUT_S);
 			goto out;

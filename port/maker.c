@@ -177,11 +177,8 @@ fail:
 int rk_sockmaker_enter(struct rk_sockmaker *m, const char *userns_path, const char *netns_path,
 		       const struct rk_cancel *cancel, struct rk_error *err)
 {
-	uint64_t end = rk_now_ms() + ENTER_MS;
-	int e = 0;
+	int e = 0, r;
 	ssize_t n;
-
-	int r;
 
 	/* a few hundred bytes into an empty pipe: they fit */
 	if ((r = rk_write_all(m->go, userns_path, strlen(userns_path) + 1)) < 0 ||
@@ -189,23 +186,14 @@ int rk_sockmaker_enter(struct rk_sockmaker *m, const char *userns_path, const ch
 		return rk_error_errno(err, -r, "the socket maker");
 	close(m->go);
 	m->go = -1;
-	for (;;) {
-		struct pollfd pfd[2] = { { .fd = m->answer, .events = POLLIN },
-					 { .fd = cancel ? cancel->fd : -1, .events = POLLIN } };
-		uint64_t now = rk_now_ms();
-		if (now >= end)
-			return rk_error_set(err, ETIMEDOUT,
-					    "the socket maker did not enter the child's namespaces "
-					    "within %d s",
-					    ENTER_MS / 1000);
-		r = poll(pfd, 2, (int)(end - now));
-		if (r < 0 && errno != EINTR)
-			return rk_error_errno(err, errno, "poll");
-		if (r > 0 && (pfd[1].revents & POLLIN) && cancel->stop(cancel->arg))
-			return -EINTR;
-		if (r > 0 && pfd[0].revents)
-			break;
-	}
+	r = rk_wait_fd(m->answer, POLLIN, rk_now_ms() + ENTER_MS, cancel);
+	if (r == 0)
+		return rk_error_set(err, ETIMEDOUT,
+				    "the socket maker did not enter the child's namespaces within "
+				    "%d s",
+				    ENTER_MS / 1000);
+	if (r < 0)
+		return r == -EINTR ? r : rk_error_errno(err, -r, "poll");
 	do
 		n = read(m->answer, &e, sizeof(e));
 	while (n < 0 && errno == EINTR);

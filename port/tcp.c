@@ -187,6 +187,7 @@ void bp_tcp_run(struct bp_driver *d, struct bp_conn *c)
 	for (int round = 0;; round++) {
 		int up = pump(&c->up, c->cfd, c->bfd, &c->c_in, &c->b_out);
 		int down = pump(&c->down, c->bfd, c->cfd, &c->b_in, &c->c_out);
+		bool moved;
 
 		if (up < 0 || down < 0) {
 			bp_tcp_close(d, c);
@@ -196,8 +197,13 @@ void bp_tcp_run(struct bp_driver *d, struct bp_conn *c)
 			bp_tcp_close(d, c);
 			return;
 		}
+		moved = up == 1 || down == 1;
+		if (moved) {
+			c->interrupts = 0;
+			d->progressed = true;
+		}
 		if (up == INTERRUPTED || down == INTERRUPTED) {
-			if (!nonblocking(c->bfd) || ++c->interrupts > INTERRUPTS_MAX) {
+			if (!nonblocking(c->bfd) || (!moved && ++c->interrupts > INTERRUPTS_MAX)) {
 				rk_debug("port driver: a call on a connection's socket slept");
 				bp_tcp_close(d, c);
 			} else if (rk_list_empty(&c->wait)) {
@@ -205,10 +211,8 @@ void bp_tcp_run(struct bp_driver *d, struct bp_conn *c)
 			}
 			return;
 		}
-		if (!up && !down)
+		if (!moved)
 			return;
-		c->interrupts = 0;
-		d->progressed = true;
 		if (round == RUN_BUDGET) {
 			if (rk_list_empty(&c->wait))
 				rk_list_add_tail(&d->ready, &c->wait);

@@ -118,8 +118,6 @@ int rk_helper_output(const char *path, char *const argv[], char *buf, size_t siz
 	}
 	/* its output until EOF, then its exit: both within the deadline */
 	for (bool eof = false;;) {
-		struct pollfd pfd[2] = { { .fd = eof ? -1 : p[0], .events = POLLIN },
-					 { .fd = cancel ? cancel->fd : -1, .events = POLLIN } };
 		uint64_t now = rk_now_ms();
 		char tmp[4096];
 		ssize_t n;
@@ -131,16 +129,11 @@ int rk_helper_output(const char *path, char *const argv[], char *buf, size_t siz
 			break;
 		}
 		/* after EOF the exit is looked for every 10 ms */
-		n = poll(pfd, 2, eof ? 10 : (int)(end - now));
-		if (n < 0 && errno != EINTR) {
-			r = -errno;
+		r = rk_wait_fd(eof ? -1 : p[0], POLLIN, eof && now + 10 < end ? now + 10 : end,
+			       cancel);
+		if (r < 0)
 			break;
-		}
-		if (n > 0 && (pfd[1].revents & POLLIN) && cancel->stop(cancel->arg)) {
-			r = -EINTR;
-			break;
-		}
-		if (n <= 0 || !pfd[0].revents)
+		if (r == 0)
 			continue;
 		n = read(p[0], tmp, sizeof(tmp));
 		if (n < 0 && errno == EINTR)

@@ -260,6 +260,15 @@ static bool startup_signal(void *arg)
 	return false;
 }
 
+/* What cuts a start-up wait short: a termination signal on the signalfd. */
+#define STARTUP_CANCEL(st) ((struct rk_cancel){ (st)->sfd, startup_signal, (st) })
+
+/* The error of a start-up stopped by a signal (st->abort_signal). */
+static int interrupted(struct parent_state *st, struct rk_error *err)
+{
+	return rk_error_set(err, EINTR, "interrupted by signal %d", st->abort_signal);
+}
+
 /* Waits for a message of type want from the child. want == 0 waits for EOF instead.
  * Watches the signalfd meanwhile. With ret_fd, the message must carry a descriptor, which
  * is stored there. Returns 0, or a negative errno with err set (-EINTR when a termination
@@ -304,8 +313,7 @@ static int wait_child_fd(struct parent_state *st, enum rk_msg_type want, int *re
 					    m.type);
 		}
 		if ((pfd[1].revents & POLLIN) && startup_signal(st))
-			return rk_error_set(err, EINTR, "interrupted by signal %d",
-					    st->abort_signal);
+			return interrupted(st, err);
 	}
 }
 
@@ -447,12 +455,9 @@ static int enter_child_netns(struct parent_state *st, struct rk_error *err)
 	if (r < 0)
 		return rk_error_errno(err, -r, "identifying the child's network namespace (%s)",
 				      netns);
-	r = rk_sockmaker_enter(&st->maker, userns, netns,
-			       &(struct rk_cancel){ st->sfd, startup_signal, st }, err);
+	r = rk_sockmaker_enter(&st->maker, userns, netns, &STARTUP_CANCEL(st), err);
 	if (r < 0)
-		return r == -EINTR ? rk_error_set(err, EINTR, "interrupted by signal %d",
-						  st->abort_signal)
-				   : r;
+		return r == -EINTR ? interrupted(st, err) : r;
 	rk_port_builtin_trust_netns(st->ports, &ns);
 	return 0;
 }
@@ -518,8 +523,8 @@ static int configure_lxc_user_nic(struct parent_state *st, const char *netns, st
 	struct rk_dhcp_lease lease;
 	int sock = -1, r;
 
-	r = rk_lxcusernic_create(&st->lxc, st->opts, st->child, netns, nc->dev,
-				 &(struct rk_cancel){ st->sfd, startup_signal, st }, err);
+	r = rk_lxcusernic_create(&st->lxc, st->opts, st->child, netns, nc->dev, &STARTUP_CANCEL(st),
+				 err);
 	if (r < 0)
 		return r;
 	nc->step = RK_NETCFG_LINK;
@@ -537,7 +542,7 @@ static int configure_lxc_user_nic(struct parent_state *st, const char *netns, st
 		if (r != -ECANCELED)
 			break;
 		if (startup_signal(st)) {
-			r = rk_error_set(err, EINTR, "interrupted by signal %d", st->abort_signal);
+			r = interrupted(st, err);
 			break;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -681,26 +686,14 @@ static void restart_engine(struct parent_state *st, const char *text)
  * or why it does not. */
 static int engine_ready(struct parent_state *st, struct rk_error *err)
 {
-	struct pollfd pfd[2] = { { .fd = st->engine_ready, .events = POLLIN },
-				 { .fd = st->sfd, .events = POLLIN } };
-	int r, fd;
+	int fd, r = rk_wait_fd(st->engine_ready, POLLIN, rk_now_ms() + ENGINE_READY_MS,
+			       &STARTUP_CANCEL(st));
 
-	for (;;) {
-		r = poll(pfd, 2, ENGINE_READY_MS);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return rk_error_errno(err, errno, "poll");
-		if (r == 0)
-			return rk_error_set(err, ETIMEDOUT,
-					    "netstack engine did not start within %d s",
-					    ENGINE_READY_MS / 1000);
-		if (pfd[0].revents)
-			break;
-		if ((pfd[1].revents & POLLIN) && startup_signal(st))
-			return rk_error_set(err, EINTR, "interrupted by signal %d",
-					    st->abort_signal);
-	}
+	if (r == 0)
+		return rk_error_set(err, ETIMEDOUT, "netstack engine did not start within %d s",
+				    ENGINE_READY_MS / 1000);
+	if (r < 0)
+		return r == -EINTR ? interrupted(st, err) : rk_error_errno(err, -r, "poll");
 	fd = st->engine_ready;
 	st->engine_ready = -1;
 	r = rk_engine_spawn_result(fd, err);
@@ -713,7 +706,7 @@ static int engine_ready(struct parent_state *st, struct rk_error *err)
 static int configure_network(struct parent_state *st, struct rk_error *err)
 {
 	const struct rk_options *opts = st->opts;
-	const struct rk_cancel cancel = { st->sfd, startup_signal, st };
+	const struct rk_cancel cancel = STARTUP_CANCEL(st);
 	rk_auto_free char *api_socket = NULL;
 	rk_auto_free char *netns = NULL;
 	int r = 0;
@@ -745,8 +738,7 @@ static int configure_network(struct parent_state *st, struct rk_error *err)
 		break;
 	}
 	if (r < 0)
-		return r == -EINTR ? rk_error_set(err, EINTR, "interrupted by signal %d",
-						  st->abort_signal)
+		return r == -EINTR ? interrupted(st, err)
 				   : (st->abort_signal
 					      ? r
 					      : rk_error_prefix(err, "setting up the network"));
@@ -875,8 +867,7 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 	if (r == 0)
 		r = lookup_ids(opts, &user, &uids, &gids, err);
 	if (r == 0)
-		r = rk_idmap_write(st->child, &user, &uids, &gids,
-				   &(struct rk_cancel){ st->sfd, startup_signal, st }, err);
+		r = rk_idmap_write(st->child, &user, &uids, &gids, &STARTUP_CANCEL(st), err);
 	/* before the child's set-up, which mounts the evacuated hierarchy */
 	if (r == 0 && *opts->evacuate_cgroup2)
 		r = rk_cgroup_evacuate(opts->evacuate_cgroup2, err);

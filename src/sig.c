@@ -2,9 +2,13 @@
 #include "sig.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "util.h"
 
 /* Go's text for each Linux signal number (syscall's signal table). */
 static const char *const go_names[32] = {
@@ -138,4 +142,26 @@ bool rk_job_stop_child(struct rk_job_stop *j, int stopsig, bool job_only)
 	}
 	j->child_stopped = true;
 	return false;
+}
+
+int rk_wait_fd(int fd, short events, uint64_t end_ms, const struct rk_cancel *cancel)
+{
+	for (;;) {
+		struct pollfd pfd[2] = { { .fd = fd, .events = events },
+					 { .fd = cancel ? cancel->fd : -1, .events = POLLIN } };
+		uint64_t now = rk_now_ms();
+		int r;
+
+		if (now >= end_ms)
+			return 0;
+		r = poll(pfd, 2, end_ms - now > INT_MAX ? INT_MAX : (int)(end_ms - now));
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (r <= 0)
+			continue;
+		if (pfd[0].revents)
+			return 1;
+		if ((pfd[1].revents & POLLIN) && cancel->stop(cancel->arg))
+			return -EINTR;
+	}
 }

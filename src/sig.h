@@ -6,6 +6,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/signalfd.h>
 
 /* The lowercase description Go prints for sig ("user defined signal 1"), or "signal N".
@@ -65,5 +66,11 @@ struct rk_cancel {
 	bool (*stop)(void *arg);
 	void *arg;
 };
+
+/* Waits until fd (none when < 0) has events, or until end_ms of rk_now_ms(), watching
+ * cancel (may be NULL). fd comes first when both are ready: an answer that arrives with a
+ * signal is taken. Returns 1 when fd is ready, 0 at end_ms, -EINTR when cancel stopped the
+ * wait, or -errno. */
+int rk_wait_fd(int fd, short events, uint64_t end_ms, const struct rk_cancel *cancel);
 
 #endif

@@ -179,14 +179,13 @@ char **rk_slirp4netns_argv(const struct rk_slirp4netns *s, const struct rk_optio
  * (reaped), or -errno with err set. */
 static int wait_ready(int ready, pid_t pid, const struct rk_cancel *cancel, struct rk_error *err)
 {
-	uint64_t start = rk_now_ms(), end = start + READY_MS;
+	uint64_t end = rk_now_ms() + READY_MS;
 	bool eof = false;
 	int status;
 
 	for (;;) {
-		struct pollfd pfd[2] = { { .fd = eof ? -1 : ready, .events = POLLIN },
-					 { .fd = cancel ? cancel->fd : -1, .events = POLLIN } };
 		uint64_t now = rk_now_ms();
+		ssize_t n;
 		int r;
 		char b;
 
@@ -196,30 +195,31 @@ static int wait_ready(int ready, pid_t pid, const struct rk_cancel *cancel, stru
 			return rk_error_set(err, ECHILD,
 					    "waiting for ready fd: slirp4netns exited: %s", text);
 		}
-		if (now >= end)
+		if (now >= end && eof)
 			return rk_error_set(err, ETIMEDOUT,
-					    eof ? "waiting for ready fd: slirp4netns closed it "
-						  "without a byte and did not exit"
-						: "waiting for ready fd: slirp4netns was not ready "
-						  "within %d s",
-					    READY_MS / 1000);
+					    "waiting for ready fd: slirp4netns closed it without a "
+					    "byte and did not exit");
+		if (now >= end)
+			return rk_error_set(
+				err, ETIMEDOUT,
+				"waiting for ready fd: slirp4netns was not ready within "
+				"%d s",
+				READY_MS / 1000);
 		/* its exit is looked for every 100 ms */
-		r = poll(pfd, 2, end - now < 100 ? (int)(end - now) : 100);
-		if (r < 0 && errno != EINTR)
-			return rk_error_errno(err, errno, "poll");
-		if (r > 0 && (pfd[1].revents & POLLIN) && cancel->stop(cancel->arg))
-			return -EINTR;
-		if (r > 0 && pfd[0].revents) {
-			ssize_t n = read(ready, &b, 1);
-			if (n == 1)
-				return 0;
-			if (n < 0 && errno == EINTR)
-				continue;
-			/* EOF without a byte: it is exiting, or never says it is ready */
-			eof = true;
-			if (end > now + READY_EOF_MS)
-				end = now + READY_EOF_MS;
-		}
+		r = rk_wait_fd(eof ? -1 : ready, POLLIN, now + 100 < end ? now + 100 : end, cancel);
+		if (r < 0)
+			return r == -EINTR ? r : rk_error_errno(err, -r, "poll");
+		if (r == 0)
+			continue;
+		n = read(ready, &b, 1);
+		if (n == 1)
+			return 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		/* EOF without a byte: it is exiting, or never says it is ready */
+		eof = true;
+		if (end > now + READY_EOF_MS)
+			end = now + READY_EOF_MS;
 	}
 }
 

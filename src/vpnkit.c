@@ -78,21 +78,6 @@ static int64_t now_ms(void)
 	return (int64_t)rk_now_ms();
 }
 
-/* Waits up to ms for fd to be ready for events, watching the cancel fd.
- * Returns 1 when ready, 0 at the timeout, -EINTR when cancelled, -errno. */
-static int wait_fd(int fd, short events, int ms, const struct rk_cancel *cancel)
-{
-	struct pollfd pfd[2] = { { .fd = fd, .events = events },
-				 { .fd = cancel ? cancel->fd : -1, .events = POLLIN } };
-	int r = poll(pfd, 2, ms < 0 ? 0 : ms);
-
-	if (r < 0)
-		return errno == EINTR ? 0 : -errno;
-	if (pfd[1].revents && cancel->stop(cancel->arg))
-		return -EINTR;
-	return pfd[0].revents ? 1 : 0;
-}
-
 /* Reads exactly len bytes before the deadline. Returns 0, -EINTR (cancelled),
  * -ETIMEDOUT, -ECONNRESET at EOF, or -errno. */
 static int read_full(int fd, void *buf, size_t len, int64_t deadline,
@@ -106,14 +91,11 @@ static int read_full(int fd, void *buf, size_t len, int64_t deadline,
 		/* also while bytes keep coming: a peer that never stops is no answer */
 		if (now_ms() >= deadline)
 			return -ETIMEDOUT;
-		r = wait_fd(fd, POLLIN, (int)(deadline - now_ms()), cancel);
+		r = rk_wait_fd(fd, POLLIN, (uint64_t)deadline, cancel);
 		if (r < 0)
 			return r;
-		if (r == 0) {
-			if (now_ms() >= deadline)
-				return -ETIMEDOUT;
-			continue;
-		}
+		if (r == 0)
+			return -ETIMEDOUT;
 		n = read(fd, (char *)buf + got, len - got);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -165,7 +147,7 @@ static int connect_vmnet(struct rk_vpnkit *v, const char *path, int64_t deadline
 					    "exceeded",
 					    path, last);
 		/* 10 ms, then more: VPNKit takes a moment to listen */
-		r = wait_fd(-1, 0, tries < 100 ? 10 : 50, cancel);
+		r = rk_wait_fd(-1, 0, rk_now_ms() + (tries < 100 ? 10 : 50), cancel);
 		if (r == -EINTR)
 			return r;
 	}
