@@ -69,6 +69,26 @@ start_sleeper() {
 	CMD_PID=$(read_fifo "$fifo")
 }
 
+# Runs "rootlesskit ARGS... true" in the background (RK_PID, output in
+# $BATS_TEST_TMPDIR/out) with a stand-in helper that waits in "sleep" as its child, sends
+# SIGTERM once that helper runs, and expects rootlesskit to end with 143 and the helper
+# to be gone: a start-up wait that a signal ends.
+sigterm_while_helper_waits() {
+	local helper=""
+	"$RK" "$@" true >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
+	RK_PID=$!
+	for _ in $(seq 200); do
+		helper=$(pgrep -P "$RK_PID" -x sleep || true)
+		[ -n "$helper" ] && break
+		sleep 0.05
+	done
+	[ -n "$helper" ] || fail "the stand-in helper did not start: $(cat "$BATS_TEST_TMPDIR/out")"
+	kill -TERM "$RK_PID"
+	wait_job "$RK_PID"
+	[ "$status" = 143 ] || fail "exit $status: $(cat "$BATS_TEST_TMPDIR/out")"
+	wait_pid_gone "$helper"
+}
+
 # A test that fails half-way must not leave rootlesskit running: killing it takes the child
 # and the command along (parent-death signal).
 teardown() {

@@ -6,7 +6,8 @@
  *
  *   inject steal          tries pidfd_getfd() on descriptors 0..1023 of every other process
  *                         it can see, and counts the SOCK_SEQPACKET UNIX sockets it got (the
- *                         socket supply is one); prints "stolen N"
+ *                         socket supply is one); prints "stolen N of M taken" (M: all it
+ *                         could take, which shows that it could take some)
  *   inject ptrace-stop SECS
  *                         stops the supervisor (the process whose environment holds
  *                         rootlesskit's marker) through ptrace, which a pid namespace's init
@@ -60,9 +61,14 @@ static pid_t each_process(int (*fn)(pid_t pid, void *arg), void *arg)
 	return found;
 }
 
+struct loot {
+	int stolen, taken;
+};
+
 static int steal_from(pid_t pid, void *arg)
 {
-	int *stolen = arg, pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	struct loot *loot = arg;
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 
 	if (pidfd < 0)
 		return 0;
@@ -74,10 +80,11 @@ static int steal_from(pid_t pid, void *arg)
 				break; /* not ours to take: none of them */
 			continue;
 		}
+		loot->taken++;
 		if (getsockopt(got, SOL_SOCKET, SO_TYPE, &type, &len) == 0 &&
 		    getsockopt(got, SOL_SOCKET, SO_DOMAIN, &dom, &len) == 0 &&
 		    type == SOCK_SEQPACKET && dom == AF_UNIX) {
-			++*stolen;
+			loot->stolen++;
 			fprintf(stderr, "inject: a SEQPACKET socket from pid %d, fd %d\n", (int)pid,
 				fd);
 		}
@@ -140,9 +147,9 @@ static void ptrace_stop(pid_t sup, double secs)
 int main(int argc, char **argv)
 {
 	if (argc == 2 && strcmp(argv[1], "steal") == 0) {
-		int stolen = 0;
-		each_process(steal_from, &stolen);
-		printf("stolen %d\n", stolen);
+		struct loot loot = { 0 };
+		each_process(steal_from, &loot);
+		printf("stolen %d of %d taken\n", loot.stolen, loot.taken);
 		return 0;
 	}
 	if (argc == 3 && strcmp(argv[1], "ptrace-stop") == 0) {

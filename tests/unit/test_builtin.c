@@ -55,7 +55,7 @@ static void *maker(void *arg)
 		struct cmsghdr *c;
 		bool bad;
 
-		for (int i = 0; i < n_held; i++)
+		for (int i = 0; i < n_held && !maker_honest; i++)
 			fcntl(held[i], F_SETFL, fcntl(held[i], F_GETFL) & ~O_NONBLOCK);
 		if (poll(&p, 1, 50) <= 0)
 			continue;
@@ -184,45 +184,89 @@ static void lo_up(void)
 	close(fd);
 }
 
+/* Every test runs in a network namespace of the group's own, with lo up. */
+static int enter_netns(void **state)
+{
+	(void)state;
+	if (unshare(geteuid() != 0 ? CLONE_NEWUSER | CLONE_NEWNET : CLONE_NEWNET) < 0)
+		return -1;
+	lo_up();
+	return 0;
+}
+
+/* A driver supplied by the test's maker thread, honest or lying, and the services'
+ * thread (fn). */
+struct fixture {
+	struct rk_port_driver *d;
+	int chan; /* the maker's end */
+	pthread_t maker, service;
+};
+
+static void fixture_start(struct fixture *f, bool honest, void *(*fn)(void *))
+{
+	struct rk_builtin_config cfg = { .chan = -1 };
+	struct rk_netns_id ns;
+	struct rk_error err;
+	int ch[2];
+
+	assert_int_equal(rk_netns_id_of_path("/proc/self/ns/net", &ns), 0);
+	assert_int_equal(rk_msg_pair(ch), 0);
+	maker_chan = f->chan = ch[1];
+	maker_stop = 0;
+	maker_honest = honest;
+	n_held = 0;
+	cfg.chan = ch[0];
+	assert_int_equal(rk_port_builtin_new(&cfg, &f->d, &err), 0);
+	rk_port_builtin_trust_netns(f->d, &ns);
+	assert_int_equal(pthread_create(&f->maker, NULL, maker, NULL), 0);
+	assert_int_equal(pthread_create(&f->service, NULL, fn, NULL), 0);
+}
+
+static void fixture_stop(struct fixture *f)
+{
+	maker_stop = 1;
+	pthread_join(f->maker, NULL);
+	pthread_join(f->service, NULL);
+	f->d->ops->free(f->d);
+	close(f->chan);
+	for (int i = 0; i < n_held; i++)
+		close(held[i]);
+	n_held = 0;
+}
+
+/* A client of published port i, of type, with a receive and send timeout of secs. */
+static int client_of(struct rk_port_driver *d, size_t i, int type, int secs)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+				 .sin_port = htons((uint16_t)host_port(d, i)) };
+	struct timeval tv = { .tv_sec = secs };
+	int fd = socket(AF_INET, type, 0);
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
 static void test_blocking_socket_cannot_stall(void **state)
 {
 	static char bulk[BULK];
-	struct rk_builtin_config cfg = { .chan = -1 };
-	struct rk_port_driver *d;
-	struct rk_netns_id ns;
-	struct rk_error err;
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	struct timeval tv = { .tv_sec = 3 };
-	pthread_t mt, st;
-	int ch[2], tcp_port, udp_port, bulk_client, u;
+	struct fixture f;
+	int tcp_port, udp_port, bulk_client, u;
 	size_t got = 0;
 	char reply[16];
 
 	(void)state;
-	if (geteuid() != 0)
-		assert_int_equal(unshare(CLONE_NEWUSER | CLONE_NEWNET), 0);
-	else
-		assert_int_equal(unshare(CLONE_NEWNET), 0);
-	lo_up();
-	assert_int_equal(rk_netns_id_of_path("/proc/self/ns/net", &ns), 0);
 	tcp_service = bound(SOCK_STREAM, &tcp_port);
 	assert_int_equal(listen(tcp_service, 16), 0);
 	udp_service = bound(SOCK_DGRAM, &udp_port);
-	assert_int_equal(rk_msg_pair(ch), 0);
-	maker_chan = ch[1];
-	cfg.chan = ch[0];
-	assert_int_equal(rk_port_builtin_new(&cfg, &d, &err), 0);
-	rk_port_builtin_trust_netns(d, &ns);
-	assert_int_equal(pthread_create(&mt, NULL, maker, NULL), 0);
-	assert_int_equal(pthread_create(&st, NULL, services, NULL), 0);
-	publish(d, "tcp", tcp_port);
-	publish(d, "udp", udp_port);
+	fixture_start(&f, false, services);
+	publish(f.d, "tcp", tcp_port);
+	publish(f.d, "udp", udp_port);
 
 	/* through one of the lying maker's sockets: 64 KiB there and back, then silence */
-	bulk_client = socket(AF_INET, SOCK_STREAM, 0);
-	setsockopt(bulk_client, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	a.sin_port = htons((uint16_t)host_port(d, 0));
-	assert_int_equal(connect(bulk_client, (struct sockaddr *)&a, sizeof(a)), 0);
+	bulk_client = client_of(f.d, 0, SOCK_STREAM, 3);
 	assert_int_equal(send(bulk_client, bulk, sizeof(bulk), 0), (ssize_t)sizeof(bulk));
 	while (got < sizeof(bulk)) {
 		ssize_t n = recv(bulk_client, bulk, sizeof(bulk), 0);
@@ -232,25 +276,16 @@ static void test_blocking_socket_cannot_stall(void **state)
 	}
 
 	/* the other port answers, within 3 s */
-	u = socket(AF_INET, SOCK_DGRAM, 0);
-	setsockopt(u, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	a.sin_port = htons((uint16_t)host_port(d, 1));
-	assert_int_equal(connect(u, (struct sockaddr *)&a, sizeof(a)), 0);
+	u = client_of(f.d, 1, SOCK_DGRAM, 3);
 	assert_int_equal(send(u, "ping", 4, 0), 4);
 	assert_int_equal(recv(u, reply, sizeof(reply), 0), 4);
 	assert_memory_equal(reply, "ping", 4);
 
-	maker_stop = 1;
-	pthread_join(mt, NULL);
-	pthread_join(st, NULL);
+	fixture_stop(&f);
 	close(bulk_client);
 	close(u);
-	d->ops->free(d);
-	close(ch[1]);
 	close(tcp_service);
 	close(udp_service);
-	for (int i = 0; i < n_held; i++)
-		close(held[i]);
 }
 
 /* The service of the bulk test: reads everything, answers with the byte count. */
@@ -273,43 +308,25 @@ static void *count_bytes(void *arg)
 }
 
 /* An honest supply and a long bulk transfer, during which the watchdog fires many times
- * (it stays armed while the loop is busy): a call it merely met, on a socket that is not
- * blocking, must not cost the connection a byte or its life. */
+ * (it stays armed while the loop is busy): every byte arrives, and the connection lives.
+ * (The kernel's own EINTR from a splice that merely met the signal, which tcp.c runs
+ * again, showed in bench/ports.sh's iperf3 runs; this transfer has not met it.) */
 static void test_watchdog_spares_busy_connections(void **state)
 {
 	static char chunk[1 << 16];
-	struct rk_builtin_config cfg = { .chan = -1 };
-	struct rk_port_driver *d;
-	struct rk_netns_id ns;
-	struct rk_error err;
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	struct timeval tv = { .tv_sec = 20 };
 	const unsigned long long total = 2ULL << 30; /* a second or two at loopback speed */
-	pthread_t mt, st;
-	int ch[2], tcp_port, client;
+	struct fixture f;
+	int tcp_port, client;
 	char answer[32] = "";
 	ssize_t n;
 
 	(void)state;
-	assert_int_equal(rk_netns_id_of_path("/proc/self/ns/net", &ns), 0);
 	tcp_service = bound(SOCK_STREAM, &tcp_port);
 	assert_int_equal(listen(tcp_service, 16), 0);
-	assert_int_equal(rk_msg_pair(ch), 0);
-	maker_chan = ch[1];
-	maker_stop = 0;
-	maker_honest = 1;
-	cfg.chan = ch[0];
-	assert_int_equal(rk_port_builtin_new(&cfg, &d, &err), 0);
-	rk_port_builtin_trust_netns(d, &ns);
-	assert_int_equal(pthread_create(&mt, NULL, maker, NULL), 0);
-	assert_int_equal(pthread_create(&st, NULL, count_bytes, NULL), 0);
-	publish(d, "tcp", tcp_port);
+	fixture_start(&f, true, count_bytes);
+	publish(f.d, "tcp", tcp_port);
 
-	client = socket(AF_INET, SOCK_STREAM, 0);
-	setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	a.sin_port = htons((uint16_t)host_port(d, 0));
-	assert_int_equal(connect(client, (struct sockaddr *)&a, sizeof(a)), 0);
+	client = client_of(f.d, 0, SOCK_STREAM, 20);
 	for (unsigned long long sent = 0; sent < total; sent += (unsigned long long)n) {
 		n = send(client, chunk, sizeof(chunk), MSG_NOSIGNAL);
 		assert_true(n > 0);
@@ -319,21 +336,16 @@ static void test_watchdog_spares_busy_connections(void **state)
 	assert_true(n > 0);
 	assert_int_equal(strtoull(answer, NULL, 10), total);
 
-	maker_stop = 1;
-	pthread_join(mt, NULL);
-	pthread_join(st, NULL);
+	fixture_stop(&f);
 	close(client);
-	d->ops->free(d);
-	close(ch[1]);
 	close(tcp_service);
 }
 
-/* Both run in a network namespace of the test's own (the first one enters it). */
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_blocking_socket_cannot_stall),
 		cmocka_unit_test(test_watchdog_spares_busy_connections),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, enter_netns, NULL);
 }

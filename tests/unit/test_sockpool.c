@@ -175,6 +175,15 @@ static int open_fds(void)
 	return n;
 }
 
+/* The n descriptors kept in front of fds are good sockets; closes them. */
+static void check_kept(int *fds, unsigned n, const struct rk_netns_id *ns)
+{
+	for (unsigned i = 0; i < n; i++) {
+		assert_int_equal(rk_sockpool_check(fds[i], AF_INET, SOCK_STREAM, ns), 0);
+		close(fds[i]);
+	}
+}
+
 static void test_admit(void **state)
 {
 	int fds[RK_SOCKPOOL_MAX_BATCH], self, base;
@@ -204,8 +213,7 @@ static void test_admit(void **state)
 	assert_int_equal(rk_sockpool_admit(&rep, fds, &outstanding, &ns, &rejected), 8);
 	assert_int_equal(outstanding, 0);
 	assert_int_equal(rejected, 0);
-	for (int i = 0; i < 8; i++)
-		close(fds[i]);
+	check_kept(fds, 8, &ns);
 
 	/* an answer nobody asked for: all closed and counted */
 	fill(&rep, fds, 200, 200, make_tcp);
@@ -219,10 +227,7 @@ static void test_admit(void **state)
 	assert_int_equal(rk_sockpool_admit(&rep, fds, &outstanding, &ns, &rejected), 4);
 	assert_int_equal(outstanding, 0);
 	assert_int_equal(rejected, 296);
-	for (int i = 0; i < 4; i++) {
-		assert_int_equal(rk_sockpool_check(fds[i], AF_INET, SOCK_STREAM, &ns), 0);
-		close(fds[i]);
-	}
+	check_kept(fds, 4, &ns);
 	assert_int_equal(open_fds(), base);
 
 	/* the wrong kinds, whatever the request: only the good ones are kept, in front */
@@ -230,10 +235,7 @@ static void test_admit(void **state)
 	fill(&rep, fds, 12, 12, make_mixed);
 	assert_int_equal(rk_sockpool_admit(&rep, fds, &outstanding, &ns, &rejected), 2);
 	assert_int_equal(rejected, 306);
-	for (int i = 0; i < 2; i++) {
-		assert_int_equal(rk_sockpool_check(fds[i], AF_INET, SOCK_STREAM, &ns), 0);
-		close(fds[i]);
-	}
+	check_kept(fds, 2, &ns);
 	assert_int_equal(open_fds(), base);
 
 	/* the namespace not known yet: nothing is kept */

@@ -1,5 +1,9 @@
-"""Packet building shared by the tests' network tools (rawsyn.py, fakevpnkit.py, dns.py)."""
+"""Packet building shared by the tests' network tools (rawsyn.py, fakevpnkit.py, dns.py),
+and the UNIX socket server of the hostile peers (fakes4nn.py, hostileapi.py)."""
+import os
+import socket
 import struct
+import time
 
 GW_MAC = bytes.fromhex("52550a000202")  # libslirp's MAC for 10.0.2.2
 
@@ -34,3 +38,30 @@ def recv_exact(conn, n):
             raise EOFError
         buf += chunk
     return buf
+
+
+def serve_unix(path, handle, seconds=60):
+    """Listens on the UNIX socket path (replacing what is there), prints "listening", and
+    calls handle(conn) for each connection (5 s timeouts; OSError ends it) until seconds
+    have passed."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(8)
+    srv.settimeout(seconds)
+    print("listening", flush=True)
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            c, _ = srv.accept()
+        except socket.timeout:
+            break
+        c.settimeout(5)
+        try:
+            handle(c)
+        except OSError:
+            pass
+        c.close()

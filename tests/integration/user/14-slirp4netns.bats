@@ -231,19 +231,7 @@ teardown() {
 	assert_output --partial "error: setting up the network: waiting for ready fd: slirp4netns exited: exit status 3"
 	# one that never gets ready: SIGTERM ends the wait, and the helper goes with us
 	printf '#!/bin/sh\n[ "$1" = --help ] && { echo "--netns-type --cidr --disable-host-loopback"; exit 0; }\nexec sleep 60\n' >"$fake"
-	"$RK" --net=slirp4netns --slirp4netns-binary="$fake" true >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
-	RK_PID=$!
-	local helper=""
-	for _ in $(seq 100); do
-		helper=$(pgrep -P "$RK_PID" -f "$fake" || true)
-		[ -n "$helper" ] && break
-		sleep 0.05
-	done
-	[ -n "$helper" ] || fail "the fake helper did not start: $(cat "$BATS_TEST_TMPDIR/out")"
-	kill -TERM "$RK_PID"
-	wait_job "$RK_PID"
-	[ "$status" = 143 ] || fail "exit $status: $(cat "$BATS_TEST_TMPDIR/out")"
-	wait_pid_gone "$helper"
+	sigterm_while_helper_waits --net=slirp4netns --slirp4netns-binary="$fake"
 }
 
 # Starts rootlesskit with --port-driver=slirp4netns whose command replaces .s4nn.sock with

@@ -16,25 +16,6 @@ fake() {
 	chmod +x "$FAKE"
 }
 
-# Starts rootlesskit with the arguments given in the background (RK_PID), waits until the
-# fake helper, a child of rootlesskit, waits in "sleep 60" (HELPER), sends SIGTERM, and
-# expects rootlesskit to end with 143 and the helper to be gone.
-term_during() {
-	"$RK" "$@" true >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
-	RK_PID=$!
-	HELPER=""
-	for _ in $(seq 200); do
-		HELPER=$(pgrep -P "$RK_PID" -x sleep || true)
-		[ -n "$HELPER" ] && break
-		sleep 0.05
-	done
-	[ -n "$HELPER" ] || fail "the fake helper did not start: $(cat "$BATS_TEST_TMPDIR/out")"
-	kill -TERM "$RK_PID"
-	wait_job "$RK_PID"
-	[ "$status" = 143 ] || fail "exit $status: $(cat "$BATS_TEST_TMPDIR/out")"
-	wait_pid_gone "$HELPER"
-}
-
 @test "a --help probe that dribbles output for ever ends at its deadline" {
 	fake 'while :; do printf x; sleep 0.05; done'
 	run timeout 30 "$RK" --net=slirp4netns --slirp4netns-binary="$FAKE" true
@@ -57,11 +38,11 @@ exec sleep 60'
 	fake '[ "$1" = --version ] && { echo "pasta 2024_01_01"; exit 0; }
 [ "$2" = --version ] && exit 1
 exec sleep 60'
-	term_during --net=pasta --pasta-binary="$FAKE"
+	sigterm_while_helper_waits --net=pasta --pasta-binary="$FAKE"
 }
 
 @test "SIGTERM during lxc-user-nic create ends rootlesskit, and lxc-user-nic with it" {
 	fake '[ "$1" = create ] && exec sleep 60
 exit 1'
-	term_during --net=lxc-user-nic --lxc-user-nic-binary="$FAKE"
+	sigterm_while_helper_waits --net=lxc-user-nic --lxc-user-nic-binary="$FAKE"
 }
