@@ -8,23 +8,33 @@ BUILD     := build
 V         ?= 0
 Q         := $(if $(filter 1,$(V)),,@)
 
-WARNINGS  := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes -Wshadow \
+# Warnings every build gets (fuzz and sanitized builds too), with -Werror: clang and gcc
+# alike; the few flags only one of them knows are added when the compiler takes them.
+FUZZ_CC   ?= clang
+cc-option = $(shell $(1) -Werror $(2) -E -x c /dev/null >/dev/null 2>&1 && echo $(2))
+COMMON_WARNINGS := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes -Wshadow \
              -Wformat=2 -Wpointer-arith -Wundef -Wvla -Wwrite-strings -Wimplicit-fallthrough \
-             -Wmissing-declarations -Wold-style-definition -Wcast-align -Wno-format-nonliteral \
-             -Wno-format-truncation
-HARDENING := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection \
-             -fcf-protection -fPIE
+             -Wmissing-declarations -Wold-style-definition -Wcast-align -Wno-format-nonliteral
+WARNINGS  := $(COMMON_WARNINGS) $(call cc-option,$(CC),-Wno-format-truncation)
+FUZZ_WARNINGS := $(COMMON_WARNINGS) $(call cc-option,$(FUZZ_CC),-Wno-format-truncation)
+# _FORTIFY_SOURCE needs an optimising build (glibc warns otherwise, and warnings are errors)
+HARDENING  = $(if $(filter -O1 -O2 -O3 -Os -Og -Ofast -O,$(CFLAGS)),-D_FORTIFY_SOURCE=2) \
+             -fstack-protector-strong -fstack-clash-protection -fcf-protection -fPIE
+
+PKGS      := libmnl jansson libevent_core libevent_extra libseccomp
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) slirp)
+# What the code needs to build at all, kept out of the user's CFLAGS and CPPFLAGS (which stay
+# theirs: `make CFLAGS=-O0` or `make CC=clang` change only what they say). Includes name
+# their folder from the top: #include "netstack/engine.h".
+BASE_FLAGS := -std=gnu11 -D_GNU_SOURCE -I. $(PKG_CFLAGS) -MMD -MP
 CFLAGS    ?= -O2 -g
-CPPFLAGS  += -Isrc -Iport -Iapi -Inetstack
-CFLAGS    += -std=gnu11 -D_GNU_SOURCE $(CPPFLAGS) $(WARNINGS) $(HARDENING) -MMD -MP
+ALL_CFLAGS = $(BASE_FLAGS) $(WARNINGS) $(HARDENING) $(CPPFLAGS) $(CFLAGS)
 LDFLAGS   += -pie -Wl,-z,relro -Wl,-z,now -Wl,--as-needed
-LDLIBS    +=
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
              -fno-omit-frame-pointer
+SAN_CFLAGS = $(BASE_FLAGS) $(WARNINGS) $(CPPFLAGS) $(SAN_FLAGS)
 
-PKGS          := libmnl jansson libevent_core libevent_extra libseccomp
-CPPFLAGS      += $(shell $(PKG_CONFIG) --cflags $(PKGS) slirp)
 # libslirp (and GLib with it) is not linked: the engine process loads it (engine.c). The
 # small libraries whose archives Debian ships are linked in: each shared one costs every
 # process of an instance its own relocated pages (about 280 KiB in all, bench/netstack.sh)
@@ -35,8 +45,8 @@ LDLIBS        += -Wl,-Bstatic $(shell $(PKG_CONFIG) --libs $(STATIC_PKGS)) -Wl,-
 CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
-# src/main.c is the only file not linked into the unit tests
-LIB_SRCS  := $(filter-out src/main.c api/client.c,$(wildcard src/*.c port/*.c api/*.c netstack/*.c))
+# src/main.c is the only file of rootlesskit not linked into the unit tests
+LIB_SRCS  := $(filter-out src/main.c api/client.c,$(wildcard src/*.c src/lib/*.c src/net/*.c port/*.c api/*.c netstack/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 SAN_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/san/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -45,63 +55,63 @@ SAN_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit-san/%) $(BUILD)/unit-san/t
 
 # the netstack datapath test: the engine against an lwIP virtual child (vendor/lwip), with
 # lwIP from Debian's liblwip-dev (its headers as system headers: our warnings are not theirs)
-LWIP_CFLAGS   := $(patsubst -I%,-isystem %,$(shell $(PKG_CONFIG) --cflags lwip 2>/dev/null)) \
-                 -Ivendor/lwip
+LWIP_CFLAGS   := $(patsubst -I%,-isystem %,$(shell $(PKG_CONFIG) --cflags lwip 2>/dev/null))
 LWIP_LIBS     := $(shell $(PKG_CONFIG) --libs lwip 2>/dev/null)
 DATAPATH_SRCS := tests/netstack/test_datapath.c vendor/lwip/vchild.c
 
 .SECONDARY:
-.PHONY: all check unit unit-san integration integration-san format format-check bench install clean \
+.PHONY: all check unit unit-san integration integration-san format format-check analyze bench \
+	install clean \
 	fuzz fuzz-ci fuzz-long soak
 
 all: rootlesskit rootlessctl
 
 # rootlessctl links only what it uses: libcurl never reaches rootlesskit's start-up
 CTL_SRCS  := api/client.c $(wildcard src/ctl/*.c)
-CTL_OBJS  := $(CTL_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/src/util.o $(BUILD)/obj/src/error.o \
-             $(BUILD)/obj/src/options.o $(BUILD)/obj/src/log.o $(BUILD)/obj/src/netdrv.o \
+CTL_OBJS  := $(CTL_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/src/lib/util.o $(BUILD)/obj/src/lib/error.o \
+             $(BUILD)/obj/src/options.o $(BUILD)/obj/src/lib/log.o $(BUILD)/obj/src/net/netdrv.o \
              $(BUILD)/obj/port/spec.o
 CTL_LIBS  := $(shell $(PKG_CONFIG) --libs libcurl jansson)
 
 rootlessctl: $(CTL_OBJS)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CTL_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CTL_LIBS)
 
 rootlesskit: $(LIB_OBJS) $(BUILD)/obj/src/main.o
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/san/%.o: %.c
 	@mkdir -p $(@D)
 	@echo "  CC-SAN  $<"
-	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(CPPFLAGS) $(WARNINGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
+	$(Q)$(CC) $(SAN_CFLAGS) -c -o $@ $<
 
 $(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(@D)
 	@echo "  TEST    $@"
-	$(Q)$(CC) $(CFLAGS) -Wno-write-strings $(CMOCKA_CFLAGS) -Isrc $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Wno-write-strings $(CMOCKA_CFLAGS) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
 
 $(BUILD)/unit-san/%: tests/unit/%.c $(SAN_OBJS)
 	@mkdir -p $(@D)
 	@echo "  TEST    $@"
-	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(CPPFLAGS) $(WARNINGS) -Wno-write-strings $(SAN_FLAGS) $(CMOCKA_CFLAGS) -o $@ $^ \
+	$(Q)$(CC) $(SAN_CFLAGS) -Wno-write-strings $(CMOCKA_CFLAGS) -o $@ $^ \
 		$(CMOCKA_LIBS) $(LDLIBS)
 
 $(BUILD)/unit/test_datapath: $(DATAPATH_SRCS) $(LIB_OBJS)
 	@mkdir -p $(@D)
 	@echo "  TEST    $@"
-	$(Q)$(CC) $(CFLAGS) $(LWIP_CFLAGS) $(CMOCKA_CFLAGS) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) \
+	$(Q)$(CC) $(ALL_CFLAGS) $(LWIP_CFLAGS) $(CMOCKA_CFLAGS) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) \
 		$(LWIP_LIBS) $(LDLIBS)
 
 $(BUILD)/unit-san/test_datapath: $(DATAPATH_SRCS) $(SAN_OBJS)
 	@mkdir -p $(@D)
 	@echo "  TEST    $@"
-	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(CPPFLAGS) $(WARNINGS) $(SAN_FLAGS) $(LWIP_CFLAGS) \
+	$(Q)$(CC) $(SAN_CFLAGS) $(LWIP_CFLAGS) \
 		$(CMOCKA_CFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LWIP_LIBS) $(LDLIBS)
 
 # rootlesskit itself built with ASan+UBSan, for the integration suite
@@ -109,11 +119,11 @@ $(BUILD)/rootlesskit-san: $(SAN_OBJS) $(BUILD)/san/src/main.o
 	@echo "  LD-SAN  $@"
 	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
 
-# The whole suite: unit tests, the same under ASan+UBSan, the format check, a short run
-# of each fuzzer, then the integration tests (as an unprivileged user; see
+# The whole suite: unit tests, the same under ASan+UBSan, the format check, the static
+# analysis, a short run of each fuzzer, then the integration tests (as an unprivileged user; see
 # tests/integration/run), once with the release build and once with the sanitized one,
 # and a short soak.
-check: unit unit-san format-check fuzz-ci integration integration-san soak
+check: unit unit-san format-check analyze fuzz-ci integration integration-san soak
 
 # One instance per port driver worked for SOAK_SECONDS in all (tests/soak/soak.py): ports
 # published and removed in a loop under a connection load, descriptors, threads and memory
@@ -133,19 +143,19 @@ unit-san: $(SAN_BINS)
 $(BUILD)/tlsfix: tests/tools/tlsfix.c
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lmbedtls -lmbedx509 -lmbedcrypto
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< -lmbedtls -lmbedx509 -lmbedcrypto
 
 # a command under a seccomp filter that fails chosen calls (a host that lacks a feature)
 $(BUILD)/deny: tests/tools/deny.c
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(shell $(PKG_CONFIG) --libs libseccomp)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(shell $(PKG_CONFIG) --libs libseccomp)
 
 # the hostile command: reaches for the port driver's socket supply, stops the supervisor
 $(BUILD)/inject: tests/tools/inject.c
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $<
 
 integration: rootlesskit rootlessctl $(BUILD)/tlsfix $(BUILD)/deny $(BUILD)/inject
 	tests/integration/run
@@ -155,14 +165,13 @@ integration-san: $(BUILD)/rootlesskit-san rootlessctl $(BUILD)/tlsfix $(BUILD)/d
 
 # libFuzzer harnesses (clang): `make fuzz` builds them, `make fuzz-ci` runs each for
 # FUZZ_SECONDS (CI: briefly), `make fuzz FUZZ_SECONDS=3600` for a long run.
-FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 20
 # the frame path gets longer: it is where the child meets libslirp
 FUZZ_NETSTACK_SECONDS ?= 180
 FUZZ_NAMES   := cli subid port_spec api_spec netproto netstack peers
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
-FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-                -std=gnu11 -D_GNU_SOURCE $(CPPFLAGS)
+FUZZ_FLAGS    = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+                $(BASE_FLAGS) $(FUZZ_WARNINGS) $(CPPFLAGS)
 
 $(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c $(LIB_SRCS)
 	@mkdir -p $(@D)
@@ -204,7 +213,7 @@ fuzz-long: $(FUZZ_LONG_NAMES:%=$(BUILD)/fuzz/fuzz_%)
 		grep -E "^stat::number_of_executed_units" $(BUILD)/fuzz/$$n-long.log; \
 	done
 
-FORMAT_SRCS := src/*.[ch] src/ctl/*.[ch] port/*.[ch] api/*.[ch] netstack/*.[ch] vendor/lwip/*.[ch] \
+FORMAT_SRCS := src/*.[ch] src/lib/*.[ch] src/net/*.[ch] src/ctl/*.[ch] port/*.[ch] api/*.[ch] netstack/*.[ch] vendor/lwip/*.[ch] \
                tests/unit/*.[ch] tests/netstack/*.[ch] tests/tools/*.c fuzz/*.c
 
 format:
@@ -212,6 +221,21 @@ format:
 
 format-check:
 	@clang-format --dry-run --Werror $(FORMAT_SRCS) && echo "format: ok"
+
+# Static analysis of the programs' sources, zero findings: cppcheck, then clang's analyzer
+# (.clang-tidy), two files at a time (its summary lines on stderr are left out)
+ANALYZE_SRCS  := $(LIB_SRCS) src/main.c $(CTL_SRCS)
+ANALYZE_FLAGS := -std=gnu11 -D_GNU_SOURCE -I. $(PKG_CFLAGS) \
+                 $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
+
+analyze:
+	@echo "== cppcheck"
+	$(Q)cppcheck -q --enable=warning,portability --std=c11 --error-exitcode=1 --inline-suppr \
+		-D_GNU_SOURCE -I. -j2 $(ANALYZE_SRCS)
+	@echo "== clang-tidy (clang-analyzer)"
+	$(Q)printf '%s\n' $(ANALYZE_SRCS) | xargs -P2 -I{} clang-tidy -quiet {} -- $(ANALYZE_FLAGS) \
+		2>/dev/null
+	@echo "analyze: ok"
 
 bench: rootlesskit
 	bench/startup.sh

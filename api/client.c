@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "client.h"
+#include "api/client.h"
 
 #include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
 #include <string.h>
 
-#include "util.h"
+#include "src/lib/util.h"
 
 #define RK_API_MAX_ANSWER (1 << 20)
 

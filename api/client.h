@@ -3,7 +3,7 @@
 #ifndef RK_API_CLIENT_H
 #define RK_API_CLIENT_H
 
-#include "error.h"
+#include "src/lib/error.h"
 
 /* Sends METHOD path (with an optional JSON body) to the API at socket and stores the status
  * and the body (NUL-terminated, owned by the caller). Returns 0 or a negative errno with err

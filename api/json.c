@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "json.h"
+#include "api/json.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -9,8 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "util.h"
-#include "version.h"
+#include "src/lib/util.h"
+#include "src/lib/version.h"
 
 /* Go's encoding/json writes <, > and & as \u003c, \u003e and \u0026. In JSON text they can
  * only occur inside strings, so replacing every occurrence is exact. */
@@ -32,7 +32,7 @@ static char *dump_go(json_t *v, const char *suffix)
 		else
 			*w++ = *p;
 	}
-	strcpy(w, suffix);
+	memcpy(w, suffix, strlen(suffix) + 1);
 	free(raw);
 	return out;
 }

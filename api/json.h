@@ -6,9 +6,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "driver.h"
-#include "error.h"
-#include "spec.h"
+#include "port/driver.h"
+#include "port/spec.h"
+#include "src/lib/error.h"
 
 /* What GET /v1/info reports. */
 struct rk_api_info {

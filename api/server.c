@@ -21,7 +21,7 @@
  *
  * The main thread stops the loop through a pipe watched by the loop itself.
  */
-#include "server.h"
+#include "api/server.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -41,9 +41,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "json.h"
-#include "spec.h"
-#include "util.h"
+#include "api/json.h"
+#include "port/spec.h"
+#include "src/lib/util.h"
 
 #define RK_API_MAX_CONNECTIONS 128
 #define RK_API_MAX_HEADERS     (16 * 1024)

@@ -3,9 +3,9 @@
 #ifndef RK_API_SERVER_H
 #define RK_API_SERVER_H
 
-#include "driver.h"
-#include "error.h"
-#include "json.h"
+#include "api/json.h"
+#include "port/driver.h"
+#include "src/lib/error.h"
 
 struct rk_api_server;
 

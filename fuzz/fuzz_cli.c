@@ -5,14 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "options.h"
+#include "src/lib/log.h"
+#include "src/options.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *buf = malloc(size + 1), *argv[64] = { "rootlesskit" };
+	static char name[] = "rootlesskit";
+	char *buf = malloc(size + 1), *argv[64] = { name };
 	struct rk_options opts;
 	struct rk_error err;
 	int argc = 1;

@@ -7,8 +7,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "dhcp.h"
-#include "vmnet.h"
+#include "src/net/dhcp.h"
+#include "src/net/vmnet.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -47,7 +47,7 @@
 
 #include <linux/virtio_net.h>
 
-#include "engine.h"
+#include "netstack/engine.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -20,10 +20,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "dhcp.h"
-#include "driver.h"
-#include "hostfwd.h"
-#include "spec.h"
+#include "port/driver.h"
+#include "port/slirp4netns.h"
+#include "port/spec.h"
+#include "src/net/dhcp.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "idmap.h"
-#include "subid.h"
-#include "util.h"
+#include "src/idmap.h"
+#include "src/lib/util.h"
+#include "src/subid.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

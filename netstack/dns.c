@@ -13,7 +13,7 @@
  * flight and each for 5 s at most, so a flood of queries holds a bounded number of
  * descriptors. (TCP to the DNS address is still libslirp's.)
  */
-#include "dns.h"
+#include "netstack/dns.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,10 +25,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "filter.h"
-#include "log.h"
-#include "util.h"
-#include "wire.h"
+#include "netstack/filter.h"
+#include "netstack/wire.h"
+#include "src/lib/log.h"
+#include "src/lib/util.h"
 
 /* ETH_HLEN and the ETH_P_ values come with <linux/virtio_net.h> (filter.h) */
 #define PROTO_UDP  17

@@ -21,7 +21,7 @@
  * starts (load_slirp), so the parent and the child never map it, which keeps about 1 MiB of
  * resident memory out of each, and a host without libslirp runs every other network.
  */
-#include "engine.h"
+#include "netstack/engine.h"
 
 #include <arpa/inet.h>
 #include <dlfcn.h>
@@ -39,10 +39,10 @@
 
 #include <libslirp.h>
 
-#include "log.h"
-#include "tcpnat.h"
-#include "udpnat.h"
-#include "util.h"
+#include "netstack/tcpnat.h"
+#include "netstack/udpnat.h"
+#include "src/lib/log.h"
+#include "src/lib/util.h"
 
 #define BATCH	      64  /* frames read from the tap per pass */
 #define DRAIN_IDLE_MS 500 /* a stopped engine's drain ends after this long without a frame */
@@ -110,6 +110,7 @@ struct rk_engine {
 	struct pollfd *pfd;
 	size_t n_pfd, cap_pfd;
 	struct engine_timer timers[4];
+	struct engine_timer spare; /* handed out when all four are taken: never fires */
 	uint8_t *frame;
 	bool tap_gone;
 	int control; /* forward requests, or -1 */
@@ -165,9 +166,15 @@ static void *timer_new_opaque(SlirpTimerId id, void *cb_opaque, void *opaque)
 			};
 			return &e->timers[i];
 		}
-	/* libslirp 4.7 has one timer (IPv6 router advertisements); more is a bug */
-	rk_warn("netstack: out of timers");
-	abort();
+	/* libslirp 4.7 has one timer (IPv6 router advertisements), so this is a libslirp that
+	 * wants more than we expected: it gets a timer that never fires (what it times stops,
+	 * the engine goes on), and one line says so */
+	if (!e->spare.used)
+		rk_warn("netstack: out of timers; libslirp's further timers will not fire");
+	e->spare = (struct engine_timer){
+		.id = id, .cb_opaque = cb_opaque, .expire_ms = -1, .used = true
+	};
+	return &e->spare;
 }
 
 static void timer_free(void *timer, void *opaque)

@@ -9,9 +9,9 @@
 #include <netinet/in.h>
 #include <stdint.h>
 
-#include "dns.h"
-#include "error.h"
-#include "filter.h"
+#include "netstack/dns.h"
+#include "netstack/filter.h"
+#include "src/lib/error.h"
 
 struct rk_engine_config {
 	uint32_t net, mask, child, gateway, dns; /* IPv4, network byte order */

@@ -33,14 +33,14 @@
  *   protocol, its offset, the route) that the TCP translation and the DNS forwarder take
  *   as it is.
  */
-#include "filter.h"
+#include "netstack/filter.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
-#include "wire.h"
+#include "netstack/wire.h"
+#include "src/lib/util.h"
 
 /* ETH_HLEN and the ETH_P_ values come with <linux/virtio_net.h> */
 #define PROTO_TCP 6

@@ -10,7 +10,7 @@
 
 #include <linux/virtio_net.h>
 
-#include "nat.h"
+#include "netstack/nat.h"
 
 /* Ethernet header plus the largest IP packet */
 #define RK_FRAME_MAX (14 + 65535)

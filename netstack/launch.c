@@ -11,7 +11,7 @@
  * run, after which it exits. So a confinement that fails stops rootlesskit's start-up with
  * that reason, instead of leaving an unconfined engine.
  */
-#include "launch.h"
+#include "netstack/launch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,9 +22,9 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "sig.h"
-#include "util.h"
+#include "src/lib/log.h"
+#include "src/lib/sig.h"
+#include "src/lib/util.h"
 
 enum {
 	FD_TAP = 3,

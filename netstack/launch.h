@@ -7,9 +7,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "engine.h"
-#include "error.h"
-#include "sandbox.h"
+#include "netstack/engine.h"
+#include "netstack/sandbox.h"
+#include "src/lib/error.h"
 
 struct rk_engine_spawn {
 	const struct rk_engine_config *engine;

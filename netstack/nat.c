@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The address rules and frame building the engine's translations share (see nat.h). */
-#include "nat.h"
+#include "netstack/nat.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/resource.h>
 
-#include "wire.h"
+#include "netstack/wire.h"
 
 #define ETH_HLEN       14
 #define NAT_FD_RESERVE 192  /* the tap, control and stop descriptors, DNS, listeners, libslirp */

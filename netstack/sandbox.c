@@ -26,7 +26,7 @@
  * as on, except that a kernel (or a container's policy) that lacks the stage's feature
  * altogether lets the engine run without that stage, with one warning.
  */
-#include "sandbox.h"
+#include "netstack/sandbox.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,8 +47,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "util.h"
+#include "src/lib/log.h"
+#include "src/lib/util.h"
 
 /* Errors by which a kernel or a container's policy says it has no such feature at all. */
 static bool feature_missing(int e)
@@ -232,29 +232,32 @@ static int add_rules(scmp_filter_ctx ctx, pid_t self)
 		if (nr != __NR_SCMP_ERROR) /* not on this architecture */
 			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
 	}
-	/* calls allowed only with these arguments (one row each; cmp[1] unused when n is 1) */
+	/* calls allowed only with these arguments (one row each; cmp[1] unused when n is 1; an
+	 * equality ignores its second datum) */
 	const struct {
 		int nr;
 		unsigned n;
 		struct scmp_arg_cmp cmp[2];
 	} with_args[] = {
 		/* new sockets: the host's network only, never a Unix socket */
-		{ SCMP_SYS(socket), 1, { SCMP_A0(SCMP_CMP_EQ, AF_INET) } },
-		{ SCMP_SYS(socket), 1, { SCMP_A0(SCMP_CMP_EQ, AF_INET6) } },
+		{ SCMP_SYS(socket), 1, { SCMP_A0(SCMP_CMP_EQ, AF_INET, 0) } },
+		{ SCMP_SYS(socket), 1, { SCMP_A0(SCMP_CMP_EQ, AF_INET6, 0) } },
 		/* signals: abort() and raise() to itself only */
-		{ SCMP_SYS(kill), 1, { SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self) } },
-		{ SCMP_SYS(tgkill), 1, { SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self) } },
+		{ SCMP_SYS(kill), 1, { SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self, 0) } },
+		{ SCMP_SYS(tgkill), 1, { SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self, 0) } },
 		/* memory, never executable */
 		{ SCMP_SYS(mmap), 1, { SCMP_A2(SCMP_CMP_MASKED_EQ, exec, 0) } },
 		{ SCMP_SYS(mprotect), 1, { SCMP_A2(SCMP_CMP_MASKED_EQ, exec, 0) } },
 		/* dns.c: resolv.conf, read-only (the root is read-only anyway) */
 		{ SCMP_SYS(openat), 1, { SCMP_A2(SCMP_CMP_MASKED_EQ, write_flags, 0) } },
 		/* nat.c: the limit is read, never set */
-		{ SCMP_SYS(prlimit64), 2, { SCMP_A0(SCMP_CMP_EQ, 0), SCMP_A2(SCMP_CMP_EQ, 0) } },
+		{ SCMP_SYS(prlimit64),
+		  2,
+		  { SCMP_A0(SCMP_CMP_EQ, 0, 0), SCMP_A2(SCMP_CMP_EQ, 0, 0) } },
 		/* libslirp: bytes waiting, non-blocking mode; stdio: is stderr a terminal */
-		{ SCMP_SYS(ioctl), 1, { SCMP_A1(SCMP_CMP_EQ, FIONREAD) } },
-		{ SCMP_SYS(ioctl), 1, { SCMP_A1(SCMP_CMP_EQ, FIONBIO) } },
-		{ SCMP_SYS(ioctl), 1, { SCMP_A1(SCMP_CMP_EQ, TCGETS) } },
+		{ SCMP_SYS(ioctl), 1, { SCMP_A1(SCMP_CMP_EQ, FIONREAD, 0) } },
+		{ SCMP_SYS(ioctl), 1, { SCMP_A1(SCMP_CMP_EQ, FIONBIO, 0) } },
+		{ SCMP_SYS(ioctl), 1, { SCMP_A1(SCMP_CMP_EQ, TCGETS, 0) } },
 	};
 
 	for (size_t i = 0; i < RK_ARRAY_SIZE(with_args) && r == 0; i++)

@@ -3,7 +3,7 @@
 #ifndef RK_SANDBOX_H
 #define RK_SANDBOX_H
 
-#include "error.h"
+#include "src/lib/error.h"
 
 /* How much of a stage the user asked for. */
 enum rk_confine {

@@ -47,7 +47,7 @@
  * Checksums of the child's segments are not verified: the tap delivers what the child's
  * kernel wrote, and a forged segment could only disturb the child's own connection.
  */
-#include "tcpnat.h"
+#include "netstack/tcpnat.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -61,10 +61,10 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "filter.h"
-#include "nat.h"
-#include "util.h"
-#include "wire.h"
+#include "netstack/filter.h"
+#include "netstack/nat.h"
+#include "netstack/wire.h"
+#include "src/lib/util.h"
 
 /* ETH_HLEN, ETH_P_IP and ETH_P_IPV6 come with <linux/virtio_net.h> */
 #define PROTO_TCP 6
@@ -935,7 +935,7 @@ void rk_tcpnat_unlisten_all(struct rk_tcpnat *t)
 static void accept_all(struct rk_tcpnat *t, const struct listener *l, int64_t now_ms)
 {
 	for (int i = 0; i < 64; i++) {
-		struct sockaddr_in client;
+		struct sockaddr_in client = { 0 };
 		socklen_t len = sizeof(client);
 		int fd = accept4(l->fd, (struct sockaddr *)&client, &len,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);

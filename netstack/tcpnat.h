@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dns.h"
-#include "nat.h"
+#include "netstack/dns.h"
+#include "netstack/nat.h"
 
 #define RK_TCPNAT_LISTENERS 1024 /* host forwards */
 

@@ -21,7 +21,7 @@
  *   fragment header for IPv6), as a router on the path would; one that fits carries a
  *   partial checksum behind a virtio-net header, which the child's kernel trusts.
  */
-#include "udpnat.h"
+#include "netstack/udpnat.h"
 
 #include <errno.h>
 #include <linux/virtio_net.h>
@@ -32,9 +32,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "filter.h"
-#include "util.h"
-#include "wire.h"
+#include "netstack/filter.h"
+#include "netstack/wire.h"
+#include "src/lib/util.h"
 
 #define PROTO_UDP  17
 #define PROTO_FRAG 44
@@ -305,7 +305,7 @@ static void to_child(struct rk_udpnat *u, bool v6, const uint8_t *src, uint16_t 
 static void receive(struct rk_udpnat *u, struct uflow *f)
 {
 	for (int i = 0; i < BATCH; i++) {
-		struct sockaddr_storage from;
+		struct sockaddr_storage from = { 0 };
 		socklen_t flen = sizeof(from);
 		uint8_t saddr[16];
 		uint16_t sport;

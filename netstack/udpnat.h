@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "nat.h"
+#include "netstack/nat.h"
 
 #define RK_UDPNAT_FLOWS	   4096 /* the child's sources at once; the least recent gives way */
 #define RK_UDPNAT_FORWARDS 1024 /* host forwards */

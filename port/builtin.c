@@ -19,7 +19,7 @@
  * Objects closed while an epoll batch is being handled are only freed once the batch is
  * done, since later events of the same batch may still point at them.
  */
-#include "builtin.h"
+#include "port/builtin.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -37,10 +37,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "builtin_int.h"
-#include "log.h"
-#include "sockpool.h"
-#include "util.h"
+#include "port/builtin_int.h"
+#include "port/sockpool.h"
+#include "src/lib/log.h"
+#include "src/lib/util.h"
 
 #define POOL_START_TARGET 16
 #define TICK_MS		  1000
@@ -442,23 +442,17 @@ static void dispatch(struct bp_driver *d, struct bp_ev *ev, uint32_t events, boo
 /* Frees what was closed during the batch. */
 static void reap(struct bp_driver *d)
 {
-	struct rk_list *dead_conns = &d->dead_conns, *dead_flows = &d->dead_flows;
+	struct rk_list *l, *next;
 
-	while (!rk_list_empty(&d->dead_ports)) {
-		struct bp_port *port = rk_container_of(d->dead_ports.next, struct bp_port, link);
-		rk_list_del(&port->link);
-		port_free(port);
-	}
-	while (!rk_list_empty(dead_conns)) {
-		struct bp_conn *c = rk_container_of(dead_conns->next, struct bp_conn, link);
-		rk_list_del(&c->link);
-		free(c);
-	}
-	while (!rk_list_empty(dead_flows)) {
-		struct bp_flow *f = rk_container_of(dead_flows->next, struct bp_flow, link);
-		rk_list_del(&f->link);
-		free(f);
-	}
+	rk_list_for_each_safe(l, next, &d->dead_ports)
+		port_free(rk_container_of(l, struct bp_port, link));
+	rk_list_for_each_safe(l, next, &d->dead_conns)
+		free(rk_container_of(l, struct bp_conn, link));
+	rk_list_for_each_safe(l, next, &d->dead_flows)
+		free(rk_container_of(l, struct bp_flow, link));
+	rk_list_init(&d->dead_ports);
+	rk_list_init(&d->dead_conns);
+	rk_list_init(&d->dead_flows);
 }
 
 /* ---- the watchdog ----
@@ -722,7 +716,9 @@ static void host_gateway_ip(char *buf, size_t size)
 	for (i = ifa; i; i = i->ifa_next) {
 		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
 			continue;
-		struct in_addr a = ((struct sockaddr_in *)i->ifa_addr)->sin_addr;
+		struct sockaddr_in sin;
+		memcpy(&sin, i->ifa_addr, sizeof(sin)); /* a sockaddr is only 2-aligned */
+		struct in_addr a = sin.sin_addr;
 		if ((ntohl(a.s_addr) >> 24) == 127)
 			continue;
 		inet_ntop(AF_INET, &a, buf, (socklen_t)size);
@@ -860,6 +856,7 @@ static void builtin_drain(struct rk_port_driver *base, unsigned idle_ms, unsigne
 static void builtin_free(struct rk_port_driver *base)
 {
 	struct bp_driver *d = (struct bp_driver *)base;
+	struct rk_list *l, *next;
 
 	if (d->thread_started) {
 		pthread_mutex_lock(&d->op_lock);
@@ -868,8 +865,9 @@ static void builtin_free(struct rk_port_driver *base)
 		pthread_mutex_unlock(&d->op_lock);
 		pthread_join(d->thread, NULL);
 	}
-	while (!rk_list_empty(&d->ports)) {
-		struct bp_port *port = rk_container_of(d->ports.next, struct bp_port, link);
+	rk_list_for_each_safe(l, next, &d->ports)
+	{
+		struct bp_port *port = rk_container_of(l, struct bp_port, link);
 		port_close(d, port);
 		port_free(port);
 	}

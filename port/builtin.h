@@ -6,8 +6,8 @@
 
 #include <stdbool.h>
 
-#include "driver.h"
-#include "sockpool.h"
+#include "port/driver.h"
+#include "port/sockpool.h"
 
 struct rk_builtin_config {
 	int chan; /* parent end of the socket-supply channel (sockpool.h); taken over */

@@ -12,9 +12,9 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "builtin.h"
-#include "sockpool.h"
-#include "list.h"
+#include "port/builtin.h"
+#include "port/list.h"
+#include "port/sockpool.h"
 
 /* What an epoll event points at: the first member of every watched object. */
 enum bp_kind {

@@ -7,8 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "error.h"
-#include "spec.h"
+#include "port/spec.h"
+#include "src/lib/error.h"
 
 struct rk_port_driver;
 

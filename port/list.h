@@ -23,6 +23,11 @@ static inline bool rk_list_empty(const struct rk_list *l)
 	return l->next == l;
 }
 
+/* Walks head with pos, which the body may unlink and free (next is read before). */
+#define rk_list_for_each_safe(pos, next, head)                                                     \
+	for ((pos) = (head)->next, (next) = (pos)->next; (pos) != (head);                          \
+	     (pos) = (next), (next) = (pos)->next)
+
 static inline void rk_list_add_tail(struct rk_list *head, struct rk_list *e)
 {
 	e->prev = head->prev;

@@ -16,7 +16,7 @@
  * command cannot even name it. Every signal stays blocked, as in the parent; it ends with
  * the parent (SIGKILL at its death) or at the end of its channel.
  */
-#include "maker.h"
+#include "port/maker.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,12 +30,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "helper.h"
-#include "log.h"
-#include "msg.h"
-#include "sockpool.h"
-#include "transparent.h"
-#include "util.h"
+#include "port/sockpool.h"
+#include "port/transparent.h"
+#include "src/lib/helper.h"
+#include "src/lib/log.h"
+#include "src/lib/msg.h"
+#include "src/lib/util.h"
 
 #define ENTER_MS 10000
 

@@ -7,8 +7,8 @@
 
 #include <sys/types.h>
 
-#include "error.h"
-#include "sig.h"
+#include "src/lib/error.h"
+#include "src/lib/sig.h"
 
 struct rk_sockmaker {
 	pid_t pid;  /* -1 when there is none */

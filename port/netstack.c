@@ -8,7 +8,7 @@
  * side must not be a loopback address (it would not leave the namespace's stack), as with
  * slirp4netns' port driver.
  */
-#include "netstack.h"
+#include "port/netstack.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,9 +20,9 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "engine.h"
-#include "log.h"
-#include "util.h"
+#include "netstack/engine.h"
+#include "src/lib/log.h"
+#include "src/lib/util.h"
 
 #define TIMEOUT_S 10
 

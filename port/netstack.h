@@ -3,7 +3,7 @@
 #ifndef RK_PORT_NETSTACK_H
 #define RK_PORT_NETSTACK_H
 
-#include "driver.h"
+#include "port/driver.h"
 
 /* A driver sending forward requests to the engine on control (a SOCK_SEQPACKET socket,
  * taken); child_ip is where ports without a child IP go. Requests fail with EAGAIN until

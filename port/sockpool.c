@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "sockpool.h"
+#include "port/sockpool.h"
 
 #include <errno.h>
 #include <linux/sockios.h>
@@ -61,6 +61,7 @@ int rk_sockpool_serve(int chan, int (*transparent)(void))
 	struct rk_sockpool_req req;
 	struct rk_sockpool_rep rep = { 0 };
 	int fds[RK_SOCKPOOL_MAX_BATCH];
+	uint32_t made;
 	ssize_t n;
 	int r;
 
@@ -100,8 +101,9 @@ int rk_sockpool_serve(int chan, int (*transparent)(void))
 			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		fds[rep.count++] = fd;
 	}
+	made = rep.count;
 	r = send_reply(chan, &rep, fds);
-	for (uint32_t i = 0; i < rep.count; i++)
+	for (uint32_t i = 0; i < made; i++)
 		close(fds[i]);
 	/* the kernel would not carry the descriptors (ETOOMANYREFS: too many in flight for
 	 * the descriptor limit; ENOBUFS, ENOMEM): the answer says so without them, and the

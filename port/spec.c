@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "spec.h"
+#include "port/spec.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
+#include "src/lib/util.h"
 
 static const char *const protos[] = { "tcp",  "tcp4", "tcp6",  "udp",  "udp4",
 				      "udp6", "sctp", "sctp4", "sctp6" };

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "error.h"
+#include "src/lib/error.h"
 
 /* Long enough for any IPv6 text address plus a bit: longer input is not an address. */
 #define RK_PORT_IP_MAX 64

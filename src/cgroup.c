@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "cgroup.h"
+#include "src/cgroup.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "mount.h"
-#include "util.h"
+#include "src/lib/log.h"
+#include "src/lib/util.h"
+#include "src/mount.h"
 
 struct find_v2 {
 	char *buf;

@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "error.h"
+#include "src/lib/error.h"
 
 /* Finds the mount point of the cgroup2 hierarchy in a mountinfo file. Returns 0, -ENOENT
  * when none is mounted, or another negative errno. */

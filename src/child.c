@@ -22,7 +22,7 @@
  * C and H run on a raw clone's copy of the parent: glibc's idea of the thread id is stale
  * in C, so nothing here may use raise(), abort() or pthread locks.
  */
-#include "child.h"
+#include "src/child.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,16 +36,16 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "copyup.h"
-#include "dhcp.h"
-#include "log.h"
-#include "mount.h"
-#include "msg.h"
-#include "netcfg.h"
-#include "netlink.h"
-#include "netns.h"
-#include "statedir.h"
-#include "util.h"
+#include "src/copyup.h"
+#include "src/lib/log.h"
+#include "src/lib/msg.h"
+#include "src/lib/netlink.h"
+#include "src/lib/util.h"
+#include "src/mount.h"
+#include "src/net/dhcp.h"
+#include "src/net/netcfg.h"
+#include "src/net/netns.h"
+#include "src/statedir.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)

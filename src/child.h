@@ -9,9 +9,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "error.h"
-#include "netdrv.h"
-#include "options.h"
+#include "src/lib/error.h"
+#include "src/net/netdrv.h"
+#include "src/options.h"
 
 /* Name of the variable that marks the re-executed child. Its value is "<pid>,<ppid>": the
  * pid of the command process (in the child's pid namespace) and the parent pid the child

@@ -18,7 +18,7 @@
  * The original is grabbed with open_tree(OPEN_TREE_CLONE|AT_RECURSIVE) before the tmpfs
  * covers it; kernels before 5.2 get upstream's temporary bind directory in /tmp instead.
  */
-#include "copyup.h"
+#include "src/copyup.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -30,8 +30,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mount.h"
-#include "util.h"
+#include "src/lib/util.h"
+#include "src/mount.h"
 
 int rk_copyup_check(const char *dir, struct rk_error *err)
 {
@@ -81,7 +81,7 @@ static int link_siblings(int dir_fd, const char *real, const char *skip)
 	d = fdopendir(fd);
 	if (!d)
 		return -errno;
-	fd = -1; /* owned by d now */
+	rk_steal_fd(&fd); /* owned by d now */
 	while ((de = readdir(d))) {
 		rk_auto_free char *target = NULL;
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||

@@ -3,7 +3,7 @@
 #ifndef RK_COPYUP_H
 #define RK_COPYUP_H
 
-#include "error.h"
+#include "src/lib/error.h"
 
 /* Checks that dir can be copied up: absolute, not / or /tmp, an existing directory.
  * Returns 0 or a negative errno with err set. */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "idmap.h"
+#include "src/idmap.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,8 +12,8 @@
 #include <sys/wait.h>
 #include <sys/xattr.h>
 
-#include "log.h"
-#include "util.h"
+#include "src/lib/log.h"
+#include "src/lib/util.h"
 
 #define HELPER_OUTPUT_MAX 4096
 

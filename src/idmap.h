@@ -7,9 +7,9 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "error.h"
-#include "sig.h"
-#include "subid.h"
+#include "src/lib/error.h"
+#include "src/lib/sig.h"
+#include "src/subid.h"
 
 /* Builds the argv of a map helper: {helper, "<pid>", "0", "<own>", "1", "1", "<start1>",
  * "<count1>", "<1+count1>", ...}, NULL-terminated, owned by the caller (rk_strv_free).

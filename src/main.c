@@ -4,12 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "child.h"
-#include "log.h"
-#include "options.h"
-#include "parent.h"
-#include "supervisor.h"
-#include "version.h"
+#include "src/child.h"
+#include "src/lib/log.h"
+#include "src/lib/version.h"
+#include "src/options.h"
+#include "src/parent.h"
+#include "src/supervisor.h"
 
 int main(int argc, char **argv)
 {

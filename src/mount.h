@@ -6,8 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "error.h"
-#include "options.h"
+#include "src/lib/error.h"
+#include "src/options.h"
 
 /* The mount(2) flags that set propagation p. */
 unsigned long rk_mount_propagation_flags(enum rk_propagation p);

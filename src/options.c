@@ -9,18 +9,18 @@
  * stores raw values; rk_options_validate() then turns them into enums and checks them in
  * one place, in the order upstream's parent does.
  */
-#include "options.h"
+#include "src/options.h"
 
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 
-#include "log.h"
-#include "netdrv.h"
-#include "spec.h"
-#include "util.h"
-#include "version.h"
+#include "port/spec.h"
+#include "src/lib/log.h"
+#include "src/lib/util.h"
+#include "src/lib/version.h"
+#include "src/net/netdrv.h"
 
 enum rk_flag_type {
 	FLAG_BOOL,

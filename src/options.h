@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "error.h"
+#include "src/lib/error.h"
 
 enum rk_net {
 	RK_NET_HOST,

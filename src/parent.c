@@ -20,7 +20,7 @@
  * then on every signal is forwarded to the child, which forwards it to the command, until
  * the child exits; its status becomes ours.
  */
-#include "parent.h"
+#include "src/parent.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -37,31 +37,31 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "builtin.h"
-#include "cgroup.h"
-#include "dhcp.h"
-#include "engine.h"
-#include "launch.h"
-#include "helper.h"
-#include "hostfwd.h"
-#include "netstack.h"
-#include "child.h"
-#include "copyup.h"
-#include "idmap.h"
-#include "log.h"
-#include "lxcusernic.h"
-#include "maker.h"
-#include "mount.h"
-#include "msg.h"
-#include "netcfg.h"
-#include "pasta.h"
-#include "server.h"
-#include "slirp4netns.h"
-#include "sig.h"
-#include "statedir.h"
-#include "subid.h"
-#include "util.h"
-#include "vpnkit.h"
+#include "api/server.h"
+#include "netstack/engine.h"
+#include "netstack/launch.h"
+#include "port/builtin.h"
+#include "port/maker.h"
+#include "port/netstack.h"
+#include "port/slirp4netns.h"
+#include "src/cgroup.h"
+#include "src/child.h"
+#include "src/copyup.h"
+#include "src/idmap.h"
+#include "src/lib/helper.h"
+#include "src/lib/log.h"
+#include "src/lib/msg.h"
+#include "src/lib/sig.h"
+#include "src/lib/util.h"
+#include "src/mount.h"
+#include "src/net/dhcp.h"
+#include "src/net/lxcusernic.h"
+#include "src/net/netcfg.h"
+#include "src/net/pasta.h"
+#include "src/net/slirp4netns.h"
+#include "src/net/vpnkit.h"
+#include "src/statedir.h"
+#include "src/subid.h"
 
 extern char **environ;
 
@@ -110,9 +110,9 @@ static bool env_is_ours(const char *entry)
 }
 
 /* The environment of the command: ours without stale ROOTLESSKIT_* values, plus the three
- * documented variables. With marker, one more entry of RK_CHILD_ENV_SIZE writable bytes is
- * added for the child's marker and its index stored in *ret_marker. */
-static char **build_env(const char *state_dir, bool marker, size_t *ret_marker)
+ * documented variables. With ret_marker, one more entry of RK_CHILD_ENV_SIZE writable bytes
+ * is added for the child's marker and its index stored there. */
+static char **build_env(const char *state_dir, size_t *ret_marker)
 {
 	char **env = NULL;
 	size_t n = 0;
@@ -130,7 +130,7 @@ static char **build_env(const char *state_dir, bool marker, size_t *ret_marker)
 		rk_strv_push(&env, &n, b);
 		rk_strv_push(&env, &n, c);
 	}
-	if (marker) {
+	if (ret_marker) {
 		rk_strv_push(&env, &n, "");
 		env[n - 1] = rk_xrealloc(env[n - 1], RK_CHILD_ENV_SIZE);
 		*ret_marker = n - 1;
@@ -799,8 +799,8 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 
 	cfg.listen_fds = listen_fds(&cfg.listen_pid_ours);
 	cfg.net = rk_net_driver_get(opts->net); /* rk_options_check_supported() checked it */
-	child_env = build_env(st->sd.path, true, &cfg.marker_index);
-	cmd_env = build_env(st->sd.path, false, NULL);
+	child_env = build_env(st->sd.path, &cfg.marker_index);
+	cmd_env = build_env(st->sd.path, NULL);
 	cfg.child_env = child_env;
 	cfg.cmd_env = cmd_env;
 	r = rk_msg_pair(fds);

@@ -3,7 +3,7 @@
 #ifndef RK_PARENT_H
 #define RK_PARENT_H
 
-#include "options.h"
+#include "src/options.h"
 
 /* Runs the command described by validated opts in new namespaces. argv is rootlesskit's
  * own argv (the child re-executes it). Returns the exit code for main(). */

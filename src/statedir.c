@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "statedir.h"
+#include "src/statedir.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -9,8 +9,8 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
-#include "log.h"
-#include "util.h"
+#include "src/lib/log.h"
+#include "src/lib/util.h"
 
 #define CLEAR_MAX_DEPTH 128
 

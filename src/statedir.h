@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "error.h"
+#include "src/lib/error.h"
 
 struct rk_statedir {
 	char *path;	   /* absolute, clean */

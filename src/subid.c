@@ -9,7 +9,7 @@
  * only when asked for; with "auto" and no "subid:" NSS database configured, libsubid would
  * only read the very files the static parser reads, so auto goes straight to them.
  */
-#include "subid.h"
+#include "src/subid.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -18,8 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "util.h"
+#include "src/lib/log.h"
+#include "src/lib/util.h"
 
 #define SUBID_DOC_URL "https://rootlesscontaine.rs/getting-started/common/subuid/"
 

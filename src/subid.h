@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "error.h"
-#include "options.h"
+#include "src/lib/error.h"
+#include "src/options.h"
 
 /* The kernel takes at most 340 extents per map; one of them is "0 <own id> 1". */
 #define RK_SUBID_MAX_RANGES 339

@@ -5,7 +5,7 @@
  * orphan re-parented to it, and exits with the command's status: the exit code, or 255 and
  * "signal: <name>" when a signal killed it.
  */
-#include "supervisor.h"
+#include "src/supervisor.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -14,11 +14,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "child.h"
-#include "log.h"
-#include "options.h"
-#include "sig.h"
-#include "util.h"
+#include "src/child.h"
+#include "src/lib/log.h"
+#include "src/lib/sig.h"
+#include "src/lib/util.h"
+#include "src/options.h"
 
 int rk_supervisor_parse_marker(const char *value, struct rk_marker *ret)
 {

@@ -5,9 +5,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "client.h"
-#include "ctl.h"
-#include "util.h"
+#include "api/client.h"
+#include "src/ctl/ctl.h"
+#include "src/lib/util.h"
 
 int rk_ctl_call(const struct rk_ctl *c, const char *method, const char *path, const char *body,
 		long want, char **ret_body, struct rk_error *err)

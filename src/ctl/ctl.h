@@ -6,7 +6,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#include "error.h"
+#include "src/lib/error.h"
 
 struct rk_ctl {
 	const char *socket; /* --socket, or $ROOTLESSKIT_STATE_DIR/api.sock */

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "ctl.h"
-#include "util.h"
+#include "src/ctl/ctl.h"
+#include "src/lib/util.h"
 
 /* Go prints a missing string as "" */
 static const char *str(json_t *o, const char *key)

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl.h"
-#include "options.h"
-#include "util.h"
-#include "version.h"
+#include "src/ctl/ctl.h"
+#include "src/lib/util.h"
+#include "src/lib/version.h"
+#include "src/options.h"
 
 struct subcommand {
 	const char *name;
@@ -132,8 +132,10 @@ int main(int argc, char **argv)
 	c.n_args = argc - i;
 	if (!c.socket) {
 		const char *dir = getenv("ROOTLESSKIT_STATE_DIR");
-		if (dir && *dir)
-			c.socket = default_socket = rk_xasprintf("%s/api.sock", dir);
+		if (dir && *dir) {
+			default_socket = rk_xasprintf("%s/api.sock", dir);
+			c.socket = default_socket;
+		}
 	}
 	curl_global_init(CURL_GLOBAL_NOTHING);
 	r = c.socket ? sub->run(&c, &err)

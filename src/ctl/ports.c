@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl.h"
-#include "spec.h"
-#include "util.h"
+#include "port/spec.h"
+#include "src/ctl/ctl.h"
+#include "src/lib/util.h"
 
 #define TABLE_COLUMNS 6
 

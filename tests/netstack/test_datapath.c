@@ -25,9 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine.h"
-#include "util.h"
-#include "vchild.h"
+#include "netstack/engine.h"
+#include "src/lib/util.h"
+#include "vendor/lwip/vchild.h"
 
 #include "lwip/ip_addr.h"
 #include "lwip/pbuf.h"

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "checksum.h"
-#include "engine.h"
+#include "netstack/engine.h"
+#include "tests/unit/checksum.h"
 
 #define ETH 14
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "api/json.h"
 
 static void test_info_host(void **state)
 {

@@ -25,10 +25,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "builtin.h"
-#include "msg.h"
-#include "sockpool.h"
-#include "spec.h"
+#include "port/builtin.h"
+#include "port/sockpool.h"
+#include "port/spec.h"
+#include "src/lib/msg.h"
 
 #define BULK 65536
 

@@ -14,9 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "checksum.h"
-#include "dns.h"
-#include "filter.h"
+#include "netstack/dns.h"
+#include "netstack/filter.h"
+#include "tests/unit/checksum.h"
 
 static uint8_t sent[70000]; /* the last frame for the child */
 static size_t sent_len;

@@ -10,8 +10,8 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "checksum.h"
-#include "filter.h"
+#include "netstack/filter.h"
+#include "tests/unit/checksum.h"
 
 static struct rk_filter_config cfg;
 

@@ -22,10 +22,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cgroup.h"
-#include "mount.h"
-#include "netlink.h"
-#include "util.h"
+#include "src/cgroup.h"
+#include "src/lib/netlink.h"
+#include "src/lib/util.h"
+#include "src/mount.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270

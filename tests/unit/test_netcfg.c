@@ -12,10 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "helper.h"
-#include "netcfg.h"
-#include "slirp4netns.h"
-#include "util.h"
+#include "src/lib/helper.h"
+#include "src/lib/util.h"
+#include "src/net/netcfg.h"
+#include "src/net/slirp4netns.h"
 
 static void test_slirp_addresses(void **state)
 {

@@ -14,9 +14,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "dhcp.h"
-#include "vmnet.h"
-#include "vpnkit.h"
+#include "src/net/dhcp.h"
+#include "src/net/vmnet.h"
+#include "src/net/vpnkit.h"
 
 static const uint8_t mac[6] = { 0x02, 0x50, 0, 0, 0, 0x0a };
 

@@ -10,8 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "options.h"
-#include "util.h"
+#include "src/lib/util.h"
+#include "src/options.h"
 
 /* Parses a NULL-terminated list of arguments (argv[0] is added). */
 static int parse(struct rk_options *o, struct rk_error *err, ...)

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "spec.h"
-#include "util.h"
+#include "port/spec.h"
+#include "src/lib/util.h"
 
 struct valid_case {
 	const char *in;

@@ -21,8 +21,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "launch.h"
-#include "sandbox.h"
+#include "netstack/launch.h"
+#include "netstack/sandbox.h"
 
 enum action {
 	INET_SOCKET,

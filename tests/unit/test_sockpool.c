@@ -14,8 +14,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "msg.h"
-#include "sockpool.h"
+#include "port/sockpool.h"
+#include "src/lib/msg.h"
 
 static void test_batch(void **state)
 {

@@ -16,8 +16,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "statedir.h"
-#include "util.h"
+#include "src/lib/util.h"
+#include "src/statedir.h"
 
 static char base[] = "/tmp/rk-test-statedir-XXXXXX";
 

@@ -13,9 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "idmap.h"
-#include "subid.h"
-#include "util.h"
+#include "src/idmap.h"
+#include "src/lib/util.h"
+#include "src/subid.h"
 
 static const struct rk_subid_user alice = { .uid = 1001, .gid = 1001, .name = "alice" };
 

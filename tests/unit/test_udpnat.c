@@ -22,7 +22,7 @@
 
 #include <linux/virtio_net.h>
 
-#include "frames.h"
+#include "tests/unit/frames.h"
 
 #define MTU 1500
 

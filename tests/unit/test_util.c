@@ -13,12 +13,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "child.h"
-#include "log.h"
-#include "msg.h"
-#include "sig.h"
-#include "supervisor.h"
-#include "util.h"
+#include "src/child.h"
+#include "src/lib/log.h"
+#include "src/lib/msg.h"
+#include "src/lib/sig.h"
+#include "src/lib/util.h"
+#include "src/supervisor.h"
 
 static void check_clean(const char *in, const char *want)
 {

@@ -6,7 +6,7 @@
  * Debian's build only checks core locking once a tcpip thread has been marked, which
  * never happens here.
  */
-#include "vchild.h"
+#include "vendor/lwip/vchild.h"
 
 #include <errno.h>
 #include <linux/virtio_net.h>
@@ -16,14 +16,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "lwip/etharp.h"
-#include "lwip/inet_chksum.h"
-#include "lwip/init.h"
-#include "lwip/ip4_addr.h"
-#include "lwip/netif.h"
-#include "lwip/pbuf.h"
-#include "lwip/timeouts.h"
-#include "netif/ethernet.h"
+#include <lwip/etharp.h>
+#include <lwip/inet_chksum.h>
+#include <lwip/init.h>
+#include <lwip/ip4_addr.h>
+#include <lwip/netif.h>
+#include <lwip/pbuf.h>
+#include <lwip/timeouts.h>
+#include <netif/ethernet.h>
 
 struct vchild {
 	struct netif netif; /* first: a struct netif * is a struct vchild * */
