@@ -43,6 +43,7 @@
 
 #include "api/json.h"
 #include "port/spec.h"
+#include "src/lib/gocompat.h"
 #include "src/lib/util.h"
 
 #define RK_API_MAX_CONNECTIONS 128
@@ -377,7 +378,8 @@ static int listen_unix(int dir_fd, const char *path, struct rk_error *err)
 	old = umask(0177);
 	r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(old);
-	if (r < 0 || listen(fd, 128) < 0) {
+	/* a burst of clients waits in the queue: the server counts and sheds them from accept */
+	if (r < 0 || listen(fd, SOMAXCONN) < 0) {
 		r = errno;
 		close(fd);
 		return rk_error_errno(err, r, "listening on %s", path);

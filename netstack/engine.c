@@ -39,6 +39,7 @@
 
 #include <libslirp.h>
 
+#include "netstack/backlog.h"
 #include "netstack/tcpnat.h"
 #include "netstack/udpnat.h"
 #include "src/lib/log.h"
@@ -358,10 +359,12 @@ int rk_engine_forward(struct rk_engine *e, const struct rk_engine_fwd *f)
 		return -EINVAL;
 	}
 	errno = 0;
-	if (f->op == RK_ENGINE_FWD_ADD)
+	if (f->op == RK_ENGINE_FWD_ADD) {
+		rk_backlog_widen(true); /* libslirp would listen with a backlog of 1 */
 		r = sl.add_hostxfwd(e->slirp, (const struct sockaddr *)&f->host, sizeof(f->host),
 				    (const struct sockaddr *)&f->guest, sizeof(f->guest), 0);
-	else if (f->op == RK_ENGINE_FWD_REMOVE)
+		rk_backlog_widen(false);
+	} else if (f->op == RK_ENGINE_FWD_REMOVE)
 		r = sl.remove_hostxfwd(e->slirp, (const struct sockaddr *)&f->host, sizeof(f->host),
 				       0);
 	else

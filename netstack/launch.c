@@ -20,8 +20,11 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <poll.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "src/lib/helper.h"
 #include "src/lib/log.h"
 #include "src/lib/sig.h"
 #include "src/lib/util.h"
@@ -146,4 +149,77 @@ bool rk_engine_crash_record(struct rk_engine_crashes *c, int64_t now_ms)
 	/* the ring holds the last RK_ENGINE_CRASH_LIMIT: the next slot is the oldest */
 	oldest = c->at_ms[c->n % RK_ENGINE_CRASH_LIMIT];
 	return now_ms - oldest >= RK_ENGINE_CRASH_WINDOW_MS;
+}
+
+int rk_engine_proc_start(struct rk_engine_proc *p, int control, struct rk_error *err)
+{
+	struct rk_engine_spawn sp = {
+		.engine = &p->engine, .confine = p->confine, .tap = p->tap, .control = control
+	};
+	pid_t pid = rk_engine_spawn(&sp, &p->ready, err);
+
+	if (control >= 0)
+		close(control);
+	if (pid < 0)
+		return (int)pid;
+	p->pid = pid;
+	rk_debug("netstack engine runs as pid %d", (int)pid);
+	return 0;
+}
+
+int rk_engine_proc_ready(struct rk_engine_proc *p, uint64_t end_ms, const struct rk_cancel *cancel,
+			 struct rk_error *err)
+{
+	int r = rk_wait_fd(p->ready, POLLIN, end_ms, cancel);
+
+	if (r == 0)
+		return -ETIMEDOUT;
+	if (r < 0)
+		return r == -EINTR ? r : rk_error_errno(err, -r, "poll");
+	return rk_engine_spawn_result(rk_steal_fd(&p->ready), err);
+}
+
+int rk_engine_proc_exited(struct rk_engine_proc *p, int *ret_status)
+{
+	if (p->pid <= 0 || waitpid(p->pid, ret_status, WNOHANG) != p->pid)
+		return 0;
+	p->pid = -1;
+	return 1;
+}
+
+int rk_engine_proc_restart(struct rk_engine_proc *p, int control, uint64_t ready_ms,
+			   struct rk_error *err)
+{
+	int r;
+
+	if (!rk_engine_crash_record(&p->crashes, (int64_t)rk_now_ms())) {
+		if (control >= 0)
+			close(control);
+		return -EMLINK;
+	}
+	if (p->ready >= 0) /* the dead one's, if it never answered */
+		close(rk_steal_fd(&p->ready));
+	r = rk_engine_proc_start(p, control, err);
+	/* signals wait in the caller's signalfd meanwhile: a start takes milliseconds */
+	if (r == 0)
+		r = rk_engine_proc_ready(p, rk_now_ms() + ready_ms, NULL, err);
+	if (r == -ETIMEDOUT)
+		r = rk_error_set(err, ETIMEDOUT, "netstack engine did not start within %u s",
+				 (unsigned)(ready_ms / 1000));
+	return r;
+}
+
+void rk_engine_proc_stop(struct rk_engine_proc *p, bool drain, unsigned drain_ms)
+{
+	if (p->pid > 0 && !(drain && kill(p->pid, SIGTERM) == 0 &&
+			    rk_helper_reap_within(p->pid, drain_ms, NULL))) {
+		kill(p->pid, SIGKILL);
+		while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	p->pid = -1;
+	if (p->ready >= 0)
+		close(rk_steal_fd(&p->ready));
+	if (p->tap >= 0)
+		close(rk_steal_fd(&p->tap));
 }

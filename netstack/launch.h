@@ -10,6 +10,7 @@
 #include "netstack/engine.h"
 #include "netstack/sandbox.h"
 #include "src/lib/error.h"
+#include "src/lib/sig.h"
 
 struct rk_engine_spawn {
 	const struct rk_engine_config *engine;
@@ -44,5 +45,43 @@ bool rk_engine_crash_record(struct rk_engine_crashes *c, int64_t now_ms);
  * when the engine runs confined as asked, or a negative errno with err set to the engine's
  * own reason (or to its early end). */
 int rk_engine_spawn_result(int ready, struct rk_error *err);
+
+/* One engine on a tap, kept running: started, confirmed, started again when it dies. */
+struct rk_engine_proc {
+	struct rk_engine_config engine;
+	struct rk_confine_config confine;
+	int tap;   /* the child's tap, kept so that another engine can take over */
+	pid_t pid; /* the running engine, or -1 */
+	int ready; /* its readiness pipe until it answered, or -1 */
+	struct rk_engine_crashes crashes;
+};
+
+#define RK_ENGINE_PROC_INIT                                                                        \
+	{                                                                                          \
+		.tap = -1, .pid = -1, .ready = -1                                                  \
+	}
+
+/* Starts an engine on p->tap (see rk_engine_spawn). control (taken) is the engine's end of
+ * the netstack port driver's socket, or -1. Returns 0 or a negative errno with err set. */
+int rk_engine_proc_start(struct rk_engine_proc *p, int control, struct rk_error *err);
+
+/* Waits until end_ms (rk_now_ms) for the started engine to say that it runs confined, or
+ * why not; cancel (may be NULL) cuts the wait with -EINTR. Returns 0, -ETIMEDOUT or a
+ * negative errno with err set. */
+int rk_engine_proc_ready(struct rk_engine_proc *p, uint64_t end_ms, const struct rk_cancel *cancel,
+			 struct rk_error *err);
+
+/* The engine exited. Returns 1 (and reaps it) when p->pid is what exited, 0 otherwise. */
+int rk_engine_proc_exited(struct rk_engine_proc *p, int *ret_status);
+
+/* After a death: -EMLINK when this was the RK_ENGINE_CRASH_LIMIT-th within the window;
+ * otherwise another engine is started and confirmed (0), or a negative errno with err
+ * set tells why none could start. */
+int rk_engine_proc_restart(struct rk_engine_proc *p, int control, uint64_t ready_ms,
+			   struct rk_error *err);
+
+/* Stops the engine: with drain, SIGTERM and up to drain_ms for it to deliver what its
+ * connections carry; SIGKILL otherwise or after that. Closes what p holds. */
+void rk_engine_proc_stop(struct rk_engine_proc *p, bool drain, unsigned drain_ms);
 
 #endif

@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "port/builtin_int.h"
+#include "port/registry.h"
 #include "port/sockpool.h"
 #include "src/lib/log.h"
 #include "src/lib/util.h"
@@ -221,9 +222,9 @@ static void report_rejected(struct bp_driver *d)
 	d->rejected_said = d->rejected;
 }
 
-void rk_port_builtin_trust_netns(struct rk_port_driver *base, const struct rk_netns_id *ns)
+void rk_port_builtin_trust_netns(struct rk_port_driver *drv, const struct rk_netns_id *ns)
 {
-	struct bp_driver *d = (struct bp_driver *)base;
+	struct bp_driver *d = (struct bp_driver *)rk_port_registry_backend(drv);
 
 	pthread_mutex_lock(&d->lock);
 	d->netns = *ns;
@@ -762,20 +763,16 @@ static void child_target(const struct rk_port_spec *s, struct sockaddr_storage *
 
 /* ---- the driver interface ---- */
 
-static int builtin_add(struct rk_port_driver *base, const struct rk_port_spec *spec, int *ret_id,
-		       struct rk_error *err)
+static int builtin_open(struct rk_port_backend *base, const struct rk_port_spec *spec, int *id,
+			void *data, struct rk_error *err)
 {
 	struct bp_driver *d = (struct bp_driver *)base;
 	struct bp_port *port;
 	bool udp;
 	int fd, r;
 
+	(void)data;
 	pthread_mutex_lock(&d->op_lock);
-	pthread_mutex_lock(&d->lock);
-	r = rk_port_spec_validate(spec, d->ports_table.e, d->ports_table.n, err);
-	pthread_mutex_unlock(&d->lock);
-	if (r < 0)
-		goto out;
 	if (strncmp(spec->proto, "tcp", 3) != 0 && strncmp(spec->proto, "udp", 3) != 0) {
 		r = rk_error_set(err, EPROTONOSUPPORT, "unsupported port protocol %s", spec->proto);
 		goto out;
@@ -790,56 +787,31 @@ static int builtin_add(struct rk_port_driver *base, const struct rk_port_spec *s
 	port->ev.kind = BP_LISTENER;
 	port->fd = fd;
 	port->udp = udp;
-	port->id = d->next_id;
+	port->id = *id;
 	rk_list_init(&port->conns);
 	rk_list_init(&port->link);
 	child_target(spec, &port->target, &port->target_len);
 	port->pool = pool_for(d, port->target.ss_family, udp ? SOCK_DGRAM : SOCK_STREAM);
 	send_command(d, BP_CMD_ADD, port, 0);
-	pthread_mutex_lock(&d->lock);
-	rk_port_table_add(&d->ports_table, d->next_id, spec);
-	*ret_id = d->next_id++;
-	pthread_mutex_unlock(&d->lock);
 	r = 0;
 out:
 	pthread_mutex_unlock(&d->op_lock);
 	return r;
 }
 
-static int builtin_remove(struct rk_port_driver *base, int id, struct rk_error *err)
+static int builtin_close(struct rk_port_backend *base, int id, void *data, struct rk_error *err)
 {
 	struct bp_driver *d = (struct bp_driver *)base;
-	bool known;
-	int r = 0;
 
+	(void)data;
+	(void)err;
 	pthread_mutex_lock(&d->op_lock);
-	pthread_mutex_lock(&d->lock);
-	known = rk_port_table_has(&d->ports_table, id);
-	pthread_mutex_unlock(&d->lock);
-	if (!known) {
-		r = rk_error_set(err, ENOENT, "unknown id: %d", id);
-	} else {
-		send_command(d, BP_CMD_REMOVE, NULL, id);
-		pthread_mutex_lock(&d->lock);
-		rk_port_table_remove(&d->ports_table, id);
-		pthread_mutex_unlock(&d->lock);
-	}
+	send_command(d, BP_CMD_REMOVE, NULL, id);
 	pthread_mutex_unlock(&d->op_lock);
-	return r;
+	return 0;
 }
 
-static size_t builtin_list(struct rk_port_driver *base, struct rk_port_entry **ret)
-{
-	struct bp_driver *d = (struct bp_driver *)base;
-	size_t n;
-
-	pthread_mutex_lock(&d->lock);
-	n = rk_port_table_copy(&d->ports_table, ret);
-	pthread_mutex_unlock(&d->lock);
-	return n;
-}
-
-static void builtin_drain(struct rk_port_driver *base, unsigned idle_ms, unsigned max_ms)
+static void builtin_drain(struct rk_port_backend *base, unsigned idle_ms, unsigned max_ms)
 {
 	struct bp_driver *d = (struct bp_driver *)base;
 
@@ -853,7 +825,7 @@ static void builtin_drain(struct rk_port_driver *base, unsigned idle_ms, unsigne
 	pthread_mutex_unlock(&d->op_lock);
 }
 
-static void builtin_free(struct rk_port_driver *base)
+static void builtin_free(struct rk_port_backend *base)
 {
 	struct bp_driver *d = (struct bp_driver *)base;
 	struct rk_list *l, *next;
@@ -889,18 +861,16 @@ static void builtin_free(struct rk_port_driver *base)
 	pthread_mutex_destroy(&d->op_lock);
 	pthread_mutex_destroy(&d->lock);
 	pthread_cond_destroy(&d->cond);
-	rk_port_table_free(&d->ports_table);
 	free(d->udp_buf);
 	free(d);
 }
 
-static const struct rk_port_driver_ops builtin_ops = {
+static const struct rk_port_backend_ops builtin_ops = {
 	.name = "builtin",
 	.protos = builtin_protos,
 	.disallow_loopback_child_ip = false,
-	.add = builtin_add,
-	.remove = builtin_remove,
-	.list = builtin_list,
+	.open = builtin_open,
+	.close = builtin_close,
 	.drain = builtin_drain,
 	.free = builtin_free,
 };
@@ -913,7 +883,6 @@ int rk_port_builtin_new(const struct rk_builtin_config *cfg, struct rk_port_driv
 
 	d->base.ops = &builtin_ops;
 	d->cfg = *cfg;
-	d->next_id = 1;
 	d->wake_ev.kind = BP_WAKE;
 	d->chan_ev.kind = BP_CHAN;
 	rk_list_init(&d->ports);
@@ -963,7 +932,7 @@ int rk_port_builtin_new(const struct rk_builtin_config *cfg, struct rk_port_driv
 		goto fail;
 	}
 	d->thread_started = true;
-	*ret = &d->base;
+	*ret = rk_port_registry_new(&d->base);
 	return 0;
 fail:
 	builtin_free(&d->base);

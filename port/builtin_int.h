@@ -14,6 +14,7 @@
 
 #include "port/builtin.h"
 #include "port/list.h"
+#include "port/registry.h"
 #include "port/sockpool.h"
 
 /* What an epoll event points at: the first member of every watched object. */
@@ -132,7 +133,7 @@ enum bp_cmd_type {
 };
 
 struct bp_driver {
-	struct rk_port_driver base;
+	struct rk_port_backend base;
 	struct rk_builtin_config cfg;
 	int epfd, wakefd;
 	pthread_t thread;
@@ -147,8 +148,6 @@ struct bp_driver {
 	unsigned drain_idle_ms, drain_max_ms; /* BP_CMD_DRAIN */
 	bool drain_asked;		      /* the loop ends by itself: free only joins */
 	bool cmd_done;
-	struct rk_port_table ports_table; /* published ports */
-	int next_id;
 	struct rk_netns_id netns; /* where the child's sockets must come from */
 	bool netns_known;	  /* until then none is taken */
 

@@ -3,8 +3,10 @@
  * TCP connections of the builtin port driver
  *
  * accept() on the host, take a socket of the child's namespace from the pool, connect() it
- * to the target (non-blocking), then move bytes both ways through a pipe per direction:
- * splice(source -> pipe) and splice(pipe -> destination), so they never enter user space.
+ * to the target (non-blocking), then move bytes both ways. The first bytes of a direction go
+ * through a small buffer with recv() and send() (a short exchange costs no pipe); once a
+ * direction carries more, it moves through a pipe of its own, splice(source -> pipe) and
+ * splice(pipe -> destination), and its bytes no longer enter user space.
  * A FIN is passed on with shutdown(SHUT_WR) once the pipe is empty; the connection ends
  * when both directions have ended, or at the first error.
  *

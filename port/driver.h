@@ -10,6 +10,16 @@
 #include "port/spec.h"
 #include "src/lib/error.h"
 
+/* --port-driver */
+enum rk_port {
+	RK_PORT_NONE,
+	RK_PORT_IMPLICIT,
+	RK_PORT_BUILTIN,
+	RK_PORT_SLIRP4NETNS,
+	RK_PORT_GVISOR_TAP_VSOCK, /* known name, not part of this implementation */
+	RK_PORT_NETSTACK,	  /* ours: host forwards inside --net=builtin's engine */
+};
+
 struct rk_port_driver;
 
 struct rk_port_driver_ops {

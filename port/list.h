@@ -7,11 +7,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "src/lib/util.h"
+
 struct rk_list {
 	struct rk_list *prev, *next;
 };
-
-#define rk_container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 static inline void rk_list_init(struct rk_list *l)
 {

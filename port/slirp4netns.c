@@ -12,7 +12,6 @@
 #include <limits.h>
 #include <poll.h>
 #include <jansson.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "port/registry.h"
 #include "src/lib/sig.h"
 #include "src/lib/util.h"
 
@@ -30,11 +30,9 @@
 static const char *const s4nn_protos[] = { "tcp", "tcp4", "udp", "udp4", NULL };
 
 struct s4nn_driver {
-	struct rk_port_driver base;
+	struct rk_port_backend base;
 	char *api_socket;
 	char child_ip[INET_ADDRSTRLEN];
-	pthread_mutex_t lock; /* guards ports, and serialises the calls */
-	struct rk_port_table ports;
 };
 
 /* Go's %v of a decoded JSON value (map[...] for objects, keys sorted). */
@@ -159,18 +157,15 @@ static int reply_error(json_t *rep, struct rk_error *err)
 	return rk_error_set(err, EIO, "reply.Error: %s", text);
 }
 
-static int s4nn_add(struct rk_port_driver *base, const struct rk_port_spec *spec, int *ret_id,
-		    struct rk_error *err)
+static int s4nn_open(struct rk_port_backend *base, const struct rk_port_spec *spec, int *ret_id,
+		     void *data, struct rk_error *err)
 {
 	struct s4nn_driver *d = (struct s4nn_driver *)base;
 	char proto[8], ip[INET_ADDRSTRLEN];
 	json_t *rep = NULL, *id;
 	int r;
 
-	pthread_mutex_lock(&d->lock);
-	r = rk_port_spec_validate(spec, d->ports.e, d->ports.n, err);
-	if (r < 0)
-		goto out;
+	(void)data;
 	if (spec->proto[strlen(spec->proto) - 1] == '6') {
 		r = rk_error_set(err, EPROTONOSUPPORT, "unsupported protocol \"%s\"", spec->proto);
 		goto out;
@@ -211,60 +206,42 @@ static int s4nn_add(struct rk_port_driver *base, const struct rk_port_spec *spec
 		goto out;
 	}
 	*ret_id = (int)json_number_value(id);
-	rk_port_table_add(&d->ports, *ret_id, spec);
 out:
 	json_decref(rep);
-	pthread_mutex_unlock(&d->lock);
 	return r;
 }
 
-static int s4nn_remove(struct rk_port_driver *base, int id, struct rk_error *err)
+static int s4nn_close(struct rk_port_backend *base, int id, void *data, struct rk_error *err)
 {
 	struct s4nn_driver *d = (struct s4nn_driver *)base;
 	json_t *rep = NULL;
 	int r;
 
-	pthread_mutex_lock(&d->lock);
+	(void)data;
 	/* as upstream: slirp4netns itself decides whether the id exists */
 	r = call(d, json_pack("{s:s, s:{s:i}}", "execute", "remove_hostfwd", "arguments", "id", id),
 		 &rep, err);
 	if (r == 0)
 		r = reply_error(rep, err);
-	if (r == 0)
-		rk_port_table_remove(&d->ports, id);
 	json_decref(rep);
-	pthread_mutex_unlock(&d->lock);
 	return r;
 }
 
-static size_t s4nn_list(struct rk_port_driver *base, struct rk_port_entry **ret)
-{
-	struct s4nn_driver *d = (struct s4nn_driver *)base;
-	size_t n;
-
-	pthread_mutex_lock(&d->lock);
-	n = rk_port_table_copy(&d->ports, ret);
-	pthread_mutex_unlock(&d->lock);
-	return n;
-}
-
-static void s4nn_free(struct rk_port_driver *base)
+static void s4nn_free(struct rk_port_backend *base)
 {
 	struct s4nn_driver *d = (struct s4nn_driver *)base;
 
-	pthread_mutex_destroy(&d->lock);
-	rk_port_table_free(&d->ports);
 	free(d->api_socket);
 	free(d);
 }
 
-static const struct rk_port_driver_ops s4nn_ops = {
+static const struct rk_port_backend_ops s4nn_ops = {
 	.name = "slirp4netns",
 	.protos = s4nn_protos,
 	.disallow_loopback_child_ip = true,
-	.add = s4nn_add,
-	.remove = s4nn_remove,
-	.list = s4nn_list,
+	.own_ids = true,
+	.open = s4nn_open,
+	.close = s4nn_close,
 	.free = s4nn_free,
 };
 
@@ -275,6 +252,5 @@ struct rk_port_driver *rk_port_slirp4netns_new(const char *api_socket, const cha
 	d->base.ops = &s4nn_ops;
 	d->api_socket = rk_xstrdup(api_socket);
 	snprintf(d->child_ip, sizeof(d->child_ip), "%s", child_ip);
-	pthread_mutex_init(&d->lock, NULL);
-	return &d->base;
+	return rk_port_registry_new(&d->base);
 }

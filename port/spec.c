@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "src/lib/gocompat.h"
 #include "src/lib/util.h"
 
 static const char *const protos[] = { "tcp",  "tcp4", "tcp6",  "udp",  "udp4",
@@ -28,33 +29,6 @@ static bool ip_valid(const char *s)
 	unsigned char buf[16];
 
 	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
-}
-
-int rk_go_atoi(const char *s, long long *ret, const char **ret_why)
-{
-	bool neg = false;
-	unsigned long long v = 0;
-	const char *p = s;
-
-	if (*p == '+' || *p == '-')
-		neg = *p++ == '-';
-	if (!*p) {
-		*ret_why = "invalid syntax";
-		return -EINVAL;
-	}
-	for (; *p; p++) {
-		if (*p < '0' || *p > '9') {
-			*ret_why = "invalid syntax";
-			return -EINVAL;
-		}
-		if (v > ((unsigned long long)LLONG_MAX + neg - (unsigned)(*p - '0')) / 10) {
-			*ret_why = "value out of range";
-			return -ERANGE;
-		}
-		v = v * 10 + (unsigned)(*p - '0');
-	}
-	*ret = neg ? (long long)(0 - v) : (long long)v;
-	return 0;
 }
 
 /* Copies [b, e) to dst without surrounding whitespace (Go's scanner skips it). Returns
@@ -204,59 +178,4 @@ int rk_port_spec_validate(const struct rk_port_spec *spec, const struct rk_port_
 			return rk_error_set(err, EINVAL, "conflict with ID %d", existing[i].id);
 	}
 	return 0;
-}
-
-void rk_port_table_add(struct rk_port_table *t, int id, const struct rk_port_spec *spec)
-{
-	t->e = rk_xrealloc(t->e, (t->n + 1) * sizeof(*t->e));
-	t->e[t->n].id = id;
-	t->e[t->n].spec = *spec;
-	t->n++;
-}
-
-static size_t table_find(const struct rk_port_table *t, int id)
-{
-	size_t i;
-
-	for (i = 0; i < t->n && t->e[i].id != id; i++)
-		;
-	return i;
-}
-
-bool rk_port_table_has(const struct rk_port_table *t, int id)
-{
-	return table_find(t, id) < t->n;
-}
-
-bool rk_port_table_remove(struct rk_port_table *t, int id)
-{
-	size_t i = table_find(t, id);
-
-	if (i == t->n)
-		return false;
-	memmove(&t->e[i], &t->e[i + 1], (t->n - i - 1) * sizeof(*t->e));
-	t->n--;
-	return true;
-}
-
-static int by_id(const void *a, const void *b)
-{
-	const struct rk_port_entry *x = a, *y = b;
-
-	return (x->id > y->id) - (x->id < y->id);
-}
-
-size_t rk_port_table_copy(const struct rk_port_table *t, struct rk_port_entry **ret)
-{
-	*ret = rk_xmalloc((t->n ? t->n : 1) * sizeof(**ret));
-	if (t->n)
-		memcpy(*ret, t->e, t->n * sizeof(**ret));
-	qsort(*ret, t->n, sizeof(**ret), by_id);
-	return t->n;
-}
-
-void rk_port_table_free(struct rk_port_table *t)
-{
-	free(t->e);
-	*t = (struct rk_port_table){ 0 };
 }

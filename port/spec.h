@@ -28,30 +28,6 @@ struct rk_port_entry {
 	struct rk_port_spec spec;
 };
 
-/* The published ports of a driver, in the order they were added. */
-struct rk_port_table {
-	struct rk_port_entry *e;
-	size_t n;
-};
-
-/* Appends id with spec. */
-void rk_port_table_add(struct rk_port_table *t, int id, const struct rk_port_spec *spec);
-
-/* Removes id. Returns false when it is not there. */
-bool rk_port_table_remove(struct rk_port_table *t, int id);
-
-/* Whether id is there. */
-bool rk_port_table_has(const struct rk_port_table *t, int id);
-
-/* A copy of the entries sorted by id (free()). Returns the count. */
-size_t rk_port_table_copy(const struct rk_port_table *t, struct rk_port_entry **ret);
-
-void rk_port_table_free(struct rk_port_table *t);
-
-/* Go's strconv.Atoi: optional sign, decimal digits, the whole string. Returns 0, or
- * -EINVAL / -ERANGE with Go's reason ("invalid syntax", "value out of range") in *ret_why. */
-int rk_go_atoi(const char *s, long long *ret, const char **ret_why);
-
 /* True when proto is one of the nine upstream protocols (case-sensitive). */
 int rk_port_proto_valid(const char *proto);
 

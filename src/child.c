@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "src/copyup.h"
+#include "src/lib/gocompat.h"
 #include "src/lib/log.h"
 #include "src/lib/msg.h"
 #include "src/lib/netlink.h"
@@ -46,21 +47,13 @@
 #include "src/net/netcfg.h"
 #include "src/net/netns.h"
 #include "src/statedir.h"
+#include "src/supervisor.h"
+
+extern char **environ;
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
-
-void rk_format_argv(char *const *argv, char *buf, size_t size)
-{
-	size_t w = 0;
-
-	w += (size_t)snprintf(buf, size, "[");
-	for (size_t i = 0; argv[i] && w < size; i++)
-		w += (size_t)snprintf(buf + w, size - w, "%s%s", i ? " " : "", argv[i]);
-	if (w < size)
-		snprintf(buf + w, size - w, "]");
-}
 
 /* Reports err to the parent and waits to be killed by it (or for it to go away). */
 static __attribute__((noreturn)) void setup_fail(int sock, const struct rk_error *err)
@@ -324,8 +317,11 @@ static __attribute__((noreturn)) void child_main(struct rk_child_config *cfg)
 	}
 	if (h == 0)
 		setup_main(cfg, self);
-	snprintf(cfg->child_env[cfg->marker_index], RK_CHILD_ENV_SIZE, "%s=%d,%d", RK_CHILD_ENV,
-		 (int)h, (int)expected_ppid);
+	snprintf(cfg->child_env[cfg->marker_index], RK_CHILD_ENV_SIZE, "%s=%d,%d,%u,%d",
+		 RK_CHILD_ENV, (int)h, (int)expected_ppid,
+		 (cfg->opts->debug ? RK_MARKER_DEBUG : 0) |
+			 (cfg->opts->reaper ? RK_MARKER_REAPER : 0),
+		 (int)(cfg->opts->command - cfg->self_argv));
 	/* the supervisor, like the command, keeps only stdio (and activation fds) */
 	cloexec_from(3 + cfg->listen_fds);
 	umask(cfg->orig_umask);
@@ -419,4 +415,75 @@ int rk_child_start(struct rk_child_config *cfg, pid_t *ret_pid, struct rk_error 
 		child_main(cfg);
 	*ret_pid = (pid_t)pid;
 	return 0;
+}
+
+static const char *const rk_env_names[] = { "ROOTLESSKIT_STATE_DIR", "ROOTLESSKIT_PARENT_EUID",
+					    "ROOTLESSKIT_PARENT_EGID", RK_CHILD_ENV };
+
+static bool env_is_ours(const char *entry)
+{
+	for (size_t i = 0; i < RK_ARRAY_SIZE(rk_env_names); i++) {
+		size_t n = strlen(rk_env_names[i]);
+		if (strncmp(entry, rk_env_names[i], n) == 0 && entry[n] == '=')
+			return true;
+	}
+	return false;
+}
+
+char **rk_child_env(const char *state_dir, size_t *ret_marker)
+{
+	char **env = NULL;
+	size_t n = 0;
+
+	for (char **e = environ; e && *e; e++)
+		if (!env_is_ours(*e))
+			rk_strv_push(&env, &n, *e);
+	{
+		rk_auto_free char *a = rk_xasprintf("ROOTLESSKIT_STATE_DIR=%s", state_dir);
+		rk_auto_free char *b =
+			rk_xasprintf("ROOTLESSKIT_PARENT_EUID=%u", (unsigned)geteuid());
+		rk_auto_free char *c =
+			rk_xasprintf("ROOTLESSKIT_PARENT_EGID=%u", (unsigned)getegid());
+		rk_strv_push(&env, &n, a);
+		rk_strv_push(&env, &n, b);
+		rk_strv_push(&env, &n, c);
+	}
+	if (ret_marker) {
+		rk_strv_push(&env, &n, "");
+		env[n - 1] = rk_xrealloc(env[n - 1], RK_CHILD_ENV_SIZE);
+		*ret_marker = n - 1;
+	}
+	return env;
+}
+
+int rk_child_listen_fds(bool *ret_ours)
+{
+	const char *pid_s = getenv("LISTEN_PID"), *fds_s = getenv("LISTEN_FDS");
+	uint64_t pid, n;
+
+	*ret_ours = false;
+	if (!pid_s || !fds_s || rk_parse_u64(pid_s, &pid) < 0 || rk_parse_u64(fds_s, &n) < 0 ||
+	    n == 0 || n > 1024)
+		return 0;
+	*ret_ours = pid == (uint64_t)getpid();
+	return (int)n;
+}
+
+void rk_child_preflight(void)
+{
+	long v;
+
+	if (geteuid() == 0)
+		rk_warn("Running RootlessKit as the root user is unsupported.");
+	if (rk_read_proc_long("/proc/sys/kernel/unprivileged_userns_clone", &v) == 0 && v == 0)
+		rk_warn("/proc/sys/kernel/unprivileged_userns_clone needs to be set to 1.");
+	if (rk_read_proc_long("/proc/sys/user/max_user_namespaces", &v) == 0) {
+		if (v == 0)
+			rk_warn("/proc/sys/user/max_user_namespaces needs to be set to non-zero.");
+		else if (v < 1024)
+			rk_warn("/proc/sys/user/max_user_namespaces=%ld may be low. Consider "
+				"setting to "
+				">= %d.",
+				v, 1024);
+	}
 }

@@ -10,18 +10,18 @@
 #include <sys/types.h>
 
 #include "src/lib/error.h"
-#include "src/net/netdrv.h"
+#include "src/net/driver.h"
 #include "src/options.h"
 
 /* Name of the variable that marks the re-executed child. Its value is "<pid>,<ppid>": the
  * pid of the command process (in the child's pid namespace) and the parent pid the child
  * must see, so that a stray copy of the variable is recognised and refused. */
 #define RK_CHILD_ENV	  "_ROOTLESSKIT_CHILD_UNDOCUMENTED"
-#define RK_CHILD_ENV_SIZE 64
+#define RK_CHILD_ENV_SIZE 96
 
 struct rk_child_config {
 	const struct rk_options *opts;
-	const struct rk_net_driver *net;
+	const struct rk_net_ops *net;
 	char *const *self_argv; /* argv of rootlesskit, reused for the re-exec */
 	char **child_env;	/* environment of the re-executed child */
 	size_t marker_index;	/* child_env[marker_index]: RK_CHILD_ENV_SIZE writable bytes */
@@ -41,7 +41,18 @@ struct rk_child_config {
  * to change on this host (sysctl, AppArmor, container seccomp profile). */
 int rk_child_start(struct rk_child_config *cfg, pid_t *ret_pid, struct rk_error *err);
 
-/* Formats argv the way Go prints a []string: "[a b c]". */
-void rk_format_argv(char *const *argv, char *buf, size_t size);
+/* The environment of the command: ours without stale ROOTLESSKIT_* values, plus the three
+ * documented variables. With ret_marker, one more entry of RK_CHILD_ENV_SIZE writable bytes
+ * is added for the child's marker (the supervisor's configuration) and its index stored
+ * there. Free with rk_strv_free. */
+char **rk_child_env(const char *state_dir, size_t *ret_marker);
+
+/* systemd socket activation: with LISTEN_PID and LISTEN_FDS=N set, fds 3..N+2 are passed
+ * on to the command. Returns N (0 when not activated); *ret_ours tells whether LISTEN_PID
+ * names us, so that the command's LISTEN_PID must become its own pid. */
+int rk_child_listen_fds(bool *ret_ours);
+
+/* Upstream's warnings about the host's user-namespace limits (and about running as root). */
+void rk_child_preflight(void);
 
 #endif

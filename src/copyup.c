@@ -171,16 +171,20 @@ static int link_entries(int dir_fd, int orig_fd, const char *ro_path, const char
 	return r;
 }
 
-/* Grabs the original tree of dir as a detached mount (fd), or binds it to a temporary
- * directory (*ret_tmp) on kernels without open_tree. */
-static int grab_original(const char *dir, char **ret_tmp, struct rk_error *err)
+/* Grabs the original tree of dir as a detached mount (*ret_fd), or on kernels without
+ * open_tree binds it to a temporary directory (*ret_tmp; *ret_fd is -1 then). Returns 0 or
+ * a negative errno with err set. */
+static int grab_original(const char *dir, int *ret_fd, char **ret_tmp, struct rk_error *err)
 {
 	int fd = rk_mount_clone_tree(dir);
 	char tmpl[] = "/tmp/rootlesskit-bXXXXXX";
 
+	*ret_fd = -1;
 	*ret_tmp = NULL;
-	if (fd >= 0)
-		return fd;
+	if (fd >= 0) {
+		*ret_fd = fd;
+		return 0;
+	}
 	if (fd != -ENOSYS)
 		return rk_error_errno(err, -fd, "copy-up %s: open_tree", dir);
 	if (!mkdtemp(tmpl))
@@ -191,7 +195,7 @@ static int grab_original(const char *dir, char **ret_tmp, struct rk_error *err)
 		return rk_error_errno(err, e, "copy-up %s: bind to %s", dir, tmpl);
 	}
 	*ret_tmp = rk_xstrdup(tmpl);
-	return -1;
+	return 0;
 }
 
 /* Puts the grabbed original at the mount point `where` (an fd of a directory). */
@@ -229,9 +233,9 @@ static int copy_up_one(const char *raw, struct rk_error *err)
 	r = rk_copyup_check(dir, err);
 	if (r < 0)
 		return r;
-	tree = grab_original(dir, &tmp, err);
-	if (tree < 0 && !tmp)
-		return tree;
+	r = grab_original(dir, &tree, &tmp, err);
+	if (r < 0)
+		return r;
 	if (mount("tmpfs", dir, "tmpfs", 0, NULL) < 0)
 		return rk_error_errno(err, errno, "copy-up %s: mount tmpfs", dir);
 	dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

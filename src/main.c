@@ -49,8 +49,7 @@ int main(int argc, char **argv)
 	} else if (opts.n_command == 0) {
 		rk_log_fatal("no command specified");
 		code = 1;
-	} else if (rk_options_validate(&opts, true, &err) < 0 ||
-		   rk_options_check_supported(&opts, &err) < 0) {
+	} else if (rk_options_validate(&opts, true, &err) < 0) {
 		rk_log_fatal(err.msg);
 		code = 1;
 	} else {

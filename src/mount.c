@@ -183,3 +183,21 @@ int rk_mount_sys(bool fresh_sysfs, bool cgroup2, struct rk_error *err)
 		return rk_error_errno(err, -r, "putting /sys/fs/cgroup back");
 	return 0;
 }
+
+/* Non-private propagation needs the host's "/" to be shared. */
+void rk_mount_warn_propagation(const char *name)
+{
+	char optional[256];
+
+	if (strstr(name, "private"))
+		return;
+	if (rk_mount_root_optional(optional, sizeof(optional)) < 0) {
+		rk_warn("Failed to parse mountinfo");
+		return;
+	}
+	if (!strstr(optional, "shared"))
+		rk_warn("The host root filesystem is mounted as \"%s\". Setting child propagation "
+			"to "
+			"\"%s\" is not supported.",
+			optional, name);
+}

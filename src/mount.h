@@ -7,7 +7,16 @@
 #include <stddef.h>
 
 #include "src/lib/error.h"
-#include "src/options.h"
+
+/* --propagation */
+enum rk_propagation {
+	RK_PROP_RPRIVATE,
+	RK_PROP_PRIVATE,
+	RK_PROP_RSLAVE,
+	RK_PROP_SLAVE,
+	RK_PROP_RSHARED,
+	RK_PROP_SHARED,
+};
 
 /* The mount(2) flags that set propagation p. */
 unsigned long rk_mount_propagation_flags(enum rk_propagation p);
@@ -49,5 +58,9 @@ int rk_mountinfo_foreach(const char *path, int (*fn)(const struct rk_mountinfo_e
 /* Writes the optional fields of the "/" line of /proc/self/mountinfo ("shared:1",
  * "master:363", "" when private) into buf. Returns 0 or -errno. */
 int rk_mount_root_optional(char *buf, size_t size);
+
+/* Warns, as upstream, when propagation name is not private but the host's "/" is not
+ * shared. */
+void rk_mount_warn_propagation(const char *name);
 
 #endif

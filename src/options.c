@@ -17,10 +17,11 @@
 #include <sys/utsname.h>
 
 #include "port/spec.h"
+#include "src/lib/gocompat.h"
 #include "src/lib/log.h"
 #include "src/lib/util.h"
 #include "src/lib/version.h"
-#include "src/net/netdrv.h"
+#include "src/net/lxcusernic.h"
 
 enum rk_flag_type {
 	FLAG_BOOL,
@@ -163,7 +164,8 @@ static const struct rk_flag_def flag_table[] = {
 	  "addresses stay reachable",
 	  "false" },
 	{ OPT_IPV6, "ipv6", NULL, FLAG_BOOL, CAT_NETWORK,
-	  "route IPv6 too (experimental; pasta and slirp4netns; port forwarding is not affected)",
+	  "route IPv6 too (experimental; builtin, pasta and slirp4netns; port forwarding is not "
+	  "affected)",
 	  "false" },
 	{ OPT_DETACH_NETNS, "detach-netns", NULL, FLAG_BOOL, CAT_NETWORK,
 	  "keep the command in the host network namespace and put the new one at $STATE/netns",
@@ -305,90 +307,6 @@ void rk_options_free(struct rk_options *opts)
 	rk_strv_free(opts->publish);
 	opts->copy_up = opts->publish = NULL;
 	opts->n_copy_up = opts->n_publish = 0;
-}
-
-int rk_parse_go_bool(const char *s, bool *ret)
-{
-	static const char *const yes[] = { "1", "t", "T", "TRUE", "true", "True" };
-	static const char *const no[] = { "0", "f", "F", "FALSE", "false", "False" };
-
-	for (size_t i = 0; i < RK_ARRAY_SIZE(yes); i++) {
-		if (strcmp(s, yes[i]) == 0) {
-			*ret = true;
-			return 0;
-		}
-		if (strcmp(s, no[i]) == 0) {
-			*ret = false;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-static int digit_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A' + 10;
-	return 99;
-}
-
-int rk_parse_go_int(const char *s, long long *ret)
-{
-	bool neg = false, prefixed = false, any = false, range = false;
-	unsigned long long v = 0, limit;
-	unsigned base = 10;
-	char prev;
-
-	if (*s == '+' || *s == '-')
-		neg = *s++ == '-';
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		s += 2;
-		prefixed = true;
-	} else if (s[0] == '0' && (s[1] == 'o' || s[1] == 'O')) {
-		base = 8;
-		s += 2;
-		prefixed = true;
-	} else if (s[0] == '0' && (s[1] == 'b' || s[1] == 'B')) {
-		base = 2;
-		s += 2;
-		prefixed = true;
-	} else if (s[0] == '0' && s[1] != '\0') {
-		base = 8;
-		s += 1;
-		any = true; /* the leading 0 is a digit */
-	}
-	limit = neg ? (unsigned long long)1 << 63 : ((unsigned long long)1 << 63) - 1;
-	/* an underscore must sit between digits (a base prefix counts as one on its left) */
-	prev = prefixed || any ? '0' : '\0';
-	for (; *s; s++) {
-		int d;
-		if (*s == '_') {
-			if (prev == '_' || prev == '\0' || s[1] == '\0' || s[1] == '_')
-				return -EINVAL;
-			prev = '_';
-			continue;
-		}
-		d = digit_value(*s);
-		if ((unsigned)d >= base)
-			return -EINVAL;
-		if (v > (limit - (unsigned)d) / base)
-			range = true;
-		else
-			v = v * base + (unsigned)d;
-		any = true;
-		prev = *s;
-	}
-	if (!any)
-		return -EINVAL;
-	if (range)
-		return -ERANGE;
-	*ret = neg ? (long long)(0 - v) : (long long)v;
-	return 0;
 }
 
 static const struct rk_flag_def *find_flag(const char *name, size_t len)
@@ -611,44 +529,6 @@ int rk_options_parse(struct rk_options *opts, int argc, char **argv, struct rk_e
 	}
 	opts->command = argv + i;
 	opts->n_command = argc - i;
-	return 0;
-}
-
-/* Parses "a.b.c.d/n" into a network address and prefix length. */
-int rk_parse_ipv4_cidr(const char *s, uint32_t *ret_addr, unsigned *ret_prefix)
-{
-	unsigned parts[4], prefix;
-	const char *p = s;
-
-	for (int k = 0; k < 4; k++) {
-		unsigned v = 0;
-		int digits = 0;
-		while (*p >= '0' && *p <= '9') {
-			/* Go's net.ParseIP rejects leading zeros ("010") */
-			if (digits == 1 && v == 0)
-				return -EINVAL;
-			v = v * 10 + (unsigned)(*p++ - '0');
-			if (++digits > 3 || v > 255)
-				return -EINVAL;
-		}
-		if (digits == 0)
-			return -EINVAL;
-		parts[k] = v;
-		if (*p++ != (k == 3 ? '/' : '.'))
-			return -EINVAL;
-	}
-	prefix = 0;
-	if (!(*p >= '0' && *p <= '9'))
-		return -EINVAL;
-	for (int digits = 0; *p; p++) {
-		if (*p < '0' || *p > '9' || ++digits > 2)
-			return -EINVAL;
-		prefix = prefix * 10 + (unsigned)(*p - '0');
-	}
-	if (prefix > 32)
-		return -EINVAL;
-	*ret_addr = parts[0] << 24 | parts[1] << 16 | parts[2] << 8 | parts[3];
-	*ret_prefix = prefix;
 	return 0;
 }
 
@@ -877,37 +757,43 @@ int rk_options_validate(struct rk_options *opts, bool warn, struct rk_error *err
 	return validate_drivers(opts, warn, err);
 }
 
-int rk_options_check_supported(const struct rk_options *opts, struct rk_error *err)
+void rk_options_net_config(const struct rk_options *opts, struct rk_net_config *ret)
 {
-	const char *what = NULL;
+	struct rk_net_config c = {
+		.name = opts->net_name,
+		.cidr = opts->cidr,
+		.mtu = (unsigned)opts->mtu,
+		.port_driver = opts->port_driver,
+		.disable_host_loopback = opts->disable_host_loopback,
+		.ipv6 = opts->ipv6,
+		.detach_netns = opts->detach_netns,
+		.debug = opts->debug,
+		.bridge = opts->lxc_user_nic_bridge,
+	};
 
-	if (!rk_net_driver_get(opts->net))
-		what = "--net other than host";
-	if (what)
-		return rk_error_set(err, ENOTSUP, "%s is not supported yet by rootlesskit-c %s",
-				    what, RK_IMPL_VERSION);
-	return 0;
-}
-
-const char *rk_options_lxc_user_nic_default(void)
-{
-	static char found[256];
-	struct utsname u;
-	struct stat st;
-	char arch_path[200];
-	const char *cands[3] = { "/usr/libexec/lxc/lxc-user-nic", arch_path,
-				 "/usr/lib/lxc/lxc-user-nic" };
-
-	if (uname(&u) < 0)
-		u.machine[0] = '\0';
-	snprintf(arch_path, sizeof(arch_path), "/usr/lib/%s-linux-gnu/lxc/lxc-user-nic", u.machine);
-	for (size_t i = 0; i < RK_ARRAY_SIZE(cands); i++) {
-		if (stat(cands[i], &st) == 0) {
-			snprintf(found, sizeof(found), "%s", cands[i]);
-			return found;
-		}
+	switch (opts->net) {
+	case RK_NET_SLIRP4NETNS:
+		c.binary = opts->slirp4netns_binary;
+		c.sandbox = opts->slirp4netns_sandbox;
+		c.seccomp = opts->slirp4netns_seccomp;
+		break;
+	case RK_NET_BUILTIN:
+		c.sandbox = opts->netstack_sandbox;
+		c.seccomp = opts->netstack_seccomp;
+		break;
+	case RK_NET_PASTA:
+		c.binary = opts->pasta_binary;
+		break;
+	case RK_NET_VPNKIT:
+		c.binary = opts->vpnkit_binary;
+		break;
+	case RK_NET_LXC_USER_NIC:
+		c.binary = opts->lxc_user_nic_binary;
+		break;
+	default:
+		break;
 	}
-	return "";
+	*ret = c;
 }
 
 static void flag_left(const struct rk_flag_def *f, char *buf, size_t size)
@@ -978,10 +864,8 @@ void rk_options_print_help(FILE *f)
 			char defbuf[300];
 			if ((int)fl->category != cat)
 				continue;
-			if (fl->id == OPT_LXC_USER_NIC_BINARY &&
-			    *rk_options_lxc_user_nic_default()) {
-				snprintf(defbuf, sizeof(defbuf), "\"%s\"",
-					 rk_options_lxc_user_nic_default());
+			if (fl->id == OPT_LXC_USER_NIC_BINARY && *rk_lxcusernic_default()) {
+				snprintf(defbuf, sizeof(defbuf), "\"%s\"", rk_lxcusernic_default());
 				def = defbuf;
 			}
 			flag_left(fl, left, sizeof(left));

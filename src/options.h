@@ -10,48 +10,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "port/driver.h"
 #include "src/lib/error.h"
-
-enum rk_net {
-	RK_NET_HOST,
-	RK_NET_NONE,
-	RK_NET_BUILTIN,
-	RK_NET_SLIRP4NETNS,
-	RK_NET_PASTA,
-	RK_NET_VPNKIT,
-	RK_NET_LXC_USER_NIC,
-	RK_NET_GVISOR_TAP_VSOCK, /* known name, not part of this implementation */
-};
-
-enum rk_port {
-	RK_PORT_NONE,
-	RK_PORT_IMPLICIT,
-	RK_PORT_BUILTIN,
-	RK_PORT_SLIRP4NETNS,
-	RK_PORT_GVISOR_TAP_VSOCK, /* known name, not part of this implementation */
-	RK_PORT_NETSTACK,	  /* ours: host forwards inside --net=builtin's engine */
-};
-
-enum rk_tristate {
-	RK_AUTO,
-	RK_TRUE,
-	RK_FALSE,
-};
-
-enum rk_propagation {
-	RK_PROP_RPRIVATE,
-	RK_PROP_PRIVATE,
-	RK_PROP_RSLAVE,
-	RK_PROP_SLAVE,
-	RK_PROP_RSHARED,
-	RK_PROP_SHARED,
-};
-
-enum rk_subid_source {
-	RK_SUBID_AUTO,
-	RK_SUBID_DYNAMIC,
-	RK_SUBID_STATIC,
-};
+#include "src/lib/util.h"
+#include "src/mount.h"
+#include "src/net/driver.h"
+#include "src/subid.h"
 
 enum rk_semver_part {
 	RK_SEMVER_NONE,
@@ -140,26 +104,10 @@ int rk_options_parse_semver(struct rk_options *opts, struct rk_error *err);
  * warnings when warn is true. Returns 0 or -EINVAL with err set. */
 int rk_options_validate(struct rk_options *opts, bool warn, struct rk_error *err);
 
-/* Refuses, with a "not supported yet" message, options whose feature is not implemented
- * in this build. Returns 0 or -ENOTSUP with err set. */
-int rk_options_check_supported(const struct rk_options *opts, struct rk_error *err);
-
-/* Parses "A.B.C.D/N" as Go's net.ParseCIDR does for IPv4 (no leading zeros). The address
- * is in host byte order. Returns 0 or -EINVAL. */
-int rk_parse_ipv4_cidr(const char *s, uint32_t *ret_addr, unsigned *ret_prefix);
+/* The network driver's configuration (src/net/driver.h): which flags feed it. */
+void rk_options_net_config(const struct rk_options *opts, struct rk_net_config *ret);
 
 /* Writes the categorised help text (upstream's layout) to f. */
 void rk_options_print_help(FILE *f);
-
-/* Parses a Go strconv.ParseBool value. Returns 0 or -EINVAL. */
-int rk_parse_go_bool(const char *s, bool *ret);
-
-/* Parses a Go strconv.ParseInt(s, 0, 64) value (sign, 0x/0o/0b/0 prefixes, underscores).
- * Returns 0, -EINVAL (syntax) or -ERANGE. */
-int rk_parse_go_int(const char *s, long long *ret);
-
-/* The default --lxc-user-nic-binary: the first of upstream's candidate paths that exists,
- * or "" when none does. */
-const char *rk_options_lxc_user_nic_default(void);
 
 #endif

@@ -2,17 +2,22 @@
 /*
  * The parent
  *
- * Runs as the user in the host namespaces. In order: look up the subordinate ids (so that a
- * missing /etc/subuid entry fails before anything is started), open the state directory,
- * block every signal (they are read from a signalfd from now on), clone the child (child.c),
- * write its uid/gid maps, and walk it through the handshake:
+ * Runs as the user in the host namespaces. In order: prepare the network driver (its helper
+ * must exist before anything starts), open the state directory, block every signal (they
+ * are read from a signalfd from now on), clone the child (child.c), start the port driver
+ * and the API, write the child's uid/gid maps, and walk it through the handshake
+ * (docs/process-model.md):
  *
- *   parent                          child (H)
- *   ── RK_MSG_IDMAP_DONE ──────────>  mounts...
- *   <───────── RK_MSG_SETUP_DONE ──
- *   write child_pid
- *   ── RK_MSG_EXEC ────────────────>  execve(command)
- *   <───────────── EOF (exec done) or RK_MSG_ERROR
+ *   parent                               child (H)
+ *   ── RK_MSG_IDMAP_DONE ──────────────>  mounts, copy-up, /sys, /proc
+ *   <──────────────── RK_MSG_SETUP_DONE ─
+ *   network driver: start (helper, DHCP)
+ *   ── RK_MSG_NET_CONFIG ──────────────>  interface, resolv.conf, hosts
+ *   <───── RK_MSG_NET_FD (tap, if any) ─
+ *   <────────────────── RK_MSG_NET_DONE ─
+ *   socket maker enters the namespaces, -p ports published, child_pid written
+ *   ── RK_MSG_EXEC ────────────────────>  execve(command)
+ *   <───────── EOF (exec done) or RK_MSG_ERROR
  *
  * Every wait also watches the signalfd, and the channel reaches EOF when the child dies, so
  * no step can hang on a dead child. A SIGHUP/SIGINT/SIGQUIT/SIGTERM during start-up stops
@@ -22,51 +27,34 @@
  */
 #include "src/parent.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "api/server.h"
-#include "netstack/engine.h"
-#include "netstack/launch.h"
 #include "port/builtin.h"
 #include "port/maker.h"
-#include "port/netstack.h"
-#include "port/slirp4netns.h"
 #include "src/cgroup.h"
 #include "src/child.h"
 #include "src/copyup.h"
 #include "src/idmap.h"
-#include "src/lib/helper.h"
 #include "src/lib/log.h"
 #include "src/lib/msg.h"
 #include "src/lib/sig.h"
 #include "src/lib/util.h"
 #include "src/mount.h"
-#include "src/net/dhcp.h"
-#include "src/net/lxcusernic.h"
+#include "src/net/driver.h"
 #include "src/net/netcfg.h"
-#include "src/net/pasta.h"
-#include "src/net/slirp4netns.h"
-#include "src/net/vpnkit.h"
 #include "src/statedir.h"
 #include "src/subid.h"
-
-extern char **environ;
-
-static const char *const rk_env_names[] = { "ROOTLESSKIT_STATE_DIR", "ROOTLESSKIT_PARENT_EUID",
-					    "ROOTLESSKIT_PARENT_EGID", RK_CHILD_ENV };
 
 struct parent_state {
 	const struct rk_options *opts;
@@ -82,138 +70,20 @@ struct parent_state {
 	struct rk_job_stop job; /* whether the child's stop is the job's (then ours too) */
 	int child_pidfd;	/* the child's pidfd (-1 before Linux 5.3): see signal_child() */
 	struct rk_api_server *api;
-	struct rk_port_driver *ports;	/* NULL: --port-driver=none */
-	struct rk_sockmaker maker;	/* --port-driver=builtin: its socket supply */
-	struct rk_slirp4netns s4nn;	/* --net=slirp4netns */
-	struct rk_pasta pasta;		/* --net=pasta */
-	struct rk_vpnkit vpnkit;	/* --net=vpnkit */
-	struct rk_lxcusernic lxc;	/* --net=lxc-user-nic */
-	struct rk_dhcp_keeper *dhcp;	/* --net=lxc-user-nic: the lease's renewals */
+	struct rk_port_driver *ports; /* NULL: --port-driver=none */
+	struct rk_sockmaker maker;    /* --port-driver=builtin: its socket supply */
+	/* the network driver (src/net/driver.h) */
+	struct rk_net_config net;
+	const struct rk_net_ops *net_ops;
+	void *net_drv;			/* its state */
+	struct rk_net_child child_link; /* the child, as the driver talks to it */
 	struct rk_netcfg netcfg;	/* the child's interface, for drivers that configure one */
-	pid_t helper;			/* the network driver's process, or -1 */
-	int engine_control;		/* --port-driver=netstack: the engine's end, or -1 */
-	int tap;			/* --net=builtin: the child's tap, kept for the engine */
-	int engine_ready;		/* the engine's readiness pipe until it answered, or -1 */
-	struct rk_engine_config engine; /* --net=builtin: how the engine runs */
-	struct rk_engine_crashes crashes; /* --net=builtin: its deaths so far */
-	char lost[256];			  /* why the network is gone for good, or "" */
+	char lost[256];			/* why the network is gone for good, or "" */
 };
 
-static bool env_is_ours(const char *entry)
-{
-	for (size_t i = 0; i < RK_ARRAY_SIZE(rk_env_names); i++) {
-		size_t n = strlen(rk_env_names[i]);
-		if (strncmp(entry, rk_env_names[i], n) == 0 && entry[n] == '=')
-			return true;
-	}
-	return false;
-}
-
-/* The environment of the command: ours without stale ROOTLESSKIT_* values, plus the three
- * documented variables. With ret_marker, one more entry of RK_CHILD_ENV_SIZE writable bytes
- * is added for the child's marker and its index stored there. */
-static char **build_env(const char *state_dir, size_t *ret_marker)
-{
-	char **env = NULL;
-	size_t n = 0;
-
-	for (char **e = environ; e && *e; e++)
-		if (!env_is_ours(*e))
-			rk_strv_push(&env, &n, *e);
-	{
-		rk_auto_free char *a = rk_xasprintf("ROOTLESSKIT_STATE_DIR=%s", state_dir);
-		rk_auto_free char *b =
-			rk_xasprintf("ROOTLESSKIT_PARENT_EUID=%u", (unsigned)geteuid());
-		rk_auto_free char *c =
-			rk_xasprintf("ROOTLESSKIT_PARENT_EGID=%u", (unsigned)getegid());
-		rk_strv_push(&env, &n, a);
-		rk_strv_push(&env, &n, b);
-		rk_strv_push(&env, &n, c);
-	}
-	if (ret_marker) {
-		rk_strv_push(&env, &n, "");
-		env[n - 1] = rk_xrealloc(env[n - 1], RK_CHILD_ENV_SIZE);
-		*ret_marker = n - 1;
-	}
-	return env;
-}
-
-static void preflight_warnings(void)
-{
-	long v;
-
-	if (geteuid() == 0)
-		rk_warn("Running RootlessKit as the root user is unsupported.");
-	if (rk_read_proc_long("/proc/sys/kernel/unprivileged_userns_clone", &v) == 0 && v == 0)
-		rk_warn("/proc/sys/kernel/unprivileged_userns_clone needs to be set to 1.");
-	if (rk_read_proc_long("/proc/sys/user/max_user_namespaces", &v) == 0) {
-		if (v == 0)
-			rk_warn("/proc/sys/user/max_user_namespaces needs to be set to non-zero.");
-		else if (v < 1024)
-			rk_warn("/proc/sys/user/max_user_namespaces=%ld may be low. Consider "
-				"setting to "
-				">= %d.",
-				v, 1024);
-	}
-}
-
-/* Non-private propagation needs the host's "/" to be shared. */
-static void warn_propagation(const struct rk_options *opts)
-{
-	char optional[256];
-
-	if (strstr(opts->propagation_name, "private"))
-		return;
-	if (rk_mount_root_optional(optional, sizeof(optional)) < 0) {
-		rk_warn("Failed to parse mountinfo");
-		return;
-	}
-	if (!strstr(optional, "shared"))
-		rk_warn("The host root filesystem is mounted as \"%s\". Setting child propagation "
-			"to "
-			"\"%s\" is not supported.",
-			optional, opts->propagation_name);
-}
-
-/* systemd socket activation: with LISTEN_PID and LISTEN_FDS=N set, fds 3..N+2 are passed
- * on to the command. Returns N (0 when not activated); *ret_ours tells whether LISTEN_PID
- * names us, so that the command's LISTEN_PID must become its own pid. */
-static int listen_fds(bool *ret_ours)
-{
-	const char *pid_s = getenv("LISTEN_PID"), *fds_s = getenv("LISTEN_FDS");
-	uint64_t pid, n;
-
-	*ret_ours = false;
-	if (!pid_s || !fds_s || rk_parse_u64(pid_s, &pid) < 0 || rk_parse_u64(fds_s, &n) < 0 ||
-	    n == 0 || n > 1024)
-		return 0;
-	*ret_ours = pid == (uint64_t)getpid();
-	return (int)n;
-}
-
-/* How long the engine may go on delivering what a command that has exited left in its
- * connections' buffers (see rk_engine_run). */
-#define ENGINE_DRAIN_MS 10000
 /* the builtin port driver's drain at exit, with the engine's bounds (netstack/engine.c) */
-#define DRAIN_IDLE_MS	500
-#define DRAIN_MAX_MS	10000
-#define ENGINE_READY_MS 10000 /* the engine's start, confinement included */
-
-/* Ends the network helper: at once, or (drain) for --net=builtin after the command has
- * exited, by asking the engine to deliver what its connections still carry first, waiting
- * ENGINE_DRAIN_MS and a second at most. */
-static void stop_helper(struct parent_state *st, bool drain)
-{
-	if (st->helper <= 0)
-		return;
-	if (!(drain && st->opts->net == RK_NET_BUILTIN && kill(st->helper, SIGTERM) == 0 &&
-	      rk_helper_reap_within(st->helper, ENGINE_DRAIN_MS + 1000, NULL))) {
-		kill(st->helper, SIGKILL);
-		while (waitpid(st->helper, NULL, 0) < 0 && errno == EINTR)
-			;
-	}
-	st->helper = -1;
-}
+#define DRAIN_IDLE_MS 500
+#define DRAIN_MAX_MS  10000
 
 /* Signals the child through its pidfd, which names that process and no other: the DHCP
  * keeper's thread may call this while the main thread reaps the child, whose pid may then
@@ -322,26 +192,12 @@ static int wait_child(struct parent_state *st, enum rk_msg_type want, struct rk_
 	return wait_child_fd(st, want, NULL, err);
 }
 
-static void restart_engine(struct parent_state *st, const char *text);
-
-/* A network helper that dies while the command runs leaves it without a network: say so
- * (the builtin engine is started again instead). */
-static void check_helper(struct parent_state *st)
+/* A network that is gone while the command runs (the driver said so) fails rootlesskit. */
+static void check_network(struct parent_state *st)
 {
-	int status;
-	char text[64];
-
-	if (st->helper <= 0 || waitpid(st->helper, &status, WNOHANG) != st->helper)
-		return;
-	st->helper = -1;
-	rk_sig_format_status(status, text, sizeof(text));
-	if (st->opts->net == RK_NET_BUILTIN) {
-		restart_engine(st, text);
-		return;
-	}
-	snprintf(st->lost, sizeof(st->lost), "network driver %s exited: %s", st->opts->net_name,
-		 text);
-	rk_warn("%s; the child has no network connectivity now", st->lost);
+	if (st->net_ops->check && !st->lost[0] &&
+	    !st->net_ops->check(st->net_drv, st->lost, sizeof(st->lost)) && !st->lost[0])
+		snprintf(st->lost, sizeof(st->lost), "network driver %s stopped", st->net.name);
 }
 
 /* Forwards signals until the child exits. Returns the exit code. */
@@ -351,7 +207,7 @@ static int forward_until_exit(struct parent_state *st)
 
 	/* the child may already have exited, or signals may wait from the start-up (a helper
 	 * that died then was only a SIGCHLD, which the start-up read and let go) */
-	check_helper(st);
+	check_network(st);
 	for (int sig = 1; sig < NSIG; sig++)
 		if (sigismember(&st->deferred, sig) == 1 && sig != SIGCHLD && sig != SIGPIPE &&
 		    sig != SIGURG)
@@ -385,7 +241,7 @@ static int forward_until_exit(struct parent_state *st)
 			break;
 		}
 		if (si.ssi_signo == SIGCHLD)
-			check_helper(st);
+			check_network(st);
 		/* forwarded first (below), so that the child stops too */
 		stop_now = rk_job_stop_signal(&st->job, (int)si.ssi_signo);
 		if (si.ssi_signo != SIGCHLD && rk_sig_should_forward(&si, true)) {
@@ -413,9 +269,9 @@ static int start_api(struct parent_state *st, struct rk_error *err)
 	struct rk_api_info info = {
 		.state_dir = st->sd.path,
 		.child_pid = (int)st->child,
-		.net_driver = st->opts->net == RK_NET_HOST ? NULL : st->opts->net_name,
+		.net_driver = st->opts->net == RK_NET_HOST ? NULL : st->net.name,
 		/* DHCP decides, and may change it */
-		.dynamic_child_ip = st->opts->net == RK_NET_LXC_USER_NIC,
+		.dynamic_child_ip = st->net_ops->dynamic_ip,
 	};
 
 	return rk_api_server_start(st->sd.dir_fd, &info, st->ports, &st->api, err);
@@ -466,8 +322,8 @@ static int enter_child_netns(struct parent_state *st, struct rk_error *err)
 static int publish_ports(struct parent_state *st, struct rk_error *err)
 {
 	for (size_t i = 0; st->ports && i < st->opts->n_publish; i++) {
-		struct rk_port_spec spec;
-		int id, r = rk_port_spec_parse(st->opts->publish[i], &spec, err);
+		struct rk_port_spec spec = { 0 }; /* printed as it is when parsing fails */
+		int id = 0, r = rk_port_spec_parse(st->opts->publish[i], &spec, err);
 		if (r == 0)
 			r = st->ports->ops->add(st->ports, &spec, &id, err);
 		if (r < 0)
@@ -494,278 +350,70 @@ static void raise_nofile(void)
 	}
 }
 
-/* Sends the child a configuration to apply. */
-static int send_netcfg(struct parent_state *st, const struct rk_netcfg *nc, struct rk_error *err)
+/* The child as the network driver sees it (rk_net_child). */
+static int link_send(struct rk_net_child *c, const struct rk_netcfg *nc, struct rk_error *err)
 {
+	struct parent_state *st = rk_container_of(c, struct parent_state, child_link);
 	char text[RK_ERROR_MSG_MAX];
 	int r;
 
 	rk_netcfg_format(nc, text, sizeof(text));
 	r = rk_msg_send_text(st->sock, RK_MSG_NET_CONFIG, text);
-	if (r < 0 && r != -EPIPE)
+	if (r < 0 && r != -EPIPE) /* at EPIPE, the child's own error waits to be read */
 		return rk_error_errno(err, -r, "sending to the child");
 	return 0;
 }
 
-/* The lease's renewals failed: as upstream's child panics there, the command ends. */
-static void dhcp_lost(void *arg)
+static int link_recv_fd(struct rk_net_child *c, int *ret_fd, struct rk_error *err)
 {
-	struct parent_state *st = arg;
-
-	signal_child(st, SIGKILL);
+	return wait_child_fd(rk_container_of(c, struct parent_state, child_link), RK_MSG_NET_FD,
+			     ret_fd, err);
 }
 
-/* lxc-user-nic: the veth, then the child brings it up and hands over a DHCP socket; the
- * address comes from the DHCP server. */
-static int configure_lxc_user_nic(struct parent_state *st, const char *netns, struct rk_error *err)
+static void link_kill(struct rk_net_child *c)
 {
-	struct rk_netcfg *nc = &st->netcfg;
-	struct rk_dhcp_lease lease;
-	int sock = -1, r;
-
-	r = rk_lxcusernic_create(&st->lxc, st->opts, st->child, netns, nc->dev, &STARTUP_CANCEL(st),
-				 err);
-	if (r < 0)
-		return r;
-	nc->step = RK_NETCFG_LINK;
-	r = send_netcfg(st, nc, err);
-	if (r == 0)
-		r = wait_child_fd(st, RK_MSG_NET_FD, &sock, err);
-	if (r == 0)
-		rk_debug("exchanging DHCP messages using %s, may take a few seconds", nc->dev);
-	for (int64_t left = 30000; r == 0;) {
-		struct timespec t0, t1;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		/* the signalfd aborts the exchange; a signal that is not a termination one
-		 * resumes it */
-		r = rk_dhcp_exchange(sock, nc->dev, (int)left, st->sfd, &lease, err);
-		if (r != -ECANCELED)
-			break;
-		if (startup_signal(st)) {
-			r = interrupted(st, err);
-			break;
-		}
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		left -= (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-		r = left > 0 ? 0
-			     : rk_error_set(err, ETIMEDOUT, "could not exchange DHCP with %s",
-					    nc->dev);
-	}
-	if (r < 0) {
-		if (sock >= 0)
-			close(sock);
-		return r;
-	}
-	inet_ntop(AF_INET, &lease.ip, nc->ip, sizeof(nc->ip));
-	inet_ntop(AF_INET, &lease.router, nc->gateway, sizeof(nc->gateway));
-	inet_ntop(AF_INET, &lease.dns, nc->dns[0], sizeof(nc->dns[0]));
-	nc->n_dns = 1;
-	nc->prefix = lease.prefix;
-	nc->step = RK_NETCFG_FULL;
-	rk_debug("DHCP: %s/%u, router %s, DNS %s, lease %u s", nc->ip, nc->prefix, nc->gateway,
-		 nc->dns[0], lease.seconds);
-	st->dhcp = rk_dhcp_keeper_start(sock, nc->dev, &lease, dhcp_lost, st, err);
-	return st->dhcp ? 0 : -err->code;
-}
-
-static enum rk_confine confine_mode(enum rk_tristate t)
-{
-	return t == RK_TRUE ? RK_CONFINE_ON : t == RK_FALSE ? RK_CONFINE_OFF : RK_CONFINE_AUTO;
-}
-
-/* --net=builtin: the engine (netstack/) runs in a process forked from us and confined
- * (netstack/launch.c), on the tap the child handed over, which we keep so that another
- * engine can take over when one dies. control is the engine's end of the netstack port
- * driver's socket (taken), or -1. */
-static int spawn_engine(struct parent_state *st, int control, struct rk_error *err)
-{
-	struct rk_engine_spawn sp = {
-		.engine = &st->engine,
-		.confine = { .fs = confine_mode(st->opts->netstack_sandbox),
-			     .seccomp = confine_mode(st->opts->netstack_seccomp) },
-		.tap = st->tap,
-		.control = control,
-	};
-	pid_t pid = rk_engine_spawn(&sp, &st->engine_ready, err);
-
-	if (control >= 0)
-		close(control);
-	if (pid < 0)
-		return (int)pid;
-	st->helper = pid;
-	rk_debug("netstack engine runs as pid %d", (int)pid);
-	return 0;
-}
-
-static int start_engine(struct parent_state *st, struct rk_error *err)
-{
-	const struct rk_netcfg *nc = &st->netcfg;
-	struct rk_engine_config *ec = &st->engine;
-	int control = st->engine_control;
-
-	*ec = (struct rk_engine_config){ .mtu = nc->mtu,
-					 .vnet_hdr = true,
-					 .drain_ms = ENGINE_DRAIN_MS,
-					 .ipv6 = st->opts->ipv6,
-					 .disable_host_loopback = st->opts->disable_host_loopback };
-	if (inet_pton(AF_INET, nc->ip, &ec->child) != 1 ||
-	    inet_pton(AF_INET, nc->gateway, &ec->gateway) != 1 ||
-	    inet_pton(AF_INET, nc->dns[0], &ec->dns) != 1 || nc->prefix == 0)
-		return rk_error_set(err, EINVAL, "netstack: invalid configuration");
-	ec->mask = htonl(0xffffffffu << (32 - nc->prefix));
-	ec->net = ec->child & ec->mask;
-	st->engine_control = -1;
-	return spawn_engine(st, control, err);
-}
-
-static int64_t monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* The engine died (how: text) while the command runs. Another one takes over the same tap
- * within a second, the published ports are installed in it again, and one line says so;
- * the connections the dead one carried are lost. After RK_ENGINE_CRASH_LIMIT deaths in a
- * minute, or when no engine starts, the network is gone for good: the command is stopped
- * in the first case, and rootlesskit's exit status says so in both. */
-static void restart_engine(struct parent_state *st, const char *text)
-{
-	struct rk_error err = { 0 };
-	struct pollfd pfd = { .events = POLLIN };
-	int ctl[2] = { -1, -1 }, r = 0;
-
-	if (!rk_engine_crash_record(&st->crashes, monotonic_ms())) {
-		snprintf(st->lost, sizeof(st->lost),
-			 "netstack engine exited %d times within %d s (the last: %s); stopping "
-			 "the command",
-			 RK_ENGINE_CRASH_LIMIT, RK_ENGINE_CRASH_WINDOW_MS / 1000, text);
-		rk_log_fatal(st->lost);
-		signal_child(st, SIGKILL);
-		return;
-	}
-	if (st->opts->port_driver == RK_PORT_NETSTACK && (r = rk_msg_pair(ctl)) < 0)
-		rk_error_errno(&err, -r, "socketpair");
-	if (r == 0)
-		r = spawn_engine(st, ctl[1], &err);
-	if (r == 0) {
-		/* signals wait in the signalfd meanwhile: a start takes milliseconds */
-		pfd.fd = st->engine_ready;
-		while ((r = poll(&pfd, 1, ENGINE_READY_MS)) < 0 && errno == EINTR)
-			;
-		st->engine_ready = -1;
-		if (r <= 0) {
-			close(pfd.fd);
-			r = rk_error_set(&err, ETIMEDOUT,
-					 "netstack engine did not start within %d s",
-					 ENGINE_READY_MS / 1000);
-		} else {
-			r = rk_engine_spawn_result(pfd.fd, &err);
-		}
-	}
-	if (r < 0) {
-		if (ctl[0] >= 0)
-			close(ctl[0]);
-		snprintf(st->lost, sizeof(st->lost),
-			 "network driver builtin exited: %s, and no engine could start again: %s",
-			 text, err.msg);
-		rk_warn("%s; the child has no network connectivity now", st->lost);
-		return;
-	}
-	if (ctl[0] >= 0)
-		rk_port_netstack_restart(st->ports, ctl[0]);
-	rk_warn("network driver builtin exited: %s; a new engine took over (%u of %d allowed "
-		"within %d s), the connections it carried are lost",
-		text, st->crashes.n < RK_ENGINE_CRASH_LIMIT ? st->crashes.n : RK_ENGINE_CRASH_LIMIT,
-		RK_ENGINE_CRASH_LIMIT - 1, RK_ENGINE_CRASH_WINDOW_MS / 1000);
-}
-
-/* Waits (10 s at most, and for a start-up signal) for the engine to say it runs confined,
- * or why it does not. */
-static int engine_ready(struct parent_state *st, struct rk_error *err)
-{
-	int fd, r = rk_wait_fd(st->engine_ready, POLLIN, rk_now_ms() + ENGINE_READY_MS,
-			       &STARTUP_CANCEL(st));
-
-	if (r == 0)
-		return rk_error_set(err, ETIMEDOUT, "netstack engine did not start within %d s",
-				    ENGINE_READY_MS / 1000);
-	if (r < 0)
-		return r == -EINTR ? interrupted(st, err) : rk_error_errno(err, -r, "poll");
-	fd = st->engine_ready;
-	st->engine_ready = -1;
-	r = rk_engine_spawn_result(fd, err);
-	if (r == 0 && st->opts->port_driver == RK_PORT_NETSTACK)
-		rk_port_netstack_ready(st->ports);
-	return r;
+	signal_child(rk_container_of(c, struct parent_state, child_link), SIGKILL);
 }
 
 /* Starts the network driver on the set-up child and has the child configure its side. */
 static int configure_network(struct parent_state *st, struct rk_error *err)
 {
-	const struct rk_options *opts = st->opts;
+	const struct rk_net_ops *ops = st->net_ops;
 	const struct rk_cancel cancel = STARTUP_CANCEL(st);
-	rk_auto_free char *api_socket = NULL;
-	rk_auto_free char *netns = NULL;
-	int r = 0;
+	rk_auto_free char *netns =
+		st->opts->detach_netns ? rk_xasprintf("%s/netns", st->sd.path) : NULL;
+	struct rk_net_ctx ctx = { .child = st->child,
+				  .state_dir = st->sd.path,
+				  .netns = netns,
+				  .cancel = &cancel,
+				  .nc = &st->netcfg,
+				  .child_link = &st->child_link };
+	int r = ops->start ? ops->start(st->net_drv, &ctx, err) : 0;
 
-	if (opts->port_driver == RK_PORT_SLIRP4NETNS)
-		api_socket = rk_xasprintf("%s/.s4nn.sock", st->sd.path);
-	if (opts->detach_netns)
-		netns = rk_xasprintf("%s/netns", st->sd.path);
-	switch (opts->net) {
-	case RK_NET_SLIRP4NETNS:
-		r = rk_slirp4netns_start(&st->s4nn, opts, &st->netcfg, api_socket, st->child, netns,
-					 &cancel, &st->helper, err);
-		break;
-	case RK_NET_PASTA:
-		r = rk_pasta_start(&st->pasta, opts, &st->netcfg, st->child, netns, &cancel,
-				   &st->helper, err);
-		break;
-	case RK_NET_VPNKIT:
-		r = rk_vpnkit_start(&st->vpnkit, opts, st->sd.path, st->netcfg.dev, st->netcfg.mtu,
-				    &cancel, &st->netcfg, err);
-		/* watched and stopped as the driver's helper from now on */
-		st->helper = st->vpnkit.pid;
-		st->vpnkit.pid = -1;
-		break;
-	case RK_NET_LXC_USER_NIC:
-		r = configure_lxc_user_nic(st, netns, err);
-		break;
-	default:
-		break;
-	}
 	if (r < 0)
 		return r == -EINTR ? interrupted(st, err)
 				   : (st->abort_signal
 					      ? r
 					      : rk_error_prefix(err, "setting up the network"));
-	/* lxc-user-nic's info has neither: the address is the DHCP server's to change */
-	if (opts->net != RK_NET_LXC_USER_NIC) {
+	/* a DHCP lease's address is not announced: the server may change it */
+	if (!ops->dynamic_ip) {
 		const char *dns[RK_NETCFG_MAX_DNS];
 		for (unsigned i = 0; i < st->netcfg.n_dns; i++)
 			dns[i] = st->netcfg.dns[i];
 		rk_api_server_set_network(st->api, dns, st->netcfg.n_dns, st->netcfg.ip);
 	}
-	r = send_netcfg(st, &st->netcfg, err);
+	r = link_send(&st->child_link, &st->netcfg, err);
 	if (r == 0 && st->netcfg.tap_fd) {
 		int tap = -1;
 		r = wait_child_fd(st, RK_MSG_NET_FD, &tap, err);
-		if (r == 0 && opts->net == RK_NET_BUILTIN) {
-			st->tap = tap;
-			r = start_engine(st, err);
-		} else if (r == 0) {
-			r = rk_vpnkit_relay(&st->vpnkit, tap, err);
-		}
+		if (r == 0)
+			r = ops->take_tap ? ops->take_tap(st->net_drv, tap, err) : (close(tap), 0);
 	}
 	if (r == 0)
 		r = wait_child(st, RK_MSG_NET_DONE, err);
-	/* the engine confined itself meanwhile, or says why not */
-	if (r == 0 && st->engine_ready >= 0)
-		r = engine_ready(st, err);
-	return r;
+	if (r == 0 && ops->ready)
+		r = ops->ready(st->net_drv, &cancel, err);
+	return r == -EINTR ? interrupted(st, err) : r;
 }
 
 /* Runs everything from the clone to the running command. Returns 0 or a negative errno
@@ -787,20 +435,37 @@ static int lookup_ids(const struct rk_options *opts, struct rk_subid_user *user,
 	return 0;
 }
 
+/* The port driver: the builtin one with its socket maker (forked while we have one thread:
+ * the driver's and the API's come next), or the one the network driver serves. */
+static int start_ports(struct parent_state *st, const char *argv0, struct rk_error *err)
+{
+	int r;
+
+	if (st->opts->port_driver == RK_PORT_BUILTIN) {
+		r = rk_sockmaker_fork(&st->maker, err);
+		if (r == 0)
+			r = start_port_driver(st, st->maker.chan, argv0, err);
+		st->maker.chan = -1; /* the driver's, even when it failed */
+		return r;
+	}
+	if (st->net_ops->ports)
+		return st->net_ops->ports(st->net_drv, st->sd.path, st->netcfg.ip, &st->ports, err);
+	return 0;
+}
+
 static int start_child(struct parent_state *st, char **argv, struct rk_error *err)
 {
 	const struct rk_options *opts = st->opts;
-	struct rk_child_config cfg = { .opts = opts, .self_argv = argv, .parent_pid = getpid() };
+	struct rk_child_config cfg = {
+		.opts = opts, .net = st->net_ops, .self_argv = argv, .parent_pid = getpid()
+	};
 	struct rk_subid_list uids = { 0 }, gids = { 0 };
 	struct rk_subid_user user;
-	rk_auto_strv char **child_env = NULL;
-	rk_auto_strv char **cmd_env = NULL;
+	rk_auto_strv char **child_env = rk_child_env(st->sd.path, &cfg.marker_index);
+	rk_auto_strv char **cmd_env = rk_child_env(st->sd.path, NULL);
 	int fds[2], r;
 
-	cfg.listen_fds = listen_fds(&cfg.listen_pid_ours);
-	cfg.net = rk_net_driver_get(opts->net); /* rk_options_check_supported() checked it */
-	child_env = build_env(st->sd.path, &cfg.marker_index);
-	cmd_env = build_env(st->sd.path, NULL);
+	cfg.listen_fds = rk_child_listen_fds(&cfg.listen_pid_ours);
 	cfg.child_env = child_env;
 	cfg.cmd_env = cmd_env;
 	r = rk_msg_pair(fds);
@@ -820,49 +485,14 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 	rk_debug("child pid %d", (int)st->child);
 	st->child_pidfd = (int)syscall(SYS_pidfd_open, st->child, 0);
 	raise_nofile();
-	if (cfg.net->configure) {
-		const char *dev = *opts->ifname ? opts->ifname : cfg.net->default_ifname;
-		unsigned mtu = opts->mtu ? (unsigned)opts->mtu : cfg.net->default_mtu;
-		if (opts->net == RK_NET_SLIRP4NETNS || opts->net == RK_NET_PASTA ||
-		    opts->net == RK_NET_BUILTIN) {
-			r = rk_netcfg_slirp(&st->netcfg, opts->cidr, dev, mtu, err);
-			if (r < 0)
-				return r;
-		} else {
-			/* the driver learns the addresses */
-			snprintf(st->netcfg.dev, sizeof(st->netcfg.dev), "%s", dev);
-			st->netcfg.mtu = mtu;
-		}
-		if (opts->net == RK_NET_PASTA)
-			st->netcfg.step = RK_NETCFG_FILES; /* pasta configures the interface */
-		if (opts->net == RK_NET_BUILTIN)	   /* for the engine */
-			st->netcfg.tap_fd = RK_NETCFG_TAP_VNET;
-		if (opts->ipv6 && (opts->net == RK_NET_SLIRP4NETNS || opts->net == RK_NET_BUILTIN))
-			snprintf(st->netcfg.dns[st->netcfg.n_dns++], sizeof(st->netcfg.dns[0]),
-				 "fd00::3");
-	}
-	if (opts->port_driver == RK_PORT_BUILTIN) {
-		/* forked while we have one thread: the driver's and the API's come next */
-		r = rk_sockmaker_fork(&st->maker, err);
-		if (r == 0)
-			r = start_port_driver(st, st->maker.chan, argv[0] ? argv[0] : "", err);
-		st->maker.chan = -1; /* the driver's, even when it failed */
-		if (r < 0)
-			return r;
-	} else if (opts->port_driver == RK_PORT_SLIRP4NETNS) {
-		rk_auto_free char *sock = rk_xasprintf("%s/.s4nn.sock", st->sd.path);
-		st->ports = rk_port_slirp4netns_new(sock, st->netcfg.ip);
-	} else if (opts->port_driver == RK_PORT_NETSTACK) {
-		int ctl[2];
-		r = rk_msg_pair(ctl);
-		if (r < 0)
-			return rk_error_errno(err, -r, "socketpair");
-		st->engine_control = ctl[1];
-		st->ports = rk_port_netstack_new(ctl[0], st->netcfg.ip);
-	}
+	if (st->net_ops->configure)
+		r = rk_net_plan(st->net_ops, &st->net, &st->netcfg, opts->ifname, err);
+	if (r == 0)
+		r = start_ports(st, argv[0] ? argv[0] : "", err);
 	/* the API listens long before the command runs (upstream has a race there), and
 	 * starting it here costs nothing while the child re-executes itself */
-	r = start_api(st, err);
+	if (r == 0)
+		r = start_api(st, err);
 	/* looked up meanwhile too: a failure just kills the child */
 	if (r == 0)
 		r = lookup_ids(opts, &user, &uids, &gids, err);
@@ -880,7 +510,7 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 	if (r < 0 && r != -EPIPE)
 		return rk_error_errno(err, -r, "sending to the child");
 	r = wait_child(st, RK_MSG_SETUP_DONE, err);
-	if (r == 0 && cfg.net->configure)
+	if (r == 0 && st->net_ops->configure)
 		r = configure_network(st, err);
 	if (r == 0)
 		r = enter_child_netns(st, err);
@@ -897,6 +527,37 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 	return wait_child(st, 0, err);
 }
 
+/* Prepares the network driver: its helper's presence and features are checked before
+ * anything starts. */
+static int prepare_network(struct parent_state *st, struct rk_error *err)
+{
+	rk_options_net_config(st->opts, &st->net);
+	st->net_ops = rk_net_ops_get(st->opts->net);
+	if (!st->net_ops) /* the options refuse such names already */
+		return rk_error_set(err, ENOTSUP, "network driver %s is not part of rootlesskit-c",
+				    st->net.name);
+	st->net_drv = rk_xcalloc(1, st->net_ops->size);
+	return st->net_ops->prepare ? st->net_ops->prepare(st->net_drv, &st->net, err) : 0;
+}
+
+/* Ends the network driver and the port driver: at once, or (drain) after a command that
+ * ended by itself, once what their connections still carry is delivered (both bounded). */
+static void stop_network(struct parent_state *st, bool drain)
+{
+	const struct rk_net_ops *ops = st->net_ops;
+
+	rk_api_server_stop(st->api); /* first: it calls into the port driver */
+	if (drain)
+		rk_port_driver_drain(st->ports, DRAIN_IDLE_MS, DRAIN_MAX_MS);
+	if (ops && ops->stop)
+		ops->stop(st->net_drv, drain);
+	rk_port_driver_free(st->ports);
+	rk_sockmaker_stop(&st->maker); /* after the driver closed the channel */
+	if (ops && ops->free)
+		ops->free(st->net_drv);
+	free(st->net_drv);
+}
+
 int rk_parent_main(const struct rk_options *opts, char **argv)
 {
 	struct parent_state st = {
@@ -906,13 +567,8 @@ int rk_parent_main(const struct rk_options *opts, char **argv)
 		.sock = -1,
 		.child = -1,
 		.child_pidfd = -1,
-		.helper = -1,
-		.vpnkit = { .pid = -1, .sock = -1, .tap = -1, .stop = { -1, -1 } },
-		.lxc = { .holder = -1 },
 		.maker = RK_SOCKMAKER_INIT,
-		.engine_control = -1,
-		.tap = -1,
-		.engine_ready = -1,
+		.child_link = { .send = link_send, .recv_fd = link_recv_fd, .kill = link_kill },
 	};
 	struct rk_error err = { 0 };
 	rk_auto_free char *state_path = NULL;
@@ -923,22 +579,12 @@ int rk_parent_main(const struct rk_options *opts, char **argv)
 	/* what we and the helpers we start create in the state directory is the user's alone;
 	 * the child gives the command the umask we were started with */
 	st.orig_umask = umask(0077);
-	preflight_warnings();
-	warn_propagation(opts);
-	for (size_t i = 0; i < opts->n_copy_up; i++) {
+	rk_child_preflight();
+	rk_mount_warn_propagation(opts->propagation_name);
+	for (size_t i = 0; i < opts->n_copy_up && r == 0; i++)
 		r = rk_copyup_check(opts->copy_up[i], &err);
-		if (r < 0)
-			goto out;
-	}
-	/* the helper's presence and features are checked before anything starts */
-	if (opts->net == RK_NET_SLIRP4NETNS)
-		r = rk_slirp4netns_prepare(&st.s4nn, opts, &err);
-	else if (opts->net == RK_NET_PASTA)
-		r = rk_pasta_prepare(&st.pasta, opts, &err);
-	else if (opts->net == RK_NET_VPNKIT)
-		r = rk_vpnkit_prepare(&st.vpnkit, opts, &err);
-	else if (opts->net == RK_NET_LXC_USER_NIC)
-		r = rk_lxcusernic_prepare(&st.lxc, opts, &err);
+	if (r == 0)
+		r = prepare_network(&st, &err);
 	if (r < 0)
 		goto out;
 	if (*opts->state_dir && !getcwd(cwd, sizeof(cwd))) {
@@ -980,28 +626,10 @@ out:
 		rk_log_fatal(err.msg);
 	}
 	kill_child(&st);
-	rk_api_server_stop(st.api); /* first: it calls into the port driver */
-	/* the command ended: what the published ports' connections and the engine still
-	 * carry is delivered (both at once, each bounded) before rootlesskit ends */
-	if (r == 0 && st.abort_signal == 0)
-		rk_port_driver_drain(st.ports, DRAIN_IDLE_MS, DRAIN_MAX_MS);
-	rk_vpnkit_free(&st.vpnkit); /* the relay first: vpnkit's end is no news now */
-	rk_dhcp_keeper_stop(st.dhcp);
-	stop_helper(&st, r == 0 && st.abort_signal == 0);
-	rk_slirp4netns_free(&st.s4nn);
-	rk_pasta_free(&st.pasta);
-	rk_lxcusernic_free(&st.lxc);
-	rk_port_driver_free(st.ports);
-	rk_sockmaker_stop(&st.maker); /* after the driver closed the channel */
+	stop_network(&st, r == 0 && st.abort_signal == 0);
 	rk_statedir_remove(&st.sd);
 	if (st.sock >= 0)
 		close(st.sock);
-	if (st.engine_control >= 0)
-		close(st.engine_control);
-	if (st.engine_ready >= 0)
-		close(st.engine_ready);
-	if (st.tap >= 0)
-		close(st.tap);
 	if (st.sfd >= 0)
 		close(st.sfd);
 	if (st.child_pidfd >= 0)

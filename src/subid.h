@@ -4,12 +4,19 @@
 #ifndef RK_SUBID_H
 #define RK_SUBID_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "src/lib/error.h"
-#include "src/options.h"
+
+/* --subid-source */
+enum rk_subid_source {
+	RK_SUBID_AUTO,
+	RK_SUBID_DYNAMIC,
+	RK_SUBID_STATIC,
+};
 
 /* The kernel takes at most 340 extents per map; one of them is "0 <own id> 1". */
 #define RK_SUBID_MAX_RANGES 339

@@ -15,21 +15,21 @@
 #include <unistd.h>
 
 #include "src/child.h"
+#include "src/lib/gocompat.h"
 #include "src/lib/log.h"
 #include "src/lib/sig.h"
 #include "src/lib/util.h"
-#include "src/options.h"
 
 int rk_supervisor_parse_marker(const char *value, struct rk_marker *ret)
 {
-	uint64_t v[2];
+	uint64_t v[4];
 	int n = 0;
 
 	for (const char *p = value;; n++) {
 		const char *comma = strchr(p, ',');
 		size_t len = comma ? (size_t)(comma - p) : strlen(p);
 		char field[24];
-		if (n == 2 || len >= sizeof(field))
+		if (n == 4 || len >= sizeof(field))
 			return -EINVAL;
 		snprintf(field, sizeof(field), "%.*s", (int)len, p);
 		if (rk_parse_u64(field, &v[n]) < 0 || v[n] > INT32_MAX)
@@ -40,10 +40,13 @@ int rk_supervisor_parse_marker(const char *value, struct rk_marker *ret)
 		}
 		p = comma + 1;
 	}
-	if (n != 2 || v[0] == 0)
+	if (n != 4 || v[0] == 0 || v[2] > (RK_MARKER_DEBUG | RK_MARKER_REAPER) || v[3] == 0)
 		return -EINVAL;
-	ret->cmd = (pid_t)v[0];
-	ret->ppid = (pid_t)v[1];
+	*ret = (struct rk_marker){ .cmd = (pid_t)v[0],
+				   .ppid = (pid_t)v[1],
+				   .debug = v[2] & RK_MARKER_DEBUG,
+				   .reaper = v[2] & RK_MARKER_REAPER,
+				   .cmd_index = (int)v[3] };
 	return 0;
 }
 
@@ -65,18 +68,17 @@ static int report_exit(char *const *cmd, int status)
 
 int rk_supervisor_main(int argc, char **argv, const char *marker)
 {
-	struct rk_options opts;
 	struct rk_error err = { 0 };
+	char *const *command;
 	sigset_t all;
 	struct rk_marker mk;
 	pid_t cmd;
-	int sfd, status = 0, ret;
+	int sfd, status = 0;
 	pid_t done = -1;
 	struct rk_job_stop job = { 0 };
 	bool same_pgrp;
 
-	rk_options_init(&opts);
-	if (rk_supervisor_parse_marker(marker, &mk) < 0 ||
+	if (rk_supervisor_parse_marker(marker, &mk) < 0 || mk.cmd_index >= argc ||
 	    (done = waitpid(mk.cmd, &status, WNOHANG | __WALL)) < 0) {
 		/* not started by a rootlesskit parent: someone exported the variable */
 		fprintf(stderr,
@@ -96,21 +98,11 @@ int rk_supervisor_main(int argc, char **argv, const char *marker)
 		return 1;
 	}
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	/* the parent validated argv already: parse only for the command and the modes */
-	if (rk_options_parse(&opts, argc, argv, &err) < 0 ||
-	    rk_options_validate(&opts, false, &err) < 0) {
-		rk_log_fatal(err.msg);
-		if (done != cmd)
-			kill(cmd, SIGKILL);
-		return 1;
-	}
-	rk_log_init(RK_ROLE_CHILD, opts.debug);
-	if (done == cmd) {
-		ret = report_exit(opts.command, status);
-		rk_options_free(&opts);
-		return ret;
-	}
-	same_pgrp = !opts.reaper;
+	command = argv + mk.cmd_index;
+	rk_log_init(RK_ROLE_CHILD, mk.debug);
+	if (done == cmd)
+		return report_exit(command, status);
+	same_pgrp = !mk.reaper;
 	sfd = signalfd(-1, &all, SFD_CLOEXEC);
 	if (sfd < 0) {
 		rk_error_errno(&err, errno, "signalfd");
@@ -153,11 +145,8 @@ int rk_supervisor_main(int argc, char **argv, const char *marker)
 					kill(getpid(), SIGSTOP);
 				continue;
 			}
-			if (p == cmd) {
-				ret = report_exit(opts.command, status);
-				rk_options_free(&opts);
-				return ret;
-			}
+			if (p == cmd)
+				return report_exit(command, status);
 		}
 	}
 }

@@ -8,9 +8,10 @@
 #include <string.h>
 
 #include "src/ctl/ctl.h"
+#include "src/lib/gocompat.h"
+#include "src/lib/gocompat.h"
 #include "src/lib/util.h"
 #include "src/lib/version.h"
-#include "src/options.h"
 
 struct subcommand {
 	const char *name;

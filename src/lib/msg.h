@@ -22,8 +22,7 @@ enum rk_msg_type {
 
 struct rk_msg {
 	uint32_t type; /* enum rk_msg_type */
-	int32_t err;   /* positive errno for RK_MSG_ERROR; for RK_MSG_SETUP_DONE, 0 when
-			* transparent connections can be used (see transparent.h) */
+	int32_t err;   /* positive errno for RK_MSG_ERROR, 0 otherwise */
 	char text[RK_ERROR_MSG_MAX];
 };
 

@@ -19,7 +19,10 @@ void rk_closep(int *fd);
 void rk_fclosep(FILE **f);
 void rk_strv_freep(char ***v);
 
-#define rk_auto_free   __attribute__((cleanup(rk_freep)))
+#define rk_auto_free __attribute__((cleanup(rk_freep)))
+/* The object that holds member, from a pointer to it. */
+#define rk_container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+
 #define rk_auto_close  __attribute__((cleanup(rk_closep)))
 #define rk_auto_fclose __attribute__((cleanup(rk_fclosep)))
 #define rk_auto_strv   __attribute__((cleanup(rk_strv_freep)))
@@ -42,6 +45,13 @@ static inline int rk_steal_fd(int *fd)
 	*fd = -1;
 	return r;
 }
+
+/* A Go-style "auto", "true" or "false" option value. */
+enum rk_tristate {
+	RK_AUTO,
+	RK_TRUE,
+	RK_FALSE,
+};
 
 /* Allocation that cannot fail: on out-of-memory the process ends with a message and exit
  * status 1 (_exit, safe in the raw clone too), which is the

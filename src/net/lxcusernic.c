@@ -15,8 +15,11 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -27,11 +30,31 @@
 #include "src/lib/sig.h"
 #include "src/lib/util.h"
 
-int rk_lxcusernic_prepare(struct rk_lxcusernic *l, const struct rk_options *opts,
+const char *rk_lxcusernic_default(void)
+{
+	static char found[256];
+	struct utsname u;
+	struct stat st;
+	char arch_path[200];
+	const char *cands[3] = { "/usr/libexec/lxc/lxc-user-nic", arch_path,
+				 "/usr/lib/lxc/lxc-user-nic" };
+
+	if (uname(&u) < 0)
+		u.machine[0] = '\0';
+	snprintf(arch_path, sizeof(arch_path), "/usr/lib/%s-linux-gnu/lxc/lxc-user-nic", u.machine);
+	for (size_t i = 0; i < RK_ARRAY_SIZE(cands); i++) {
+		if (stat(cands[i], &st) == 0) {
+			snprintf(found, sizeof(found), "%s", cands[i]);
+			return found;
+		}
+	}
+	return "";
+}
+
+int rk_lxcusernic_prepare(struct rk_lxcusernic *l, const struct rk_net_config *net,
 			  struct rk_error *err)
 {
-	const char *bin = opts->lxc_user_nic_binary ? opts->lxc_user_nic_binary
-						    : rk_options_lxc_user_nic_default();
+	const char *bin = net->binary ? net->binary : rk_lxcusernic_default();
 
 	*l = (struct rk_lxcusernic){ .holder = -1 };
 	l->path = *bin ? rk_find_in_path(bin, getenv("PATH")) : NULL;
@@ -92,7 +115,7 @@ static pid_t start_holder(pid_t child, const char *netns_path, struct rk_error *
 	return pid;
 }
 
-int rk_lxcusernic_create(struct rk_lxcusernic *l, const struct rk_options *opts, pid_t child,
+int rk_lxcusernic_create(struct rk_lxcusernic *l, const struct rk_net_config *net, pid_t child,
 			 const char *netns_path, const char *dev, const struct rk_cancel *cancel,
 			 struct rk_error *err)
 {
@@ -108,17 +131,11 @@ int rk_lxcusernic_create(struct rk_lxcusernic *l, const struct rk_options *opts,
 	}
 	snprintf(pid_text, sizeof(pid_text), "%d", (int)target);
 	{
-		char *argv[] = { l->path,
-				 (char *)"create",
-				 (char *)"/dev/null",
-				 (char *)"dummy",
-				 pid_text,
-				 (char *)"veth",
-				 (char *)opts->lxc_user_nic_bridge,
-				 (char *)dev,
+		char *argv[] = { l->path,  (char *)"create", (char *)"/dev/null", (char *)"dummy",
+				 pid_text, (char *)"veth",   (char *)net->bridge, (char *)dev,
 				 NULL };
 		rk_debug("executing [%s create /dev/null dummy %s veth %s %s]", l->path, pid_text,
-			 opts->lxc_user_nic_bridge, dev);
+			 net->bridge, dev);
 		r = rk_helper_output(l->path, argv, out, sizeof(out), 30000, cancel);
 	}
 	if (r == -EINTR)
@@ -144,5 +161,111 @@ void rk_lxcusernic_free(struct rk_lxcusernic *l)
 			;
 	}
 	free(l->path);
-	*l = (struct rk_lxcusernic){ .holder = -1 };
+	*l = (struct rk_lxcusernic){ .holder = -1, .net = l->net };
 }
+
+/* ---- the driver (driver.h) ---- */
+
+#define DHCP_MS 30000 /* the first exchange, as upstream's */
+
+static int lxc_prepare(void *drv, const struct rk_net_config *net, struct rk_error *err)
+{
+	struct rk_lxcusernic *l = drv;
+	int r = rk_lxcusernic_prepare(l, net, err); /* zeroes the state */
+
+	l->net = net;
+	return r;
+}
+
+/* The lease's renewals failed: as upstream's child panics there, the command ends. */
+static void dhcp_lost(void *arg)
+{
+	struct rk_lxcusernic *l = arg;
+
+	l->child_link->kill(l->child_link);
+}
+
+/* Exchanges DHCP on sock until a lease comes, for DHCP_MS in all; a signal on the start-up's
+ * cancel that does not stop it resumes the exchange. Returns 0, -EINTR, or a negative errno
+ * with err set. */
+static int first_lease(int sock, const char *dev, const struct rk_cancel *cancel,
+		       struct rk_dhcp_lease *lease, struct rk_error *err)
+{
+	uint64_t end = rk_now_ms() + DHCP_MS;
+
+	rk_debug("exchanging DHCP messages using %s, may take a few seconds", dev);
+	for (;;) {
+		uint64_t now = rk_now_ms();
+		int r;
+		if (now >= end)
+			return rk_error_set(err, ETIMEDOUT, "could not exchange DHCP with %s", dev);
+		r = rk_dhcp_exchange(sock, dev, (int)(end - now), cancel->fd, lease, err);
+		if (r != -ECANCELED)
+			return r;
+		if (cancel->stop(cancel->arg))
+			return -EINTR;
+	}
+}
+
+/* The veth, then the child brings it up and hands over a DHCP socket; the address comes
+ * from the DHCP server, and a thread keeps the lease. */
+static int lxc_start(void *drv, struct rk_net_ctx *ctx, struct rk_error *err)
+{
+	struct rk_lxcusernic *l = drv;
+	struct rk_netcfg *nc = ctx->nc;
+	struct rk_dhcp_lease lease = { 0 };
+	rk_auto_close int sock = -1;
+	int r;
+
+	l->child_link = ctx->child_link;
+	r = rk_lxcusernic_create(l, l->net, ctx->child, ctx->netns, nc->dev, ctx->cancel, err);
+	if (r < 0)
+		return r;
+	nc->step = RK_NETCFG_LINK;
+	r = ctx->child_link->send(ctx->child_link, nc, err);
+	if (r == 0)
+		r = ctx->child_link->recv_fd(ctx->child_link, &sock, err);
+	if (r == 0)
+		r = first_lease(sock, nc->dev, ctx->cancel, &lease, err);
+	if (r < 0)
+		return r;
+	inet_ntop(AF_INET, &lease.ip, nc->ip, sizeof(nc->ip));
+	inet_ntop(AF_INET, &lease.router, nc->gateway, sizeof(nc->gateway));
+	inet_ntop(AF_INET, &lease.dns, nc->dns[0], sizeof(nc->dns[0]));
+	nc->n_dns = 1;
+	nc->prefix = lease.prefix;
+	nc->step = RK_NETCFG_FULL;
+	rk_debug("DHCP: %s/%u, router %s, DNS %s, lease %u s", nc->ip, nc->prefix, nc->gateway,
+		 nc->dns[0], lease.seconds);
+	l->dhcp = rk_dhcp_keeper_start(rk_steal_fd(&sock), nc->dev, &lease, dhcp_lost, l, err);
+	return l->dhcp ? 0 : -err->code;
+}
+
+static void lxc_stop(void *drv, bool drain)
+{
+	struct rk_lxcusernic *l = drv;
+
+	(void)drain;
+	rk_dhcp_keeper_stop(l->dhcp);
+	l->dhcp = NULL;
+}
+
+static void lxc_free(void *drv)
+{
+	rk_lxcusernic_free(drv);
+}
+
+/* lxc-user-nic moves a veth in; its address is the DHCP server's to give and to change */
+const struct rk_net_ops rk_net_lxcusernic_ops = {
+	.net = RK_NET_LXC_USER_NIC,
+	.new_netns = true,
+	.configure = true,
+	.dynamic_ip = true,
+	.default_mtu = 1500,
+	.default_ifname = "eth0",
+	.size = sizeof(struct rk_lxcusernic),
+	.prepare = lxc_prepare,
+	.start = lxc_start,
+	.stop = lxc_stop,
+	.free = lxc_free,
+};

@@ -10,10 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "src/lib/gocompat.h"
 #include "src/lib/log.h"
 #include "src/lib/netlink.h"
 #include "src/lib/util.h"
-#include "src/options.h"
 
 /* Go's iputils.AddIPInt. */
 static int add_ip(uint32_t base, unsigned n, char *buf, size_t size, struct rk_error *err)

@@ -28,9 +28,9 @@
 
 #define PASTA_TIMEOUT_MS 30000
 
-int rk_pasta_prepare(struct rk_pasta *p, const struct rk_options *opts, struct rk_error *err)
+int rk_pasta_prepare(struct rk_pasta *p, const struct rk_net_config *net, struct rk_error *err)
 {
-	const char *bin = opts->pasta_binary;
+	const char *bin = net->binary;
 	char out[4096], quoted[8192];
 	int r;
 
@@ -74,7 +74,7 @@ void rk_pasta_free(struct rk_pasta *p)
 	p->path = NULL;
 }
 
-char **rk_pasta_argv(const struct rk_pasta *p, const struct rk_options *opts,
+char **rk_pasta_argv(const struct rk_pasta *p, const struct rk_net_config *net,
 		     const struct rk_netcfg *cfg, pid_t child, const char *netns_path)
 {
 	char **v = NULL;
@@ -94,11 +94,11 @@ char **rk_pasta_argv(const struct rk_pasta *p, const struct rk_options *opts,
 	PUSHF("--netmask=%u", cfg->prefix);
 	PUSHF("--gateway=%s", cfg->gateway);
 	PUSHF("--dns-forward=%s", cfg->dns[0]);
-	if (opts->disable_host_loopback)
+	if (net->disable_host_loopback)
 		rk_strv_push(&v, &n, "--no-map-gw");
-	if (!opts->ipv6)
+	if (!net->ipv6)
 		rk_strv_push(&v, &n, "--ipv4-only");
-	if (opts->port_driver == RK_PORT_IMPLICIT) {
+	if (net->port_driver == RK_PORT_IMPLICIT) {
 		rk_strv_push(&v, &n, "--tcp-ports=auto");
 		rk_strv_push(&v, &n, "--udp-ports=auto");
 	} else {
@@ -145,16 +145,16 @@ static pid_t find_adopted(pid_t not )
 	return found;
 }
 
-int rk_pasta_start(const struct rk_pasta *p, const struct rk_options *opts,
+int rk_pasta_start(const struct rk_pasta *p, const struct rk_net_config *net,
 		   const struct rk_netcfg *cfg, pid_t child, const char *netns_path,
 		   const struct rk_cancel *cancel, pid_t *ret_pid, struct rk_error *err)
 {
-	rk_auto_strv char **argv = rk_pasta_argv(p, opts, cfg, child, netns_path);
+	rk_auto_strv char **argv = rk_pasta_argv(p, net, cfg, child, netns_path);
 	char out[8192];
 	int r;
 
 	*ret_pid = -1;
-	if (opts->debug) {
+	if (net->debug) {
 		rk_auto_free char *line = NULL;
 		for (char **a = argv; *a; a++) {
 			char *next = rk_xasprintf("%s%s%s", line ? line : "", line ? " " : "", *a);
@@ -188,3 +188,58 @@ int rk_pasta_start(const struct rk_pasta *p, const struct rk_options *opts,
 		rk_debug("pasta runs in the background as pid %d", (int)*ret_pid);
 	return 0;
 }
+
+/* ---- the driver (driver.h) ---- */
+
+static int pasta_prepare(void *drv, const struct rk_net_config *net, struct rk_error *err)
+{
+	struct rk_pasta *p = drv;
+	int r = rk_pasta_prepare(p, net, err); /* zeroes the state */
+
+	p->net = net;
+	p->pid = -1;
+	return r;
+}
+
+static int pasta_start(void *drv, struct rk_net_ctx *ctx, struct rk_error *err)
+{
+	struct rk_pasta *p = drv;
+
+	return rk_pasta_start(p, p->net, ctx->nc, ctx->child, ctx->netns, ctx->cancel, &p->pid,
+			      err);
+}
+
+static bool pasta_check(void *drv, char *lost, size_t size)
+{
+	struct rk_pasta *p = drv;
+
+	return !rk_net_helper_gone(&p->pid, p->net->name, lost, size);
+}
+
+static void pasta_stop(void *drv, bool drain)
+{
+	(void)drain;
+	rk_net_helper_kill(&((struct rk_pasta *)drv)->pid);
+}
+
+static void pasta_free(void *drv)
+{
+	rk_pasta_free(drv);
+}
+
+/* pasta creates and configures the interface itself: the child writes only the files */
+const struct rk_net_ops rk_net_pasta_ops = {
+	.net = RK_NET_PASTA,
+	.new_netns = true,
+	.configure = true,
+	.slirp_addresses = true,
+	.step = RK_NETCFG_FILES,
+	.default_mtu = 65520,
+	.default_ifname = "tap0",
+	.size = sizeof(struct rk_pasta),
+	.prepare = pasta_prepare,
+	.start = pasta_start,
+	.check = pasta_check,
+	.stop = pasta_stop,
+	.free = pasta_free,
+};

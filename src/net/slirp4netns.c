@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "port/slirp4netns.h"
 #include "src/lib/helper.h"
 #include "src/lib/log.h"
 #include "src/lib/sig.h"
@@ -34,10 +35,10 @@ static bool kernel_supports_seccomp(void)
 	return !(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, 0, 0, 0) < 0 && errno == EINVAL);
 }
 
-int rk_slirp4netns_prepare(struct rk_slirp4netns *s, const struct rk_options *opts,
+int rk_slirp4netns_prepare(struct rk_slirp4netns *s, const struct rk_net_config *net,
 			   struct rk_error *err)
 {
-	const char *bin = opts->slirp4netns_binary;
+	const char *bin = net->binary;
 	char *argv[] = { (char *)bin, (char *)"--help", NULL };
 	char out[16384];
 	int r;
@@ -69,17 +70,17 @@ int rk_slirp4netns_prepare(struct rk_slirp4netns *s, const struct rk_options *op
 	s->has_seccomp = strstr(out, "--enable-seccomp");
 	s->kernel_seccomp = kernel_supports_seccomp();
 
-	switch (opts->slirp4netns_sandbox) {
+	switch (net->sandbox) {
 	case RK_AUTO:
 		/* known not to work with --detach-netns (slirp4netns issue 317) */
-		s->sandbox = s->has_sandbox && !opts->detach_netns;
+		s->sandbox = s->has_sandbox && !net->detach_netns;
 		break;
 	case RK_TRUE:
 		if (!s->has_sandbox)
 			return rk_error_set(err, ENOTSUP,
 					    "unsupported slirp4netns version: lacks "
 					    "SupportsEnableSandbox");
-		if (opts->detach_netns)
+		if (net->detach_netns)
 			return rk_error_set(
 				err, EINVAL,
 				"--slirp4netns-sandbox conflicts with --detach-netns "
@@ -89,7 +90,7 @@ int rk_slirp4netns_prepare(struct rk_slirp4netns *s, const struct rk_options *op
 	case RK_FALSE:
 		break;
 	}
-	switch (opts->slirp4netns_seccomp) {
+	switch (net->seccomp) {
 	case RK_AUTO:
 		s->seccomp = s->has_seccomp && s->kernel_seccomp;
 		break;
@@ -105,13 +106,13 @@ int rk_slirp4netns_prepare(struct rk_slirp4netns *s, const struct rk_options *op
 	case RK_FALSE:
 		break;
 	}
-	if (opts->ipv6 && !s->has_ipv6)
+	if (net->ipv6 && !s->has_ipv6)
 		return rk_error_set(err, ENOTSUP,
 				    "this version of slirp4netns does not support --enable-ipv6");
-	if (*opts->cidr && !s->has_cidr)
+	if (*net->cidr && !s->has_cidr)
 		return rk_error_set(err, ENOTSUP,
 				    "this version of slirp4netns does not support --cidr");
-	if (opts->disable_host_loopback && !s->has_disable_host_loopback)
+	if (net->disable_host_loopback && !s->has_disable_host_loopback)
 		return rk_error_set(err, ENOTSUP,
 				    "this version of slirp4netns does not support "
 				    "--disable-host-loopback");
@@ -122,9 +123,11 @@ void rk_slirp4netns_free(struct rk_slirp4netns *s)
 {
 	free(s->path);
 	s->path = NULL;
+	free(s->api_socket);
+	s->api_socket = NULL;
 }
 
-char **rk_slirp4netns_argv(const struct rk_slirp4netns *s, const struct rk_options *opts,
+char **rk_slirp4netns_argv(const struct rk_slirp4netns *s, const struct rk_net_config *net,
 			   const struct rk_netcfg *cfg, const char *api_socket, pid_t child,
 			   const char *netns_path)
 {
@@ -138,11 +141,11 @@ char **rk_slirp4netns_argv(const struct rk_slirp4netns *s, const struct rk_optio
 	rk_strv_push(&v, &n, num);
 	rk_strv_push(&v, &n, "-r");
 	rk_strv_push(&v, &n, "3");
-	if (opts->disable_host_loopback)
+	if (net->disable_host_loopback)
 		rk_strv_push(&v, &n, "--disable-host-loopback");
-	if (*opts->cidr) {
+	if (*net->cidr) {
 		rk_strv_push(&v, &n, "--cidr");
-		rk_strv_push(&v, &n, opts->cidr);
+		rk_strv_push(&v, &n, net->cidr);
 	}
 	if (api_socket) {
 		rk_strv_push(&v, &n, "--api-socket");
@@ -152,7 +155,7 @@ char **rk_slirp4netns_argv(const struct rk_slirp4netns *s, const struct rk_optio
 		rk_strv_push(&v, &n, "--enable-sandbox");
 	if (s->seccomp)
 		rk_strv_push(&v, &n, "--enable-seccomp");
-	if (opts->ipv6)
+	if (net->ipv6)
 		rk_strv_push(&v, &n, "--enable-ipv6");
 	if (netns_path) {
 		/* the detached namespace, seen through the child's root */
@@ -223,18 +226,18 @@ static int wait_ready(int ready, pid_t pid, const struct rk_cancel *cancel, stru
 	}
 }
 
-int rk_slirp4netns_start(const struct rk_slirp4netns *s, const struct rk_options *opts,
+int rk_slirp4netns_start(const struct rk_slirp4netns *s, const struct rk_net_config *net,
 			 const struct rk_netcfg *cfg, const char *api_socket, pid_t child,
 			 const char *netns_path, const struct rk_cancel *cancel, pid_t *ret_pid,
 			 struct rk_error *err)
 {
-	rk_auto_strv char **argv = rk_slirp4netns_argv(s, opts, cfg, api_socket, child, netns_path);
+	rk_auto_strv char **argv = rk_slirp4netns_argv(s, net, cfg, api_socket, child, netns_path);
 	int ready[2], r;
 	pid_t pid;
 
 	if (pipe2(ready, O_CLOEXEC) < 0)
 		return rk_error_errno(err, errno, "pipe");
-	pid = rk_helper_spawn(s->path, argv, ready[1], opts->debug);
+	pid = rk_helper_spawn(s->path, argv, ready[1], net->debug);
 	close(ready[1]);
 	if (pid < 0) {
 		close(ready[0]);
@@ -254,3 +257,73 @@ int rk_slirp4netns_start(const struct rk_slirp4netns *s, const struct rk_options
 	*ret_pid = pid;
 	return 0;
 }
+
+/* ---- the driver (driver.h) ---- */
+
+static int s4nn_prepare(void *drv, const struct rk_net_config *net, struct rk_error *err)
+{
+	struct rk_slirp4netns *s = drv;
+	int r = rk_slirp4netns_prepare(s, net, err); /* zeroes the state */
+
+	s->net = net;
+	s->pid = -1;
+	return r;
+}
+
+/* --port-driver=slirp4netns: slirp4netns's API socket in the state directory */
+static int s4nn_ports(void *drv, const char *state_dir, const char *child_ip,
+		      struct rk_port_driver **ret, struct rk_error *err)
+{
+	struct rk_slirp4netns *s = drv;
+
+	(void)err;
+	if (s->net->port_driver != RK_PORT_SLIRP4NETNS)
+		return 0;
+	s->api_socket = rk_xasprintf("%s/.s4nn.sock", state_dir);
+	*ret = rk_port_slirp4netns_new(s->api_socket, child_ip);
+	return 0;
+}
+
+static int s4nn_start(void *drv, struct rk_net_ctx *ctx, struct rk_error *err)
+{
+	struct rk_slirp4netns *s = drv;
+
+	return rk_slirp4netns_start(s, s->net, ctx->nc, s->api_socket, ctx->child, ctx->netns,
+				    ctx->cancel, &s->pid, err);
+}
+
+static bool s4nn_check(void *drv, char *lost, size_t size)
+{
+	struct rk_slirp4netns *s = drv;
+
+	return !rk_net_helper_gone(&s->pid, s->net->name, lost, size);
+}
+
+static void s4nn_stop(void *drv, bool drain)
+{
+	(void)drain;
+	rk_net_helper_kill(&((struct rk_slirp4netns *)drv)->pid);
+}
+
+static void s4nn_free(void *drv)
+{
+	rk_slirp4netns_free(drv);
+}
+
+const struct rk_net_ops rk_net_slirp4netns_ops = {
+	.net = RK_NET_SLIRP4NETNS,
+	.new_netns = true,
+	.tap = true,
+	.configure = true,
+	.slirp_addresses = true,
+	.ipv6_dns = true,
+	.default_mtu = 65520,
+	.default_ifname = "tap0",
+	.size = sizeof(struct rk_slirp4netns),
+	.prepare = s4nn_prepare,
+	.ports = s4nn_ports,
+	.start = s4nn_start,
+	.check = s4nn_check,
+	.stop = s4nn_stop,
+	.free = s4nn_free,
+};

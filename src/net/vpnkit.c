@@ -39,18 +39,18 @@
 #define VPNKIT_GATEWAY	   "192.168.65.1"
 #define CONNECT_TIMEOUT_MS 10000
 
-int rk_vpnkit_prepare(struct rk_vpnkit *v, const struct rk_options *opts, struct rk_error *err)
+int rk_vpnkit_prepare(struct rk_vpnkit *v, const struct rk_net_config *net, struct rk_error *err)
 {
-	*v = (struct rk_vpnkit){ .pid = -1, .sock = -1, .tap = -1, .stop = { -1, -1 } };
-	v->path = rk_find_in_path(opts->vpnkit_binary, getenv("PATH"));
+	*v = (struct rk_vpnkit){ .pid = -1, .sock = -1, .tap = -1, .stop = { -1, -1 }, .net = net };
+	v->path = rk_find_in_path(net->binary, getenv("PATH"));
 	if (!v->path)
 		return rk_error_set(err, ENOENT, "exec: \"%s\": executable file not found in $PATH",
-				    opts->vpnkit_binary);
-	if (opts->mtu != 0 && opts->mtu != 1500)
-		rk_warn("vpnkit is known to have issues with non-1500 MTU (current: %lld), see "
+				    net->binary);
+	if (net->mtu != 0 && net->mtu != 1500)
+		rk_warn("vpnkit is known to have issues with non-1500 MTU (current: %u), see "
 			"https://github.com/rootless-containers/rootlesskit/issues/"
 			"6#issuecomment-403531453",
-			opts->mtu);
+			net->mtu);
 	return 0;
 }
 
@@ -246,12 +246,12 @@ static int connect_vif(struct rk_vpnkit *v, const char *path, int64_t deadline,
 	return 0;
 }
 
-int rk_vpnkit_start(struct rk_vpnkit *v, const struct rk_options *opts, const char *state_dir,
+int rk_vpnkit_start(struct rk_vpnkit *v, const struct rk_net_config *net, const char *state_dir,
 		    const char *dev, unsigned mtu, const struct rk_cancel *cancel,
 		    struct rk_netcfg *cfg, struct rk_error *err)
 {
 	rk_auto_free char *path = rk_xasprintf("%s/vpnkit-ethernet.sock", state_dir);
-	rk_auto_strv char **argv = rk_vpnkit_argv(v->path, path, mtu, opts->disable_host_loopback);
+	rk_auto_strv char **argv = rk_vpnkit_argv(v->path, path, mtu, net->disable_host_loopback);
 	int64_t deadline = now_ms() + CONNECT_TIMEOUT_MS;
 	char ifname[sizeof(cfg->dev)];
 	int r;
@@ -265,7 +265,7 @@ int rk_vpnkit_start(struct rk_vpnkit *v, const struct rk_options *opts, const ch
 	memcpy(cfg->dev, ifname, sizeof(ifname));
 	snprintf(cfg->gateway, sizeof(cfg->gateway), VPNKIT_GATEWAY);
 	snprintf(cfg->dns[0], sizeof(cfg->dns[0]), VPNKIT_GATEWAY);
-	v->pid = rk_helper_spawn(v->path, argv, -1, opts->debug);
+	v->pid = rk_helper_spawn(v->path, argv, -1, net->debug);
 	if (v->pid < 0) {
 		r = (int)v->pid;
 		v->pid = -1;
@@ -400,5 +400,66 @@ void rk_vpnkit_free(struct rk_vpnkit *v)
 			;
 	}
 	free(v->path);
-	*v = (struct rk_vpnkit){ .pid = -1, .sock = -1, .tap = -1, .stop = { -1, -1 } };
+	*v = (struct rk_vpnkit){
+		.pid = -1, .sock = -1, .tap = -1, .stop = { -1, -1 }, .net = v->net
+	};
 }
+
+/* ---- the driver (driver.h) ---- */
+
+static int vpnkit_prepare(void *drv, const struct rk_net_config *net, struct rk_error *err)
+{
+	struct rk_vpnkit *v = drv;
+
+	return rk_vpnkit_prepare(v, net, err);
+}
+
+/* vpnkit learns the addresses: they come from the VIF it registers */
+static int vpnkit_start(void *drv, struct rk_net_ctx *ctx, struct rk_error *err)
+{
+	struct rk_vpnkit *v = drv;
+
+	return rk_vpnkit_start(v, v->net, ctx->state_dir, ctx->nc->dev, ctx->nc->mtu, ctx->cancel,
+			       ctx->nc, err);
+}
+
+static int vpnkit_take_tap(void *drv, int tap, struct rk_error *err)
+{
+	return rk_vpnkit_relay(drv, tap, err);
+}
+
+static bool vpnkit_check(void *drv, char *lost, size_t size)
+{
+	struct rk_vpnkit *v = drv;
+
+	return !rk_net_helper_gone(&v->pid, v->net->name, lost, size);
+}
+
+/* the relay first (vpnkit's end is no news then), then vpnkit */
+static void vpnkit_stop(void *drv, bool drain)
+{
+	(void)drain;
+	rk_vpnkit_free(drv);
+}
+
+static void vpnkit_free(void *drv)
+{
+	rk_vpnkit_free(drv);
+}
+
+const struct rk_net_ops rk_net_vpnkit_ops = {
+	.net = RK_NET_VPNKIT,
+	.new_netns = true,
+	.tap = true,
+	.configure = true,
+	.tap_fd = RK_NETCFG_TAP_PLAIN,
+	.default_mtu = 1500,
+	.default_ifname = "tap0",
+	.size = sizeof(struct rk_vpnkit),
+	.prepare = vpnkit_prepare,
+	.start = vpnkit_start,
+	.take_tap = vpnkit_take_tap,
+	.check = vpnkit_check,
+	.stop = vpnkit_stop,
+	.free = vpnkit_free,
+};

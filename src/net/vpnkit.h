@@ -7,10 +7,10 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "src/idmap.h"
 #include "src/lib/error.h"
+#include "src/lib/sig.h"
+#include "src/net/driver.h"
 #include "src/net/netcfg.h"
-#include "src/options.h"
 
 struct rk_vpnkit {
 	char *path; /* the binary, resolved in PATH */
@@ -20,11 +20,12 @@ struct rk_vpnkit {
 	int stop[2];
 	bool relaying;
 	pthread_t relay;
+	const struct rk_net_config *net; /* as a driver (driver.h) */
 };
 
 /* Finds the binary and warns about an MTU other than 1500, as upstream does. Returns 0 or
  * a negative errno with err set. */
-int rk_vpnkit_prepare(struct rk_vpnkit *v, const struct rk_options *opts, struct rk_error *err);
+int rk_vpnkit_prepare(struct rk_vpnkit *v, const struct rk_net_config *net, struct rk_error *err);
 
 /* The argv upstream uses: vpnkit --ethernet SOCKET --mtu M [--host-ip 0.0.0.0].
  * Returns a NULL-terminated vector to free with rk_strv_free. */
@@ -35,7 +36,7 @@ char **rk_vpnkit_argv(const char *path, const char *socket, unsigned mtu,
  * VIF with a random UUID and learns its MAC and address. Fills cfg (dev, 192.168.65.x/24,
  * gateway and DNS 192.168.65.1, MTU, MAC). Returns 0, -EINTR when cancelled, or a negative
  * errno with err set. */
-int rk_vpnkit_start(struct rk_vpnkit *v, const struct rk_options *opts, const char *state_dir,
+int rk_vpnkit_start(struct rk_vpnkit *v, const struct rk_net_config *net, const char *state_dir,
 		    const char *dev, unsigned mtu, const struct rk_cancel *cancel,
 		    struct rk_netcfg *cfg, struct rk_error *err);
 

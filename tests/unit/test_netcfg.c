@@ -107,19 +107,17 @@ static void test_slirp4netns_argv(void **state)
 	struct rk_slirp4netns s = { .path = "/usr/bin/slirp4netns",
 				    .sandbox = true,
 				    .seccomp = true };
-	struct rk_options opts;
+	struct rk_net_config net = { .disable_host_loopback = true,
+				     .cidr = "10.0.5.0/24",
+				     .ipv6 = true };
 	struct rk_netcfg c;
 	struct rk_error err = { 0 };
 	char **v;
 	char line[512] = "";
 
 	(void)state;
-	rk_options_init(&opts);
-	opts.disable_host_loopback = true;
-	opts.cidr = "10.0.5.0/24";
-	opts.ipv6 = true;
-	assert_int_equal(rk_netcfg_slirp(&c, opts.cidr, "tap0", 65520, &err), 0);
-	v = rk_slirp4netns_argv(&s, &opts, &c, "/run/s/.s4nn.sock", 4242, NULL);
+	assert_int_equal(rk_netcfg_slirp(&c, net.cidr, "tap0", 65520, &err), 0);
+	v = rk_slirp4netns_argv(&s, &net, &c, "/run/s/.s4nn.sock", 4242, NULL);
 	for (char **p = v; *p; p++) {
 		strcat(line, *p);
 		strcat(line, p[1] ? " " : "");
@@ -129,7 +127,7 @@ static void test_slirp4netns_argv(void **state)
 				  "--enable-sandbox --enable-seccomp --enable-ipv6 4242 tap0");
 	rk_strv_free(v);
 	/* a detached namespace is named through the child's root */
-	v = rk_slirp4netns_argv(&s, &opts, &c, NULL, 4242, "/run/s/netns");
+	v = rk_slirp4netns_argv(&s, &net, &c, NULL, 4242, "/run/s/netns");
 	line[0] = '\0';
 	for (char **p = v; *p; p++) {
 		strcat(line, *p);
@@ -141,7 +139,6 @@ static void test_slirp4netns_argv(void **state)
 			    "--enable-ipv6 --userns-path=/proc/4242/ns/user --netns-type=path "
 			    "/proc/4242/root/run/s/netns tap0");
 	rk_strv_free(v);
-	rk_options_free(&opts);
 }
 
 static bool stop_yes(void *arg)

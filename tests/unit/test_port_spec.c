@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "port/registry.h"
 #include "port/spec.h"
 #include "src/lib/util.h"
 
@@ -168,29 +169,162 @@ static void test_validate(void **state)
 	expect(&s, existing, 2, NULL);
 }
 
-static void test_table(void **state)
+/* A backend that records what the registry asks of it. */
+struct fake {
+	struct rk_port_backend base;
+	int opened, closed, fail_open, next_own;
+	bool freed;
+};
+
+static int fake_open(struct rk_port_backend *b, const struct rk_port_spec *spec, int *id,
+		     void *data, struct rk_error *err)
 {
-	struct rk_port_table t = { 0 };
-	struct rk_port_spec a = { "tcp", "", 1, "", 2 }, b = { "udp", "", 3, "", 4 };
-	struct rk_port_entry *copy;
+	struct fake *f = (struct fake *)b;
+
+	(void)spec;
+	if (f->fail_open)
+		return rk_error_set(err, EADDRINUSE, "busy");
+	if (f->base.ops->own_ids)
+		*id = f->next_own += 10;
+	*(int *)data = *id * 100;
+	f->opened++;
+	return 0;
+}
+
+static int fake_close(struct rk_port_backend *b, int id, void *data, struct rk_error *err)
+{
+	struct fake *f = (struct fake *)b;
+
+	if (data && *(int *)data != id * 100)
+		return rk_error_set(err, EIO, "lost its data");
+	f->closed++;
+	return 0;
+}
+
+static void fake_free(struct rk_port_backend *b)
+{
+	((struct fake *)b)->freed = true;
+}
+
+static const struct rk_port_backend_ops fake_ops = { .name = "fake",
+						     .data_size = sizeof(int),
+						     .open = fake_open,
+						     .close = fake_close,
+						     .free = fake_free };
+static const struct rk_port_backend_ops fake_own_ops = { .name = "fake",
+							 .own_ids = true,
+							 .data_size = sizeof(int),
+							 .open = fake_open,
+							 .close = fake_close,
+							 .free = fake_free };
+
+static struct rk_port_spec spec_on(long long port)
+{
+	struct rk_port_spec s = { "tcp", "127.0.0.1", port, "", 80 };
+
+	return s;
+}
+
+static void test_registry(void **state)
+{
+	struct fake f = { .base.ops = &fake_ops };
+	struct rk_port_driver *d = rk_port_registry_new(&f.base);
+	struct rk_port_spec a = spec_on(8080), b = spec_on(8081);
+	struct rk_error err = { 0 };
+	struct rk_port_entry *list;
+	int id;
 
 	(void)state;
-	assert_int_equal(rk_port_table_copy(&t, &copy), 0);
-	free(copy);
-	rk_port_table_add(&t, 7, &a);
-	rk_port_table_add(&t, 3, &b);
-	rk_port_table_add(&t, 9, &a);
-	assert_true(rk_port_table_has(&t, 3));
-	assert_false(rk_port_table_remove(&t, 4));
-	assert_true(rk_port_table_remove(&t, 7));
-	assert_false(rk_port_table_has(&t, 7));
-	/* copies come in id order */
-	assert_int_equal(rk_port_table_copy(&t, &copy), 2);
-	assert_int_equal(copy[0].id, 3);
-	assert_string_equal(copy[0].spec.proto, "udp");
-	assert_int_equal(copy[1].id, 9);
-	free(copy);
-	rk_port_table_free(&t);
+	assert_string_equal(d->ops->name, "fake");
+	assert_int_equal(d->ops->add(d, &a, &id, &err), 0);
+	assert_int_equal(id, 1);
+	assert_int_equal(d->ops->add(d, &b, &id, &err), 0);
+	assert_int_equal(id, 2);
+	/* a conflict is refused before the backend hears of it, with upstream's text */
+	assert_int_equal(d->ops->add(d, &a, &id, &err), -EINVAL);
+	assert_int_equal(f.opened, 2);
+	/* a failed open takes no id */
+	f.fail_open = 1;
+	assert_int_equal(
+		d->ops->add(d, &(struct rk_port_spec){ "tcp", "", 9000, "", 1 }, &id, &err),
+		-EADDRINUSE);
+	f.fail_open = 0;
+	assert_int_equal(d->ops->remove(d, 1, &err), 0);
+	assert_int_equal(d->ops->remove(d, 1, &err), -ENOENT);
+	assert_string_equal(err.msg, "unknown id: 1");
+	assert_int_equal(f.closed, 1);
+	/* ids are never reused */
+	assert_int_equal(d->ops->add(d, &a, &id, &err), 0);
+	assert_int_equal(id, 3);
+	assert_int_equal(d->ops->list(d, &list), 2);
+	assert_int_equal(list[0].id, 2);
+	assert_int_equal(list[0].spec.parent_port, 8081);
+	assert_int_equal(list[1].id, 3);
+	free(list);
+	rk_port_driver_free(d);
+	assert_true(f.freed);
+}
+
+static void test_registry_cap(void **state)
+{
+	struct fake f = { .base.ops = &fake_ops };
+	struct rk_port_driver *d = rk_port_registry_new(&f.base);
+	struct rk_error err = { 0 };
+	struct rk_port_spec s;
+	int id;
+
+	(void)state;
+	for (int i = 0; i < RK_PORT_MAX; i++) {
+		s = spec_on(1 + i);
+		assert_int_equal(d->ops->add(d, &s, &id, &err), 0);
+	}
+	s = spec_on(60000);
+	assert_int_equal(d->ops->add(d, &s, &id, &err), -ENOSPC);
+	assert_int_equal(f.opened, RK_PORT_MAX);
+	rk_port_driver_free(d);
+}
+
+static int fail_even(struct rk_port_backend *b, const struct rk_port_entry *e, void *data)
+{
+	(void)b;
+	(void)data;
+	return e->id % 2 ? 0 : -EADDRINUSE;
+}
+
+static void note_begin(struct rk_port_backend *b, void *arg)
+{
+	(void)b;
+	*(bool *)arg = true;
+}
+
+/* the backend's own ids; a replay drops the ports it cannot put back */
+static void test_registry_own_ids_and_replay(void **state)
+{
+	struct fake f = { .base.ops = &fake_own_ops };
+	struct rk_port_driver *d = rk_port_registry_new(&f.base);
+	struct rk_error err = { 0 };
+	struct rk_port_entry *list;
+	struct rk_port_spec s;
+	bool begun = false;
+	int id;
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		s = spec_on(7000 + i);
+		assert_int_equal(d->ops->add(d, &s, &id, &err), 0);
+		assert_int_equal(id, 10 * (i + 1));
+	}
+	/* the backend decides about ids it names itself */
+	assert_int_equal(d->ops->remove(d, 99, &err), 0);
+	assert_int_equal(f.closed, 1);
+	assert_int_equal(d->ops->list(d, &list), 3);
+	free(list);
+	/* 10, 20, 30: all even */
+	assert_int_equal(rk_port_registry_replay(d, note_begin, &begun, fail_even), 3);
+	assert_true(begun);
+	assert_int_equal(d->ops->list(d, &list), 0);
+	free(list);
+	rk_port_driver_free(d);
 }
 
 int main(void)
@@ -199,7 +333,9 @@ int main(void)
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_validate),
-		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_registry),
+		cmocka_unit_test(test_registry_cap),
+		cmocka_unit_test(test_registry_own_ids_and_replay),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

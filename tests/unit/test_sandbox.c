@@ -19,8 +19,11 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <unistd.h>
 
+#include "netstack/backlog.h"
 #include "netstack/launch.h"
 #include "netstack/sandbox.h"
 
@@ -187,12 +190,38 @@ static void test_crash_policy(void **state)
 			rk_engine_crash_record(&c, t + i * (RK_ENGINE_CRASH_WINDOW_MS / 4 + 1)));
 }
 
+/* The backlog a listening TCP socket got (TCP_INFO reports it in tcpi_sacked). */
+static unsigned listen_backlog(bool widen)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct tcp_info ti = { 0 };
+	socklen_t len = sizeof(ti);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	rk_backlog_widen(widen);
+	assert_int_equal(listen(fd, 1), 0);
+	rk_backlog_widen(false);
+	assert_int_equal(getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len), 0);
+	close(fd);
+	return ti.tcpi_sacked;
+}
+
+/* libslirp's listeners get a wide backlog; nobody else's is changed */
+static void test_backlog(void **state)
+{
+	(void)state;
+	assert_int_equal(listen_backlog(false), 1);
+	assert_true(listen_backlog(true) > 1);
+	assert_int_equal(listen_backlog(false), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_allowed),
-		cmocka_unit_test(test_refused),
-		cmocka_unit_test(test_view),
+		cmocka_unit_test(test_allowed),	     cmocka_unit_test(test_backlog),
+		cmocka_unit_test(test_refused),	     cmocka_unit_test(test_view),
 		cmocka_unit_test(test_crash_policy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

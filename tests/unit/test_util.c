@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "src/child.h"
+#include "src/lib/gocompat.h"
 #include "src/lib/log.h"
 #include "src/lib/msg.h"
 #include "src/lib/sig.h"
@@ -201,20 +202,32 @@ static void test_marker(void **state)
 	struct rk_marker m;
 
 	(void)state;
-	assert_int_equal(rk_supervisor_parse_marker("12,0", &m), 0);
+	assert_int_equal(rk_supervisor_parse_marker("12,0,0,1", &m), 0);
 	assert_int_equal(m.cmd, 12);
 	assert_int_equal(m.ppid, 0);
-	assert_int_equal(rk_supervisor_parse_marker("12,345", &m), 0);
+	assert_false(m.debug);
+	assert_false(m.reaper);
+	assert_int_equal(m.cmd_index, 1);
+	assert_int_equal(rk_supervisor_parse_marker("12,345,3,7", &m), 0);
 	assert_int_equal(m.ppid, 345);
+	assert_true(m.debug);
+	assert_true(m.reaper);
+	assert_int_equal(m.cmd_index, 7);
+	assert_int_equal(rk_supervisor_parse_marker("12,345,2,7", &m), 0);
+	assert_false(m.debug);
+	assert_true(m.reaper);
 	assert_int_equal(rk_supervisor_parse_marker("", &m), -EINVAL);
 	assert_int_equal(rk_supervisor_parse_marker("1", &m), -EINVAL);
-	assert_int_equal(rk_supervisor_parse_marker("0,1", &m), -EINVAL);
-	assert_int_equal(rk_supervisor_parse_marker("a,1", &m), -EINVAL);
-	assert_int_equal(rk_supervisor_parse_marker("1,-1", &m), -EINVAL);
-	assert_int_equal(rk_supervisor_parse_marker("1,2,", &m), -EINVAL);
-	/* the port channel's descriptor is no longer passed: a third field is refused */
-	assert_int_equal(rk_supervisor_parse_marker("1,2,3", &m), -EINVAL);
-	assert_int_equal(rk_supervisor_parse_marker("1,,3", &m), -EINVAL);
+	assert_int_equal(rk_supervisor_parse_marker("1,2", &m), -EINVAL);
+	assert_int_equal(rk_supervisor_parse_marker("0,1,0,1", &m), -EINVAL);
+	assert_int_equal(rk_supervisor_parse_marker("a,1,0,1", &m), -EINVAL);
+	assert_int_equal(rk_supervisor_parse_marker("1,-1,0,1", &m), -EINVAL);
+	assert_int_equal(rk_supervisor_parse_marker("1,2,0,1,", &m), -EINVAL);
+	assert_int_equal(rk_supervisor_parse_marker("1,2,0,1,5", &m), -EINVAL);
+	assert_int_equal(rk_supervisor_parse_marker("1,,0,1", &m), -EINVAL);
+	/* unknown flags, and a command at argv[0] (rootlesskit's own name) */
+	assert_int_equal(rk_supervisor_parse_marker("1,2,4,1", &m), -EINVAL);
+	assert_int_equal(rk_supervisor_parse_marker("1,2,0,0", &m), -EINVAL);
 }
 
 static void test_format_argv(void **state)

@@ -40,7 +40,8 @@ start_trapping() {
 	local child
 	start_sleeper
 	child=$(cat "$RK_STATE/child_pid")
-	pid_alive "$CMD_PID" && pid_alive "$child"
+	pid_alive "$CMD_PID" || fail "the command is gone"
+	pid_alive "$child" || fail "the child is gone"
 	kill -KILL "$RK_PID"
 	wait_pid_gone "$child" 1
 	wait_pid_gone "$CMD_PID" 1

@@ -120,7 +120,8 @@ load ../helpers
 	assert_failure 1
 	assert_output "[rootlesskit:parent] error: failed to lock $st/lock, another RootlessKit is running with the same state directory?"
 	# the first one is untouched
-	[ -s "$st/child_pid" ] && [ -e "$st/lock" ]
+	[ -s "$st/child_pid" ] || fail "child_pid of the first instance is gone"
+	[ -e "$st/lock" ] || fail "lock of the first instance is gone"
 	kill -TERM "$RK_PID"
 	wait_job "$RK_PID"
 }

@@ -50,7 +50,8 @@ combos=("--pidns=false" "--pidns=true --reaper=auto" "--pidns=true --reaper=true
 	child=$(cat "$RK_STATE/child_pid")
 	# CMD_PID is the command's pid inside the namespace (2); find it from the host
 	cmd=$(pgrep -P "$child")
-	[ -n "$cmd" ] && pid_alive "$cmd"
+	[ -n "$cmd" ] || fail "no command process under the child"
+	pid_alive "$cmd" || fail "the command $cmd is gone"
 	kill -KILL "$RK_PID"
 	wait_pid_gone "$child" 1
 	wait_pid_gone "$cmd" 1

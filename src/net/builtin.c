@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * --net=builtin
+ *
+ * The child creates tap0 with virtio-net headers and hands it over; the engine (netstack/)
+ * runs on it in a confined process of its own (netstack/launch.c). We keep the tap, so that
+ * when an engine dies another one takes over within a second and the published ports of
+ * --port-driver=netstack are installed in it again; the connections the dead one carried
+ * are lost. After RK_ENGINE_CRASH_LIMIT deaths in a minute, or when no engine starts, the
+ * network is gone for good: the command is stopped in the first case, and rootlesskit's
+ * exit status says so in both.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "netstack/launch.h"
+#include "port/netstack.h"
+#include "src/lib/log.h"
+#include "src/lib/msg.h"
+#include "src/lib/util.h"
+#include "src/net/driver.h"
+
+/* How long the engine may go on delivering what a command that has exited left in its
+ * connections' buffers (see rk_engine_run), and a second more for it to end. */
+#define DRAIN_MS 10000
+#define READY_MS 10000 /* an engine's start, confinement included */
+
+struct builtin {
+	const struct rk_net_config *net;
+	struct rk_engine_proc proc;
+	struct rk_port_driver *ports; /* --port-driver=netstack: ours to feed, not to free */
+	int control;		      /* the netstack port driver's socket: the engine's end */
+	struct rk_net_child *child_link;
+};
+
+static enum rk_confine confine_mode(enum rk_tristate t)
+{
+	return t == RK_TRUE ? RK_CONFINE_ON : t == RK_FALSE ? RK_CONFINE_OFF : RK_CONFINE_AUTO;
+}
+
+static int builtin_prepare(void *drv, const struct rk_net_config *net, struct rk_error *err)
+{
+	struct builtin *b = drv;
+
+	(void)err;
+	*b = (struct builtin){ .net = net, .proc = RK_ENGINE_PROC_INIT, .control = -1 };
+	b->proc.confine = (struct rk_confine_config){ .fs = confine_mode(net->sandbox),
+						      .seccomp = confine_mode(net->seccomp) };
+	return 0;
+}
+
+/* --port-driver=netstack: forwards served by the engine, asked for on a socket pair */
+static int builtin_ports(void *drv, const char *state_dir, const char *child_ip,
+			 struct rk_port_driver **ret, struct rk_error *err)
+{
+	struct builtin *b = drv;
+	int ctl[2], r;
+
+	(void)state_dir;
+	if (b->net->port_driver != RK_PORT_NETSTACK)
+		return 0;
+	r = rk_msg_pair(ctl);
+	if (r < 0)
+		return rk_error_errno(err, -r, "socketpair");
+	b->control = ctl[1];
+	b->ports = *ret = rk_port_netstack_new(ctl[0], child_ip);
+	return 0;
+}
+
+/* The engine's addresses are the child's configuration's. */
+static int builtin_start(void *drv, struct rk_net_ctx *ctx, struct rk_error *err)
+{
+	struct builtin *b = drv;
+	const struct rk_netcfg *nc = ctx->nc;
+	struct rk_engine_config *ec = &b->proc.engine;
+
+	b->child_link = ctx->child_link;
+	*ec = (struct rk_engine_config){ .mtu = nc->mtu,
+					 .vnet_hdr = true,
+					 .drain_ms = DRAIN_MS,
+					 .ipv6 = b->net->ipv6,
+					 .disable_host_loopback = b->net->disable_host_loopback };
+	if (inet_pton(AF_INET, nc->ip, &ec->child) != 1 ||
+	    inet_pton(AF_INET, nc->gateway, &ec->gateway) != 1 ||
+	    inet_pton(AF_INET, nc->dns[0], &ec->dns) != 1 || nc->prefix == 0)
+		return rk_error_set(err, EINVAL, "netstack: invalid configuration");
+	ec->mask = htonl(0xffffffffu << (32 - nc->prefix));
+	ec->net = ec->child & ec->mask;
+	return 0;
+}
+
+static int builtin_take_tap(void *drv, int tap, struct rk_error *err)
+{
+	struct builtin *b = drv;
+
+	b->proc.tap = tap;
+	return rk_engine_proc_start(&b->proc, rk_steal_fd(&b->control), err);
+}
+
+/* The engine confined itself meanwhile, or says why not. */
+static int builtin_ready(void *drv, const struct rk_cancel *cancel, struct rk_error *err)
+{
+	struct builtin *b = drv;
+	int r = rk_engine_proc_ready(&b->proc, rk_now_ms() + READY_MS, cancel, err);
+
+	if (r == -ETIMEDOUT)
+		return rk_error_set(err, ETIMEDOUT, "netstack engine did not start within %d s",
+				    READY_MS / 1000);
+	if (r == 0 && b->ports)
+		rk_port_netstack_ready(b->ports);
+	return r;
+}
+
+/* The engine died (how: text) while the command runs: another one takes over. */
+static bool restart(struct builtin *b, const char *text, char *lost, size_t size)
+{
+	struct rk_error err = { 0 };
+	int ctl[2] = { -1, -1 }, r = 0;
+
+	if (b->ports && (r = rk_msg_pair(ctl)) < 0)
+		rk_error_errno(&err, -r, "socketpair");
+	if (r == 0)
+		r = rk_engine_proc_restart(&b->proc, ctl[1], READY_MS, &err);
+	if (r == -EMLINK) {
+		snprintf(lost, size,
+			 "netstack engine exited %d times within %d s (the last: %s); stopping "
+			 "the command",
+			 RK_ENGINE_CRASH_LIMIT, RK_ENGINE_CRASH_WINDOW_MS / 1000, text);
+		rk_log_fatal(lost);
+		b->child_link->kill(b->child_link);
+	} else if (r < 0) {
+		snprintf(lost, size,
+			 "network driver builtin exited: %s, and no engine could start again: %s",
+			 text, err.msg);
+		rk_warn("%s; the child has no network connectivity now", lost);
+	}
+	if (r < 0) {
+		if (ctl[0] >= 0)
+			close(ctl[0]);
+		return false;
+	}
+	if (ctl[0] >= 0)
+		rk_port_netstack_restart(b->ports, ctl[0]);
+	rk_warn("network driver builtin exited: %s; a new engine took over (%u of %d allowed "
+		"within %d s), the connections it carried are lost",
+		text,
+		b->proc.crashes.n < RK_ENGINE_CRASH_LIMIT ? b->proc.crashes.n
+							  : RK_ENGINE_CRASH_LIMIT,
+		RK_ENGINE_CRASH_LIMIT - 1, RK_ENGINE_CRASH_WINDOW_MS / 1000);
+	return true;
+}
+
+static bool builtin_check(void *drv, char *lost, size_t size)
+{
+	struct builtin *b = drv;
+	char text[64];
+	int status;
+
+	if (!rk_engine_proc_exited(&b->proc, &status))
+		return true;
+	rk_sig_format_status(status, text, sizeof(text));
+	return restart(b, text, lost, size);
+}
+
+static void builtin_stop(void *drv, bool drain)
+{
+	struct builtin *b = drv;
+
+	rk_engine_proc_stop(&b->proc, drain, DRAIN_MS + 1000);
+}
+
+static void builtin_free(void *drv)
+{
+	struct builtin *b = drv;
+
+	rk_engine_proc_stop(&b->proc, false, 0);
+	if (b->control >= 0)
+		close(rk_steal_fd(&b->control));
+}
+
+const struct rk_net_ops rk_net_builtin_ops = {
+	.net = RK_NET_BUILTIN,
+	.new_netns = true,
+	.tap = true,
+	.configure = true,
+	.slirp_addresses = true,
+	.ipv6_dns = true,
+	.tap_fd = RK_NETCFG_TAP_VNET,
+	.default_mtu = 65520,
+	.default_ifname = "tap0",
+	.size = sizeof(struct builtin),
+	.prepare = builtin_prepare,
+	.ports = builtin_ports,
+	.start = builtin_start,
+	.take_tap = builtin_take_tap,
+	.ready = builtin_ready,
+	.check = builtin_check,
+	.stop = builtin_stop,
+	.free = builtin_free,
+};

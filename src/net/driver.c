@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The table of network drivers, and what they share. */
+#include "src/net/driver.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/wait.h>
+
+#include "src/lib/log.h"
+
+/* the host's network: nothing to do */
+static const struct rk_net_ops host_ops = { .net = RK_NET_HOST };
+
+/* only lo, which the child brings up */
+static const struct rk_net_ops none_ops = { .net = RK_NET_NONE, .new_netns = true };
+
+static const struct rk_net_ops *const drivers[] = {
+	&host_ops,	   &none_ops,	       &rk_net_slirp4netns_ops, &rk_net_builtin_ops,
+	&rk_net_pasta_ops, &rk_net_vpnkit_ops, &rk_net_lxcusernic_ops,
+};
+
+const struct rk_net_ops *rk_net_ops_get(enum rk_net net)
+{
+	for (size_t i = 0; i < RK_ARRAY_SIZE(drivers); i++)
+		if (drivers[i]->net == net)
+			return drivers[i];
+	return NULL;
+}
+
+int rk_net_plan(const struct rk_net_ops *ops, const struct rk_net_config *cfg, struct rk_netcfg *nc,
+		const char *ifname, struct rk_error *err)
+{
+	const char *dev = *ifname ? ifname : ops->default_ifname;
+	unsigned mtu = cfg->mtu ? cfg->mtu : ops->default_mtu;
+
+	*nc = (struct rk_netcfg){ .mtu = mtu };
+	if (ops->slirp_addresses && rk_netcfg_slirp(nc, cfg->cidr, dev, mtu, err) < 0)
+		return -EINVAL;
+	snprintf(nc->dev, sizeof(nc->dev), "%s", dev);
+	nc->step = ops->step;
+	nc->tap_fd = ops->tap_fd;
+	if (cfg->ipv6 && ops->ipv6_dns && nc->n_dns < RK_NETCFG_MAX_DNS)
+		snprintf(nc->dns[nc->n_dns++], sizeof(nc->dns[0]), "fd00::3");
+	return 0;
+}
+
+void rk_net_helper_kill(pid_t *pid)
+{
+	if (*pid <= 0)
+		return;
+	kill(*pid, SIGKILL);
+	while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	*pid = -1;
+}
+
+bool rk_net_helper_gone(pid_t *pid, const char *name, char *lost, size_t size)
+{
+	int status;
+	char text[64];
+
+	if (*pid <= 0 || waitpid(*pid, &status, WNOHANG) != *pid)
+		return false;
+	*pid = -1;
+	rk_sig_format_status(status, text, sizeof(text));
+	snprintf(lost, size, "network driver %s exited: %s", name, text);
+	rk_warn("%s; the child has no network connectivity now", lost);
+	return true;
+}

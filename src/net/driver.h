@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The network drivers behind one table (--net). The parent holds a driver's operations and
+ * its private state and calls them in this order; every operation may be NULL:
+ *
+ *   prepare   before anything starts: find the helper, probe it, warn as upstream does
+ *   ports     the port driver this network driver serves (slirp4netns, netstack), if any
+ *   start     the child is set up: start the helper, learn or set the child's addresses,
+ *             talking to the child through ctx->child where the driver needs to (DHCP)
+ *   take_tap  the tap the child opened (drivers with tap_fd)
+ *   ready     the child configured its side: the driver confirms it runs
+ *   check     SIGCHLD while the command runs: is the network still there
+ *   stop      the command ended (drain: it ended by itself, deliver what is in flight)
+ *   free      after the port driver is gone
+ *
+ * Adding a driver is a file with its operations and one row in driver.c.
+ */
+#ifndef RK_NET_DRIVER_H
+#define RK_NET_DRIVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "port/driver.h"
+#include "src/lib/error.h"
+#include "src/lib/sig.h"
+#include "src/lib/util.h"
+#include "src/net/netcfg.h"
+
+enum rk_net {
+	RK_NET_HOST,
+	RK_NET_NONE,
+	RK_NET_BUILTIN,
+	RK_NET_SLIRP4NETNS,
+	RK_NET_PASTA,
+	RK_NET_VPNKIT,
+	RK_NET_LXC_USER_NIC,
+	RK_NET_GVISOR_TAP_VSOCK, /* known name, not part of this implementation */
+};
+
+/* What a driver is told, built once from the options (src/parent.c). */
+struct rk_net_config {
+	const char *name;	  /* --net as given, for messages */
+	const char *binary;	  /* the helper (--slirp4netns-binary, ...), NULL: the default */
+	enum rk_tristate sandbox; /* slirp4netns's, or the engine's file-system confinement */
+	enum rk_tristate seccomp; /* slirp4netns's, or the engine's system-call filter */
+	const char *bridge;	  /* --lxc-user-nic-bridge */
+	const char *cidr;	  /* "" for the default */
+	unsigned mtu;		  /* 0: what --mtu says by default (upstream warns on others) */
+	enum rk_port port_driver; /* which port driver runs with it */
+	bool disable_host_loopback;
+	bool ipv6;
+	bool detach_netns;
+	bool debug; /* helpers get their verbose flag and keep stderr */
+};
+
+/* The child, as a driver that talks to it during start sees it (implemented by the
+ * parent). Each call returns 0 or a negative errno with err set. */
+struct rk_net_child {
+	int (*send)(struct rk_net_child *c, const struct rk_netcfg *nc, struct rk_error *err);
+	int (*recv_fd)(struct rk_net_child *c, int *ret_fd, struct rk_error *err);
+	void (*kill)(struct rk_net_child *c); /* the network is gone: the command ends */
+};
+
+/* What start gets once the child is set up. */
+struct rk_net_ctx {
+	pid_t child;
+	const char *state_dir;
+	const char *netns; /* --detach-netns: the namespace's path in the child's view, or NULL */
+	const struct rk_cancel *cancel; /* the start-up's: a wait it cuts returns -EINTR */
+	struct rk_netcfg *nc;		/* the child's interface: dev and mtu set, the rest the
+					 * driver's to fill (or rk_net_plan's) */
+	struct rk_net_child *child_link;
+};
+
+struct rk_net_ops {
+	enum rk_net net;
+	bool new_netns;		   /* the child gets a network namespace (and /sys re-mounted) */
+	bool tap;		   /* the child creates a tap device (--ifname) */
+	bool configure;		   /* the child gets an interface configuration (netcfg.h) and
+				    * writes resolv.conf and hosts */
+	bool slirp_addresses;	   /* the addresses come from --cidr (rk_netcfg_slirp) */
+	bool ipv6_dns;		   /* with --ipv6, fd00::3 is a second DNS server */
+	bool dynamic_ip;	   /* DHCP decides the child's address (and may change it) */
+	enum rk_netcfg_step step;  /* what the child does with the configuration */
+	enum rk_netcfg_tap tap_fd; /* whether the child hands its tap over, and how */
+	unsigned default_mtu;
+	const char *default_ifname;
+	size_t size; /* of the private state, zeroed before prepare */
+
+	int (*prepare)(void *drv, const struct rk_net_config *cfg, struct rk_error *err);
+	int (*ports)(void *drv, const char *state_dir, const char *child_ip,
+		     struct rk_port_driver **ret, struct rk_error *err);
+	int (*start)(void *drv, struct rk_net_ctx *ctx, struct rk_error *err);
+	int (*take_tap)(void *drv, int tap, struct rk_error *err);
+	int (*ready)(void *drv, const struct rk_cancel *cancel, struct rk_error *err);
+	/* false when the network is gone for good: lost says why, and the driver said so */
+	bool (*check)(void *drv, char *lost, size_t size);
+	void (*stop)(void *drv, bool drain);
+	void (*free)(void *drv);
+};
+
+/* The driver of net, or NULL when it is not part of this build. */
+const struct rk_net_ops *rk_net_ops_get(enum rk_net net);
+
+/* The child's interface before start: dev, mtu, and for drivers with slirp_addresses the
+ * addresses --cidr gives. Returns 0 or -EINVAL with err set. */
+int rk_net_plan(const struct rk_net_ops *ops, const struct rk_net_config *cfg, struct rk_netcfg *nc,
+		const char *ifname, struct rk_error *err);
+
+/* The helper processes of the drivers: *pid, if any, is killed and reaped, and set to -1. */
+void rk_net_helper_kill(pid_t *pid);
+
+/* Whether the helper *pid exited (reaped without waiting). If so *pid is -1, lost says
+ * "network driver NAME exited: STATUS", and a warning says the child has no network. */
+bool rk_net_helper_gone(pid_t *pid, const char *name, char *lost, size_t size);
+
+/* Each driver's table row (the files of src/net/). */
+extern const struct rk_net_ops rk_net_slirp4netns_ops, rk_net_pasta_ops, rk_net_vpnkit_ops,
+	rk_net_lxcusernic_ops, rk_net_builtin_ops;
+
+#endif
