@@ -47,7 +47,7 @@
  * Checksums of the child's segments are not verified: the tap delivers what the child's
  * kernel wrote, and a forged segment could only disturb the child's own connection.
  */
-#include "netstack/tcpnat.h"
+#include "netstack/tcpnat_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -66,103 +66,6 @@
 #include "netstack/wire.h"
 #include "src/lib/util.h"
 
-/* ETH_HLEN, ETH_P_IP and ETH_P_IPV6 come with <linux/virtio_net.h> */
-#define PROTO_TCP 6
-
-#define F_FIN 0x01
-#define F_SYN 0x02
-#define F_RST 0x04
-#define F_PSH 0x08
-#define F_ACK 0x10
-
-#define WSCALE		7	   /* ours: windows up to 8 MiB */
-#define WINDOW		(1u << 20) /* bytes of the child's data held for a slow socket */
-#define PEND_BUFFERS	32	   /* such buffers at once (32 MiB); then the window closes */
-#define PEEK_MAX	(256u << 10)
-#define RTO_MIN_MS	200
-#define RTO_MAX_MS	8000
-#define RETRIES		10 /* timeouts without progress before the connection is reset */
-#define HASH_SIZE	4096
-#define FD_RESERVE	256 /* descriptors left to the rest of the engine (libslirp, DNS) */
-#define ACCEPT_PAUSE_MS 100 /* listeners rest this long after EMFILE or ENFILE */
-
-#define SEQ_LT(a, b) ((int32_t)((a) - (b)) < 0)
-#define SEQ_LE(a, b) ((int32_t)((a) - (b)) <= 0)
-
-enum flow_state {
-	CONNECTING, /* the host socket's connect is under way */
-	SYN_SENT,   /* the child has our SYN-ACK, its ACK is awaited */
-	WAIT_MAC,   /* a host forward's connection: the child's MAC is not known yet */
-	SYN_OUT,    /* a host forward's connection: the child has our SYN */
-	OPEN,
-};
-
-struct listener {
-	int fd;
-	int poll_idx;
-	struct sockaddr_in host, guest;
-};
-
-struct flow {
-	struct flow *hnext; /* hash chain */
-	size_t idx;	    /* in t->flows */
-	int fd;
-	int poll_idx;
-	enum flow_state state;
-	bool v6;
-	uint8_t mac[6];		      /* the child's */
-	uint8_t caddr[16], raddr[16]; /* child and remote address (IPv4: first 4 bytes) */
-	uint16_t cport, rport;	      /* network byte order */
-
-	/* from the child */
-	uint32_t rcv_nxt;
-	uint8_t *pend; /* accepted, not yet written to the socket */
-	size_t pend_off, pend_len;
-	bool fin_in;	   /* the child's FIN is accepted */
-	bool shut;	   /* and the socket shut for writing */
-	bool ack_due;	   /* an ACK must go out this pass */
-	uint32_t wnd_sent; /* the right edge of the window last advertised */
-
-	/* to the child */
-	uint32_t iss, snd_una, snd_nxt;
-	uint32_t snd_max; /* the highest sequence number sent (snd_nxt goes back on a rewind) */
-	uint32_t snd_wnd; /* the child's window, scaled */
-	uint32_t cwnd;	  /* after a loss: one segment, doubled by each acknowledgement */
-	uint8_t snd_wscale, rcv_wscale;
-	uint16_t mss;
-	bool eof;      /* the socket's read side ended */
-	bool fin_sent; /* our FIN is at snd_nxt - 1 */
-	bool fin_max;  /* our FIN was sent, at snd_max - 1 */
-	bool push_due; /* try to send data this pass */
-	unsigned dupacks;
-	unsigned retries;
-	int64_t rto_at; /* -1: no timer */
-	unsigned rto_ms;
-};
-
-/* host forwards: where a client's port goes when the child already has a connection from
- * that address and port (the dynamic range), and how many are tried */
-#define FWD_PORT_FIRST 49152
-#define FWD_PORT_COUNT 16384
-#define FWD_PORT_TRIES 64
-
-struct rk_tcpnat {
-	struct rk_tcpnat_config cfg;
-	struct rk_tcpnat_stats stats;
-	struct flow *hash[HASH_SIZE];
-	struct flow **flows; /* grown with need, up to max_flows */
-	size_t n_flows, cap_flows, max_flows;
-	int64_t accept_at; /* listeners are not polled before this (out of descriptors) */
-	unsigned pend_buffers;
-	uint16_t ip_id;
-	uint16_t next_port; /* where the search for a free port of a host forward goes on */
-	uint8_t gw_mac[6];
-	struct listener *listeners;
-	size_t n_listeners;
-	uint8_t hdr[ETH_HLEN + 40 + 60];
-	uint8_t *buf; /* PEEK_MAX bytes read from a socket */
-};
-
 static size_t hash_key(bool v6, const uint8_t *caddr, const uint8_t *raddr, uint16_t cport,
 		       uint16_t rport)
 {
@@ -175,8 +78,8 @@ static size_t hash_key(bool v6, const uint8_t *caddr, const uint8_t *raddr, uint
 	return (h ^ h >> 15) % HASH_SIZE;
 }
 
-static struct flow *lookup(struct rk_tcpnat *t, bool v6, const uint8_t *caddr, const uint8_t *raddr,
-			   uint16_t cport, uint16_t rport)
+struct flow *tn_lookup(struct rk_tcpnat *t, bool v6, const uint8_t *caddr, const uint8_t *raddr,
+		       uint16_t cport, uint16_t rport)
 {
 	size_t n = v6 ? 16 : 4;
 
@@ -187,7 +90,7 @@ static struct flow *lookup(struct rk_tcpnat *t, bool v6, const uint8_t *caddr, c
 	return NULL;
 }
 
-static void pend_release(struct rk_tcpnat *t, struct flow *f)
+void tn_pend_release(struct rk_tcpnat *t, struct flow *f)
 {
 	if (f->pend) {
 		free(f->pend);
@@ -198,7 +101,7 @@ static void pend_release(struct rk_tcpnat *t, struct flow *f)
 }
 
 /* Ends a flow. reset: the host socket is closed with a reset (SO_LINGER 0). */
-static void flow_free(struct rk_tcpnat *t, struct flow *f, bool reset)
+void tn_flow_free(struct rk_tcpnat *t, struct flow *f, bool reset)
 {
 	struct flow **pp = &t->hash[hash_key(f->v6, f->caddr, f->raddr, f->cport, f->rport)];
 
@@ -210,284 +113,11 @@ static void flow_free(struct rk_tcpnat *t, struct flow *f, bool reset)
 		setsockopt(f->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
 	}
 	close(f->fd);
-	pend_release(t, f);
+	tn_pend_release(t, f);
 	t->flows[f->idx] = t->flows[--t->n_flows];
 	t->flows[f->idx]->idx = f->idx;
 	t->stats.active = t->n_flows;
 	free(f);
-}
-
-/* The window offered to the child: what the pending buffer can still hold. With no buffer
- * to be had (PEND_BUFFERS in use), a quarter of one: what the socket does not take at once
- * is then not acknowledged, and the child sends it again. */
-static uint32_t rcv_window(const struct rk_tcpnat *t, const struct flow *f)
-{
-	if (f->fin_in)
-		return 0;
-	if (!f->pend && f->pend_len == 0 && t->pend_buffers >= PEND_BUFFERS)
-		return WINDOW / 4; /* the socket takes this much at once, or the rest is resent */
-	return WINDOW - (uint32_t)(f->pend_len - f->pend_off);
-}
-
-/* Writes one segment to the child: flags, seq, the ACK of rcv_nxt and the window, options
- * (a multiple of 4 bytes) and len bytes of data. Returns false if the tap refused it. */
-static bool emit(struct rk_tcpnat *t, struct flow *f, uint8_t flags, uint32_t seq,
-		 const uint8_t *opt, size_t optlen, const uint8_t *data, size_t len)
-{
-	uint8_t *h = t->hdr, *ip = h + ETH_HLEN, *tcp;
-	size_t iphl = f->v6 ? 40 : 20, thl = 20 + optlen;
-	uint32_t wnd = rcv_window(t, f);
-	uint64_t sum;
-	uint16_t csum;
-	struct virtio_net_hdr vh = { 0 };
-	struct iovec iov[3] = { { &vh, sizeof(vh) },
-				{ h, ETH_HLEN + iphl + thl },
-				{ (void *)data, len } };
-	bool vnet = t->cfg.vnet_hdr;
-
-	rk_nat_headers(h, f->mac, t->gw_mac, f->v6, f->raddr, f->caddr, PROTO_TCP, thl + len,
-		       t->ip_id++, 0x4000 /* DF */);
-	tcp = ip + iphl;
-	memcpy(tcp, &f->rport, 2);
-	memcpy(tcp + 2, &f->cport, 2);
-	rk_put32(tcp + 4, seq);
-	rk_put32(tcp + 8, flags & F_ACK ? f->rcv_nxt : 0);
-	tcp[12] = (uint8_t)(thl / 4 << 4);
-	tcp[13] = flags;
-	/* a SYN's window is never scaled */
-	wnd >>= flags & F_SYN ? 0 : f->rcv_wscale;
-	if (wnd > 0xffff)
-		wnd = 0xffff;
-	rk_put16(tcp + 14, (uint16_t)wnd);
-	rk_put16(tcp + 16, 0);
-	rk_put16(tcp + 18, 0);
-	if (optlen)
-		memcpy(tcp + 20, opt, optlen);
-	sum = rk_nat_pseudo(f->v6, f->raddr, f->caddr, PROTO_TCP, thl + len);
-	if (vnet) {
-		/* partial: the pseudo-header's sum, not inverted, as the kernel leaves it */
-		vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-		vh.csum_start = (uint16_t)(ETH_HLEN + iphl);
-		vh.csum_offset = 16;
-		if (len > f->mss) {
-			vh.gso_type = f->v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
-			vh.gso_size = f->mss;
-			vh.hdr_len = (uint16_t)(ETH_HLEN + iphl + thl);
-		}
-		csum = (uint16_t)~rk_nat_fold(sum);
-	} else {
-		sum = rk_nat_sum(sum, tcp, thl);
-		csum = rk_nat_fold(rk_nat_sum(sum, data, len));
-	}
-	memcpy(tcp + 16, &csum, 2);
-	if (flags & F_ACK) {
-		f->ack_due = false;
-		if (!(flags & F_SYN))
-			f->wnd_sent = f->rcv_nxt + (wnd << f->rcv_wscale);
-	}
-	if (writev(t->cfg.tap, iov + !vnet, (int)vnet + (len ? 2 : 1)) < 0) {
-		t->stats.out_dropped++;
-		return false;
-	}
-	return true;
-}
-
-/* A reset to a segment of no flow of ours (seq/ack as RFC 793 has it). */
-static void send_reset(struct rk_tcpnat *t, struct flow *f, uint32_t seq, bool with_ack)
-{
-	emit(t, f, with_ack ? F_RST | F_ACK : F_RST, seq, NULL, 0, NULL, 0);
-}
-
-static void arm_rto(struct flow *f, int64_t now_ms)
-{
-	if (f->rto_at < 0)
-		f->rto_at = now_ms + f->rto_ms;
-}
-
-static void send_synack(struct rk_tcpnat *t, struct flow *f, int64_t now_ms)
-{
-	uint8_t opt[8] = { 2, 4, 0, 0, 1, 3, 3, 0 }; /* MSS; NOP, window scale */
-	unsigned mss = t->cfg.mtu - (f->v6 ? 60 : 40);
-
-	rk_put16(opt + 2, (uint16_t)(mss > 0xffff ? 0xffff : mss));
-	opt[7] = f->rcv_wscale;
-	emit(t, f, F_SYN | F_ACK, f->iss, opt, f->rcv_wscale || f->snd_wscale ? 8 : 4, NULL, 0);
-	f->state = SYN_SENT;
-	arm_rto(f, now_ms);
-}
-
-/* A host forward's SYN to the child (MSS, window scale). */
-static void send_syn(struct rk_tcpnat *t, struct flow *f, int64_t now_ms)
-{
-	uint8_t opt[8] = { 2, 4, 0, 0, 1, 3, 3, WSCALE };
-	unsigned mss = t->cfg.mtu - 40;
-
-	rk_put16(opt + 2, (uint16_t)(mss > 0xffff ? 0xffff : mss));
-	memcpy(f->mac, t->cfg.peer->mac, 6);
-	emit(t, f, F_SYN, f->iss, opt, sizeof(opt), NULL, 0);
-	f->state = SYN_OUT;
-	arm_rto(f, now_ms);
-}
-
-/* Who has the child's address: asked when a host forward's connection arrives before the
- * child sent anything. */
-static void send_arp_request(struct rk_tcpnat *t, const uint8_t *child_addr)
-{
-	uint8_t a[ETH_HLEN + 28];
-	struct virtio_net_hdr vh = { 0 };
-	struct iovec iov[2] = { { &vh, sizeof(vh) }, { a, sizeof(a) } };
-	bool vnet = t->cfg.vnet_hdr;
-
-	rk_nat_arp_request(a, t->gw_mac, t->cfg.nat.gateway, child_addr);
-	if (writev(t->cfg.tap, iov + !vnet, 1 + (int)vnet) < 0)
-		t->stats.out_dropped++;
-}
-
-/* Rewinds the data sent to the child to its first unacknowledged byte. */
-static void rewind_sent(struct rk_tcpnat *t, struct flow *f)
-{
-	int zero = 0;
-
-	if (f->snd_nxt == f->snd_una)
-		return;
-	t->stats.retransmits++;
-	setsockopt(f->fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero));
-	/* one segment first, as TCP does after a loss: a whole window again could meet the
-	 * same losses again */
-	f->cwnd = f->mss;
-	f->snd_nxt = f->snd_una;
-	f->fin_sent = false;
-	f->push_due = true;
-}
-
-/* Sends what the child's window allows from the socket, then the FIN after the last byte.
- * Returns false if the flow ended (a host error: the child got a reset). */
-static bool push(struct rk_tcpnat *t, struct flow *f, int64_t now_ms)
-{
-	bool at_end = false;
-	/* with offload, as much as a 64 KiB frame holds */
-	size_t max_seg = t->cfg.vnet_hdr ? 65535 - ETH_HLEN - (f->v6 ? 40 : 20) - 20 : f->mss;
-
-	f->push_due = false;
-	while (!f->fin_sent) {
-		uint32_t inflight = f->snd_nxt - f->snd_una, room;
-		uint32_t wnd = f->snd_wnd < f->cwnd ? f->snd_wnd : f->cwnd;
-		ssize_t n;
-
-		if (inflight >= wnd) {
-			/* a closed window is probed from the timer */
-			arm_rto(f, now_ms);
-			break;
-		}
-		room = wnd - inflight;
-		n = recv(f->fd, t->buf, room < PEEK_MAX ? room : PEEK_MAX, MSG_PEEK | MSG_DONTWAIT);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			break;
-		if (n < 0) {
-			send_reset(t, f, f->snd_nxt, true);
-			t->stats.resets++;
-			flow_free(t, f, false);
-			return false;
-		}
-		if (n == 0) {
-			f->eof = at_end = true;
-			break;
-		}
-		for (ssize_t off = 0; off < n;) {
-			size_t seg = (size_t)(n - off) < max_seg ? (size_t)(n - off) : max_seg;
-			uint8_t flags = off + (ssize_t)seg == n ? F_ACK | F_PSH : F_ACK;
-			if (!emit(t, f, flags, f->snd_nxt, NULL, 0, t->buf + off, seg)) {
-				/* the rest is read again from here */
-				int peek = (int)(f->snd_nxt - f->snd_una);
-				setsockopt(f->fd, SOL_SOCKET, SO_PEEK_OFF, &peek, sizeof(peek));
-				arm_rto(f, now_ms);
-				return true;
-			}
-			f->snd_nxt += (uint32_t)seg;
-			if (SEQ_LT(f->snd_max, f->snd_nxt))
-				f->snd_max = f->snd_nxt;
-			off += (ssize_t)seg;
-		}
-		arm_rto(f, now_ms);
-	}
-	if (at_end) {
-		if (emit(t, f, F_FIN | F_ACK, f->snd_nxt, NULL, 0, NULL, 0)) {
-			f->snd_nxt++;
-			f->fin_sent = true;
-			f->snd_max = f->snd_nxt;
-			f->fin_max = true;
-		}
-		arm_rto(f, now_ms);
-	}
-	return true;
-}
-
-/* Writes the pending buffer to the socket; after it, the child's FIN. Returns false if
- * the flow ended. */
-static bool flush_pend(struct rk_tcpnat *t, struct flow *f)
-{
-	uint32_t before = rcv_window(t, f);
-
-	if (f->pend_len > f->pend_off) {
-		ssize_t n = send(f->fd, f->pend + f->pend_off, f->pend_len - f->pend_off,
-				 MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n < 0 && errno != EAGAIN && errno != EINTR) {
-			send_reset(t, f, f->snd_nxt, true);
-			t->stats.resets++;
-			flow_free(t, f, false);
-			return false;
-		}
-		if (n > 0)
-			f->pend_off += (size_t)n;
-		if (f->pend_off == f->pend_len)
-			pend_release(t, f);
-	}
-	if (f->fin_in && !f->shut && f->pend_len == 0) {
-		shutdown(f->fd, SHUT_WR);
-		f->shut = true;
-	}
-	/* a window that opened by a quarter is announced */
-	if (rcv_window(t, f) - before >= WINDOW / 4 || SEQ_LT(f->wnd_sent, f->rcv_nxt + 1))
-		f->ack_due = true;
-	return true;
-}
-
-/* Takes data the child sent at rcv_nxt: written to the socket, the rest kept while the
- * window allows. Returns how much was taken, or -1 if the flow ended. */
-static ssize_t take(struct rk_tcpnat *t, struct flow *f, const uint8_t *data, size_t len)
-{
-	size_t done = 0, room;
-
-	if (f->pend_len == 0) {
-		ssize_t n = send(f->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n < 0 && errno != EAGAIN && errno != EINTR) {
-			send_reset(t, f, f->snd_nxt, true);
-			t->stats.resets++;
-			flow_free(t, f, false);
-			return -1;
-		}
-		done = n > 0 ? (size_t)n : 0;
-	}
-	if (done == len)
-		return (ssize_t)done;
-	if (!f->pend) {
-		if (t->pend_buffers >= PEND_BUFFERS)
-			return (ssize_t)done;
-		f->pend = rk_xmalloc(WINDOW);
-		t->pend_buffers++;
-	}
-	if (f->pend_off) {
-		memmove(f->pend, f->pend + f->pend_off, f->pend_len - f->pend_off);
-		f->pend_len -= f->pend_off;
-		f->pend_off = 0;
-	}
-	room = WINDOW - f->pend_len;
-	if (room > len - done)
-		room = len - done;
-	memcpy(f->pend + f->pend_len, data + done, room);
-	f->pend_len += room;
-	t->stats.held += room;
-	return (ssize_t)(done + room);
 }
 
 /* The child acknowledged up to ack: that much leaves the socket's queue. */
@@ -518,11 +148,11 @@ static void acked(struct rk_tcpnat *t, struct flow *f, uint32_t ack, uint32_t wn
 		f->rto_ms = RTO_MIN_MS;
 		f->rto_at = -1;
 		if (f->snd_nxt != f->snd_una)
-			arm_rto(f, now_ms);
+			tn_arm_rto(f, now_ms);
 		f->push_due = true;
 	} else if (ack == f->snd_una && pure_ack && wnd == f->snd_wnd && f->snd_nxt != f->snd_una &&
 		   ++f->dupacks == 3) {
-		rewind_sent(t, f);
+		tn_rewind_sent(t, f);
 	}
 	if (wnd > f->snd_wnd)
 		f->push_due = true;
@@ -547,7 +177,7 @@ static bool destination(const struct rk_tcpnat *t, bool v6, const uint8_t *dst, 
 }
 
 /* Enters a new flow (its fd open, its addresses set) into the table, which has room
- * (table_full said no). */
+ * (tn_table_full said no). */
 static void add_flow(struct rk_tcpnat *t, struct flow *f)
 {
 	size_t h = hash_key(f->v6, f->caddr, f->raddr, f->cport, f->rport);
@@ -564,7 +194,7 @@ static void add_flow(struct rk_tcpnat *t, struct flow *f)
 	t->stats.active = t->n_flows;
 }
 
-static bool table_full(const struct rk_tcpnat *t)
+bool tn_table_full(const struct rk_tcpnat *t)
 {
 	return t->n_flows >= t->max_flows;
 }
@@ -598,8 +228,8 @@ static void syn_options(struct flow *f, const uint8_t *opt, size_t len)
 
 /* A new flow on the host socket fd (which gets no Nagle and a peek offset), entered into
  * the table. NULL if the socket refuses the peek offset (the caller closes it). */
-static struct flow *flow_new(struct rk_tcpnat *t, int fd, bool v6, const uint8_t *caddr,
-			     const uint8_t *raddr, uint16_t cport, uint16_t rport)
+struct flow *tn_flow_new(struct rk_tcpnat *t, int fd, bool v6, const uint8_t *caddr,
+			 const uint8_t *raddr, uint16_t cport, uint16_t rport)
 {
 	int zero = 0, one = 1;
 	size_t alen = v6 ? 16 : 4;
@@ -645,11 +275,11 @@ static void refuse(struct rk_tcpnat *t, bool v6, const uint8_t *frame, const uin
 	tmp.fin_in = true; /* no window */
 	t->stats.refused++;
 	if (flags & F_ACK) {
-		send_reset(t, &tmp, rk_get32(tcp + 8), false);
+		tn_send_reset(t, &tmp, rk_get32(tcp + 8), false);
 		return;
 	}
 	tmp.rcv_nxt = rk_get32(tcp + 4) + (uint32_t)seglen + !!(flags & F_SYN) + !!(flags & F_FIN);
-	send_reset(t, &tmp, 0, true);
+	tn_send_reset(t, &tmp, 0, true);
 }
 
 /* A SYN from the child for a new connection: a host socket connects, or (a destination
@@ -665,10 +295,10 @@ static void open_flow(struct rk_tcpnat *t, bool v6, const uint8_t *frame, const 
 
 	memcpy(&sport, tcp, 2);
 	memcpy(&dport, tcp + 2, 2);
-	if (!table_full(t) && destination(t, v6, dst, dport, now_ms, &ss))
+	if (!tn_table_full(t) && destination(t, v6, dst, dport, now_ms, &ss))
 		/* the host side's family is the destination's (DNS may cross families) */
 		fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	f = fd >= 0 ? flow_new(t, fd, v6, src, dst, sport, dport) : NULL;
+	f = fd >= 0 ? tn_flow_new(t, fd, v6, src, dst, sport, dport) : NULL;
 	if (!f) {
 		if (fd >= 0)
 			close(fd);
@@ -685,12 +315,12 @@ static void open_flow(struct rk_tcpnat *t, bool v6, const uint8_t *frame, const 
 	if (connect(fd, (struct sockaddr *)&ss,
 		    ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
 					     : sizeof(struct sockaddr_in)) == 0) {
-		send_synack(t, f, now_ms);
+		tn_send_synack(t, f, now_ms);
 	} else if (errno == EINPROGRESS) {
 		f->state = CONNECTING;
 	} else {
-		send_reset(t, f, 0, true);
-		flow_free(t, f, false);
+		tn_send_reset(t, f, 0, true);
+		tn_flow_free(t, f, false);
 	}
 }
 
@@ -703,7 +333,7 @@ static void syn_answer(struct rk_tcpnat *t, struct flow *f, uint8_t flags, uint3
 		return;
 	if (flags & F_RST) {
 		t->stats.resets++;
-		flow_free(t, f, true);
+		tn_flow_free(t, f, true);
 		return;
 	}
 	if (!(flags & F_SYN))
@@ -729,8 +359,8 @@ static bool maybe_close(struct rk_tcpnat *t, struct flow *f)
 	if (!(f->fin_in && f->shut && f->fin_sent && f->snd_una == f->snd_nxt))
 		return false;
 	if (f->ack_due)
-		emit(t, f, F_ACK, f->snd_nxt, NULL, 0, NULL, 0);
-	flow_free(t, f, false);
+		tn_emit(t, f, F_ACK, f->snd_nxt, NULL, 0, NULL, 0);
+	tn_flow_free(t, f, false);
 	return true;
 }
 
@@ -752,7 +382,7 @@ void rk_tcpnat_input(struct rk_tcpnat *t, const struct rk_frame *fr, int64_t now
 
 	memcpy(&sport, tcp, 2);
 	memcpy(&dport, tcp + 2, 2);
-	f = lookup(t, v6, src, dst, sport, dport);
+	f = tn_lookup(t, v6, src, dst, sport, dport);
 	if (!f) {
 		if ((flags & (F_SYN | F_ACK | F_RST | F_FIN)) == F_SYN)
 			open_flow(t, v6, frame, src, dst, tcp, thl, now_ms);
@@ -769,7 +399,7 @@ void rk_tcpnat_input(struct rk_tcpnat *t, const struct rk_frame *fr, int64_t now
 		/* only at the expected sequence number (RFC 5961): a stale one is ignored */
 		if (seq == f->rcv_nxt || (f->state != OPEN && seq + 1 == f->rcv_nxt)) {
 			t->stats.resets++;
-			flow_free(t, f, true);
+			tn_flow_free(t, f, true);
 		}
 		return;
 	}
@@ -778,16 +408,16 @@ void rk_tcpnat_input(struct rk_tcpnat *t, const struct rk_frame *fr, int64_t now
 		 * open connection, a challenge ACK (RFC 5961): a child that lost the connection
 		 * answers it with a reset, and its next SYN opens a new one. */
 		if (f->state == SYN_SENT && seq + 1 == f->rcv_nxt)
-			send_synack(t, f, now_ms);
+			tn_send_synack(t, f, now_ms);
 		else if (f->state == OPEN)
-			emit(t, f, F_ACK, f->snd_nxt, NULL, 0, NULL, 0);
+			tn_emit(t, f, F_ACK, f->snd_nxt, NULL, 0, NULL, 0);
 		return;
 	}
 	if (f->state == CONNECTING || !(flags & F_ACK))
 		return;
 	if (f->state == SYN_SENT) {
 		if (ack != f->iss + 1) {
-			send_reset(t, f, ack, false);
+			tn_send_reset(t, f, ack, false);
 			return;
 		}
 		f->state = OPEN;
@@ -813,7 +443,7 @@ void rk_tcpnat_input(struct rk_tcpnat *t, const struct rk_frame *fr, int64_t now
 		data += skip;
 		dlen -= skip;
 		if (dlen) {
-			ssize_t n = take(t, f, data, dlen);
+			ssize_t n = tn_take(t, f, data, dlen);
 			if (n < 0)
 				return;
 			f->rcv_nxt += (uint32_t)n;
@@ -823,94 +453,11 @@ void rk_tcpnat_input(struct rk_tcpnat *t, const struct rk_frame *fr, int64_t now
 		if (flags & F_FIN) {
 			f->rcv_nxt++;
 			f->fin_in = true;
-			if (!flush_pend(t, f))
+			if (!tn_flush_pend(t, f))
 				return;
 		}
 	}
 	maybe_close(t, f);
-}
-
-/* A connection accepted on a host forward's listener: a flow whose SYN goes to the child
- * (after an ARP request, if the child has not been heard from yet). */
-static void accept_flow(struct rk_tcpnat *t, const struct listener *l, int fd,
-			const struct sockaddr_in *client, int64_t now_ms)
-{
-	uint32_t raddr;
-	uint16_t rport;
-	const uint8_t *caddr = (const uint8_t *)&l->guest.sin_addr;
-	struct flow *f = NULL;
-	struct sockaddr_storage from = { 0 };
-
-	memcpy(&from, client, sizeof(*client));
-	rk_nat_inbound(&t->cfg.nat, &from, (uint8_t *)&raddr, &rport);
-	/* clients of two host ports forwarded to one guest port may come from the same port
-	 * (loopback ones all show as the gateway): a connection that would take the place of
-	 * a live or closing one gets another port of the dynamic range instead */
-	for (int i = 0; i < FWD_PORT_TRIES &&
-			lookup(t, false, caddr, (const uint8_t *)&raddr, l->guest.sin_port, rport);
-	     i++)
-		rport = htons((uint16_t)(FWD_PORT_FIRST + t->next_port++ % FWD_PORT_COUNT));
-	if (!table_full(t) &&
-	    !lookup(t, false, caddr, (const uint8_t *)&raddr, l->guest.sin_port, rport))
-		f = flow_new(t, fd, false, caddr, (const uint8_t *)&raddr, l->guest.sin_port,
-			     rport);
-	if (!f) {
-		/* a full table: the client hears it at once (a reset), not when it gives up */
-		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-		close(fd);
-		t->stats.refused++;
-		return;
-	}
-	if (t->cfg.peer->known) {
-		send_syn(t, f, now_ms);
-	} else {
-		f->state = WAIT_MAC;
-		send_arp_request(t, f->caddr);
-		arm_rto(f, now_ms);
-	}
-}
-
-static bool same_host(const struct sockaddr_in *a, const struct sockaddr_in *b)
-{
-	return a->sin_addr.s_addr == b->sin_addr.s_addr && a->sin_port == b->sin_port;
-}
-
-int rk_tcpnat_listen(struct rk_tcpnat *t, const struct sockaddr_in *host,
-		     const struct sockaddr_in *guest)
-{
-	int fd, one = 1;
-
-	if (t->n_listeners == RK_TCPNAT_LISTENERS)
-		return -ENOSPC;
-	for (size_t i = 0; i < t->n_listeners; i++)
-		if (same_host(&t->listeners[i].host, host))
-			return -EADDRINUSE;
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (const struct sockaddr *)host, sizeof(*host)) < 0 ||
-	    listen(fd, SOMAXCONN) < 0) {
-		int e = errno;
-		close(fd);
-		return -e;
-	}
-	t->listeners = rk_xrealloc(t->listeners, (t->n_listeners + 1) * sizeof(*t->listeners));
-	t->listeners[t->n_listeners++] =
-		(struct listener){ .fd = fd, .poll_idx = -1, .host = *host, .guest = *guest };
-	return 0;
-}
-
-int rk_tcpnat_unlisten(struct rk_tcpnat *t, const struct sockaddr_in *host)
-{
-	for (size_t i = 0; i < t->n_listeners; i++)
-		if (same_host(&t->listeners[i].host, host)) {
-			close(t->listeners[i].fd);
-			t->listeners[i] = t->listeners[--t->n_listeners];
-			return 0;
-		}
-	return -ENOENT;
 }
 
 bool rk_tcpnat_busy(const struct rk_tcpnat *t)
@@ -921,38 +468,6 @@ bool rk_tcpnat_busy(const struct rk_tcpnat *t)
 			return true;
 	}
 	return false;
-}
-
-void rk_tcpnat_unlisten_all(struct rk_tcpnat *t)
-{
-	while (t && t->n_listeners)
-		close(t->listeners[--t->n_listeners].fd);
-}
-
-/* Accepts what a listener has (a bounded number per pass). Out of descriptors, the
- * listeners rest for a while: the connection stays queued, and polling again at once
- * would find it again. */
-static void accept_all(struct rk_tcpnat *t, const struct listener *l, int64_t now_ms)
-{
-	for (int i = 0; i < 64; i++) {
-		struct sockaddr_in client = { 0 };
-		socklen_t len = sizeof(client);
-		int fd = accept4(l->fd, (struct sockaddr *)&client, &len,
-				 SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-			    errno == ENOMEM) {
-				t->accept_at = now_ms + ACCEPT_PAUSE_MS;
-				t->stats.accept_paused++;
-			}
-			return;
-		}
-		if (client.sin_family != AF_INET) {
-			close(fd);
-			continue;
-		}
-		accept_flow(t, l, fd, &client, now_ms);
-	}
 }
 
 void rk_tcpnat_fill(struct rk_tcpnat *t, int64_t now_ms,
@@ -1003,11 +518,11 @@ static void connected(struct rk_tcpnat *t, struct flow *f, int64_t now_ms)
 	if (err == EINPROGRESS)
 		return;
 	if (err) {
-		send_reset(t, f, 0, true);
-		flow_free(t, f, false);
+		tn_send_reset(t, f, 0, true);
+		tn_flow_free(t, f, false);
 		return;
 	}
-	send_synack(t, f, now_ms);
+	tn_send_synack(t, f, now_ms);
 }
 
 /* A retransmission timeout: the SYN-ACK, the data or the FIN goes again; a window of
@@ -1017,31 +532,31 @@ static bool timeout(struct rk_tcpnat *t, struct flow *f, int64_t now_ms)
 {
 	f->rto_at = -1;
 	if (++f->retries > RETRIES) {
-		send_reset(t, f, f->snd_nxt, true);
+		tn_send_reset(t, f, f->snd_nxt, true);
 		t->stats.resets++;
-		flow_free(t, f, true);
+		tn_flow_free(t, f, true);
 		return false;
 	}
 	f->rto_ms = f->rto_ms * 2 > RTO_MAX_MS ? RTO_MAX_MS : f->rto_ms * 2;
 	if (f->state == SYN_SENT) {
-		send_synack(t, f, now_ms);
+		tn_send_synack(t, f, now_ms);
 		return true;
 	}
 	if (f->state == SYN_OUT) {
-		send_syn(t, f, now_ms);
+		tn_send_syn(t, f, now_ms);
 		return true;
 	}
 	if (f->state == WAIT_MAC) {
-		send_arp_request(t, f->caddr);
-		arm_rto(f, now_ms);
+		tn_send_arp_request(t, f->caddr);
+		tn_arm_rto(f, now_ms);
 		return true;
 	}
 	if (f->snd_nxt != f->snd_una) {
-		rewind_sent(t, f);
+		tn_rewind_sent(t, f);
 	} else if (f->snd_wnd == 0) {
 		/* a probe (one byte before the window): the child answers with its window */
-		emit(t, f, F_ACK, f->snd_una - 1, NULL, 0, NULL, 0);
-		arm_rto(f, now_ms);
+		tn_emit(t, f, F_ACK, f->snd_una - 1, NULL, 0, NULL, 0);
+		tn_arm_rto(f, now_ms);
 	}
 	return true;
 }
@@ -1054,7 +569,7 @@ void rk_tcpnat_poll(struct rk_tcpnat *t, int64_t now_ms, int (*revents)(int idx,
 	for (size_t i = 0; i < t->n_listeners; i++) {
 		const struct listener *l = &t->listeners[i];
 		if (l->poll_idx >= 0 && revents(l->poll_idx, opaque))
-			accept_all(t, l, now_ms);
+			tn_accept_all(t, l, now_ms);
 	}
 	/* backwards: a flow that ends is replaced by the last one */
 	for (size_t i = t->n_flows; i-- > 0;) {
@@ -1068,17 +583,17 @@ void rk_tcpnat_poll(struct rk_tcpnat *t, int64_t now_ms, int (*revents)(int idx,
 			continue;
 		}
 		if (f->state == WAIT_MAC && t->cfg.peer->known)
-			send_syn(t, f, now_ms);
-		if (ev & POLLOUT && !flush_pend(t, f))
+			tn_send_syn(t, f, now_ms);
+		if (ev & POLLOUT && !tn_flush_pend(t, f))
 			continue;
 		if (ev & (POLLIN | POLLERR | POLLHUP))
 			f->push_due = true;
 		if (f->rto_at >= 0 && f->rto_at <= now_ms && !timeout(t, f, now_ms))
 			continue;
-		if (f->state == OPEN && f->push_due && !push(t, f, now_ms))
+		if (f->state == OPEN && f->push_due && !tn_push(t, f, now_ms))
 			continue;
 		if (f->ack_due)
-			emit(t, f, F_ACK, f->snd_nxt, NULL, 0, NULL, 0);
+			tn_emit(t, f, F_ACK, f->snd_nxt, NULL, 0, NULL, 0);
 		maybe_close(t, f);
 	}
 }
@@ -1117,7 +632,7 @@ void rk_tcpnat_free(struct rk_tcpnat *t)
 	if (!t)
 		return;
 	while (t->n_flows)
-		flow_free(t, t->flows[t->n_flows - 1], true);
+		tn_flow_free(t, t->flows[t->n_flows - 1], true);
 	rk_tcpnat_unlisten_all(t);
 	free(t->listeners);
 	free(t->flows);

@@ -7,8 +7,8 @@
  * (maker.c), which entered that namespace, keeps the parent supplied with fresh sockets
  * created there (sockpool.h), the parent connect()s one to the target for each connection (which
  * routes in the child's namespace, as the socket belongs to it), and then moves the bytes between
- * the two kernel sockets with splice() (tcp.c). UDP keeps one connected socket per client
- * address (udp.c).
+ * the two kernel sockets with splice() (builtin_tcp.c). UDP keeps one connected socket per client
+ * address (builtin_udp.c).
  *
  * One thread owns every socket, connection and pool and runs an epoll loop. The API and
  * the parent's start-up call add/remove from their own threads: the listening socket is
@@ -46,7 +46,6 @@
 #define POOL_START_TARGET 16
 #define TICK_MS		  1000
 #define POOL_SHRINK_MS	  5000 /* a grown pool halves after this long without a burst */
-#define POOL_RETRY_MS	  100  /* after the child made no socket, the next request waits */
 #define DRAIN_TICK_MS	  50   /* while draining, how often the end is looked for */
 
 static const char *const builtin_protos[] = { "tcp", "tcp4", "tcp6", "udp", "udp4", "udp6", NULL };
@@ -59,178 +58,6 @@ int bp_watch(struct bp_driver *d, int fd, struct bp_ev *ev, uint32_t events)
 }
 
 /* ---- socket pools ---- */
-
-static struct bp_pool *pool_for(struct bp_driver *d, int family, int type)
-{
-	return &d->pools[family == AF_INET6][type == SOCK_DGRAM];
-}
-
-/* Asks the child for what p lacks to reach its target. */
-static void pool_request(struct bp_driver *d, struct bp_pool *p)
-{
-	unsigned want;
-	int r;
-
-	if (d->chan_dead || p->n + p->requested >= p->target || rk_now_ms() < p->retry_ms)
-		return;
-	want = p->target - p->n - p->requested;
-	if (want > RK_SOCKPOOL_MAX_BATCH)
-		want = RK_SOCKPOOL_MAX_BATCH;
-	r = rk_sockpool_request(d->cfg.chan, p->family, p->type, want);
-	if (r == -EAGAIN)
-		return; /* the channel is full of requests: the answers will call again */
-	if (r < 0) {
-		rk_warn("port driver: asking the child for sockets: %s", strerror(-r));
-		return;
-	}
-	p->requested += want;
-}
-
-/* Refills in batches: only once half of the target is gone. */
-void bp_pool_refill(struct bp_driver *d, struct bp_pool *p)
-{
-	if (p->n + p->requested <= p->target / 2)
-		pool_request(d, p);
-}
-
-int bp_pool_take(struct bp_driver *d, struct bp_pool *p)
-{
-	int fd = -1;
-
-	if (p->n > 0)
-		fd = p->fds[--p->n];
-	bp_pool_refill(d, p);
-	return fd;
-}
-
-static void pool_add(struct bp_pool *p, const int *fds, unsigned n)
-{
-	if (p->n + n > p->cap) {
-		p->cap = (p->n + n) * 2;
-		p->fds = rk_xrealloc(p->fds, p->cap * sizeof(int));
-	}
-	memcpy(p->fds + p->n, fds, n * sizeof(int));
-	p->n += n;
-}
-
-/* Starts the connections waiting for a socket; closes them when none can come. */
-static void pool_serve_waiters(struct bp_driver *d, struct bp_pool *p, bool failed)
-{
-	while (!rk_list_empty(&p->waiters)) {
-		struct bp_conn *c = rk_container_of(p->waiters.next, struct bp_conn, wait);
-		if (p->n == 0 && !failed)
-			break;
-		rk_list_del(&c->wait);
-		if (p->n == 0)
-			bp_tcp_close(d, c);
-		else
-			bp_tcp_start(d, c);
-	}
-}
-
-static void chan_gone(struct bp_driver *d)
-{
-	d->chan_dead = true;
-	epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->cfg.chan, NULL);
-	for (int f = 0; f < BP_POOL_FAMILIES; f++)
-		for (int t = 0; t < BP_POOL_TYPES; t++)
-			pool_serve_waiters(d, &d->pools[f][t], true);
-	if (d->transparent == BP_TRANSPARENT_ASKED)
-		bp_tcp_transparent_answer(d, EPIPE);
-}
-
-/* Descriptors of an answer nobody will use. */
-static void reject(struct bp_driver *d, const int *fds, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		close(fds[i]);
-	d->rejected += n;
-}
-
-/* Answers from the channel. The maker is out of the command's reach, but it lives in the
- * command's namespaces, and what it hands over decides where the parent connects: nothing
- * is trusted. Only what was asked for is kept, and only sockets of the asked kind made in
- * the child's network namespace. */
-static void chan_readable(struct bp_driver *d)
-{
-	int fds[RK_SOCKPOOL_MAX_BATCH];
-	struct rk_netns_id ns;
-	bool ns_known;
-
-	pthread_mutex_lock(&d->lock);
-	ns = d->netns;
-	ns_known = d->netns_known;
-	pthread_mutex_unlock(&d->lock);
-	for (;;) {
-		struct rk_sockpool_rep rep;
-		struct bp_pool *p;
-		unsigned long before;
-		bool forged;
-		int r = rk_sockpool_receive(d->cfg.chan, &rep, fds);
-
-		if (r == -EAGAIN || r == -EINTR)
-			return;
-		if (r == -EBADMSG) {
-			d->rejected += rep.count; /* closed already */
-			continue;
-		}
-		if (r <= 0) {
-			if (r < 0)
-				rk_debug("port driver: socket channel: %s", strerror(-r));
-			chan_gone(d);
-			return;
-		}
-		if (rep.op == RK_SOCKPOOL_TRANSPARENT) {
-			reject(d, fds, rep.count);
-			bp_tcp_transparent_answer(d, rep.err); /* only when asked */
-			continue;
-		}
-		if (rep.op != RK_SOCKPOOL_SOCKETS ||
-		    (rep.family != AF_INET && rep.family != AF_INET6) ||
-		    (rep.type != SOCK_STREAM && rep.type != SOCK_DGRAM)) {
-			reject(d, fds, rep.count);
-			continue;
-		}
-		p = pool_for(d, rep.family, rep.type);
-		before = d->rejected;
-		rep.count = rk_sockpool_admit(&rep, fds, &p->requested, ns_known ? &ns : NULL,
-					      &d->rejected);
-		pool_add(p, fds, rep.count);
-		/* none at all (the child is out of descriptors): asking again at once would
-		 * get the same answer, for ever; the tick asks again later. Said once. */
-		if (rep.err && (rep.count || !p->retry_ms))
-			rk_warn("port driver: the child made %u of %u sockets: %s", rep.count,
-				rep.asked, strerror(rep.err));
-		/* nothing usable but something sent: not the child's last word (the
-		 * command's answer came first): the waiters wait for the next one */
-		forged = rep.count == 0 && d->rejected != before;
-		p->retry_ms =
-			rep.count == 0 && (rep.err || forged) ? rk_now_ms() + POOL_RETRY_MS : 0;
-		pool_serve_waiters(d, p, rep.count == 0 && !forged);
-		bp_pool_refill(d, p);
-	}
-}
-
-/* Said at the tick, not per message: the command decides how often this happens. */
-static void report_rejected(struct bp_driver *d)
-{
-	if (d->rejected == d->rejected_said)
-		return;
-	rk_warn("port driver: closed %lu descriptors from the socket maker that were not asked "
-		"for or not sockets of the child's network namespace (%lu in all)",
-		d->rejected - d->rejected_said, d->rejected);
-	d->rejected_said = d->rejected;
-}
-
-void rk_port_builtin_trust_netns(struct rk_port_driver *drv, const struct rk_netns_id *ns)
-{
-	struct bp_driver *d = (struct bp_driver *)rk_port_registry_backend(drv);
-
-	pthread_mutex_lock(&d->lock);
-	d->netns = *ns;
-	d->netns_known = true;
-	pthread_mutex_unlock(&d->lock);
-}
 
 /* ---- commands from other threads ---- */
 
@@ -390,7 +217,7 @@ static void pool_rest(struct bp_driver *d, struct bp_pool *p, uint64_t now)
 	/* a pool in use is topped up when idle, so that it rests at exactly its target; one
 	 * the child could not fill is asked again */
 	if (p->n || p->retry_ms)
-		pool_request(d, p);
+		bp_pool_request(d, p);
 }
 
 static bool need_tick(struct bp_driver *d)
@@ -416,7 +243,7 @@ static void dispatch(struct bp_driver *d, struct bp_ev *ev, uint32_t events, boo
 		*stop |= run_command(d);
 		break;
 	case BP_CHAN:
-		chan_readable(d);
+		bp_chan_readable(d);
 		break;
 	case BP_LISTENER: {
 		struct bp_port *port = rk_container_of(ev, struct bp_port, ev);
@@ -465,7 +292,7 @@ static void reap(struct bp_driver *d)
  * file's flags, and would then sleep in the loop that serves every port. So while the loop
  * works, a periodic timer signals its thread: a call that sleeps ends within WATCHDOG_MS
  * with EINTR (the handler has no SA_RESTART). The kernel may also give up a call that
- * merely met the signal; tcp.c tells the two apart by the socket's flags. */
+ * merely met the signal; builtin_tcp.c tells the two apart by the socket's flags. */
 
 #define WATCHDOG_MS  20
 #define WATCHDOG_SIG SIGRTMAX
@@ -569,7 +396,7 @@ static void *loop(void *arg)
 		if (now - last_tick >= TICK_MS) {
 			last_tick = now;
 			resume_listeners(d);
-			report_rejected(d);
+			bp_report_rejected(d);
 			bp_tcp_expire(d, now);
 			for (int f = 0; f < BP_POOL_FAMILIES; f++)
 				for (int t = 0; t < BP_POOL_TYPES; t++)
@@ -791,7 +618,7 @@ static int builtin_open(struct rk_port_backend *base, const struct rk_port_spec 
 	rk_list_init(&port->conns);
 	rk_list_init(&port->link);
 	child_target(spec, &port->target, &port->target_len);
-	port->pool = pool_for(d, port->target.ss_family, udp ? SOCK_DGRAM : SOCK_STREAM);
+	port->pool = bp_pool_for(d, port->target.ss_family, udp ? SOCK_DGRAM : SOCK_STREAM);
 	send_command(d, BP_CMD_ADD, port, 0);
 	r = 0;
 out:

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Internals of the builtin port driver, shared by builtin.c (the driver, its thread and
- * the socket pools), tcp.c and udp.c. Everything here belongs to the driver's thread,
- * except what struct bp_driver marks as guarded by its lock. */
+/* Internals of the builtin port driver, shared by builtin.c (the driver and its thread),
+ * builtin_pool.c (the socket pools), builtin_tcp.c and builtin_udp.c. Everything here
+ * belongs to the driver's thread, except what struct bp_driver marks as guarded by its
+ * lock. */
 #ifndef RK_PORT_BUILTIN_INT_H
 #define RK_PORT_BUILTIN_INT_H
 
@@ -88,11 +89,11 @@ struct bp_conn {
 	struct bp_dir up, down; /* client to backend, backend to client */
 	struct sockaddr_storage peer; /* the client */
 	socklen_t peer_len;
-	bool c_in, c_out, b_in, b_out; /* readable/writable hints of both sides (tcp.c) */
+	bool c_in, c_out, b_in, b_out; /* readable/writable hints of both sides (builtin_tcp.c) */
 	bool transparent;	       /* connecting with the client's address */
 	bool transparent_failed;       /* that failed: connect as usual */
-	unsigned interrupts;	       /* calls cut short by the watchdog in a row (tcp.c) */
-	uint64_t deadline_ms;	       /* of a transparent connect */
+	unsigned interrupts;  /* calls cut short by the watchdog in a row (builtin_tcp.c) */
+	uint64_t deadline_ms; /* of a transparent connect */
 };
 
 struct bp_flow {
@@ -178,7 +179,7 @@ int bp_pool_take(struct bp_driver *d, struct bp_pool *p);
 void bp_pool_refill(struct bp_driver *d, struct bp_pool *p);
 int bp_watch(struct bp_driver *d, int fd, struct bp_ev *ev, uint32_t events);
 
-/* tcp.c */
+/* builtin_tcp.c */
 void bp_tcp_accept(struct bp_driver *d, struct bp_port *port);
 void bp_tcp_start(struct bp_driver *d, struct bp_conn *c);
 void bp_tcp_event(struct bp_driver *d, struct bp_conn *c, bool backend, uint32_t events);
@@ -187,10 +188,26 @@ void bp_tcp_close(struct bp_driver *d, struct bp_conn *c);
 void bp_tcp_expire(struct bp_driver *d, uint64_t now);
 void bp_tcp_transparent_answer(struct bp_driver *d, int err);
 
-/* udp.c */
+/* builtin_udp.c */
 void bp_udp_receive(struct bp_driver *d, struct bp_port *port);
 void bp_udp_reply(struct bp_driver *d, struct bp_flow *f);
 void bp_udp_expire(struct bp_driver *d, struct bp_port *port, uint64_t now);
 void bp_udp_close_all(struct bp_driver *d, struct bp_port *port);
+
+/* builtin_pool.c */
+/* The pool of sockets of that family and type. */
+struct bp_pool *bp_pool_for(struct bp_driver *d, int family, int type);
+
+/* Answers from the channel. The maker is out of the command's reach, but it lives in the
+ * command's namespaces, and what it hands over decides where the parent connects: nothing
+ * is trusted. Only what was asked for is kept, and only sockets of the asked kind made in
+ * the child's network namespace. */
+void bp_chan_readable(struct bp_driver *d);
+
+/* Said at the tick, not per message: the command decides how often this happens. */
+void bp_report_rejected(struct bp_driver *d);
+
+/* Asks the child for what p lacks to reach its target. */
+void bp_pool_request(struct bp_driver *d, struct bp_pool *p);
 
 #endif

@@ -250,3 +250,23 @@ int rk_idmap_write(pid_t pid, const struct rk_subid_user *user, const struct rk_
 	}
 	return r;
 }
+
+int rk_idmap_setup(pid_t pid, enum rk_subid_source source, const struct rk_cancel *cancel,
+		   struct rk_error *err)
+{
+	struct rk_subid_list uids = { 0 }, gids = { 0 };
+	struct rk_subid_user user;
+	int r = rk_subid_user_current(&user, err);
+
+	if (r == 0)
+		r = rk_subid_lookup(source, RK_SUBID_UID, &user, "/etc/subuid", &uids, err);
+	if (r == 0)
+		r = rk_subid_lookup(source, RK_SUBID_GID, &user, "/etc/subgid", &gids, err);
+	if (r < 0)
+		r = rk_error_prefix(err, "failed to setup UID/GID map");
+	else
+		r = rk_idmap_write(pid, &user, &uids, &gids, cancel, err);
+	rk_subid_list_free(&uids);
+	rk_subid_list_free(&gids);
+	return r;
+}

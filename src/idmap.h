@@ -24,4 +24,10 @@ int rk_idmap_write(pid_t pid, const struct rk_subid_user *user, const struct rk_
 		   const struct rk_subid_list *gids, const struct rk_cancel *cancel,
 		   struct rk_error *err);
 
+/* The whole job: looks up the current user and its subordinate uids and gids (source:
+ * --subid-source) and writes the maps of pid. Returns 0, -EINTR when cancelled, or a
+ * negative errno with err set ("failed to setup UID/GID map: ..."). */
+int rk_idmap_setup(pid_t pid, enum rk_subid_source source, const struct rk_cancel *cancel,
+		   struct rk_error *err);
+
 #endif

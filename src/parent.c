@@ -40,8 +40,6 @@
 #include <unistd.h>
 
 #include "api/server.h"
-#include "port/builtin.h"
-#include "port/maker.h"
 #include "src/cgroup.h"
 #include "src/child.h"
 #include "src/copyup.h"
@@ -53,8 +51,8 @@
 #include "src/mount.h"
 #include "src/net/driver.h"
 #include "src/net/netcfg.h"
+#include "src/ports.h"
 #include "src/statedir.h"
-#include "src/subid.h"
 
 struct parent_state {
 	const struct rk_options *opts;
@@ -70,8 +68,7 @@ struct parent_state {
 	struct rk_job_stop job; /* whether the child's stop is the job's (then ours too) */
 	int child_pidfd;	/* the child's pidfd (-1 before Linux 5.3): see signal_child() */
 	struct rk_api_server *api;
-	struct rk_port_driver *ports; /* NULL: --port-driver=none */
-	struct rk_sockmaker maker;    /* --port-driver=builtin: its socket supply */
+	struct rk_ports ports; /* the port driver */
 	/* the network driver (src/net/driver.h) */
 	struct rk_net_config net;
 	const struct rk_net_ops *net_ops;
@@ -274,66 +271,7 @@ static int start_api(struct parent_state *st, struct rk_error *err)
 		.dynamic_child_ip = st->net_ops->dynamic_ip,
 	};
 
-	return rk_api_server_start(st->sd.dir_fd, &info, st->ports, &st->api, err);
-}
-
-/* Starts the port driver. chan is the parent end of the builtin driver's socket supply. */
-static int start_port_driver(struct parent_state *st, int chan, const char *argv0,
-			     struct rk_error *err)
-{
-	const char *base = strrchr(argv0, '/');
-	struct rk_builtin_config cfg = {
-		.chan = chan,
-		.source_ip_transparent = st->opts->source_ip_transparent,
-		.argv0_is_rootlesskit = strcmp(base ? base + 1 : argv0, "rootlesskit") == 0,
-	};
-
-	return rk_port_builtin_new(&cfg, &st->ports, err);
-}
-
-/* The builtin port driver's sockets: the socket maker enters the child's namespaces (with
- * --detach-netns, the detached network namespace, seen through the child's root), and the
- * driver keeps only sockets of that network namespace. Done now, while the child is still
- * rootlesskit's own (before the command). */
-static int enter_child_netns(struct parent_state *st, struct rk_error *err)
-{
-	rk_auto_free char *userns = rk_xasprintf("/proc/%d/ns/user", (int)st->child);
-	rk_auto_free char *netns =
-		st->opts->detach_netns
-			? rk_xasprintf("/proc/%d/root%s/netns", (int)st->child, st->sd.path)
-			: rk_xasprintf("/proc/%d/ns/net", (int)st->child);
-	struct rk_netns_id ns;
-	int r;
-
-	if (st->maker.pid <= 0 || !st->ports)
-		return 0;
-	r = rk_netns_id_of_path(netns, &ns);
-	if (r < 0)
-		return rk_error_errno(err, -r, "identifying the child's network namespace (%s)",
-				      netns);
-	r = rk_sockmaker_enter(&st->maker, userns, netns, &STARTUP_CANCEL(st), err);
-	if (r < 0)
-		return r == -EINTR ? interrupted(st, err) : r;
-	rk_port_builtin_trust_netns(st->ports, &ns);
-	return 0;
-}
-
-/* -p: published once the child is set up, before child_pid is written (as upstream). */
-static int publish_ports(struct parent_state *st, struct rk_error *err)
-{
-	for (size_t i = 0; st->ports && i < st->opts->n_publish; i++) {
-		struct rk_port_spec spec = { 0 }; /* printed as it is when parsing fails */
-		int id = 0, r = rk_port_spec_parse(st->opts->publish[i], &spec, err);
-		if (r == 0)
-			r = st->ports->ops->add(st->ports, &spec, &id, err);
-		if (r < 0)
-			/* upstream prints the spec as a Go struct value */
-			return rk_error_prefix(err, "failed to expose port {%s %s %lld %lld %s}",
-					       spec.proto, spec.parent_ip, spec.parent_port,
-					       spec.child_port, spec.child_ip);
-		rk_debug("published port %d: %s", id, st->opts->publish[i]);
-	}
-	return 0;
+	return rk_api_server_start(st->sd.dir_fd, &info, st->ports.driver, &st->api, err);
 }
 
 /* Thousands of connections need thousands of descriptors: take the hard limit (upstream
@@ -417,50 +355,13 @@ static int configure_network(struct parent_state *st, struct rk_error *err)
 }
 
 /* Runs everything from the clone to the running command. Returns 0 or a negative errno
- * with err set; *ret_from_child tells whether the message came from the child. */
-/* Looks up the user and the subordinate ids of both kinds. */
-static int lookup_ids(const struct rk_options *opts, struct rk_subid_user *user,
-		      struct rk_subid_list *uids, struct rk_subid_list *gids, struct rk_error *err)
-{
-	int r = rk_subid_user_current(user, err);
-
-	if (r == 0)
-		r = rk_subid_lookup(opts->subid_source, RK_SUBID_UID, user, "/etc/subuid", uids,
-				    err);
-	if (r == 0)
-		r = rk_subid_lookup(opts->subid_source, RK_SUBID_GID, user, "/etc/subgid", gids,
-				    err);
-	if (r < 0)
-		return rk_error_prefix(err, "failed to setup UID/GID map");
-	return 0;
-}
-
-/* The port driver: the builtin one with its socket maker (forked while we have one thread:
- * the driver's and the API's come next), or the one the network driver serves. */
-static int start_ports(struct parent_state *st, const char *argv0, struct rk_error *err)
-{
-	int r;
-
-	if (st->opts->port_driver == RK_PORT_BUILTIN) {
-		r = rk_sockmaker_fork(&st->maker, err);
-		if (r == 0)
-			r = start_port_driver(st, st->maker.chan, argv0, err);
-		st->maker.chan = -1; /* the driver's, even when it failed */
-		return r;
-	}
-	if (st->net_ops->ports)
-		return st->net_ops->ports(st->net_drv, st->sd.path, st->netcfg.ip, &st->ports, err);
-	return 0;
-}
-
+ * with err set (st->child_error tells whether the child sent it). */
 static int start_child(struct parent_state *st, char **argv, struct rk_error *err)
 {
 	const struct rk_options *opts = st->opts;
 	struct rk_child_config cfg = {
 		.opts = opts, .net = st->net_ops, .self_argv = argv, .parent_pid = getpid()
 	};
-	struct rk_subid_list uids = { 0 }, gids = { 0 };
-	struct rk_subid_user user;
 	rk_auto_strv char **child_env = rk_child_env(st->sd.path, &cfg.marker_index);
 	rk_auto_strv char **cmd_env = rk_child_env(st->sd.path, NULL);
 	int fds[2], r;
@@ -487,22 +388,21 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 	raise_nofile();
 	if (st->net_ops->configure)
 		r = rk_net_plan(st->net_ops, &st->net, &st->netcfg, opts->ifname, err);
+	/* forked while we have one thread: the driver's and the API's come next */
 	if (r == 0)
-		r = start_ports(st, argv[0] ? argv[0] : "", err);
+		r = rk_ports_start(&st->ports, opts->port_driver, opts->source_ip_transparent,
+				   argv[0] ? argv[0] : "", st->net_ops, st->net_drv, st->sd.path,
+				   st->netcfg.ip, err);
 	/* the API listens long before the command runs (upstream has a race there), and
 	 * starting it here costs nothing while the child re-executes itself */
 	if (r == 0)
 		r = start_api(st, err);
 	/* looked up meanwhile too: a failure just kills the child */
 	if (r == 0)
-		r = lookup_ids(opts, &user, &uids, &gids, err);
-	if (r == 0)
-		r = rk_idmap_write(st->child, &user, &uids, &gids, &STARTUP_CANCEL(st), err);
+		r = rk_idmap_setup(st->child, opts->subid_source, &STARTUP_CANCEL(st), err);
 	/* before the child's set-up, which mounts the evacuated hierarchy */
 	if (r == 0 && *opts->evacuate_cgroup2)
 		r = rk_cgroup_evacuate(opts->evacuate_cgroup2, err);
-	rk_subid_list_free(&uids);
-	rk_subid_list_free(&gids);
 	if (r < 0)
 		return r;
 	/* at EPIPE the child is gone, maybe with its own error waiting: read it */
@@ -513,9 +413,13 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 	if (r == 0 && st->net_ops->configure)
 		r = configure_network(st, err);
 	if (r == 0)
-		r = enter_child_netns(st, err);
+		r = rk_ports_enter(&st->ports, st->child, opts->detach_netns, st->sd.path,
+				   &STARTUP_CANCEL(st), err);
+	if (r == -EINTR)
+		r = interrupted(st, err);
+	/* -p: published once the child is set up, before child_pid is written (as upstream) */
 	if (r == 0)
-		r = publish_ports(st, err);
+		r = rk_ports_publish(&st->ports, opts->publish, opts->n_publish, err);
 	if (r == 0)
 		r = rk_statedir_write_child_pid(&st->sd, st->child, err);
 	if (r < 0)
@@ -548,11 +452,10 @@ static void stop_network(struct parent_state *st, bool drain)
 
 	rk_api_server_stop(st->api); /* first: it calls into the port driver */
 	if (drain)
-		rk_port_driver_drain(st->ports, DRAIN_IDLE_MS, DRAIN_MAX_MS);
+		rk_port_driver_drain(st->ports.driver, DRAIN_IDLE_MS, DRAIN_MAX_MS);
 	if (ops && ops->stop)
 		ops->stop(st->net_drv, drain);
-	rk_port_driver_free(st->ports);
-	rk_sockmaker_stop(&st->maker); /* after the driver closed the channel */
+	rk_ports_stop(&st->ports);
 	if (ops && ops->free)
 		ops->free(st->net_drv);
 	free(st->net_drv);
@@ -567,7 +470,7 @@ int rk_parent_main(const struct rk_options *opts, char **argv)
 		.sock = -1,
 		.child = -1,
 		.child_pidfd = -1,
-		.maker = RK_SOCKMAKER_INIT,
+		.ports = RK_PORTS_INIT,
 		.child_link = { .send = link_send, .recv_fd = link_recv_fd, .kill = link_kill },
 	};
 	struct rk_error err = { 0 };
