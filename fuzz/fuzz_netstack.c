@@ -344,7 +344,8 @@ static void drain(int fd, bool vnet)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t frame[RK_FRAME_MAX + sizeof(struct virtio_net_hdr)];
-	struct rk_engine_config cfg = { .mtu = MTU, .ipv6 = true, .clock_ns = clock_fake };
+	struct rk_engine_config cfg = { .vnet = { .mtu = MTU, .ipv6 = true },
+					.clock_ns = clock_fake };
 	struct rk_error err;
 	struct rk_engine *e;
 	int sp[2];
@@ -353,14 +354,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sp) < 0)
 		return 0;
 	no_loopback = data[0] & 1;
-	cfg.disable_host_loopback = no_loopback;
+	cfg.vnet.disable_host_loopback = no_loopback;
 	cfg.libslirp_tcp = data[0] & 2;
 	cfg.vnet_hdr = data[0] & 4;
-	inet_pton(AF_INET, "10.0.2.0", &cfg.net);
-	inet_pton(AF_INET, "255.255.255.0", &cfg.mask);
-	inet_pton(AF_INET, "10.0.2.100", &cfg.child);
-	inet_pton(AF_INET, "10.0.2.2", &cfg.gateway);
-	inet_pton(AF_INET, "10.0.2.3", &cfg.dns);
+	rk_vnet_slirp(&cfg.vnet, "", NULL);
 	/* DNS goes to a loopback stub (sends are interposed: nothing leaves) */
 	cfg.dns_servers[0].ss_family = AF_INET;
 	((struct sockaddr_in *)&cfg.dns_servers[0])->sin_port = htons(53);

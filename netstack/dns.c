@@ -39,6 +39,9 @@
 #define MAX_ANSWER 65535
 #define FRAME_SIZE (ETH_HLEN + 40 + 8 + MAX_ANSWER)
 
+/* the DNS address of the IPv6 network (fd00::3) */
+static const uint8_t dns6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3 };
+
 struct query {
 	int fd;	      /* -1: a free slot */
 	int poll_idx; /* in the engine's poll set, or -1 */
@@ -274,9 +277,9 @@ static void answer(struct rk_dns *d, const struct query *q, size_t len)
 	size_t ip_hlen = q->v6 ? 40 : 20, room;
 	uint8_t *eth = d->frame, *ip = eth + ETH_HLEN, *udp = ip + ip_hlen, *msg = udp + 8;
 
-	if (d->cfg.mtu < ip_hlen + 8 + DNS_HLEN)
+	if (d->cfg.vnet->mtu < ip_hlen + 8 + DNS_HLEN)
 		return;
-	room = d->cfg.mtu - ip_hlen - 8;
+	room = d->cfg.vnet->mtu - ip_hlen - 8;
 	if (len > room) {
 		/* too long for the child's MTU: the question alone with TC, so that the child
 		 * asks again over TCP */
@@ -294,19 +297,19 @@ static void answer(struct rk_dns *d, const struct query *q, size_t len)
 	rk_put16(udp + 6, 0);
 	if (q->v6) {
 		eth[7] = 0x56;
-		memcpy(eth + 8, d->cfg.addr6 + 12, 4);
+		memcpy(eth + 8, dns6 + 12, 4);
 		rk_put16(eth + 12, ETH_P_IPV6);
 		memset(ip, 0, 40);
 		ip[0] = 0x60;
 		rk_put16(ip + 4, (uint16_t)(8 + len));
 		ip[6] = PROTO_UDP;
 		ip[7] = 64;
-		memcpy(ip + 8, d->cfg.addr6, 16);
+		memcpy(ip + 8, dns6, 16);
 		memcpy(ip + 24, q->addr, 16);
 		rk_put16(udp + 6, udp6_checksum(ip, 8 + len));
 	} else {
 		eth[7] = 0x55;
-		memcpy(eth + 8, &d->cfg.addr4, 4);
+		memcpy(eth + 8, &d->cfg.vnet->dns, 4);
 		rk_put16(eth + 12, ETH_P_IP);
 		memset(ip, 0, 20);
 		ip[0] = 0x45;
@@ -314,7 +317,7 @@ static void answer(struct rk_dns *d, const struct query *q, size_t len)
 		rk_put16(ip + 4, d->ip_id++);
 		ip[8] = 64;
 		ip[9] = PROTO_UDP;
-		memcpy(ip + 12, &d->cfg.addr4, 4);
+		memcpy(ip + 12, &d->cfg.vnet->dns, 4);
 		memcpy(ip + 16, q->addr, 4);
 		rk_put16(ip + 10, rk_inet_checksum(ip, 20));
 		/* the UDP checksum is optional over IPv4: left 0, as many resolvers do */

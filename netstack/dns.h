@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "src/lib/vnet.h"
+
 #define RK_DNS_SERVERS 3  /* as many as glibc reads */
 #define RK_DNS_PENDING 64 /* queries in flight; the oldest gives way */
 
@@ -18,10 +20,9 @@ struct rk_dns;
 typedef void rk_dns_send_fn(const uint8_t *frame, size_t len, void *opaque);
 
 struct rk_dns_config {
-	uint32_t addr4; /* the virtual DNS address, network byte order */
-	uint8_t addr6[16];
-	bool ipv6;    /* answer at addr6 too */
-	unsigned mtu; /* the child's: a longer reply is cut to its question with TC set */
+	/* the network: its DNS address (and fd00::3 with IPv6) and the child's MTU (a longer
+	 * reply is cut to its question with TC set) */
+	const struct rk_vnet *vnet;
 	/* the resolvers: n_servers fixed ones, or (n_servers 0) the nameservers of
 	 * resolv_conf (NULL: /etc/resolv.conf), read again when the file changes */
 	struct sockaddr_storage servers[RK_DNS_SERVERS];

@@ -215,70 +215,57 @@ static const SlirpCb callbacks = {
 
 struct rk_engine *rk_engine_new(const struct rk_engine_config *cfg, int tap, struct rk_error *err)
 {
+	const struct rk_vnet *v = &cfg->vnet;
 	struct rk_engine *e;
 	SlirpConfig sc = {
 		/* 4 is the newest libslirp 4.7 knows; it brings disable_dhcp */
 		.version = SLIRP_CONFIG_VERSION_MAX < 4 ? SLIRP_CONFIG_VERSION_MAX : 4,
 		.in_enabled = true,
-		.vnetwork.s_addr = cfg->net,
-		.vnetmask.s_addr = cfg->mask,
-		.vhost.s_addr = cfg->gateway,
-		.vnameserver.s_addr = cfg->dns,
-		.vdhcp_start.s_addr = cfg->child,
-		.in6_enabled = cfg->ipv6,
+		.vnetwork.s_addr = v->net,
+		.vnetmask.s_addr = v->mask,
+		.vhost.s_addr = v->gateway,
+		.vnameserver.s_addr = v->dns,
+		.vdhcp_start.s_addr = v->child,
+		.in6_enabled = v->ipv6,
 		.vprefix_len = 64,
-		.if_mtu = cfg->mtu,
-		.if_mru = cfg->mtu,
-		.disable_host_loopback = cfg->disable_host_loopback,
+		.if_mtu = v->mtu,
+		.if_mru = v->mtu,
+		.disable_host_loopback = v->disable_host_loopback,
 		.enable_emu = false,
 #if SLIRP_CONFIG_VERSION_MAX >= 4
 		.disable_dhcp = true,
 #endif
 	};
 
-	struct rk_dns_config dns_cfg = { .addr4 = cfg->dns,
-					 .ipv6 = cfg->ipv6,
-					 .mtu = cfg->mtu,
-					 .n_servers = cfg->n_dns_servers,
-					 .resolv_conf = cfg->resolv_conf };
-
-	memcpy(dns_cfg.servers, cfg->dns_servers, sizeof(dns_cfg.servers));
 	if (load_slirp(err) < 0)
 		return NULL;
 	e = rk_xcalloc(1, sizeof(*e));
-	inet_pton(AF_INET6, "fd00::3", dns_cfg.addr6);
 	inet_pton(AF_INET6, "fd00::", &sc.vprefix_addr6);
 	inet_pton(AF_INET6, "fd00::2", &sc.vhost6);
 	inet_pton(AF_INET6, "fd00::3", &sc.vnameserver6);
 	e->tap = tap;
 	e->control = -1;
 	e->cfg = *cfg;
-	e->filter = (struct rk_filter_config){ .net = cfg->net,
-					       .mask = cfg->mask,
-					       .child = cfg->child,
-					       .gateway = cfg->gateway,
-					       .dns = cfg->dns,
-					       .ipv6 = cfg->ipv6 };
+	/* every stage reads the one description the engine keeps */
+	v = &e->cfg.vnet;
+	e->filter = (struct rk_filter_config){ .vnet = v };
 	e->frame = rk_xmalloc(RK_FRAME_MAX + 1);
 	e->now_ms = clock_ns(e) / 1000000;
-	e->dns = rk_dns_new(&dns_cfg, send_frame, e);
-	struct rk_nat_config nat = { .net = cfg->net,
-				     .mask = cfg->mask,
-				     .gateway = cfg->gateway,
-				     .ipv6 = cfg->ipv6,
-				     .disable_host_loopback = cfg->disable_host_loopback };
-	struct rk_udpnat_config uc = { .tap = tap,
-				       .nat = nat,
-				       .peer = &e->filter.peer,
-				       .mtu = cfg->mtu,
-				       .vnet_hdr = cfg->vnet_hdr };
+	{
+		struct rk_dns_config dc = { .vnet = v,
+					    .n_servers = cfg->n_dns_servers,
+					    .resolv_conf = cfg->resolv_conf };
+		memcpy(dc.servers, cfg->dns_servers, sizeof(dc.servers));
+		e->dns = rk_dns_new(&dc, send_frame, e);
+	}
+	struct rk_udpnat_config uc = {
+		.tap = tap, .vnet = v, .peer = &e->filter.peer, .vnet_hdr = cfg->vnet_hdr
+	};
 	e->udp = rk_udpnat_new(&uc);
 	if (!cfg->libslirp_tcp) {
 		struct rk_tcpnat_config tc = { .tap = tap,
-					       .nat = nat,
-					       .dns = cfg->dns,
+					       .vnet = v,
 					       .peer = &e->filter.peer,
-					       .mtu = cfg->mtu,
 					       .vnet_hdr = cfg->vnet_hdr,
 					       .resolver = e->dns };
 		e->tcp = rk_tcpnat_new(&tc);

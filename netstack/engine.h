@@ -14,10 +14,7 @@
 #include "src/lib/error.h"
 
 struct rk_engine_config {
-	uint32_t net, mask, child, gateway, dns; /* IPv4, network byte order */
-	unsigned mtu;
-	bool ipv6; /* fd00::/64, host fd00::2, DNS fd00::3 */
-	bool disable_host_loopback;
+	struct rk_vnet vnet; /* the network (IPv6: fd00::/64, host fd00::2, DNS fd00::3) */
 	/* the child's connections go through libslirp's TCP, not tcpnat.c (tests, fuzzing) */
 	bool libslirp_tcp;
 	/* the tap carries a struct virtio_net_hdr before each frame (rk_tap_open): the child's

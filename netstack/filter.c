@@ -102,9 +102,10 @@ static enum rk_filter_verdict arp(const struct rk_filter_config *cfg, const uint
 	    a[5] != 4 || rk_get16(a + 6) != 1)
 		return RK_FILTER_PASS;
 	target = get_addr(a + 24);
-	host = target & ~cfg->mask;
-	if ((target & cfg->mask) != cfg->net || target == cfg->child || target == cfg->gateway ||
-	    target == cfg->dns || host == 0 || host == ~cfg->mask)
+	host = target & ~cfg->vnet->mask;
+	if ((target & cfg->vnet->mask) != cfg->vnet->net || target == cfg->vnet->child ||
+	    target == cfg->vnet->gateway || target == cfg->vnet->dns || host == 0 ||
+	    host == ~cfg->vnet->mask)
 		return RK_FILTER_PASS;
 	/* Ethernet: back to the asker, from the target's MAC */
 	memcpy(reply, frame + 6, 6);
@@ -231,7 +232,8 @@ static bool is_dns(const struct rk_filter_config *cfg, const struct rk_frame *fr
 
 	if (fr->proto != PROTO_UDP || rk_get16(fr->data + fr->l4 + 2) != 53)
 		return false;
-	return fr->v6 ? cfg->ipv6 && memcmp(ip + 24, dns6, 16) == 0 : get_addr(ip + 16) == cfg->dns;
+	return fr->v6 ? cfg->vnet->ipv6 && memcmp(ip + 24, dns6, 16) == 0
+		      : get_addr(ip + 16) == cfg->vnet->dns;
 }
 
 /* The transport header at fr->l4 (up to fr->len): checked, stripped of urgent data,
@@ -302,7 +304,7 @@ static enum rk_filter_verdict ipv4(struct rk_filter_config *cfg, struct rk_frame
 		fr->reason = RK_FILTER_LOOPBACK;
 		return RK_FILTER_DROP;
 	}
-	if (first >= 224 || dst == (cfg->net | ~cfg->mask)) {
+	if (first >= 224 || dst == (cfg->vnet->net | ~cfg->vnet->mask)) {
 		fr->reason = RK_FILTER_BROADCAST;
 		return RK_FILTER_DROP;
 	}

@@ -32,12 +32,9 @@ struct rk_filter_frag {
 
 /* The filter's configuration and its (small) state. */
 struct rk_filter_config {
-	uint32_t net;	  /* the virtual network, network byte order */
-	uint32_t mask;	  /* its netmask, network byte order */
-	uint32_t child;	  /* the child's address */
-	uint32_t gateway; /* libslirp answers ARP for these two itself */
-	uint32_t dns;
-	bool ipv6;		  /* fd00::/64: the DNS address fd00::3 is served too */
+	/* the network: libslirp answers ARP for the gateway and DNS addresses itself; with
+	 * IPv6, the DNS address fd00::3 is served too */
+	const struct rk_vnet *vnet;
 	bool tcp_translated;	  /* TCP goes to tcpnat.c (RK_ROUTE_TCP), not libslirp */
 	struct rk_child_mac peer; /* the source of the frames that are not dropped */
 	struct rk_filter_frag frags[RK_FILTER_FRAGS];

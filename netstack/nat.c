@@ -15,7 +15,7 @@
 
 static const uint8_t host6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 };
 
-bool rk_nat_outbound(const struct rk_nat_config *cfg, bool v6, const uint8_t *dst, uint16_t port,
+bool rk_nat_outbound(const struct rk_vnet *cfg, bool v6, const uint8_t *dst, uint16_t port,
 		     struct sockaddr_storage *ret)
 {
 	memset(ret, 0, sizeof(*ret));
@@ -55,7 +55,7 @@ bool rk_nat_outbound(const struct rk_nat_config *cfg, bool v6, const uint8_t *ds
 	return true;
 }
 
-void rk_nat_inbound(const struct rk_nat_config *cfg, const struct sockaddr_storage *from,
+void rk_nat_inbound(const struct rk_vnet *cfg, const struct sockaddr_storage *from,
 		    uint8_t *ret_addr, uint16_t *ret_port)
 {
 	if (from->ss_family == AF_INET) {

@@ -10,12 +10,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-/* The virtual network, as the translations map it. */
-struct rk_nat_config {
-	uint32_t net, mask, gateway; /* IPv4, network byte order */
-	bool ipv6;		     /* fd00::/64, host fd00::2 */
-	bool disable_host_loopback;
-};
+#include "src/lib/vnet.h"
 
 /* The child's MAC, learnt by the filter from the frames it passes. */
 struct rk_child_mac {
@@ -28,13 +23,13 @@ struct rk_child_mac {
  * disable_host_loopback), an address outside the virtual network is itself. Returns false
  * for what is not to be reached: the rest of the virtual network, IPv6 link-local and
  * multicast, IPv6 when it is off. */
-bool rk_nat_outbound(const struct rk_nat_config *cfg, bool v6, const uint8_t *dst, uint16_t port,
+bool rk_nat_outbound(const struct rk_vnet *cfg, bool v6, const uint8_t *dst, uint16_t port,
 		     struct sockaddr_storage *ret);
 
 /* How a host address from (AF_INET or AF_INET6) shows in the child, into ret_addr (16 or
  * 4 bytes) and *ret_port: a loopback or unspecified one as the gateway (fd00::2 for
  * IPv6), the rest as itself. */
-void rk_nat_inbound(const struct rk_nat_config *cfg, const struct sockaddr_storage *from,
+void rk_nat_inbound(const struct rk_vnet *cfg, const struct sockaddr_storage *from,
 		    uint8_t *ret_addr, uint16_t *ret_port);
 
 /* How many connections (tcp) and UDP sources (udp) the translations hold at once, from

@@ -164,8 +164,8 @@ static bool destination(const struct rk_tcpnat *t, bool v6, const uint8_t *dst, 
 			int64_t now_ms, struct sockaddr_storage *ss)
 {
 	static const uint8_t dns6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3 };
-	bool dns = v6 ? t->cfg.nat.ipv6 && memcmp(dst, dns6, 16) == 0
-		      : memcmp(dst, &t->cfg.dns, 4) == 0;
+	bool dns = v6 ? t->cfg.vnet->ipv6 && memcmp(dst, dns6, 16) == 0
+		      : memcmp(dst, &t->cfg.vnet->dns, 4) == 0;
 
 	/* DNS over TCP goes where the forwarder sends UDP queries (either family) */
 	if (dns) {
@@ -173,7 +173,7 @@ static bool destination(const struct rk_tcpnat *t, bool v6, const uint8_t *dst, 
 		return port == htons(53) && t->cfg.resolver &&
 		       rk_dns_server(t->cfg.resolver, now_ms, ss);
 	}
-	return rk_nat_outbound(&t->cfg.nat, v6, dst, port, ss);
+	return rk_nat_outbound(t->cfg.vnet, v6, dst, port, ss);
 }
 
 /* Enters a new flow (its fd open, its addresses set) into the table, which has room
@@ -291,7 +291,7 @@ static void open_flow(struct rk_tcpnat *t, bool v6, const uint8_t *frame, const 
 	struct sockaddr_storage ss;
 	struct flow *f;
 	int fd = -1;
-	unsigned max_mss = t->cfg.mtu - (v6 ? 60 : 40);
+	unsigned max_mss = t->cfg.vnet->mtu - (v6 ? 60 : 40);
 
 	memcpy(&sport, tcp, 2);
 	memcpy(&dport, tcp + 2, 2);
@@ -341,8 +341,8 @@ static void syn_answer(struct rk_tcpnat *t, struct flow *f, uint8_t flags, uint3
 	f->rcv_nxt = seq + 1;
 	f->wnd_sent = f->rcv_nxt;
 	syn_options(f, tcp + 20, thl - 20);
-	if (f->mss > t->cfg.mtu - 40)
-		f->mss = (uint16_t)(t->cfg.mtu - 40);
+	if (f->mss > t->cfg.vnet->mtu - 40)
+		f->mss = (uint16_t)(t->cfg.vnet->mtu - 40);
 	f->snd_wnd = rk_get16(tcp + 14);
 	f->state = OPEN;
 	f->rto_at = -1;
@@ -623,7 +623,7 @@ struct rk_tcpnat *rk_tcpnat_new(const struct rk_tcpnat_config *cfg)
 
 	rk_nat_budget(&t->max_flows, &udp);
 	t->buf = rk_xmalloc(PEEK_MAX);
-	rk_filter_slirp_mac(cfg->nat.gateway, t->gw_mac);
+	rk_filter_slirp_mac(cfg->vnet->gateway, t->gw_mac);
 	return t;
 }
 

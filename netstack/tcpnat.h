@@ -15,11 +15,9 @@
 #define RK_TCPNAT_LISTENERS 1024 /* host forwards */
 
 struct rk_tcpnat_config {
-	int tap; /* where frames to the child are written */
-	struct rk_nat_config nat;
-	uint32_t dns; /* the DNS address (IPv4, network byte order; fd00::3 with IPv6) */
+	int tap;		    /* where frames to the child are written */
+	const struct rk_vnet *vnet; /* the network (its MTU, DNS address, gateway) */
 	const struct rk_child_mac *peer;
-	unsigned mtu;
 	bool vnet_hdr; /* frames go behind a struct virtio_net_hdr: checksum and TSO offload */
 	struct rk_dns *resolver; /* where TCP to the DNS address goes, or NULL */
 };

@@ -32,7 +32,7 @@ static void accept_flow(struct rk_tcpnat *t, const struct listener *l, int fd,
 	struct sockaddr_storage from = { 0 };
 
 	memcpy(&from, client, sizeof(*client));
-	rk_nat_inbound(&t->cfg.nat, &from, (uint8_t *)&raddr, &rport);
+	rk_nat_inbound(t->cfg.vnet, &from, (uint8_t *)&raddr, &rport);
 	/* clients of two host ports forwarded to one guest port may come from the same port
 	 * (loopback ones all show as the gateway): a connection that would tn_take the place of
 	 * a live or closing one gets another port of the dynamic range instead */

@@ -110,7 +110,7 @@ void tn_arm_rto(struct flow *f, int64_t now_ms)
 void tn_send_synack(struct rk_tcpnat *t, struct flow *f, int64_t now_ms)
 {
 	uint8_t opt[8] = { 2, 4, 0, 0, 1, 3, 3, 0 }; /* MSS; NOP, window scale */
-	unsigned mss = t->cfg.mtu - (f->v6 ? 60 : 40);
+	unsigned mss = t->cfg.vnet->mtu - (f->v6 ? 60 : 40);
 
 	rk_put16(opt + 2, (uint16_t)(mss > 0xffff ? 0xffff : mss));
 	opt[7] = f->rcv_wscale;
@@ -123,7 +123,7 @@ void tn_send_synack(struct rk_tcpnat *t, struct flow *f, int64_t now_ms)
 void tn_send_syn(struct rk_tcpnat *t, struct flow *f, int64_t now_ms)
 {
 	uint8_t opt[8] = { 2, 4, 0, 0, 1, 3, 3, WSCALE };
-	unsigned mss = t->cfg.mtu - 40;
+	unsigned mss = t->cfg.vnet->mtu - 40;
 
 	rk_put16(opt + 2, (uint16_t)(mss > 0xffff ? 0xffff : mss));
 	memcpy(f->mac, t->cfg.peer->mac, 6);
@@ -141,7 +141,7 @@ void tn_send_arp_request(struct rk_tcpnat *t, const uint8_t *child_addr)
 	struct iovec iov[2] = { { &vh, sizeof(vh) }, { a, sizeof(a) } };
 	bool vnet = t->cfg.vnet_hdr;
 
-	rk_nat_arp_request(a, t->gw_mac, t->cfg.nat.gateway, child_addr);
+	rk_nat_arp_request(a, t->gw_mac, t->cfg.vnet->gateway, child_addr);
 	if (writev(t->cfg.tap, iov + !vnet, 1 + (int)vnet) < 0)
 		t->stats.out_dropped++;
 }

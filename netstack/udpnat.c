@@ -198,7 +198,7 @@ void rk_udpnat_input(struct rk_udpnat *u, const struct rk_frame *fr, int64_t now
 
 	memcpy(&sport, udp, 2);
 	memcpy(&dport, udp + 2, 2);
-	if (!rk_nat_outbound(&u->cfg.nat, fr->v6, dst, dport, &to) || dport == 0) {
+	if (!rk_nat_outbound(u->cfg.vnet, fr->v6, dst, dport, &to) || dport == 0) {
 		u->stats.refused++;
 		return;
 	}
@@ -245,7 +245,7 @@ static void to_child(struct rk_udpnat *u, bool v6, const uint8_t *src, uint16_t 
 	memcpy(udph + 2, &dport, 2);
 	rk_put16(udph + 4, (uint16_t)udplen);
 	rk_put16(udph + 6, 0);
-	if (iphl + udplen <= u->cfg.mtu) {
+	if (iphl + udplen <= u->cfg.vnet->mtu) {
 		hl = rk_nat_headers(u->hdr, u->cfg.peer->mac, u->gw_mac, v6, src, dst, PROTO_UDP,
 				    udplen, u->ip_id++, 0);
 		if (u->cfg.vnet_hdr) {
@@ -268,7 +268,7 @@ static void to_child(struct rk_udpnat *u, bool v6, const uint8_t *src, uint16_t 
 	/* fragments: the checksum covers the whole datagram, so it is summed here */
 	csum = rk_nat_fold(rk_nat_sum(rk_nat_sum(sum, udph, 8), data, len));
 	memcpy(udph + 6, csum ? &csum : &(uint16_t){ 0xffff }, 2);
-	size_t chunk = (u->cfg.mtu - iphl - (v6 ? 8 : 0)) & ~(size_t)7;
+	size_t chunk = (u->cfg.vnet->mtu - iphl - (v6 ? 8 : 0)) & ~(size_t)7;
 	uint16_t id = u->ip_id++;
 	uint32_t id6 = ++u->frag_id;
 	for (at = 0; at < udplen; at += chunk) {
@@ -323,11 +323,11 @@ static void receive(struct rk_udpnat *u, struct uflow *f)
 			uint8_t a[ETH_HLEN + 28];
 			struct iovec iov[2] = { { 0 }, { a, sizeof(a) } };
 			struct virtio_net_hdr none = { 0 };
-			rk_nat_arp_request(a, u->gw_mac, u->cfg.nat.gateway, f->caddr);
+			rk_nat_arp_request(a, u->gw_mac, u->cfg.vnet->gateway, f->caddr);
 			write_frame(u, iov, 1, &none);
 			continue;
 		}
-		rk_nat_inbound(&u->cfg.nat, &from, saddr, &sport);
+		rk_nat_inbound(u->cfg.vnet, &from, saddr, &sport);
 		to_child(u, f->v6, saddr, sport, f->caddr, f->cport, u->buf, (size_t)n);
 	}
 }
@@ -424,7 +424,7 @@ struct rk_udpnat *rk_udpnat_new(const struct rk_udpnat_config *cfg)
 	u->cfg = *cfg;
 	rk_nat_budget(&tcp, &u->max_sources);
 	u->buf = rk_xmalloc(DGRAM_MAX);
-	rk_filter_slirp_mac(cfg->nat.gateway, u->gw_mac);
+	rk_filter_slirp_mac(cfg->vnet->gateway, u->gw_mac);
 	return u;
 }
 

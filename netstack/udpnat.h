@@ -16,10 +16,9 @@
 #define RK_UDPNAT_IDLE_MS  (180 * 1000)
 
 struct rk_udpnat_config {
-	int tap; /* where frames to the child are written */
-	struct rk_nat_config nat;
+	int tap;		    /* where frames to the child are written */
+	const struct rk_vnet *vnet; /* the network (its MTU, gateway) */
 	const struct rk_child_mac *peer;
-	unsigned mtu;
 	bool vnet_hdr; /* frames go behind a struct virtio_net_hdr */
 };
 

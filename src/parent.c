@@ -74,6 +74,7 @@ struct parent_state {
 	const struct rk_net_ops *net_ops;
 	void *net_drv;			/* its state */
 	struct rk_net_child child_link; /* the child, as the driver talks to it */
+	struct rk_vnet vnet;		/* the network, computed once from the options */
 	struct rk_netcfg netcfg;	/* the child's interface, for drivers that configure one */
 	char lost[256];			/* why the network is gone for good, or "" */
 };
@@ -324,6 +325,7 @@ static int configure_network(struct parent_state *st, struct rk_error *err)
 				  .state_dir = st->sd.path,
 				  .netns = netns,
 				  .cancel = &cancel,
+				  .vnet = &st->vnet,
 				  .nc = &st->netcfg,
 				  .child_link = &st->child_link };
 	int r = ops->start ? ops->start(st->net_drv, &ctx, err) : 0;
@@ -387,7 +389,7 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 	st->child_pidfd = (int)syscall(SYS_pidfd_open, st->child, 0);
 	raise_nofile();
 	if (st->net_ops->configure)
-		r = rk_net_plan(st->net_ops, &st->net, &st->netcfg, opts->ifname, err);
+		r = rk_net_plan(st->net_ops, &st->net, &st->vnet, &st->netcfg, opts->ifname, err);
 	/* forked while we have one thread: the driver's and the API's come next */
 	if (r == 0)
 		r = rk_ports_start(&st->ports, opts->port_driver, opts->source_ip_transparent,

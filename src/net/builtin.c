@@ -10,7 +10,6 @@
  * network is gone for good: the command is stopped in the first case, and rootlesskit's
  * exit status says so in both.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -70,25 +69,16 @@ static int builtin_ports(void *drv, const char *state_dir, const char *child_ip,
 	return 0;
 }
 
-/* The engine's addresses are the child's configuration's. */
+/* The engine runs the network the parent planned, as it is. */
 static int builtin_start(void *drv, struct rk_net_ctx *ctx, struct rk_error *err)
 {
 	struct builtin *b = drv;
-	const struct rk_netcfg *nc = ctx->nc;
-	struct rk_engine_config *ec = &b->proc.engine;
 
+	(void)err;
 	b->child_link = ctx->child_link;
-	*ec = (struct rk_engine_config){ .mtu = nc->mtu,
-					 .vnet_hdr = true,
-					 .drain_ms = DRAIN_MS,
-					 .ipv6 = b->net->ipv6,
-					 .disable_host_loopback = b->net->disable_host_loopback };
-	if (inet_pton(AF_INET, nc->ip, &ec->child) != 1 ||
-	    inet_pton(AF_INET, nc->gateway, &ec->gateway) != 1 ||
-	    inet_pton(AF_INET, nc->dns[0], &ec->dns) != 1 || nc->prefix == 0)
-		return rk_error_set(err, EINVAL, "netstack: invalid configuration");
-	ec->mask = htonl(0xffffffffu << (32 - nc->prefix));
-	ec->net = ec->child & ec->mask;
+	b->proc.engine = (struct rk_engine_config){ .vnet = *ctx->vnet,
+						    .vnet_hdr = true,
+						    .drain_ms = DRAIN_MS };
 	return 0;
 }
 

@@ -28,20 +28,25 @@ const struct rk_net_ops *rk_net_ops_get(enum rk_net net)
 	return NULL;
 }
 
-int rk_net_plan(const struct rk_net_ops *ops, const struct rk_net_config *cfg, struct rk_netcfg *nc,
-		const char *ifname, struct rk_error *err)
+int rk_net_plan(const struct rk_net_ops *ops, const struct rk_net_config *cfg, struct rk_vnet *vnet,
+		struct rk_netcfg *nc, const char *ifname, struct rk_error *err)
 {
 	const char *dev = *ifname ? ifname : ops->default_ifname;
-	unsigned mtu = cfg->mtu ? cfg->mtu : ops->default_mtu;
 
-	*nc = (struct rk_netcfg){ .mtu = mtu };
-	if (ops->slirp_addresses && rk_netcfg_slirp(nc, cfg->cidr, dev, mtu, err) < 0)
-		return -EINVAL;
-	snprintf(nc->dev, sizeof(nc->dev), "%s", dev);
+	*vnet = (struct rk_vnet){ .mtu = cfg->mtu ? cfg->mtu : ops->default_mtu,
+				  .ipv6 = cfg->ipv6 && ops->ipv6_dns,
+				  .disable_host_loopback = cfg->disable_host_loopback };
+	if (ops->slirp_addresses) {
+		if (rk_vnet_slirp(vnet, cfg->cidr, err) < 0)
+			return -EINVAL;
+		rk_netcfg_of_vnet(nc, vnet, dev);
+	} else {
+		/* the driver learns the addresses */
+		*nc = (struct rk_netcfg){ .mtu = vnet->mtu };
+		snprintf(nc->dev, sizeof(nc->dev), "%s", dev);
+	}
 	nc->step = ops->step;
 	nc->tap_fd = ops->tap_fd;
-	if (cfg->ipv6 && ops->ipv6_dns && nc->n_dns < RK_NETCFG_MAX_DNS)
-		snprintf(nc->dns[nc->n_dns++], sizeof(nc->dns[0]), "fd00::3");
 	return 0;
 }
 

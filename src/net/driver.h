@@ -26,6 +26,7 @@
 #include "src/lib/error.h"
 #include "src/lib/sig.h"
 #include "src/lib/util.h"
+#include "src/lib/vnet.h"
 #include "src/net/netcfg.h"
 
 enum rk_net {
@@ -69,6 +70,7 @@ struct rk_net_ctx {
 	const char *state_dir;
 	const char *netns; /* --detach-netns: the namespace's path in the child's view, or NULL */
 	const struct rk_cancel *cancel; /* the start-up's: a wait it cuts returns -EINTR */
+	const struct rk_vnet *vnet;	/* the network rk_net_plan computed */
 	struct rk_netcfg *nc;		/* the child's interface: dev and mtu set, the rest the
 					 * driver's to fill (or rk_net_plan's) */
 	struct rk_net_child *child_link;
@@ -81,7 +83,7 @@ struct rk_net_ops {
 	bool configure;		   /* the child gets an interface configuration (netcfg.h) and
 				    * writes resolv.conf and hosts */
 	bool slirp_addresses;	   /* the addresses come from --cidr (rk_netcfg_slirp) */
-	bool ipv6_dns;		   /* with --ipv6, fd00::3 is a second DNS server */
+	bool ipv6_dns;		   /* with --ipv6, the network has fd00::/64 (DNS fd00::3) */
 	bool dynamic_ip;	   /* DHCP decides the child's address (and may change it) */
 	enum rk_netcfg_step step;  /* what the child does with the configuration */
 	enum rk_netcfg_tap tap_fd; /* whether the child hands its tap over, and how */
@@ -104,10 +106,11 @@ struct rk_net_ops {
 /* The driver of net, or NULL when it is not part of this build. */
 const struct rk_net_ops *rk_net_ops_get(enum rk_net net);
 
-/* The child's interface before start: dev, mtu, and for drivers with slirp_addresses the
- * addresses --cidr gives. Returns 0 or -EINVAL with err set. */
-int rk_net_plan(const struct rk_net_ops *ops, const struct rk_net_config *cfg, struct rk_netcfg *nc,
-		const char *ifname, struct rk_error *err);
+/* The network before start, computed once: *vnet (for drivers with slirp_addresses, the
+ * addresses --cidr gives; the MTU, IPv6) and the child's interface *nc made of it (dev,
+ * mtu, and those addresses). Returns 0 or -EINVAL with err set. */
+int rk_net_plan(const struct rk_net_ops *ops, const struct rk_net_config *cfg, struct rk_vnet *vnet,
+		struct rk_netcfg *nc, const char *ifname, struct rk_error *err);
 
 /* The helper processes of the drivers: *pid, if any, is killed and reaped, and set to -1. */
 void rk_net_helper_kill(pid_t *pid);

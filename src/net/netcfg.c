@@ -15,39 +15,15 @@
 #include "src/lib/netlink.h"
 #include "src/lib/util.h"
 
-/* Go's iputils.AddIPInt. */
-static int add_ip(uint32_t base, unsigned n, char *buf, size_t size, struct rk_error *err)
+void rk_netcfg_of_vnet(struct rk_netcfg *cfg, const struct rk_vnet *v, const char *dev)
 {
-	struct in_addr a;
-
-	if ((uint64_t)base + n > UINT32_MAX) {
-		a.s_addr = htonl(base);
-		char text[INET_ADDRSTRLEN];
-		inet_ntop(AF_INET, &a, text, sizeof(text));
-		return rk_error_set(err, EINVAL, "%s + %u overflows", text, n);
-	}
-	a.s_addr = htonl(base + n);
-	inet_ntop(AF_INET, &a, buf, (socklen_t)size);
-	return 0;
-}
-
-int rk_netcfg_slirp(struct rk_netcfg *cfg, const char *cidr, const char *dev, unsigned mtu,
-		    struct rk_error *err)
-{
-	uint32_t base = 0x0a000200; /* 10.0.2.0 */
-	unsigned prefix = 24;
-	int r;
-
-	*cfg = (struct rk_netcfg){ .mtu = mtu, .n_dns = 1 };
-	if (*cidr && rk_parse_ipv4_cidr(cidr, &base, &prefix) < 0)
-		return rk_error_set(err, EINVAL, "invalid CIDR address: %s", cidr);
-	cfg->prefix = prefix;
+	*cfg = (struct rk_netcfg){ .mtu = v->mtu, .prefix = v->prefix, .n_dns = 1 };
 	snprintf(cfg->dev, sizeof(cfg->dev), "%s", dev);
-	if ((r = add_ip(base, 100, cfg->ip, sizeof(cfg->ip), err)) < 0 ||
-	    (r = add_ip(base, 2, cfg->gateway, sizeof(cfg->gateway), err)) < 0 ||
-	    (r = add_ip(base, 3, cfg->dns[0], sizeof(cfg->dns[0]), err)) < 0)
-		return r;
-	return 0;
+	inet_ntop(AF_INET, &v->child, cfg->ip, sizeof(cfg->ip));
+	inet_ntop(AF_INET, &v->gateway, cfg->gateway, sizeof(cfg->gateway));
+	inet_ntop(AF_INET, &v->dns, cfg->dns[0], sizeof(cfg->dns[0]));
+	if (v->ipv6)
+		snprintf(cfg->dns[cfg->n_dns++], sizeof(cfg->dns[0]), "fd00::3");
 }
 
 /* Empty strings travel as "-". */

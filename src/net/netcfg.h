@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "src/lib/error.h"
+#include "src/lib/vnet.h"
 
 #define RK_NETCFG_MAX_DNS 2
 
@@ -38,11 +39,9 @@ struct rk_netcfg {
 	unsigned n_dns;
 };
 
-/* The addresses of a slirp-style network: NET+100/prefix for the child, NET+2 for the
- * gateway, NET+3 for DNS; NET is cidr, or 10.0.2.0/24 when cidr is empty. Adding past
- * 255.255.255.255 is an error, as upstream's. Returns 0 or -EINVAL with err set. */
-int rk_netcfg_slirp(struct rk_netcfg *cfg, const char *cidr, const char *dev, unsigned mtu,
-		    struct rk_error *err);
+/* The configuration of dev on the virtual network v (rk_vnet_slirp): its addresses, MTU
+ * and DNS servers (fd00::3 too with IPv6), in the form the child gets. */
+void rk_netcfg_of_vnet(struct rk_netcfg *cfg, const struct rk_vnet *v, const char *dev);
 
 /* The one-line form sent to the child, and back. rk_netcfg_parse returns 0 or -EBADMSG. */
 void rk_netcfg_format(const struct rk_netcfg *cfg, char *buf, size_t size);

@@ -86,8 +86,8 @@ static int reset_modes(void **state)
 
 static void start(struct fixture *f, bool no_loopback, uint16_t dns_port)
 {
-	struct rk_engine_config cfg = { .mtu = MTU,
-					.disable_host_loopback = no_loopback,
+	struct rk_engine_config cfg = { .vnet = { .mtu = MTU,
+						  .disable_host_loopback = no_loopback },
 					.libslirp_tcp = libslirp_tcp,
 					.vnet_hdr = vnet_hdr };
 	struct sockaddr_in *dns = (struct sockaddr_in *)&cfg.dns_servers[0];
@@ -95,11 +95,7 @@ static void start(struct fixture *f, bool no_loopback, uint16_t dns_port)
 	struct rk_error err;
 
 	memset(f, 0, sizeof(*f));
-	inet_pton(AF_INET, "10.0.2.0", &cfg.net);
-	inet_pton(AF_INET, "255.255.255.0", &cfg.mask);
-	inet_pton(AF_INET, "10.0.2.100", &cfg.child);
-	inet_pton(AF_INET, "10.0.2.2", &cfg.gateway);
-	inet_pton(AF_INET, "10.0.2.3", &cfg.dns);
+	rk_vnet_slirp(&cfg.vnet, "", NULL);
 	dns->sin_family = AF_INET;
 	dns->sin_port = htons(dns_port);
 	dns->sin_addr.s_addr = htonl(INADDR_LOOPBACK);

@@ -34,11 +34,7 @@ static inline uint16_t get16(const uint8_t *p)
  * one resolver nobody asks (no resolv.conf is read). */
 static inline void net_config(struct rk_engine_config *cfg)
 {
-	inet_pton(AF_INET, "10.0.2.0", &cfg->net);
-	inet_pton(AF_INET, "255.255.255.0", &cfg->mask);
-	inet_pton(AF_INET, "10.0.2.100", &cfg->child);
-	inet_pton(AF_INET, "10.0.2.2", &cfg->gateway);
-	inet_pton(AF_INET, "10.0.2.3", &cfg->dns);
+	rk_vnet_slirp(&cfg->vnet, "", NULL);
 	cfg->n_dns_servers = 1;
 	cfg->dns_servers[0].ss_family = AF_INET;
 }

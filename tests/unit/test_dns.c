@@ -138,12 +138,10 @@ static size_t resolver_recv(int fd, uint8_t *buf, size_t cap, struct sockaddr_st
 static bool input(struct rk_dns *d, const struct rk_dns_config *c, uint8_t *f, size_t n,
 		  int64_t now_ms)
 {
-	struct rk_filter_config fc = { .dns = c->addr4, .ipv6 = c->ipv6 };
+	struct rk_filter_config fc = { .vnet = c->vnet };
 	struct rk_frame fr;
 	bool ours;
 
-	inet_pton(AF_INET, "10.0.2.0", &fc.net);
-	inet_pton(AF_INET, "255.255.255.0", &fc.mask);
 	ours = rk_filter_frame(&fc, f, n, NULL, &fr) == RK_FILTER_PASS && fr.route == RK_ROUTE_DNS;
 	if (ours)
 		rk_dns_input(d, &fr, now_ms);
@@ -151,12 +149,15 @@ static bool input(struct rk_dns *d, const struct rk_dns_config *c, uint8_t *f, s
 	return ours;
 }
 
+/* the network of the tests: 10.0.2.0/24 and fd00::/64, MTU 1500 (tests change it) */
+static struct rk_vnet vnet;
+
 static struct rk_dns_config config(void)
 {
-	struct rk_dns_config c = { .mtu = 1500, .ipv6 = true };
+	struct rk_dns_config c = { .vnet = &vnet };
 
-	inet_pton(AF_INET, "10.0.2.3", &c.addr4);
-	inet_pton(AF_INET6, "fd00::3", c.addr6);
+	vnet = (struct rk_vnet){ .mtu = 1500, .ipv6 = true };
+	rk_vnet_slirp(&vnet, "", NULL);
 	return c;
 }
 
@@ -260,7 +261,7 @@ static void test_not_for_dns(void **state)
 	size_t n;
 
 	(void)state;
-	c.ipv6 = false;
+	vnet.ipv6 = false;
 	c.n_servers = 1;
 	d = rk_dns_new(&c, on_send, NULL);
 	assert_false(input(d, &c, f, query_frame(f, false, "10.0.2.2", query, sizeof(query)), 0));
@@ -293,7 +294,7 @@ static void test_truncated(void **state)
 
 	(void)state;
 	c.n_servers = 1;
-	c.mtu = 1280;
+	vnet.mtu = 1280;
 	d = rk_dns_new(&c, on_send, NULL);
 	n_sent = 0;
 	assert_true(input(d, &c, f, query_frame(f, false, "10.0.2.3", query, sizeof(query)), 0));

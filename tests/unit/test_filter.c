@@ -13,16 +13,14 @@
 #include "netstack/filter.h"
 #include "tests/unit/checksum.h"
 
-static struct rk_filter_config cfg;
+static struct rk_vnet vnet;
+static struct rk_filter_config cfg = { .vnet = &vnet };
 
 static int setup(void **state)
 {
 	(void)state;
-	inet_pton(AF_INET, "10.0.2.0", &cfg.net);
-	inet_pton(AF_INET, "255.255.255.0", &cfg.mask);
-	inet_pton(AF_INET, "10.0.2.100", &cfg.child);
-	inet_pton(AF_INET, "10.0.2.2", &cfg.gateway);
-	inet_pton(AF_INET, "10.0.2.3", &cfg.dns);
+	vnet = (struct rk_vnet){ .mtu = 65520 };
+	rk_vnet_slirp(&vnet, "", NULL);
 	return 0;
 }
 

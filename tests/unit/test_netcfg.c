@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,28 +18,62 @@
 #include "src/net/netcfg.h"
 #include "src/net/slirp4netns.h"
 
+/* The child's configuration on a slirp4netns-style network of cidr, as rk_net_plan makes it. */
+static int slirp_cfg(struct rk_netcfg *c, const char *cidr, const char *dev, unsigned mtu,
+		     struct rk_error *err)
+{
+	struct rk_vnet v = { .mtu = mtu };
+	int r = rk_vnet_slirp(&v, cidr, err);
+
+	if (r == 0)
+		rk_netcfg_of_vnet(c, &v, dev);
+	return r;
+}
+
+static void test_vnet_numbers(void **state)
+{
+	struct rk_vnet v = { .mtu = 1500, .ipv6 = true };
+	struct rk_netcfg c;
+	char a[INET_ADDRSTRLEN];
+
+	(void)state;
+	assert_int_equal(rk_vnet_slirp(&v, "192.168.100.0/20", NULL), 0);
+	assert_int_equal(v.prefix, 20);
+	inet_ntop(AF_INET, &v.mask, a, sizeof(a));
+	assert_string_equal(a, "255.255.240.0");
+	inet_ntop(AF_INET, &v.net, a, sizeof(a));
+	assert_string_equal(a, "192.168.96.0");
+	inet_ntop(AF_INET, &v.dns, a, sizeof(a));
+	assert_string_equal(a, "192.168.100.3");
+	/* with IPv6, the child is told of fd00::3 too */
+	rk_netcfg_of_vnet(&c, &v, "tap0");
+	assert_int_equal(c.mtu, 1500);
+	assert_int_equal(c.n_dns, 2);
+	assert_string_equal(c.dns[1], "fd00::3");
+}
+
 static void test_slirp_addresses(void **state)
 {
 	struct rk_netcfg c;
 	struct rk_error err = { 0 };
 
 	(void)state;
-	assert_int_equal(rk_netcfg_slirp(&c, "", "tap0", 65520, &err), 0);
+	assert_int_equal(slirp_cfg(&c, "", "tap0", 65520, &err), 0);
 	assert_string_equal(c.ip, "10.0.2.100");
 	assert_int_equal(c.prefix, 24);
 	assert_string_equal(c.gateway, "10.0.2.2");
 	assert_int_equal(c.n_dns, 1);
 	assert_string_equal(c.dns[0], "10.0.2.3");
-	assert_int_equal(rk_netcfg_slirp(&c, "192.168.100.0/20", "eth0", 1500, &err), 0);
+	assert_int_equal(slirp_cfg(&c, "192.168.100.0/20", "eth0", 1500, &err), 0);
 	assert_string_equal(c.ip, "192.168.100.100");
 	assert_int_equal(c.prefix, 20);
 	assert_string_equal(c.gateway, "192.168.100.2");
 	/* upstream's table: 255.255.255.100 + 155 is .255, + 156 overflows */
-	assert_int_equal(rk_netcfg_slirp(&c, "255.255.255.0/24", "tap0", 1500, &err), 0);
+	assert_int_equal(slirp_cfg(&c, "255.255.255.0/24", "tap0", 1500, &err), 0);
 	assert_string_equal(c.ip, "255.255.255.100");
-	assert_int_equal(rk_netcfg_slirp(&c, "255.255.255.192/26", "tap0", 1500, &err), -EINVAL);
+	assert_int_equal(slirp_cfg(&c, "255.255.255.192/26", "tap0", 1500, &err), -EINVAL);
 	assert_string_equal(err.msg, "255.255.255.192 + 100 overflows");
-	assert_int_equal(rk_netcfg_slirp(&c, "10.0.2.0", "tap0", 1500, &err), -EINVAL);
+	assert_int_equal(slirp_cfg(&c, "10.0.2.0", "tap0", 1500, &err), -EINVAL);
 }
 
 static void assert_netcfg_equal(const struct rk_netcfg *a, const struct rk_netcfg *b)
@@ -63,7 +98,7 @@ static void test_message_round_trip(void **state)
 	char text[256];
 
 	(void)state;
-	assert_int_equal(rk_netcfg_slirp(&c, "10.0.5.0/24", "eth7", 1500, &err), 0);
+	assert_int_equal(slirp_cfg(&c, "10.0.5.0/24", "eth7", 1500, &err), 0);
 	strcpy(c.dns[c.n_dns++], "fd00::3");
 	rk_netcfg_format(&c, text, sizeof(text));
 	assert_string_equal(text, "0 0 - eth7 10.0.5.100 24 10.0.5.2 1500 10.0.5.3 fd00::3");
@@ -116,7 +151,7 @@ static void test_slirp4netns_argv(void **state)
 	char line[512] = "";
 
 	(void)state;
-	assert_int_equal(rk_netcfg_slirp(&c, net.cidr, "tap0", 65520, &err), 0);
+	assert_int_equal(slirp_cfg(&c, net.cidr, "tap0", 65520, &err), 0);
 	v = rk_slirp4netns_argv(&s, &net, &c, "/run/s/.s4nn.sock", 4242, NULL);
 	for (char **p = v; *p; p++) {
 		strcat(line, *p);
@@ -182,9 +217,8 @@ static void test_helper_output(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_slirp_addresses),
-		cmocka_unit_test(test_message_round_trip),
-		cmocka_unit_test(test_slirp4netns_argv),
+		cmocka_unit_test(test_vnet_numbers),	   cmocka_unit_test(test_slirp_addresses),
+		cmocka_unit_test(test_message_round_trip), cmocka_unit_test(test_slirp4netns_argv),
 		cmocka_unit_test(test_helper_output),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

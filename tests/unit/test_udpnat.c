@@ -34,7 +34,7 @@ struct fixture {
 
 static void start(struct fixture *f, bool vnet)
 {
-	struct rk_engine_config cfg = { .mtu = MTU, .ipv6 = true, .vnet_hdr = vnet };
+	struct rk_engine_config cfg = { .vnet = { .mtu = MTU, .ipv6 = true }, .vnet_hdr = vnet };
 
 	net_config(&cfg);
 	f->e = engine_on_socketpair(&cfg, &f->child);

@@ -48,11 +48,11 @@ struct fixture {
 static void start(struct fixture *f, bool no_loopback, bool libslirp_tcp, int type,
 		  const char *addr)
 {
-	struct rk_engine_config cfg = { .mtu = MTU,
-					.ipv6 = true,
-					.vnet_hdr = true,
-					.disable_host_loopback = no_loopback,
-					.libslirp_tcp = libslirp_tcp };
+	struct rk_engine_config cfg = {
+		.vnet = { .mtu = MTU, .ipv6 = true, .disable_host_loopback = no_loopback },
+		.vnet_hdr = true,
+		.libslirp_tcp = libslirp_tcp
+	};
 
 	net_config(&cfg);
 	f->e = engine_on_socketpair(&cfg, &f->child);
