@@ -190,13 +190,12 @@ static bool send_query(struct rk_dns *d, struct query *q)
 
 void rk_dns_input(struct rk_dns *d, const struct rk_frame *fr, int64_t now_ms)
 {
-	const uint8_t *ip = fr->data + ETH_HLEN, *udp = fr->data + fr->l4;
+	const uint8_t *udp = fr->data + fr->l4;
 	size_t udp_len = rk_get16(udp + 4); /* the filter checked it: 8 up to the packet's end */
-	struct query tmp = { .v6 = fr->v6 }, *q = NULL;
+	struct query tmp = { .v6 = fr->v6, .port = fr->sport }, *q = NULL;
 
-	memcpy(tmp.addr, fr->v6 ? ip + 8 : ip + 12, fr->v6 ? 16 : 4);
+	memcpy(tmp.addr, fr->src, fr->v6 ? 16 : 4);
 	memcpy(tmp.mac, fr->data + 6, 6);
-	memcpy(&tmp.port, udp, 2);
 	if (udp_len < 8 + DNS_HLEN || !tmp.port)
 		return;
 	/* a free slot, or the oldest query gives way */

@@ -241,10 +241,12 @@ static bool is_dns(const struct rk_filter_config *cfg, const struct rk_frame *fr
 static enum rk_filter_verdict transport(const struct rk_filter_config *cfg, struct rk_frame *fr,
 					const struct virtio_net_hdr *vh)
 {
-	uint8_t *l4 = fr->data + fr->l4;
+	uint8_t *ip = fr->data + ETH_HLEN, *l4 = fr->data + fr->l4;
 	size_t seg = fr->len - fr->l4, thl = 0;
 	bool partial = vh && (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM);
 
+	fr->src = fr->v6 ? ip + 8 : ip + 12;
+	fr->dst = fr->v6 ? ip + 24 : ip + 16;
 	if (vh && !vnet_matches(vh, fr))
 		goto bad_vnet;
 	if (fr->proto == PROTO_TCP) {
@@ -257,6 +259,10 @@ static enum rk_filter_verdict transport(const struct rk_filter_config *cfg, stru
 	} else if (fr->proto == PROTO_UDP) {
 		if (seg < 8 || rk_get16(l4 + 4) < 8 || rk_get16(l4 + 4) > seg)
 			goto malformed;
+	}
+	if (fr->proto == PROTO_TCP || fr->proto == PROTO_UDP) {
+		memcpy(&fr->sport, l4, 2);
+		memcpy(&fr->dport, l4 + 2, 2);
 	}
 	/* a partial checksum is summed over the bytes as they are later: no fix-up */
 	if (fr->proto == PROTO_TCP)

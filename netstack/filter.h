@@ -75,8 +75,10 @@ struct rk_frame {
 	uint8_t *data; /* the frame: the caller's, or the reassembled datagram (cfg->out) */
 	size_t len;    /* up to the end of its IP packet (Ethernet padding left out) */
 	bool v6;
-	uint8_t proto; /* the transport protocol, behind any IPv6 extension headers */
-	size_t l4;     /* the offset of its header in data */
+	uint8_t proto;		  /* the transport protocol, behind any IPv6 extension headers */
+	size_t l4;		  /* the offset of its header in data */
+	const uint8_t *src, *dst; /* the IP addresses in data (16 bytes for IPv6, else 4) */
+	uint16_t sport, dport;	  /* TCP and UDP: the ports, network byte order */
 	enum rk_frame_route route;
 	enum rk_filter_reason reason; /* RK_FILTER_DROP: why */
 	uint8_t reply[64];	      /* RK_FILTER_REPLY: the frame to send back */

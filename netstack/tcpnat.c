@@ -259,19 +259,17 @@ struct flow *tn_flow_new(struct rk_tcpnat *t, int fd, bool v6, const uint8_t *ca
 
 /* A reset for a segment of no connection of ours (RFC 793: the sequence number is its ACK
  * if it has one, else it is acknowledged), from a flow that only lives for it. */
-static void refuse(struct rk_tcpnat *t, bool v6, const uint8_t *frame, const uint8_t *src,
-		   const uint8_t *dst, const uint8_t *tcp, size_t seglen)
+static void refuse(struct rk_tcpnat *t, const struct rk_frame *fr, size_t seglen)
 {
-	struct flow tmp = { .v6 = v6 };
+	const uint8_t *tcp = fr->data + fr->l4;
+	struct flow tmp = { .v6 = fr->v6, .cport = fr->sport, .rport = fr->dport };
 	uint8_t flags = tcp[13];
 
 	if (flags & F_RST)
 		return;
-	memcpy(tmp.mac, frame + 6, 6);
-	memcpy(tmp.caddr, src, v6 ? 16 : 4);
-	memcpy(tmp.raddr, dst, v6 ? 16 : 4);
-	memcpy(&tmp.cport, tcp, 2);
-	memcpy(&tmp.rport, tcp + 2, 2);
+	memcpy(tmp.mac, fr->data + 6, 6);
+	memcpy(tmp.caddr, fr->src, fr->v6 ? 16 : 4);
+	memcpy(tmp.raddr, fr->dst, fr->v6 ? 16 : 4);
 	tmp.fin_in = true; /* no window */
 	t->stats.refused++;
 	if (flags & F_ACK) {
@@ -284,28 +282,25 @@ static void refuse(struct rk_tcpnat *t, bool v6, const uint8_t *frame, const uin
 
 /* A SYN from the child for a new connection: a host socket connects, or (a destination
  * that is not to be reached, a full table, no descriptor) the child gets a reset. */
-static void open_flow(struct rk_tcpnat *t, bool v6, const uint8_t *frame, const uint8_t *src,
-		      const uint8_t *dst, const uint8_t *tcp, size_t thl, int64_t now_ms)
+static void open_flow(struct rk_tcpnat *t, const struct rk_frame *fr, size_t thl, int64_t now_ms)
 {
-	uint16_t sport, dport;
+	const uint8_t *tcp = fr->data + fr->l4;
 	struct sockaddr_storage ss;
 	struct flow *f;
 	int fd = -1;
-	unsigned max_mss = t->cfg.vnet->mtu - (v6 ? 60 : 40);
+	unsigned max_mss = t->cfg.vnet->mtu - (fr->v6 ? 60 : 40);
 
-	memcpy(&sport, tcp, 2);
-	memcpy(&dport, tcp + 2, 2);
-	if (!tn_table_full(t) && destination(t, v6, dst, dport, now_ms, &ss))
+	if (!tn_table_full(t) && destination(t, fr->v6, fr->dst, fr->dport, now_ms, &ss))
 		/* the host side's family is the destination's (DNS may cross families) */
 		fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	f = fd >= 0 ? tn_flow_new(t, fd, v6, src, dst, sport, dport) : NULL;
+	f = fd >= 0 ? tn_flow_new(t, fd, fr->v6, fr->src, fr->dst, fr->sport, fr->dport) : NULL;
 	if (!f) {
 		if (fd >= 0)
 			close(fd);
-		refuse(t, v6, frame, src, dst, tcp, 0);
+		refuse(t, fr, 0);
 		return;
 	}
-	memcpy(f->mac, frame + 6, 6);
+	memcpy(f->mac, fr->data + 6, 6);
 	f->rcv_nxt = rk_get32(tcp + 4) + 1;
 	f->wnd_sent = f->rcv_nxt;
 	syn_options(f, tcp + 20, thl - 20);
@@ -366,13 +361,10 @@ static bool maybe_close(struct rk_tcpnat *t, struct flow *f)
 
 void rk_tcpnat_input(struct rk_tcpnat *t, const struct rk_frame *fr, int64_t now_ms)
 {
-	const uint8_t *frame = fr->data, *ip = frame + ETH_HLEN, *tcp = frame + fr->l4, *data;
-	const uint8_t *src = fr->v6 ? ip + 8 : ip + 12, *dst = fr->v6 ? ip + 24 : ip + 16;
+	const uint8_t *frame = fr->data, *tcp = frame + fr->l4, *data;
 	size_t thl = (size_t)(tcp[12] >> 4) * 4, dlen = fr->len - fr->l4 - thl;
 	uint8_t flags;
 	uint32_t seq, ack, wnd;
-	uint16_t sport, dport;
-	bool v6 = fr->v6;
 	struct flow *f;
 
 	flags = tcp[13];
@@ -380,14 +372,12 @@ void rk_tcpnat_input(struct rk_tcpnat *t, const struct rk_frame *fr, int64_t now
 	ack = rk_get32(tcp + 8);
 	data = tcp + thl;
 
-	memcpy(&sport, tcp, 2);
-	memcpy(&dport, tcp + 2, 2);
-	f = tn_lookup(t, v6, src, dst, sport, dport);
+	f = tn_lookup(t, fr->v6, fr->src, fr->dst, fr->sport, fr->dport);
 	if (!f) {
 		if ((flags & (F_SYN | F_ACK | F_RST | F_FIN)) == F_SYN)
-			open_flow(t, v6, frame, src, dst, tcp, thl, now_ms);
+			open_flow(t, fr, thl, now_ms);
 		else
-			refuse(t, v6, frame, src, dst, tcp, dlen);
+			refuse(t, fr, dlen);
 		return;
 	}
 	memcpy(f->mac, frame + 6, 6);

@@ -189,15 +189,12 @@ static struct uflow *open_source(struct rk_udpnat *u, bool v6, const uint8_t *ca
 
 void rk_udpnat_input(struct rk_udpnat *u, const struct rk_frame *fr, int64_t now_ms)
 {
-	const uint8_t *ip = fr->data + ETH_HLEN, *udp = fr->data + fr->l4;
-	const uint8_t *src = fr->v6 ? ip + 8 : ip + 12, *dst = fr->v6 ? ip + 24 : ip + 16;
+	const uint8_t *udp = fr->data + fr->l4, *src = fr->src, *dst = fr->dst;
 	size_t len = rk_get16(udp + 4) - 8u; /* the filter checked it: 8 up to the packet's end */
-	uint16_t sport, dport;
+	uint16_t sport = fr->sport, dport = fr->dport;
 	struct sockaddr_storage to;
 	struct uflow *f;
 
-	memcpy(&sport, udp, 2);
-	memcpy(&dport, udp + 2, 2);
 	if (!rk_nat_outbound(u->cfg.vnet, fr->v6, dst, dport, &to) || dport == 0) {
 		u->stats.refused++;
 		return;

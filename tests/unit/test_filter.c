@@ -519,6 +519,11 @@ static void test_routes(void **state)
 	f[34 + 3] = 54;
 	assert_int_equal(run(f, n, &why), RK_FILTER_PASS);
 	assert_int_equal(last.route, RK_ROUTE_UDP);
+	/* the view the later stages use: the addresses and ports, where they are */
+	assert_ptr_equal(last.src, last.data + 14 + 12);
+	assert_ptr_equal(last.dst, last.data + 14 + 16);
+	assert_int_equal(ntohs(last.dport), 54);
+	assert_memory_equal(&last.sport, f + 34, 2);
 	f[14 + 9] = 1; /* ICMP: libslirp's */
 	assert_int_equal(run(f, n, &why), RK_FILTER_PASS);
 	assert_int_equal(last.route, RK_ROUTE_SLIRP);
