@@ -267,7 +267,8 @@ static int start_api(struct parent_state *st, struct rk_error *err)
 	struct rk_api_info info = {
 		.state_dir = st->sd.path,
 		.child_pid = (int)st->child,
-		.net_driver = st->opts->net == RK_NET_HOST ? NULL : st->net.name,
+		/* upstream names no driver for the host's network */
+		.net_driver = st->net_ops->new_netns ? st->net.name : NULL,
 		/* DHCP decides, and may change it */
 		.dynamic_child_ip = st->net_ops->dynamic_ip,
 	};
