@@ -193,8 +193,10 @@ static int wait_child(struct parent_state *st, enum rk_msg_type want, struct rk_
 /* A network that is gone while the command runs (the driver said so) fails rootlesskit. */
 static void check_network(struct parent_state *st)
 {
-	if (st->net_ops->check && !st->lost[0] &&
-	    !st->net_ops->check(st->net_drv, st->lost, sizeof(st->lost)) && !st->lost[0])
+	/* asked at every SIGCHLD, even once lost: a builtin engine that failed to start again
+	 * may be replaced by a later one (its death is a crash like any other) */
+	if (st->net_ops->check && !st->net_ops->check(st->net_drv, st->lost, sizeof(st->lost)) &&
+	    !st->lost[0])
 		snprintf(st->lost, sizeof(st->lost), "network driver %s stopped", st->net.name);
 }
 
