@@ -82,7 +82,7 @@ struct rk_net_ops {
 	bool tap;		   /* the child creates a tap device (--ifname) */
 	bool configure;		   /* the child gets an interface configuration (netcfg.h) and
 				    * writes resolv.conf and hosts */
-	bool slirp_addresses;	   /* the addresses come from --cidr (rk_netcfg_slirp) */
+	bool slirp_addresses;	   /* the addresses come from --cidr (rk_vnet_slirp) */
 	bool ipv6_dns;		   /* with --ipv6, the network has fd00::/64 (DNS fd00::3) */
 	bool dynamic_ip;	   /* DHCP decides the child's address (and may change it) */
 	enum rk_netcfg_step step;  /* what the child does with the configuration */
