@@ -40,14 +40,28 @@ own_ranges() {
 	awk -F: -v n="$(id -un)" -v u="$(id -u)" '($1 == n || $1 == u) && NF == 3 { print $2, $3 }' "$1"
 }
 
+# Process $1 and its descendants, one pid per line.
+proc_tree() {
+	local c
+	echo "$1"
+	for c in $(pgrep -P "$1"); do
+		proc_tree "$c"
+	done
+}
+
 # Waits (at most 15 s) for background job $1 of this shell; sets $status to its exit code.
+# A job that does not end is killed, after its processes (state, kernel wait channel) are
+# recorded in the failure.
 wait_job() {
-	local n=300
+	local n=300 procs
 	while pid_alive "$1"; do
 		n=$((n - 1))
 		if [ "$n" -le 0 ]; then
+			procs=$(ps -o pid,ppid,stat,wchan:24,args -p "$(proc_tree "$1" | paste -sd,)" 2>&1)
 			kill -KILL "$1"
-			fail "job $1 did not end within 15 s"
+			fail "job $1 did not end within 15 s; its processes were:
+$procs"
+			return 1
 		fi
 		sleep 0.05
 	done

@@ -390,7 +390,7 @@ time.sleep(20)' "$ready" >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
 	RK_PID=$!
 	read_fifo "$ready" >/dev/null
 	kill -INT -- -"$RK_PID"
-	wait_job "$RK_PID"
+	wait_job "$RK_PID" || fail "rootlesskit said: $(cat "$BATS_TEST_TMPDIR/out")"
 	assert_equal "$status" 0
 	wait_job "$WATCH"
 	[ "$(cat "$got")" = "after ctrl-c" ] || fail "the host got '$(cat "$got")'; rootlesskit said: $(cat "$BATS_TEST_TMPDIR/out")"
