@@ -9,17 +9,14 @@
 #include "src/lib/log.h"
 #include "src/lib/util.h"
 
-struct port {
-	struct rk_port_entry e;
-	void *data; /* the backend's */
-};
-
 struct registry {
 	struct rk_port_driver base;
 	struct rk_port_driver_ops ops; /* the backend's names, the registry's operations */
 	struct rk_port_backend *backend;
 	pthread_mutex_t lock;
-	struct port *ports; /* in the order they were added, which is id order for our ids */
+	/* the ports in the order they were added, and the backend's data of each */
+	struct rk_port_entry *ports;
+	void **data;
 	size_t n;
 	int next_id;
 };
@@ -29,18 +26,21 @@ static struct registry *of(struct rk_port_driver *d)
 	return rk_container_of(d, struct registry, base);
 }
 
-static struct port *find(struct registry *r, int id)
+/* The index of port id, or r->n. */
+static size_t find(const struct registry *r, int id)
 {
-	for (size_t i = 0; i < r->n; i++)
-		if (r->ports[i].e.id == id)
-			return &r->ports[i];
-	return NULL;
+	size_t i = 0;
+
+	while (i < r->n && r->ports[i].id != id)
+		i++;
+	return i;
 }
 
-static void drop(struct registry *r, struct port *p)
+static void drop(struct registry *r, size_t i)
 {
-	free(p->data);
-	memmove(p, p + 1, (size_t)(r->ports + r->n - (p + 1)) * sizeof(*p));
+	free(r->data[i]);
+	memmove(&r->ports[i], &r->ports[i + 1], (r->n - i - 1) * sizeof(*r->ports));
+	memmove(&r->data[i], &r->data[i + 1], (r->n - i - 1) * sizeof(*r->data));
 	r->n--;
 }
 
@@ -49,16 +49,11 @@ static int reg_add(struct rk_port_driver *d, const struct rk_port_spec *spec, in
 {
 	struct registry *r = of(d);
 	const struct rk_port_backend_ops *b = r->backend->ops;
-	struct rk_port_entry *existing;
 	void *data = NULL;
 	int id, ret;
 
 	pthread_mutex_lock(&r->lock);
-	existing = rk_xcalloc(r->n ? r->n : 1, sizeof(*existing));
-	for (size_t i = 0; i < r->n; i++)
-		existing[i] = r->ports[i].e;
-	ret = rk_port_spec_validate(spec, existing, r->n, err);
-	free(existing);
+	ret = rk_port_spec_validate(spec, r->ports, r->n, err);
 	if (ret == 0 && r->n >= RK_PORT_MAX)
 		ret = rk_error_set(err, ENOSPC, "too many published ports (at most %d)",
 				   RK_PORT_MAX);
@@ -72,8 +67,9 @@ static int reg_add(struct rk_port_driver *d, const struct rk_port_spec *spec, in
 	if (!b->own_ids)
 		r->next_id++;
 	r->ports = rk_xrealloc(r->ports, (r->n + 1) * sizeof(*r->ports));
-	r->ports[r->n++] = (struct port){ .e = { .id = id, .spec = *spec }, .data = data };
-	data = NULL;
+	r->data = rk_xrealloc(r->data, (r->n + 1) * sizeof(*r->data));
+	r->ports[r->n] = (struct rk_port_entry){ .id = id, .spec = *spec };
+	r->data[r->n++] = rk_steal_ptr(&data);
 	*ret_id = id;
 out:
 	pthread_mutex_unlock(&r->lock);
@@ -84,17 +80,17 @@ out:
 static int reg_remove(struct rk_port_driver *d, int id, struct rk_error *err)
 {
 	struct registry *r = of(d);
-	struct port *p;
+	size_t i;
 	int ret;
 
 	pthread_mutex_lock(&r->lock);
-	p = find(r, id);
-	if (!p && !r->backend->ops->own_ids) {
+	i = find(r, id);
+	if (i == r->n && !r->backend->ops->own_ids) {
 		ret = rk_error_set(err, ENOENT, "unknown id: %d", id);
 	} else {
-		ret = r->backend->ops->close(r->backend, id, p ? p->data : NULL, err);
-		if (ret == 0 && p)
-			drop(r, p);
+		ret = r->backend->ops->close(r->backend, id, i < r->n ? r->data[i] : NULL, err);
+		if (ret == 0 && i < r->n)
+			drop(r, i);
 	}
 	pthread_mutex_unlock(&r->lock);
 	return ret;
@@ -115,8 +111,7 @@ static size_t reg_list(struct rk_port_driver *d, struct rk_port_entry **ret)
 	pthread_mutex_lock(&r->lock);
 	n = r->n;
 	*ret = rk_xcalloc(n ? n : 1, sizeof(**ret));
-	for (size_t i = 0; i < n; i++)
-		(*ret)[i] = r->ports[i].e;
+	memcpy(*ret, r->ports, n * sizeof(**ret));
 	pthread_mutex_unlock(&r->lock);
 	qsort(*ret, n, sizeof(**ret), by_id);
 	return n;
@@ -136,8 +131,9 @@ static void reg_free(struct rk_port_driver *d)
 
 	r->backend->ops->free(r->backend);
 	for (size_t i = 0; i < r->n; i++)
-		free(r->ports[i].data);
+		free(r->data[i]);
 	free(r->ports);
+	free(r->data);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
 }
@@ -179,16 +175,16 @@ size_t rk_port_registry_replay(struct rk_port_driver *d,
 	pthread_mutex_lock(&r->lock);
 	begin(r->backend, arg);
 	for (size_t i = 0; fn && i < r->n;) {
-		struct port *p = &r->ports[i];
-		int ret = fn(r->backend, &p->e, p->data);
+		const struct rk_port_entry *e = &r->ports[i];
+		int ret = fn(r->backend, e, r->data[i]);
 		if (ret == 0) {
 			i++;
 			continue;
 		}
-		rk_warn("port %d (%s:%lld) could not be published again: %s", p->e.id,
-			*p->e.spec.parent_ip ? p->e.spec.parent_ip : "0.0.0.0",
-			p->e.spec.parent_port, strerror(-ret));
-		drop(r, p);
+		rk_warn("port %d (%s:%lld) could not be published again: %s", e->id,
+			*e->spec.parent_ip ? e->spec.parent_ip : "0.0.0.0", e->spec.parent_port,
+			strerror(-ret));
+		drop(r, i);
 		dropped++;
 	}
 	pthread_mutex_unlock(&r->lock);

@@ -50,26 +50,30 @@ int rk_net_plan(const struct rk_net_ops *ops, const struct rk_net_config *cfg, s
 	return 0;
 }
 
-void rk_net_helper_kill(pid_t *pid)
+bool rk_net_helper_check(void *drv, char *lost, size_t size)
 {
-	if (*pid <= 0)
-		return;
-	kill(*pid, SIGKILL);
-	while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	*pid = -1;
-}
-
-bool rk_net_helper_gone(pid_t *pid, const char *name, char *lost, size_t size)
-{
+	struct rk_net_helper *h = drv;
 	int status;
 	char text[64];
 
-	if (*pid <= 0 || waitpid(*pid, &status, WNOHANG) != *pid)
-		return false;
-	*pid = -1;
+	if (h->pid <= 0 || waitpid(h->pid, &status, WNOHANG) != h->pid)
+		return true;
+	h->pid = -1;
 	rk_sig_format_status(status, text, sizeof(text));
-	snprintf(lost, size, "network driver %s exited: %s", name, text);
+	snprintf(lost, size, "network driver %s exited: %s", h->net->name, text);
 	rk_warn("%s; the child has no network connectivity now", lost);
-	return true;
+	return false;
+}
+
+void rk_net_helper_stop(void *drv, bool drain)
+{
+	struct rk_net_helper *h = drv;
+
+	(void)drain;
+	if (h->pid <= 0)
+		return;
+	kill(h->pid, SIGKILL);
+	while (waitpid(h->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	h->pid = -1;
 }

@@ -10,8 +10,9 @@
  *   take_tap  the tap the child opened (drivers with tap_fd)
  *   ready     the child configured its side: the driver confirms it runs
  *   check     SIGCHLD while the command runs: is the network still there
- *   stop      the command ended (drain: it ended by itself, deliver what is in flight)
- *   free      after the port driver is gone
+ *   stop      the end, after a failed start too (drain: the command ended by itself, so
+ *             what is in flight is delivered first)
+ *   free      after stop and after the port driver is gone
  *
  * Adding a driver is a file with its operations and one row in driver.c.
  */
@@ -112,12 +113,19 @@ const struct rk_net_ops *rk_net_ops_get(enum rk_net net);
 int rk_net_plan(const struct rk_net_ops *ops, const struct rk_net_config *cfg, struct rk_vnet *vnet,
 		struct rk_netcfg *nc, const char *ifname, struct rk_error *err);
 
-/* The helper processes of the drivers: *pid, if any, is killed and reaped, and set to -1. */
-void rk_net_helper_kill(pid_t *pid);
+/* The first member of a driver whose network is a helper process (slirp4netns, pasta,
+ * vpnkit): rk_net_helper_check is then its check, and rk_net_helper_stop its stop. */
+struct rk_net_helper {
+	const struct rk_net_config *net;
+	pid_t pid; /* the helper once started, else -1 */
+};
 
-/* Whether the helper *pid exited (reaped without waiting). If so *pid is -1, lost says
- * "network driver NAME exited: STATUS", and a warning says the child has no network. */
-bool rk_net_helper_gone(pid_t *pid, const char *name, char *lost, size_t size);
+/* Whether the helper still runs. One that exited is reaped: lost says "network driver
+ * NAME exited: STATUS", and a warning says the child has no network now. */
+bool rk_net_helper_check(void *drv, char *lost, size_t size);
+
+/* Kills and reaps the helper, if any. */
+void rk_net_helper_stop(void *drv, bool drain);
 
 /* Each driver's table row (the files of src/net/). */
 extern const struct rk_net_ops rk_net_slirp4netns_ops, rk_net_pasta_ops, rk_net_vpnkit_ops,

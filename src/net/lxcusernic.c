@@ -51,12 +51,13 @@ const char *rk_lxcusernic_default(void)
 	return "";
 }
 
-int rk_lxcusernic_prepare(struct rk_lxcusernic *l, const struct rk_net_config *net,
-			  struct rk_error *err)
+/* Finds the binary (--lxc-user-nic-binary, or upstream's default search). */
+static int lxc_prepare(void *drv, const struct rk_net_config *net, struct rk_error *err)
 {
+	struct rk_lxcusernic *l = drv;
 	const char *bin = net->binary ? net->binary : rk_lxcusernic_default();
 
-	*l = (struct rk_lxcusernic){ .holder = -1 };
+	*l = (struct rk_lxcusernic){ .net = net, .holder = -1 };
 	l->path = *bin ? rk_find_in_path(bin, getenv("PATH")) : NULL;
 	if (!l->path)
 		return rk_error_set(err, ENOENT, "exec: \"%s\": executable file not found in $PATH",
@@ -115,9 +116,13 @@ static pid_t start_holder(pid_t child, const char *netns_path, struct rk_error *
 	return pid;
 }
 
-int rk_lxcusernic_create(struct rk_lxcusernic *l, const struct rk_net_config *net, pid_t child,
-			 const char *netns_path, const char *dev, const struct rk_cancel *cancel,
-			 struct rk_error *err)
+/* Runs lxc-user-nic create /dev/null dummy PID veth BRIDGE DEV: a veth pair, one end on
+ * the bridge, the other moved into the child's namespace as dev. With --detach-netns, PID
+ * is a process of ours that entered the detached namespace (netns_path, as seen in the
+ * child's mount namespace). */
+static int create_veth(struct rk_lxcusernic *l, const struct rk_net_config *net, pid_t child,
+		       const char *netns_path, const char *dev, const struct rk_cancel *cancel,
+		       struct rk_error *err)
 {
 	char pid_text[16], out[8192];
 	pid_t target = child;
@@ -153,29 +158,9 @@ int rk_lxcusernic_create(struct rk_lxcusernic *l, const struct rk_net_config *ne
 	return 0;
 }
 
-void rk_lxcusernic_free(struct rk_lxcusernic *l)
-{
-	if (l->holder > 0) {
-		kill(l->holder, SIGKILL);
-		while (waitpid(l->holder, NULL, 0) < 0 && errno == EINTR)
-			;
-	}
-	free(l->path);
-	*l = (struct rk_lxcusernic){ .holder = -1, .net = l->net };
-}
-
 /* ---- the driver (driver.h) ---- */
 
 #define DHCP_MS 30000 /* the first exchange, as upstream's */
-
-static int lxc_prepare(void *drv, const struct rk_net_config *net, struct rk_error *err)
-{
-	struct rk_lxcusernic *l = drv;
-	int r = rk_lxcusernic_prepare(l, net, err); /* zeroes the state */
-
-	l->net = net;
-	return r;
-}
 
 /* The lease's renewals failed: as upstream's child panics there, the command ends. */
 static void dhcp_lost(void *arg)
@@ -218,7 +203,7 @@ static int lxc_start(void *drv, struct rk_net_ctx *ctx, struct rk_error *err)
 	int r;
 
 	l->child_link = ctx->child_link;
-	r = rk_lxcusernic_create(l, l->net, ctx->child, ctx->netns, nc->dev, ctx->cancel, err);
+	r = create_veth(l, l->net, ctx->child, ctx->netns, nc->dev, ctx->cancel, err);
 	if (r < 0)
 		return r;
 	nc->step = RK_NETCFG_LINK;
@@ -252,7 +237,14 @@ static void lxc_stop(void *drv, bool drain)
 
 static void lxc_free(void *drv)
 {
-	rk_lxcusernic_free(drv);
+	struct rk_lxcusernic *l = drv;
+
+	if (l->holder > 0) {
+		kill(l->holder, SIGKILL);
+		while (waitpid(l->holder, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	free(l->path);
 }
 
 /* lxc-user-nic moves a veth in; its address is the DHCP server's to give and to change */

@@ -28,13 +28,16 @@
 
 #define PASTA_TIMEOUT_MS 30000
 
-int rk_pasta_prepare(struct rk_pasta *p, const struct rk_net_config *net, struct rk_error *err)
+/* Finds the binary and probes it with --version and --host-lo-to-ns-lo --version, with
+ * upstream's messages. */
+static int pasta_prepare(void *drv, const struct rk_net_config *net, struct rk_error *err)
 {
+	struct rk_pasta *p = drv;
 	const char *bin = net->binary;
 	char out[4096], quoted[8192];
 	int r;
 
-	*p = (struct rk_pasta){ 0 };
+	*p = (struct rk_pasta){ .helper = { .net = net, .pid = -1 } };
 	p->path = rk_find_in_path(bin, getenv("PATH"));
 	if (!p->path)
 		return rk_error_set(err, ENOENT, "exec: \"%s\": executable file not found in $PATH",
@@ -66,12 +69,6 @@ int rk_pasta_prepare(struct rk_pasta *p, const struct rk_net_config *net, struct
 	rk_debug("pasta %s: --host-lo-to-ns-lo %s", p->path,
 		 p->has_host_lo_to_ns_lo ? "supported" : "not supported");
 	return 0;
-}
-
-void rk_pasta_free(struct rk_pasta *p)
-{
-	free(p->path);
-	p->path = NULL;
 }
 
 char **rk_pasta_argv(const struct rk_pasta *p, const struct rk_net_config *net,
@@ -145,9 +142,14 @@ static pid_t find_adopted(pid_t not )
 	return found;
 }
 
-int rk_pasta_start(const struct rk_pasta *p, const struct rk_net_config *net,
-		   const struct rk_netcfg *cfg, pid_t child, const char *netns_path,
-		   const struct rk_cancel *cancel, pid_t *ret_pid, struct rk_error *err)
+/* Runs pasta, which configures the interface and then goes to the background, and waits
+ * for its foreground process. The background pasta becomes our child (we are its
+ * subreaper meanwhile): *ret_pid is it, for stopping it at exit, or -1 when it cannot be
+ * found. Returns 0 or a negative errno with err set ("pasta failed with exit code N:"
+ * and its output). */
+static int start_helper(const struct rk_pasta *p, const struct rk_net_config *net,
+			const struct rk_netcfg *cfg, pid_t child, const char *netns_path,
+			const struct rk_cancel *cancel, pid_t *ret_pid, struct rk_error *err)
 {
 	rk_auto_strv char **argv = rk_pasta_argv(p, net, cfg, child, netns_path);
 	char out[8192];
@@ -191,40 +193,17 @@ int rk_pasta_start(const struct rk_pasta *p, const struct rk_net_config *net,
 
 /* ---- the driver (driver.h) ---- */
 
-static int pasta_prepare(void *drv, const struct rk_net_config *net, struct rk_error *err)
-{
-	struct rk_pasta *p = drv;
-	int r = rk_pasta_prepare(p, net, err); /* zeroes the state */
-
-	p->net = net;
-	p->pid = -1;
-	return r;
-}
-
 static int pasta_start(void *drv, struct rk_net_ctx *ctx, struct rk_error *err)
 {
 	struct rk_pasta *p = drv;
 
-	return rk_pasta_start(p, p->net, ctx->nc, ctx->child, ctx->netns, ctx->cancel, &p->pid,
-			      err);
-}
-
-static bool pasta_check(void *drv, char *lost, size_t size)
-{
-	struct rk_pasta *p = drv;
-
-	return !rk_net_helper_gone(&p->pid, p->net->name, lost, size);
-}
-
-static void pasta_stop(void *drv, bool drain)
-{
-	(void)drain;
-	rk_net_helper_kill(&((struct rk_pasta *)drv)->pid);
+	return start_helper(p, p->helper.net, ctx->nc, ctx->child, ctx->netns, ctx->cancel,
+			    &p->helper.pid, err);
 }
 
 static void pasta_free(void *drv)
 {
-	rk_pasta_free(drv);
+	free(((struct rk_pasta *)drv)->path);
 }
 
 /* pasta creates and configures the interface itself: the child writes only the files */
@@ -239,7 +218,7 @@ const struct rk_net_ops rk_net_pasta_ops = {
 	.size = sizeof(struct rk_pasta),
 	.prepare = pasta_prepare,
 	.start = pasta_start,
-	.check = pasta_check,
-	.stop = pasta_stop,
+	.check = rk_net_helper_check,
+	.stop = rk_net_helper_stop,
 	.free = pasta_free,
 };

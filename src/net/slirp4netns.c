@@ -35,15 +35,18 @@ static bool kernel_supports_seccomp(void)
 	return !(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, 0, 0, 0) < 0 && errno == EINVAL);
 }
 
-int rk_slirp4netns_prepare(struct rk_slirp4netns *s, const struct rk_net_config *net,
-			   struct rk_error *err)
+/* Finds the binary, probes its features and resolves --slirp4netns-sandbox and
+ * --slirp4netns-seccomp (auto/true/false) against them, with upstream's messages.
+ * Runs before anything is started. */
+static int s4nn_prepare(void *drv, const struct rk_net_config *net, struct rk_error *err)
 {
+	struct rk_slirp4netns *s = drv;
 	const char *bin = net->binary;
 	char *argv[] = { (char *)bin, (char *)"--help", NULL };
 	char out[16384];
 	int r;
 
-	*s = (struct rk_slirp4netns){ 0 };
+	*s = (struct rk_slirp4netns){ .helper = { .net = net, .pid = -1 } };
 	s->path = rk_find_in_path(bin, getenv("PATH"));
 	if (!s->path)
 		return rk_error_set(err, ENOENT, "exec: \"%s\": executable file not found in $PATH",
@@ -117,14 +120,6 @@ int rk_slirp4netns_prepare(struct rk_slirp4netns *s, const struct rk_net_config 
 				    "this version of slirp4netns does not support "
 				    "--disable-host-loopback");
 	return 0;
-}
-
-void rk_slirp4netns_free(struct rk_slirp4netns *s)
-{
-	free(s->path);
-	s->path = NULL;
-	free(s->api_socket);
-	s->api_socket = NULL;
 }
 
 char **rk_slirp4netns_argv(const struct rk_slirp4netns *s, const struct rk_net_config *net,
@@ -226,10 +221,13 @@ static int wait_ready(int ready, pid_t pid, const struct rk_cancel *cancel, stru
 	}
 }
 
-int rk_slirp4netns_start(const struct rk_slirp4netns *s, const struct rk_net_config *net,
-			 const struct rk_netcfg *cfg, const char *api_socket, pid_t child,
-			 const char *netns_path, const struct rk_cancel *cancel, pid_t *ret_pid,
-			 struct rk_error *err)
+/* Starts it on the child's namespaces and waits until it reports ready on fd 3, watching
+ * for its death (and for cancel). Returns 0 with *ret_pid set, -EINTR when cancelled, or
+ * a negative errno with err set (the helper is then killed and reaped). */
+static int start_helper(const struct rk_slirp4netns *s, const struct rk_net_config *net,
+			const struct rk_netcfg *cfg, const char *api_socket, pid_t child,
+			const char *netns_path, const struct rk_cancel *cancel, pid_t *ret_pid,
+			struct rk_error *err)
 {
 	rk_auto_strv char **argv = rk_slirp4netns_argv(s, net, cfg, api_socket, child, netns_path);
 	int ready[2], r;
@@ -260,16 +258,6 @@ int rk_slirp4netns_start(const struct rk_slirp4netns *s, const struct rk_net_con
 
 /* ---- the driver (driver.h) ---- */
 
-static int s4nn_prepare(void *drv, const struct rk_net_config *net, struct rk_error *err)
-{
-	struct rk_slirp4netns *s = drv;
-	int r = rk_slirp4netns_prepare(s, net, err); /* zeroes the state */
-
-	s->net = net;
-	s->pid = -1;
-	return r;
-}
-
 /* --port-driver=slirp4netns: slirp4netns's API socket in the state directory */
 static int s4nn_ports(void *drv, const char *state_dir, const char *child_ip,
 		      struct rk_port_driver **ret, struct rk_error *err)
@@ -277,7 +265,7 @@ static int s4nn_ports(void *drv, const char *state_dir, const char *child_ip,
 	struct rk_slirp4netns *s = drv;
 
 	(void)err;
-	if (s->net->port_driver != RK_PORT_SLIRP4NETNS)
+	if (s->helper.net->port_driver != RK_PORT_SLIRP4NETNS)
 		return 0;
 	s->api_socket = rk_xasprintf("%s/.s4nn.sock", state_dir);
 	*ret = rk_port_slirp4netns_new(s->api_socket, child_ip);
@@ -288,26 +276,16 @@ static int s4nn_start(void *drv, struct rk_net_ctx *ctx, struct rk_error *err)
 {
 	struct rk_slirp4netns *s = drv;
 
-	return rk_slirp4netns_start(s, s->net, ctx->nc, s->api_socket, ctx->child, ctx->netns,
-				    ctx->cancel, &s->pid, err);
-}
-
-static bool s4nn_check(void *drv, char *lost, size_t size)
-{
-	struct rk_slirp4netns *s = drv;
-
-	return !rk_net_helper_gone(&s->pid, s->net->name, lost, size);
-}
-
-static void s4nn_stop(void *drv, bool drain)
-{
-	(void)drain;
-	rk_net_helper_kill(&((struct rk_slirp4netns *)drv)->pid);
+	return start_helper(s, s->helper.net, ctx->nc, s->api_socket, ctx->child, ctx->netns,
+			    ctx->cancel, &s->helper.pid, err);
 }
 
 static void s4nn_free(void *drv)
 {
-	rk_slirp4netns_free(drv);
+	struct rk_slirp4netns *s = drv;
+
+	free(s->path);
+	free(s->api_socket);
 }
 
 const struct rk_net_ops rk_net_slirp4netns_ops = {
@@ -323,7 +301,7 @@ const struct rk_net_ops rk_net_slirp4netns_ops = {
 	.prepare = s4nn_prepare,
 	.ports = s4nn_ports,
 	.start = s4nn_start,
-	.check = s4nn_check,
-	.stop = s4nn_stop,
+	.check = rk_net_helper_check,
+	.stop = rk_net_helper_stop,
 	.free = s4nn_free,
 };

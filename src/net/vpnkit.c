@@ -39,9 +39,14 @@
 #define VPNKIT_GATEWAY	   "192.168.65.1"
 #define CONNECT_TIMEOUT_MS 10000
 
-int rk_vpnkit_prepare(struct rk_vpnkit *v, const struct rk_net_config *net, struct rk_error *err)
+/* Finds the binary and warns about an MTU other than 1500, as upstream does. */
+static int vpnkit_prepare(void *drv, const struct rk_net_config *net, struct rk_error *err)
 {
-	*v = (struct rk_vpnkit){ .pid = -1, .sock = -1, .tap = -1, .stop = { -1, -1 }, .net = net };
+	struct rk_vpnkit *v = drv;
+
+	*v = (struct rk_vpnkit){
+		.helper = { .net = net, .pid = -1 }, .sock = -1, .tap = -1, .stop = { -1, -1 }
+	};
 	v->path = rk_find_in_path(net->binary, getenv("PATH"));
 	if (!v->path)
 		return rk_error_set(err, ENOENT, "exec: \"%s\": executable file not found in $PATH",
@@ -134,9 +139,9 @@ static int connect_vmnet(struct rk_vpnkit *v, const char *path, int64_t deadline
 		}
 		close(v->sock);
 		v->sock = -1;
-		if (waitpid(v->pid, &status, WNOHANG) == v->pid) {
+		if (waitpid(v->helper.pid, &status, WNOHANG) == v->helper.pid) {
 			char text[64];
-			v->pid = -1;
+			v->helper.pid = -1;
 			rk_sig_format_status(status, text, sizeof(text));
 			return rk_error_set(err, ECHILD, "connecting to %s: vpnkit exited: %s",
 					    path, text);
@@ -246,9 +251,13 @@ static int connect_vif(struct rk_vpnkit *v, const char *path, int64_t deadline,
 	return 0;
 }
 
-int rk_vpnkit_start(struct rk_vpnkit *v, const struct rk_net_config *net, const char *state_dir,
-		    const char *dev, unsigned mtu, const struct rk_cancel *cancel,
-		    struct rk_netcfg *cfg, struct rk_error *err)
+/* Starts vpnkit with its Ethernet socket in state_dir, connects within 10 s, registers a
+ * VIF with a random UUID and learns its MAC and address. Fills cfg (dev, 192.168.65.x/24,
+ * gateway and DNS 192.168.65.1, MTU, MAC). Returns 0, -EINTR when cancelled, or a negative
+ * errno with err set. */
+static int start_helper(struct rk_vpnkit *v, const struct rk_net_config *net, const char *state_dir,
+			const char *dev, unsigned mtu, const struct rk_cancel *cancel,
+			struct rk_netcfg *cfg, struct rk_error *err)
 {
 	rk_auto_free char *path = rk_xasprintf("%s/vpnkit-ethernet.sock", state_dir);
 	rk_auto_strv char **argv = rk_vpnkit_argv(v->path, path, mtu, net->disable_host_loopback);
@@ -265,13 +274,13 @@ int rk_vpnkit_start(struct rk_vpnkit *v, const struct rk_net_config *net, const 
 	memcpy(cfg->dev, ifname, sizeof(ifname));
 	snprintf(cfg->gateway, sizeof(cfg->gateway), VPNKIT_GATEWAY);
 	snprintf(cfg->dns[0], sizeof(cfg->dns[0]), VPNKIT_GATEWAY);
-	v->pid = rk_helper_spawn(v->path, argv, -1, net->debug);
-	if (v->pid < 0) {
-		r = (int)v->pid;
-		v->pid = -1;
+	v->helper.pid = rk_helper_spawn(v->path, argv, -1, net->debug);
+	if (v->helper.pid < 0) {
+		r = (int)v->helper.pid;
+		v->helper.pid = -1;
 		return rk_error_errno(err, -r, "executing %s", v->path);
 	}
-	rk_debug("started vpnkit, pid %d", (int)v->pid);
+	rk_debug("started vpnkit, pid %d", (int)v->helper.pid);
 	r = connect_vmnet(v, path, deadline, cancel, err);
 	if (r == 0)
 		r = connect_vif(v, path, deadline + CONNECT_TIMEOUT_MS, cancel, cfg, err);
@@ -363,8 +372,10 @@ static void *relay_main(void *arg)
 	return NULL;
 }
 
-int rk_vpnkit_relay(struct rk_vpnkit *v, int tap, struct rk_error *err)
+/* Copies frames between tap (the child's tap device, taken) and the VIF on a thread. */
+static int vpnkit_take_tap(void *drv, int tap, struct rk_error *err)
 {
+	struct rk_vpnkit *v = drv;
 	int r;
 
 	v->tap = tap;
@@ -377,11 +388,24 @@ int rk_vpnkit_relay(struct rk_vpnkit *v, int tap, struct rk_error *err)
 	return 0;
 }
 
-void rk_vpnkit_free(struct rk_vpnkit *v)
+/* ---- the driver (driver.h) ---- */
+
+/* vpnkit learns the addresses: they come from the VIF it registers */
+static int vpnkit_start(void *drv, struct rk_net_ctx *ctx, struct rk_error *err)
 {
+	struct rk_vpnkit *v = drv;
+
+	return start_helper(v, v->helper.net, ctx->state_dir, ctx->nc->dev, ctx->nc->mtu,
+			    ctx->cancel, ctx->nc, err);
+}
+
+/* The relay first (vpnkit's end is no news then), then vpnkit. */
+static void vpnkit_stop(void *drv, bool drain)
+{
+	struct rk_vpnkit *v = drv;
+
 	if (v->relaying) {
-		close(v->stop[1]);
-		v->stop[1] = -1;
+		close(rk_steal_fd(&v->stop[1]));
 		/* a relay blocked writing to a VPNKit that stopped reading wakes up too */
 		shutdown(v->sock, SHUT_RDWR);
 		pthread_join(v->relay, NULL);
@@ -389,62 +413,17 @@ void rk_vpnkit_free(struct rk_vpnkit *v)
 	}
 	for (int *fd = &v->stop[0]; fd <= &v->stop[1]; fd++)
 		if (*fd >= 0)
-			close(*fd);
+			close(rk_steal_fd(fd));
 	if (v->sock >= 0)
-		close(v->sock);
+		close(rk_steal_fd(&v->sock));
 	if (v->tap >= 0)
-		close(v->tap);
-	if (v->pid > 0) {
-		kill(v->pid, SIGKILL);
-		while (waitpid(v->pid, NULL, 0) < 0 && errno == EINTR)
-			;
-	}
-	free(v->path);
-	*v = (struct rk_vpnkit){
-		.pid = -1, .sock = -1, .tap = -1, .stop = { -1, -1 }, .net = v->net
-	};
-}
-
-/* ---- the driver (driver.h) ---- */
-
-static int vpnkit_prepare(void *drv, const struct rk_net_config *net, struct rk_error *err)
-{
-	struct rk_vpnkit *v = drv;
-
-	return rk_vpnkit_prepare(v, net, err);
-}
-
-/* vpnkit learns the addresses: they come from the VIF it registers */
-static int vpnkit_start(void *drv, struct rk_net_ctx *ctx, struct rk_error *err)
-{
-	struct rk_vpnkit *v = drv;
-
-	return rk_vpnkit_start(v, v->net, ctx->state_dir, ctx->nc->dev, ctx->nc->mtu, ctx->cancel,
-			       ctx->nc, err);
-}
-
-static int vpnkit_take_tap(void *drv, int tap, struct rk_error *err)
-{
-	return rk_vpnkit_relay(drv, tap, err);
-}
-
-static bool vpnkit_check(void *drv, char *lost, size_t size)
-{
-	struct rk_vpnkit *v = drv;
-
-	return !rk_net_helper_gone(&v->pid, v->net->name, lost, size);
-}
-
-/* the relay first (vpnkit's end is no news then), then vpnkit */
-static void vpnkit_stop(void *drv, bool drain)
-{
-	(void)drain;
-	rk_vpnkit_free(drv);
+		close(rk_steal_fd(&v->tap));
+	rk_net_helper_stop(drv, drain);
 }
 
 static void vpnkit_free(void *drv)
 {
-	rk_vpnkit_free(drv);
+	free(((struct rk_vpnkit *)drv)->path);
 }
 
 const struct rk_net_ops rk_net_vpnkit_ops = {
@@ -459,7 +438,7 @@ const struct rk_net_ops rk_net_vpnkit_ops = {
 	.prepare = vpnkit_prepare,
 	.start = vpnkit_start,
 	.take_tap = vpnkit_take_tap,
-	.check = vpnkit_check,
+	.check = rk_net_helper_check,
 	.stop = vpnkit_stop,
 	.free = vpnkit_free,
 };
