@@ -111,7 +111,8 @@ static size_t reg_list(struct rk_port_driver *d, struct rk_port_entry **ret)
 	pthread_mutex_lock(&r->lock);
 	n = r->n;
 	*ret = rk_xcalloc(n ? n : 1, sizeof(**ret));
-	memcpy(*ret, r->ports, n * sizeof(**ret));
+	if (n) /* no table at all before the first port */
+		memcpy(*ret, r->ports, n * sizeof(**ret));
 	pthread_mutex_unlock(&r->lock);
 	qsort(*ret, n, sizeof(**ret), by_id);
 	return n;
