@@ -224,7 +224,10 @@ struct rk_engine *rk_engine_new(const struct rk_engine_config *cfg, int tap, str
 		.vnetwork.s_addr = v->net,
 		.vnetmask.s_addr = v->mask,
 		.vhost.s_addr = v->gateway,
-		.vnameserver.s_addr = v->dns,
+		/* libslirp sends everything for its DNS address to the host's resolver, so
+		 * where the gateway serves DNS too (ours is dns.c either way), it gets an
+		 * address of its own */
+		.vnameserver.s_addr = v->dns != v->gateway ? v->dns : (v->net | htonl(3)),
 		.vdhcp_start.s_addr = v->child,
 		.in6_enabled = v->ipv6,
 		.vprefix_len = 64,

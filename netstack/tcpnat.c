@@ -167,8 +167,10 @@ static bool destination(const struct rk_tcpnat *t, bool v6, const uint8_t *dst, 
 	bool dns = v6 ? t->cfg.vnet->ipv6 && memcmp(dst, dns6, 16) == 0
 		      : memcmp(dst, &t->cfg.vnet->dns, 4) == 0;
 
-	/* DNS over TCP goes where the forwarder sends UDP queries (either family) */
-	if (dns) {
+	/* DNS over TCP goes where the forwarder sends UDP queries (either family); where the
+	 * gateway is the DNS server too (gvisor-tap-vsock's layout), its other ports are the
+	 * gateway's */
+	if (dns && (port == htons(53) || v6 || t->cfg.vnet->dns != t->cfg.vnet->gateway)) {
 		memset(ss, 0, sizeof(*ss));
 		return port == htons(53) && t->cfg.resolver &&
 		       rk_dns_server(t->cfg.resolver, now_ms, ss);

@@ -30,6 +30,7 @@ static const char *const netstack_protos[] = { "tcp", "tcp4", "udp", "udp4", NUL
 
 struct netstack_backend {
 	struct rk_port_backend base;
+	struct rk_port_backend_ops ops; /* netstack_ops under the name the user chose */
 	int control;
 	struct in_addr child_ip;
 	uint32_t seq; /* of the last request */
@@ -166,11 +167,13 @@ static const struct rk_port_backend_ops netstack_ops = {
 	.free = netstack_free,
 };
 
-struct rk_port_driver *rk_port_netstack_new(int control, const char *child_ip)
+struct rk_port_driver *rk_port_netstack_new(int control, const char *child_ip, const char *name)
 {
 	struct netstack_backend *d = rk_xcalloc(1, sizeof(*d));
 
-	d->base.ops = &netstack_ops;
+	d->ops = netstack_ops;
+	d->ops.name = name;
+	d->base.ops = &d->ops;
 	set_control(d, control);
 	inet_pton(AF_INET, child_ip, &d->child_ip);
 	return rk_port_registry_new(&d->base);

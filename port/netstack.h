@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* --port-driver=netstack: ports spliced into --net=builtin's engine (see netstack.c). */
+/* --port-driver=netstack (and gvisor-tap-vsock): ports spliced into the engine of
+ * --net=builtin and --net=gvisor-tap-vsock (see netstack.c). */
 #ifndef RK_PORT_NETSTACK_H
 #define RK_PORT_NETSTACK_H
 
 #include "port/driver.h"
 
 /* A driver sending forward requests to the engine on control (a SOCK_SEQPACKET socket,
- * taken); child_ip is where ports without a child IP go. Requests fail with EAGAIN until
+ * taken), called name in the API; child_ip is where ports without a child IP go. Requests fail with EAGAIN until
  * rk_port_netstack_ready() says the engine runs (the API answers before the network is
  * set up). */
-struct rk_port_driver *rk_port_netstack_new(int control, const char *child_ip);
+struct rk_port_driver *rk_port_netstack_new(int control, const char *child_ip, const char *name);
 
 void rk_port_netstack_ready(struct rk_port_driver *d);
 

@@ -121,7 +121,8 @@ static const struct rk_flag_def flag_table[] = {
 	  NULL },
 	{ OPT_NET, "net", NULL, FLAG_STRING, CAT_NETWORK,
 	  "network driver [host, none, builtin, pasta(experimental), slirp4netns, vpnkit, "
-	  "lxc-user-nic(experimental)]",
+	  "lxc-user-nic(experimental), gvisor-tap-vsock(experimental; the builtin engine on "
+	  "that driver's addresses)]",
 	  "\"host\"" },
 	{ OPT_PASTA_BINARY, "pasta-binary", NULL, FLAG_STRING, CAT_NETWORK_PASTA,
 	  "pasta executable used by --net=pasta", "\"pasta\"" },
@@ -137,12 +138,12 @@ static const struct rk_flag_def flag_table[] = {
 	{ OPT_VPNKIT_BINARY, "vpnkit-binary", NULL, FLAG_STRING, CAT_NETWORK_VPNKIT,
 	  "VPNKit executable used by --net=vpnkit", "\"vpnkit\"" },
 	{ OPT_NETSTACK_SANDBOX, "netstack-sandbox", NULL, FLAG_STRING, CAT_NETWORK_BUILTIN,
-	  "run the --net=builtin engine in namespaces of its own that show it resolv.conf only, "
+	  "run the engine of --net=builtin and gvisor-tap-vsock in namespaces of its own that show it resolv.conf only, "
 	  "without capabilities [auto, true, false] (auto: true, unless the kernel lacks user "
 	  "namespaces)",
 	  "\"auto\"" },
 	{ OPT_NETSTACK_SECCOMP, "netstack-seccomp", NULL, FLAG_STRING, CAT_NETWORK_BUILTIN,
-	  "run the --net=builtin engine under a seccomp allow-list [auto, true, false] (auto: "
+	  "run the engine of --net=builtin and gvisor-tap-vsock under a seccomp allow-list [auto, true, false] (auto: "
 	  "true, unless the kernel lacks seccomp filters)",
 	  "\"auto\"" },
 	{ OPT_LXC_USER_NIC_BINARY, "lxc-user-nic-binary", NULL, FLAG_STRING,
@@ -151,11 +152,12 @@ static const struct rk_flag_def flag_table[] = {
 	{ OPT_LXC_USER_NIC_BRIDGE, "lxc-user-nic-bridge", NULL, FLAG_STRING,
 	  CAT_NETWORK_LXC_USER_NIC, "bridge that lxc-user-nic attaches to", "\"lxcbr0\"" },
 	{ OPT_MTU, "mtu", NULL, FLAG_INT, CAT_NETWORK,
-	  "MTU of the child's interface, 0 for the driver's default (65520 for builtin, pasta and "
-	  "slirp4netns, 1500 for the others)",
+	  "MTU of the child's interface, 0 for the driver's default (65520 for builtin, pasta, "
+	  "slirp4netns and gvisor-tap-vsock, 1500 for the others)",
 	  "0" },
 	{ OPT_CIDR, "cidr", NULL, FLAG_STRING, CAT_NETWORK,
-	  "IPv4 network of the child for builtin, pasta and slirp4netns (default: 10.0.2.0/24)",
+	  "IPv4 network of the child for builtin, pasta, slirp4netns and gvisor-tap-vsock "
+	  "(default: 10.0.2.0/24)",
 	  NULL },
 	{ OPT_IFNAME, "ifname", NULL, FLAG_STRING, CAT_NETWORK,
 	  "name of the child's interface (default: tap0, or eth0 for lxc-user-nic)", NULL },
@@ -181,7 +183,7 @@ static const struct rk_flag_def flag_table[] = {
 	  "\"rprivate\"" },
 	{ OPT_PORT_DRIVER, "port-driver", NULL, FLAG_STRING, CAT_PORT,
 	  "port driver for a non-host network [none, implicit (for pasta), builtin, slirp4netns, "
-	  "netstack (for builtin)]",
+	  "gvisor-tap-vsock(experimental), netstack (for builtin and gvisor-tap-vsock)]",
 	  "\"none\"" },
 	{ OPT_PUBLISH, "publish", "p", FLAG_SLICE, CAT_PORT,
 	  "publish a port of the child on the host, e.g. \"127.0.0.1:8080:80/tcp\"", NULL },

@@ -195,10 +195,12 @@ static int validate_drivers(struct rk_options *opts, bool warn, struct rk_error 
 		return rk_error_set(err, EINVAL, "custom cidr is not supported for --net=%s", net);
 	if (opts->net == RK_NET_LXC_USER_NIC && warn && !opts->disable_host_loopback)
 		rk_warn("--disable-host-loopback is implicitly set for lxc-user-nic");
-	if (opts->net == RK_NET_GVISOR_TAP_VSOCK)
-		return rk_error_set(err, ENOTSUP,
-				    "gvisor-tap-vsock network driver is not part of rootlesskit-c "
-				    "(--net=builtin is its in-process network stack)");
+	/* upstream also warns that --disable-host-loopback is not supported yet, though its
+	 * driver honours it; ours does too, so that warning would be wrong here */
+	if (opts->net == RK_NET_GVISOR_TAP_VSOCK && warn)
+		rk_warn("\"gvisor-tap-vsock\" network driver is experimental");
+	if (opts->net == RK_NET_GVISOR_TAP_VSOCK && opts->ipv6)
+		return rk_error_set(err, ENOTSUP, "--ipv6 is not supported for gvisor-tap-vsock");
 	if (opts->net == RK_NET_NONE && opts->port_driver != RK_PORT_NONE &&
 	    opts->port_driver != RK_PORT_BUILTIN)
 		return rk_error_set(
@@ -232,13 +234,20 @@ static int validate_drivers(struct rk_options *opts, bool warn, struct rk_error 
 		if (opts->net == RK_NET_HOST)
 			return rk_error_set(err, EINVAL, "port driver requires non-host network");
 		break;
+	case RK_PORT_GVISOR_TAP_VSOCK:
+		if (warn)
+			rk_warn("\"gvisor-tap-vsock\" port driver is experimental");
+		if (opts->net == RK_NET_HOST)
+			return rk_error_set(err, EINVAL, "port driver requires non-host network");
+		/* upstream's needs its own network too, but says so only once running */
+		if (opts->net != RK_NET_GVISOR_TAP_VSOCK && opts->net != RK_NET_BUILTIN)
+			return rk_error_set(err, EINVAL,
+					    "port driver requires gvisor-tap-vsock network");
+		break;
 	case RK_PORT_NETSTACK:
-		if (opts->net != RK_NET_BUILTIN)
+		if (opts->net != RK_NET_BUILTIN && opts->net != RK_NET_GVISOR_TAP_VSOCK)
 			return rk_error_set(err, EINVAL, "port driver requires builtin network");
 		break;
-	case RK_PORT_GVISOR_TAP_VSOCK:
-		return rk_error_set(err, ENOTSUP,
-				    "gvisor-tap-vsock port driver is not part of rootlesskit-c");
 	}
 	/* each spec on its own; conflicts between them are found when they are added */
 	for (size_t i = 0; i < opts->n_publish; i++) {
@@ -293,9 +302,10 @@ int rk_options_validate(struct rk_options *opts, bool warn, struct rk_error *err
 		return rk_error_set(err, EINVAL, "mtu must be <= 65521, got %lld", opts->mtu);
 	/* libslirp 4.7 overflows building replies at small MTUs (CVE-2026-95508); IPv6
 	 * needs 1280 anyway */
-	if (opts->net == RK_NET_BUILTIN && opts->mtu != 0 && opts->mtu < 1280)
-		return rk_error_set(err, EINVAL, "mtu must be >= 1280 for --net=builtin, got %lld",
-				    opts->mtu);
+	if ((opts->net == RK_NET_BUILTIN || opts->net == RK_NET_GVISOR_TAP_VSOCK) &&
+	    opts->mtu != 0 && opts->mtu < 1280)
+		return rk_error_set(err, EINVAL, "mtu must be >= 1280 for --net=%s, got %lld",
+				    opts->net_name, opts->mtu);
 	r = validate_cidr(opts->cidr, err);
 	if (r < 0)
 		return r;
@@ -328,6 +338,7 @@ void rk_options_net_config(const struct rk_options *opts, struct rk_net_config *
 		c.seccomp = opts->slirp4netns_seccomp;
 		break;
 	case RK_NET_BUILTIN:
+	case RK_NET_GVISOR_TAP_VSOCK:
 		c.sandbox = opts->netstack_sandbox;
 		c.seccomp = opts->netstack_seccomp;
 		break;

@@ -19,7 +19,8 @@ static int add_ip(uint32_t base, unsigned n, uint32_t *ret, struct rk_error *err
 	return 0;
 }
 
-int rk_vnet_slirp(struct rk_vnet *v, const char *cidr, struct rk_error *err)
+int rk_vnet_layout(struct rk_vnet *v, const char *cidr, unsigned gateway, unsigned dns,
+		   struct rk_error *err)
 {
 	uint32_t base = 0x0a000200; /* 10.0.2.0 */
 	unsigned prefix = 24;
@@ -28,10 +29,16 @@ int rk_vnet_slirp(struct rk_vnet *v, const char *cidr, struct rk_error *err)
 	if (*cidr && rk_parse_ipv4_cidr(cidr, &base, &prefix) < 0)
 		return rk_error_set(err, EINVAL, "invalid CIDR address: %s", cidr);
 	if ((r = add_ip(base, 100, &v->child, err)) < 0 ||
-	    (r = add_ip(base, 2, &v->gateway, err)) < 0 || (r = add_ip(base, 3, &v->dns, err)) < 0)
+	    (r = add_ip(base, gateway, &v->gateway, err)) < 0 ||
+	    (r = add_ip(base, dns, &v->dns, err)) < 0)
 		return r;
 	v->prefix = prefix;
 	v->mask = prefix ? htonl(0xffffffffu << (32 - prefix)) : 0;
 	v->net = v->child & v->mask;
 	return 0;
+}
+
+int rk_vnet_slirp(struct rk_vnet *v, const char *cidr, struct rk_error *err)
+{
+	return rk_vnet_layout(v, cidr, 2, 3, err);
 }

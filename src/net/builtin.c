@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * --net=builtin
+ * --net=builtin, and --net=gvisor-tap-vsock: the same engine on upstream's addresses for
+ * that driver (the gateway and DNS at .1; see the rows at the end)
  *
  * The child creates tap0 with virtio-net headers and hands it over; the engine (netstack/)
  * runs on it in a confined process of its own (netstack/launch.c). We keep the tap, so that
  * when an engine dies another one takes over within a second and the published ports of
- * --port-driver=netstack are installed in it again; the connections the dead one carried
+ * --port-driver=netstack (or gvisor-tap-vsock) are installed in it again; the connections the dead one carried
  * are lost. After RK_ENGINE_CRASH_LIMIT deaths in a minute, or when no engine starts, the
  * network is gone for good: the command is stopped in the first case, and rootlesskit's
  * exit status says so in both.
@@ -51,7 +52,8 @@ static int builtin_prepare(void *drv, const struct rk_net_config *net, struct rk
 	return 0;
 }
 
-/* --port-driver=netstack: forwards served by the engine, asked for on a socket pair */
+/* --port-driver=netstack (gvisor-tap-vsock, by upstream's name): forwards served by the
+ * engine, asked for on a socket pair */
 static int builtin_ports(void *drv, const char *state_dir, const char *child_ip,
 			 struct rk_port_driver **ret, struct rk_error *err)
 {
@@ -59,13 +61,16 @@ static int builtin_ports(void *drv, const char *state_dir, const char *child_ip,
 	int ctl[2], r;
 
 	(void)state_dir;
-	if (b->net->port_driver != RK_PORT_NETSTACK)
+	if (b->net->port_driver != RK_PORT_NETSTACK &&
+	    b->net->port_driver != RK_PORT_GVISOR_TAP_VSOCK)
 		return 0;
 	r = rk_msg_pair(ctl);
 	if (r < 0)
 		return rk_error_errno(err, -r, "socketpair");
 	b->control = ctl[1];
-	b->ports = *ret = rk_port_netstack_new(ctl[0], child_ip);
+	b->ports = *ret = rk_port_netstack_new(
+		ctl[0], child_ip,
+		b->net->port_driver == RK_PORT_NETSTACK ? "netstack" : "gvisor-tap-vsock");
 	return 0;
 }
 
@@ -123,8 +128,8 @@ static bool restart(struct builtin *b, const char *text, char *lost, size_t size
 		b->child_link->kill(b->child_link);
 	} else if (r < 0) {
 		snprintf(lost, size,
-			 "network driver builtin exited: %s, and no engine could start again: %s",
-			 text, err.msg);
+			 "network driver %s exited: %s, and no engine could start again: %s",
+			 b->net->name, text, err.msg);
 		rk_warn("%s; the child has no network connectivity now", lost);
 	}
 	if (r < 0) {
@@ -134,9 +139,9 @@ static bool restart(struct builtin *b, const char *text, char *lost, size_t size
 	}
 	if (ctl[0] >= 0)
 		rk_port_netstack_restart(b->ports, ctl[0]);
-	rk_warn("network driver builtin exited: %s; a new engine took over (%u of %d allowed "
+	rk_warn("network driver %s exited: %s; a new engine took over (%u of %d allowed "
 		"within %d s), the connections it carried are lost",
-		text,
+		b->net->name, text,
 		b->proc.crashes.n < RK_ENGINE_CRASH_LIMIT ? b->proc.crashes.n
 							  : RK_ENGINE_CRASH_LIMIT,
 		RK_ENGINE_CRASH_LIMIT - 1, RK_ENGINE_CRASH_WINDOW_MS / 1000);
@@ -171,23 +176,27 @@ static void builtin_free(void *drv)
 		close(rk_steal_fd(&b->control));
 }
 
+#define ENGINE_OPS                                                                          \
+	.new_netns = true, .tap = true, .configure = true, .tap_fd = RK_NETCFG_TAP_VNET,    \
+	.default_mtu = 65520, .default_ifname = "tap0", .size = sizeof(struct builtin),      \
+	.prepare = builtin_prepare, .ports = builtin_ports, .start = builtin_start,          \
+	.take_tap = builtin_take_tap, .ready = builtin_ready, .check = builtin_check,        \
+	.stop = builtin_stop, .free = builtin_free
+
+/* slirp4netns's addresses, IPv6 with --ipv6 */
 const struct rk_net_ops rk_net_builtin_ops = {
 	.net = RK_NET_BUILTIN,
-	.new_netns = true,
-	.tap = true,
-	.configure = true,
-	.slirp_addresses = true,
+	.gateway_host = 2,
+	.dns_host = 3,
 	.ipv6_dns = true,
-	.tap_fd = RK_NETCFG_TAP_VNET,
-	.default_mtu = 65520,
-	.default_ifname = "tap0",
-	.size = sizeof(struct builtin),
-	.prepare = builtin_prepare,
-	.ports = builtin_ports,
-	.start = builtin_start,
-	.take_tap = builtin_take_tap,
-	.ready = builtin_ready,
-	.check = builtin_check,
-	.stop = builtin_stop,
-	.free = builtin_free,
+	ENGINE_OPS,
+};
+
+/* upstream's gvisor-tap-vsock network: the gateway, which is also the DNS server and the
+ * host's loopback, at .1; IPv4 only (its --ipv6 is refused) */
+const struct rk_net_ops rk_net_gvisor_ops = {
+	.net = RK_NET_GVISOR_TAP_VSOCK,
+	.gateway_host = 1,
+	.dns_host = 1,
+	ENGINE_OPS,
 };

@@ -17,7 +17,7 @@ static const struct rk_net_ops none_ops = { .net = RK_NET_NONE, .new_netns = tru
 
 static const struct rk_net_ops *const drivers[] = {
 	&host_ops,	   &none_ops,	       &rk_net_slirp4netns_ops, &rk_net_builtin_ops,
-	&rk_net_pasta_ops, &rk_net_vpnkit_ops, &rk_net_lxcusernic_ops,
+	&rk_net_pasta_ops, &rk_net_vpnkit_ops, &rk_net_lxcusernic_ops, &rk_net_gvisor_ops,
 };
 
 const struct rk_net_ops *rk_net_ops_get(enum rk_net net)
@@ -36,8 +36,8 @@ int rk_net_plan(const struct rk_net_ops *ops, const struct rk_net_config *cfg, s
 	*vnet = (struct rk_vnet){ .mtu = cfg->mtu ? cfg->mtu : ops->default_mtu,
 				  .ipv6 = cfg->ipv6 && ops->ipv6_dns,
 				  .disable_host_loopback = cfg->disable_host_loopback };
-	if (ops->slirp_addresses) {
-		if (rk_vnet_slirp(vnet, cfg->cidr, err) < 0)
+	if (ops->gateway_host) {
+		if (rk_vnet_layout(vnet, cfg->cidr, ops->gateway_host, ops->dns_host, err) < 0)
 			return -EINVAL;
 		rk_netcfg_of_vnet(nc, vnet, dev);
 	} else {

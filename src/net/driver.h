@@ -38,7 +38,7 @@ enum rk_net {
 	RK_NET_PASTA,
 	RK_NET_VPNKIT,
 	RK_NET_LXC_USER_NIC,
-	RK_NET_GVISOR_TAP_VSOCK, /* known name, not part of this implementation */
+	RK_NET_GVISOR_TAP_VSOCK, /* upstream's name for the engine, with its addresses */
 };
 
 /* What a driver is told, built once from the options (src/parent.c). */
@@ -83,7 +83,10 @@ struct rk_net_ops {
 	bool tap;		   /* the child creates a tap device (--ifname) */
 	bool configure;		   /* the child gets an interface configuration (netcfg.h) and
 				    * writes resolv.conf and hosts */
-	bool slirp_addresses;	   /* the addresses come from --cidr (rk_vnet_slirp) */
+	/* the addresses come from --cidr (rk_vnet_layout) with the gateway and DNS at these
+	 * offsets (slirp4netns's .2 and .3, gvisor-tap-vsock's .1 and .1); 0: the driver
+	 * learns them */
+	unsigned char gateway_host, dns_host;
 	bool ipv6_dns;		   /* with --ipv6, the network has fd00::/64 (DNS fd00::3) */
 	bool dynamic_ip;	   /* DHCP decides the child's address (and may change it) */
 	enum rk_netcfg_step step;  /* what the child does with the configuration */
@@ -107,7 +110,7 @@ struct rk_net_ops {
 /* The driver of net, or NULL when it is not part of this build. */
 const struct rk_net_ops *rk_net_ops_get(enum rk_net net);
 
-/* The network before start, computed once: *vnet (for drivers with slirp_addresses, the
+/* The network before start, computed once: *vnet (for drivers with gateway_host, the
  * addresses --cidr gives; the MTU, IPv6) and the child's interface *nc made of it (dev,
  * mtu, and those addresses). Returns 0 or -EINVAL with err set. */
 int rk_net_plan(const struct rk_net_ops *ops, const struct rk_net_config *cfg, struct rk_vnet *vnet,
@@ -129,6 +132,6 @@ void rk_net_helper_stop(void *drv, bool drain);
 
 /* Each driver's table row (the files of src/net/). */
 extern const struct rk_net_ops rk_net_slirp4netns_ops, rk_net_pasta_ops, rk_net_vpnkit_ops,
-	rk_net_lxcusernic_ops, rk_net_builtin_ops;
+	rk_net_lxcusernic_ops, rk_net_builtin_ops, rk_net_gvisor_ops;
 
 #endif

@@ -39,7 +39,7 @@ struct rk_netcfg {
 	unsigned n_dns;
 };
 
-/* The configuration of dev on the virtual network v (rk_vnet_slirp): its addresses, MTU
+/* The configuration of dev on the virtual network v (rk_vnet_layout): its addresses, MTU
  * and DNS servers (fd00::3 too with IPv6), in the form the child gets. */
 void rk_netcfg_of_vnet(struct rk_netcfg *cfg, const struct rk_vnet *v, const char *dev);
 

@@ -52,6 +52,22 @@ static void test_vnet_numbers(void **state)
 	assert_string_equal(c.dns[1], "fd00::3");
 }
 
+/* gvisor-tap-vsock's layout: one address, .1, for the gateway and DNS */
+static void test_gvisor_addresses(void **state)
+{
+	struct rk_vnet v = { .mtu = 65520 };
+	struct rk_netcfg c;
+
+	(void)state;
+	assert_int_equal(rk_vnet_layout(&v, "10.0.7.0/24", 1, 1, NULL), 0);
+	rk_netcfg_of_vnet(&c, &v, "tap0");
+	assert_string_equal(c.ip, "10.0.7.100");
+	assert_string_equal(c.gateway, "10.0.7.1");
+	assert_int_equal(c.n_dns, 1);
+	assert_string_equal(c.dns[0], "10.0.7.1");
+	assert_true(v.gateway == v.dns);
+}
+
 static void test_slirp_addresses(void **state)
 {
 	struct rk_netcfg c;
@@ -218,6 +234,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vnet_numbers),	   cmocka_unit_test(test_slirp_addresses),
+		cmocka_unit_test(test_gvisor_addresses),
 		cmocka_unit_test(test_message_round_trip), cmocka_unit_test(test_slirp4netns_argv),
 		cmocka_unit_test(test_helper_output),
 	};

@@ -19,7 +19,7 @@ teardown() {
 }
 
 # in_private_net FLAGS...: runs rootlesskit FLAGS as the test user with the resolver up,
-# querying 10.0.2.3 for the test name and for an unknown one
+# querying $DNS_TARGET (10.0.2.3) for the test name and for an unknown one
 in_private_net() {
 	timeout 60 unshare -n -m sh -ec "
 		ip link set lo up
@@ -30,8 +30,8 @@ in_private_net() {
 		head -n 1 $DNS_DIR/ready >/dev/null
 		runuser -u $user -- timeout 30 $RK $* sh -c '
 			cat /etc/resolv.conf
-			python3 $DNS query 10.0.2.3 rootlesskit-test.invalid
-			python3 $DNS query 10.0.2.3 unknown.invalid || echo unknown-refused'
+			python3 $DNS query ${DNS_TARGET:-10.0.2.3} rootlesskit-test.invalid
+			python3 $DNS query ${DNS_TARGET:-10.0.2.3} unknown.invalid || echo unknown-refused'
 		kill \$!"
 }
 
@@ -48,6 +48,15 @@ in_private_net() {
 	run in_private_net --net=builtin --copy-up=/etc --disable-host-loopback
 	assert_success
 	assert_line "nameserver 10.0.2.3"
+	assert_line "192.0.2.53"
+	assert_line "unknown-refused"
+}
+
+@test "--net=gvisor-tap-vsock: DNS at the gateway 10.0.2.1 is answered, with --disable-host-loopback too" {
+	DNS_TARGET=10.0.2.1 run in_private_net --net=gvisor-tap-vsock --copy-up=/etc \
+		--disable-host-loopback
+	assert_success
+	assert_line "nameserver 10.0.2.1"
 	assert_line "192.0.2.53"
 	assert_line "unknown-refused"
 }

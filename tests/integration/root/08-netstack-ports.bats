@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# --port-driver=netstack keeps a non-loopback client's address: libslirp carries the
-# connection into the child through the NAT. The "host" is a network namespace of this
+# --port-driver=netstack (and gvisor-tap-vsock) keeps a non-loopback client's address: the
+# engine carries the connection into the child through the NAT. The "host" is a network namespace of this
 # test with 198.18.0.1 (RFC 2544) on its lo; rootlesskit runs as the test user; the client
 # connects from 198.18.0.1 to 198.18.0.1. No traffic leaves it.
 
@@ -35,4 +35,29 @@ teardown() {
 	assert_success
 	assert_line --index 0 "198.18.0.1"
 	assert_line --index 1 "10.0.2.2"
+}
+
+# upstream's gvisor-tap-vsock shows every client as 10.0.2.1 (its issue #573); ours keeps the
+# address. 169.254.169.254 (a cloud's metadata service) is reachable from the child, as
+# upstream allows since v3.0.1: here it is this namespace's lo.
+@test "gvisor-tap-vsock: a client from 198.18.0.1 is seen as 198.18.0.1; 169.254.169.254 is reachable" {
+	run timeout 60 unshare -n sh -ec "
+		ip link set lo up
+		ip addr add 198.18.0.1/32 dev lo
+		ip addr add 169.254.169.254/32 dev lo
+		mkfifo $ND/ready $ND/meta; chmod a+rw $ND/ready
+		timeout 30 python3 $ECHO serve 18097 $ND/meta 169.254.169.254 3>&- &
+		timeout 20 head -n 1 $ND/meta >/dev/null
+		runuser -u $user -- timeout 30 $RK --net=gvisor-tap-vsock \
+			--port-driver=gvisor-tap-vsock --disable-host-loopback -p 0.0.0.0:18080:80/tcp \
+			sh -c 'python3 $ECHO tcp 169.254.169.254 18097 metadata; \
+			python3 $ECHO serve 80 $ND/ready' > $ND/out 2>&1 3>&- &
+		timeout 20 head -n 1 $ND/ready >/dev/null || { cat $ND/out; exit 1; }
+		timeout 10 python3 $ECHO tcp 198.18.0.1 18080 peer
+		kill -TERM \$!
+		wait \$! || true
+		cat $ND/out" </dev/null
+	assert_success
+	assert_line --index 0 "198.18.0.1"
+	assert_line "metadata"
 }
