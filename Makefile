@@ -21,7 +21,7 @@ FUZZ_WARNINGS := $(COMMON_WARNINGS) $(call cc-option,$(FUZZ_CC),-Wno-format-trun
 HARDENING  = $(if $(filter -O1 -O2 -O3 -Os -Og -Ofast -O,$(CFLAGS)),-D_FORTIFY_SOURCE=2) \
              -fstack-protector-strong -fstack-clash-protection -fcf-protection -fPIE
 
-PKGS      := libmnl jansson libevent_core libevent_extra libseccomp
+PKGS      := libmnl libnftnl jansson libevent_core libevent_extra libseccomp
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) slirp)
 # What the code needs to build at all, kept out of the user's CFLAGS and CPPFLAGS (which stay
 # theirs: `make CFLAGS=-O0` or `make CC=clang` change only what they say). Includes name

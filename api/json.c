@@ -58,6 +58,8 @@ char *rk_api_json_info(const struct rk_api_info *info)
 			json_object_set_new(nd, "childIP", json_string(info->child_ip));
 		if (info->dynamic_child_ip)
 			json_object_set_new(nd, "dynamicChildIP", json_true());
+		if (info->ipv6)
+			json_object_set_new(nd, "ipv6", json_true());
 		json_object_set_new(o, "networkDriver", nd);
 	}
 	if (info->port_driver) {
@@ -68,6 +70,12 @@ char *rk_api_json_info(const struct rk_api_info *info)
 		json_object_set_new(pd, "protos", protos);
 		if (info->port_driver->disallow_loopback_child_ip)
 			json_object_set_new(pd, "disallowLoopbackChildIP", json_true());
+		if (info->source_ip_backend) {
+			json_t *extra = json_object();
+			json_object_set_new(extra, "sourceIPTransparentBackend",
+					    json_string(info->source_ip_backend));
+			json_object_set_new(pd, "extra", extra);
+		}
 		json_object_set_new(o, "portDriver", pd);
 	}
 	return dump_go(o, "");

@@ -19,11 +19,14 @@ struct rk_api_info {
 	size_t n_dns;
 	const char *child_ip;			      /* networkDriver.childIP, omitted when NULL */
 	bool dynamic_child_ip;			      /* networkDriver.dynamicChildIP, when true */
+	bool ipv6;				      /* networkDriver.ipv6, when true */
+	/* portDriver.extra.sourceIPTransparentBackend, no extra when NULL */
+	const char *source_ip_backend;
 	const struct rk_port_driver_ops *port_driver; /* NULL: no portDriver object */
 };
 
-/* The REST API version (upstream's, since v0.14.1). */
-#define RK_API_VERSION "1.1.1"
+/* The REST API version (upstream's, since v3.2.0: networkDriver.ipv6, portDriver.extra). */
+#define RK_API_VERSION "1.1.2"
 
 /* Encodes the Info object, compact, no trailing newline. Returns a new string. */
 char *rk_api_json_info(const struct rk_api_info *info);

@@ -77,6 +77,7 @@ struct rk_api_server {
 	char *state_dir;
 	char *net_driver;
 	bool dynamic_child_ip;
+	bool ipv6;
 	int child_pid;
 	struct rk_port_driver *port_driver; /* NULL: none */
 	pthread_mutex_t net_lock;	    /* guards what follows */
@@ -290,8 +291,12 @@ static void handle(struct evhttp_request *req, void *arg)
 				.child_pid = s->child_pid,
 				.net_driver = s->net_driver,
 				.dynamic_child_ip = s->dynamic_child_ip,
+				.ipv6 = s->ipv6,
 				.port_driver = s->port_driver ? s->port_driver->ops : NULL,
 			};
+			if (s->port_driver && s->port_driver->ops->source_ip_backend)
+				info.source_ip_backend =
+					s->port_driver->ops->source_ip_backend(s->port_driver);
 			rk_auto_free char *body = NULL;
 			pthread_mutex_lock(&s->net_lock);
 			info.dns = (const char *const *)s->dns;
@@ -403,6 +408,7 @@ int rk_api_server_start(int dir_fd, const struct rk_api_info *info,
 	s->net_driver = info->net_driver ? rk_xstrdup(info->net_driver) : NULL;
 	s->child_pid = info->child_pid;
 	s->dynamic_child_ip = info->dynamic_child_ip;
+	s->ipv6 = info->ipv6;
 	s->port_driver = port_driver;
 	r = listen_unix(dir_fd, s->path, err);
 	if (r < 0)

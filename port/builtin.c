@@ -692,6 +692,17 @@ static void builtin_free(struct rk_port_backend *base)
 	free(d);
 }
 
+static const char *builtin_source_ip_backend(struct rk_port_backend *b)
+{
+	struct bp_driver *d = (struct bp_driver *)b;
+	enum rk_transparent_backend backend;
+
+	pthread_mutex_lock(&d->lock);
+	backend = d->backend;
+	pthread_mutex_unlock(&d->lock);
+	return rk_transparent_backend_name(backend);
+}
+
 static const struct rk_port_backend_ops builtin_ops = {
 	.name = "builtin",
 	.protos = builtin_protos,
@@ -699,6 +710,7 @@ static const struct rk_port_backend_ops builtin_ops = {
 	.open = builtin_open,
 	.close = builtin_close,
 	.drain = builtin_drain,
+	.source_ip_backend = builtin_source_ip_backend,
 	.free = builtin_free,
 };
 

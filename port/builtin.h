@@ -8,6 +8,7 @@
 
 #include "port/driver.h"
 #include "port/sockpool.h"
+#include "port/transparent.h"
 
 struct rk_builtin_config {
 	int chan; /* parent end of the socket-supply channel (sockpool.h); taken over */
@@ -23,8 +24,10 @@ int rk_port_builtin_new(const struct rk_builtin_config *cfg, struct rk_port_driv
 			struct rk_error *err);
 
 /* Says which network namespace the child's sockets are made in (its nsfs identity): until
- * then the driver keeps none of the sockets the child sends. Called by the parent before
- * the command runs, while the child is still its own. */
-void rk_port_builtin_trust_netns(struct rk_port_driver *d, const struct rk_netns_id *ns);
+ * then the driver keeps none of the sockets the child sends; and which firewall backend
+ * the maker resolved there for source-IP transparency. Called by the parent before the
+ * command runs, while the child is still its own. */
+void rk_port_builtin_trust_netns(struct rk_port_driver *d, const struct rk_netns_id *ns,
+				 enum rk_transparent_backend backend);
 
 #endif

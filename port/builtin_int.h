@@ -17,6 +17,7 @@
 #include "port/list.h"
 #include "port/registry.h"
 #include "port/sockpool.h"
+#include "port/transparent.h"
 
 /* What an epoll event points at: the first member of every watched object. */
 enum bp_kind {
@@ -119,7 +120,7 @@ struct bp_flow {
 
 /* Source-IP transparency: the child sets its routing up when the first client needs it. */
 enum bp_transparent {
-	BP_TRANSPARENT_OFF, /* --source-ip-transparent=false, or the set-up failed */
+	BP_TRANSPARENT_OFF, /* --source-ip-transparent=false, no backend, or the set-up failed */
 	BP_TRANSPARENT_UNKNOWN,
 	BP_TRANSPARENT_ASKED,
 	BP_TRANSPARENT_READY,
@@ -151,6 +152,8 @@ struct bp_driver {
 	bool cmd_done;
 	struct rk_netns_id netns; /* where the child's sockets must come from */
 	bool netns_known;	  /* until then none is taken */
+	/* the transparency backend the maker resolved, NONE after a failed set-up */
+	enum rk_transparent_backend backend;
 
 	/* the thread's own state */
 	struct bp_ev wake_ev, chan_ev;

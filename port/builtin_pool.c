@@ -168,12 +168,14 @@ void bp_report_rejected(struct bp_driver *d)
 		d->rejected - d->rejected_said, d->rejected);
 	d->rejected_said = d->rejected;
 }
-void rk_port_builtin_trust_netns(struct rk_port_driver *drv, const struct rk_netns_id *ns)
+void rk_port_builtin_trust_netns(struct rk_port_driver *drv, const struct rk_netns_id *ns,
+				 enum rk_transparent_backend backend)
 {
 	struct bp_driver *d = (struct bp_driver *)rk_port_registry_backend(drv);
 
 	pthread_mutex_lock(&d->lock);
 	d->netns = *ns;
 	d->netns_known = true;
+	d->backend = d->cfg.source_ip_transparent ? backend : RK_TRANSPARENT_NONE;
 	pthread_mutex_unlock(&d->lock);
 }

@@ -306,6 +306,11 @@ void bp_tcp_transparent_answer(struct bp_driver *d, int err)
 		return;
 	/* the child said why when it failed */
 	d->transparent = err ? BP_TRANSPARENT_OFF : BP_TRANSPARENT_READY;
+	if (err) {
+		pthread_mutex_lock(&d->lock);
+		d->backend = RK_TRANSPARENT_NONE;
+		pthread_mutex_unlock(&d->lock);
+	}
 	while (!rk_list_empty(&d->transparent_waiters)) {
 		struct bp_conn *c =
 			rk_container_of(d->transparent_waiters.next, struct bp_conn, wait);
@@ -325,7 +330,10 @@ static bool use_transparent(struct bp_driver *d, struct bp_conn *c, struct socka
 	    !transparent_source(c, c->port, src, src_len))
 		return false;
 	if (d->transparent == BP_TRANSPARENT_UNKNOWN) {
-		if (rk_sockpool_request_transparent(d->cfg.chan) < 0) {
+		pthread_mutex_lock(&d->lock);
+		bool none = d->backend == RK_TRANSPARENT_NONE; /* the maker said why */
+		pthread_mutex_unlock(&d->lock);
+		if (none || rk_sockpool_request_transparent(d->cfg.chan) < 0) {
 			d->transparent = BP_TRANSPARENT_OFF;
 			return false;
 		}

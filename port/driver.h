@@ -16,7 +16,7 @@ enum rk_port {
 	RK_PORT_IMPLICIT,
 	RK_PORT_BUILTIN,
 	RK_PORT_SLIRP4NETNS,
-	RK_PORT_GVISOR_TAP_VSOCK, /* known name, not part of this implementation */
+	RK_PORT_GVISOR_TAP_VSOCK, /* upstream's name for netstack's forwards */
 	RK_PORT_NETSTACK,	  /* ours: host forwards inside --net=builtin's engine */
 };
 
@@ -38,6 +38,9 @@ struct rk_port_driver_ops {
 	 * max_ms passed; free() then waits for that. Returns at once. No add or remove may
 	 * follow. */
 	void (*drain)(struct rk_port_driver *d, unsigned idle_ms, unsigned max_ms);
+	/* Optional: what makes the firewall rules of source-IP transparency (the API's
+	 * portDriver.extra.sourceIPTransparentBackend): "nft", "iptables" or "none". */
+	const char *(*source_ip_backend)(struct rk_port_driver *d);
 	void (*free)(struct rk_port_driver *d);
 };
 

@@ -39,12 +39,15 @@
 
 #define ENTER_MS 10000
 
+/* The transparency backend resolved on entering (the maker's own copy). */
+static enum rk_transparent_backend backend;
+
 /* The routing set-up of source-IP transparency, asked for by the port driver. */
 static int transparent_setup(void)
 {
 	struct rk_error err = { 0 };
 
-	if (rk_transparent_setup(&err) < 0) {
+	if (rk_transparent_setup(backend, &err) < 0) {
 		rk_warn("source IP transparent: %s; falling back to non-transparent mode, client "
 			"source IPs will not be preserved",
 			err.msg);
@@ -106,8 +109,10 @@ static int enter(int go)
 	return e;
 }
 
-static __attribute__((noreturn)) void maker_main(pid_t parent, int chan, int go, int answer)
+static __attribute__((noreturn)) void maker_main(pid_t parent, int chan, int go, int answer,
+						  enum rk_transparent_backend want)
 {
+	int32_t reply[2];
 	int e;
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
@@ -119,7 +124,10 @@ static __attribute__((noreturn)) void maker_main(pid_t parent, int chan, int go,
 	close(go);
 	/* entering gave us capabilities, which made us undumpable already: said anyway */
 	prctl(PR_SET_DUMPABLE, 0);
-	(void)!write(answer, &e, sizeof(e));
+	backend = e ? RK_TRANSPARENT_NONE : rk_transparent_resolve(want);
+	reply[0] = e;
+	reply[1] = (int32_t)backend;
+	(void)!write(answer, reply, sizeof(reply));
 	close(answer);
 	if (e)
 		_exit(1);
@@ -154,7 +162,8 @@ int rk_sockmaker_fork(struct rk_sockmaker *m, struct rk_error *err)
 		goto fail;
 	}
 	if (m->pid == 0)
-		maker_main(parent, ch[1], go[0], answer[1]);
+		maker_main(parent, ch[1], go[0], answer[1],
+			   (enum rk_transparent_backend)m->backend);
 	close(ch[1]);
 	close(go[0]);
 	close(answer[1]);
@@ -177,7 +186,8 @@ fail:
 int rk_sockmaker_enter(struct rk_sockmaker *m, const char *userns_path, const char *netns_path,
 		       const struct rk_cancel *cancel, struct rk_error *err)
 {
-	int e = 0, r;
+	int32_t reply[2] = { 0, RK_TRANSPARENT_NONE };
+	int e, r;
 	ssize_t n;
 
 	/* a few hundred bytes into an empty pipe: they fit */
@@ -195,11 +205,13 @@ int rk_sockmaker_enter(struct rk_sockmaker *m, const char *userns_path, const ch
 	if (r < 0)
 		return r == -EINTR ? r : rk_error_errno(err, -r, "poll");
 	do
-		n = read(m->answer, &e, sizeof(e));
+		n = read(m->answer, reply, sizeof(reply));
 	while (n < 0 && errno == EINTR);
 	close(m->answer);
 	m->answer = -1;
-	if (n != (ssize_t)sizeof(e))
+	e = reply[0];
+	m->backend = reply[1];
+	if (n != (ssize_t)sizeof(reply))
 		return rk_error_set(err, EPIPE, "the socket maker exited");
 	if (e)
 		return rk_error_errno(err, e, "the socket maker could not enter %s and %s",

@@ -15,11 +15,14 @@ struct rk_sockmaker {
 	int chan;   /* the parent's end of the socket supply, until the port driver takes it */
 	int go;	    /* the parent's end of the namespaces' pipe */
 	int answer; /* the maker's answer to them */
+	/* enum rk_transparent_backend: the one asked for, before the fork; the one resolved
+	 * in the child's namespace, once rk_sockmaker_enter() returned */
+	int backend;
 };
 
 #define RK_SOCKMAKER_INIT                                                                          \
 	{                                                                                          \
-		.pid = -1, .chan = -1, .go = -1, .answer = -1                                      \
+		.pid = -1, .chan = -1, .go = -1, .answer = -1, .backend = 0                        \
 	}
 
 /* Forks the maker, which waits for rk_sockmaker_enter(). Call it while the parent has a
@@ -28,7 +31,8 @@ int rk_sockmaker_fork(struct rk_sockmaker *m, struct rk_error *err);
 
 /* Sends the maker into the user namespace userns_path and the network namespace
  * netns_path (files of /proc/PID, seen from the parent), and waits up to 10 s (cut short
- * by cancel: -EINTR) for it to say it is there. Returns 0 or -errno with err set. */
+ * by cancel: -EINTR) for it to say it is there, with the transparency backend it resolved
+ * there (m->backend). Returns 0 or -errno with err set. */
 int rk_sockmaker_enter(struct rk_sockmaker *m, const char *userns_path, const char *netns_path,
 		       const struct rk_cancel *cancel, struct rk_error *err);
 

@@ -126,6 +126,13 @@ static void reg_drain(struct rk_port_driver *d, unsigned idle_ms, unsigned max_m
 		r->backend->ops->drain(r->backend, idle_ms, max_ms);
 }
 
+static const char *reg_source_ip_backend(struct rk_port_driver *d)
+{
+	struct registry *r = of(d);
+
+	return r->backend->ops->source_ip_backend(r->backend);
+}
+
 static void reg_free(struct rk_port_driver *d)
 {
 	struct registry *r = of(d);
@@ -152,6 +159,9 @@ struct rk_port_driver *rk_port_registry_new(struct rk_port_backend *backend)
 					      .remove = reg_remove,
 					      .list = reg_list,
 					      .drain = reg_drain,
+					      .source_ip_backend = b->source_ip_backend
+									   ? reg_source_ip_backend
+									   : NULL,
 					      .free = reg_free };
 	r->base.ops = &r->ops;
 	r->backend = backend;

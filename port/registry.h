@@ -34,6 +34,7 @@ struct rk_port_backend_ops {
 	int (*close)(struct rk_port_backend *b, int id, void *data, struct rk_error *err);
 	/* optional: see struct rk_port_driver_ops */
 	void (*drain)(struct rk_port_backend *b, unsigned idle_ms, unsigned max_ms);
+	const char *(*source_ip_backend)(struct rk_port_backend *b);
 	void (*free)(struct rk_port_backend *b);
 };
 

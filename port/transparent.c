@@ -11,9 +11,12 @@
  *   - net.ipv4.tcp_fwmark_accept=1 makes an accepted socket take its SYN's mark;
  *   - mangle rules mark connections whose source is not local (OUTPUT, CONNMARK 100) and
  *     restore the mark on their packets (PREROUTING), so replies find table 100.
- * Routes and rules go through rtnetlink; the firewall rules through iptables-restore and
- * ip6tables-restore from PATH (one exec each, run in parallel), which must exist and have a
- * working mangle table. The socket maker (port/maker.c), in the child's user and network
+ * Routes and rules go through rtnetlink; the firewall rules through nftables (one netlink
+ * batch, transparent_nft.c), or iptables-restore and ip6tables-restore from PATH (one exec
+ * each, run in parallel), which must exist and have a working mangle table
+ * (--source-ip-transparent-backend: auto takes nft when nftables answers). The backend is
+ * resolved when the socket maker enters the namespace, so the API reports it from the
+ * start; the rules are made later. The socket maker (port/maker.c), in the child's user and network
  * namespaces, does it once, when the port driver asks on the first connection that needs
  * it, as upstream does (the mangle rules turn connection tracking
  * on, which costs every connection something). Failing individual steps are logged.
@@ -25,6 +28,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -94,27 +98,62 @@ static int wait_status(pid_t pid)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-int rk_transparent_setup(struct rk_error *err)
-{
-	struct rk_error e = { 0 };
-	pid_t v4, v6;
-	int r4, r6, r;
+static const char *const backend_names[] = {
+	[RK_TRANSPARENT_NONE] = "none",
+	[RK_TRANSPARENT_NFT] = "nft",
+	[RK_TRANSPARENT_IPTABLES] = "iptables",
+	[RK_TRANSPARENT_AUTO] = "auto",
+};
 
-	/* the two helpers run while the routes are made */
-	v4 = spawn_restore("iptables-restore");
-	v6 = spawn_restore("ip6tables-restore");
-	for (int family = AF_INET; family; family = family == AF_INET ? AF_INET6 : 0) {
-		if (rk_netlink_local_default_route(family, TABLE, "lo", &e) < 0 ||
-		    rk_netlink_fwmark_rule(family, MARK, TABLE, 100, &e) < 0)
-			rk_warn("source IP transparent routing setup: %s", e.msg);
+const char *rk_transparent_backend_name(enum rk_transparent_backend b)
+{
+	return (size_t)b < RK_ARRAY_SIZE(backend_names) ? backend_names[b] : "none";
+}
+
+int rk_transparent_backend_parse(const char *name)
+{
+	/* "none" is a state, not a choice (--source-ip-transparent=false is) */
+	for (int b = RK_TRANSPARENT_NFT; b <= RK_TRANSPARENT_AUTO; b++)
+		if (strcmp(name, backend_names[b]) == 0)
+			return b;
+	return -1;
+}
+
+enum rk_transparent_backend rk_transparent_resolve(enum rk_transparent_backend want)
+{
+	int r;
+
+	if (want == RK_TRANSPARENT_NONE)
+		return RK_TRANSPARENT_NONE;
+	if (want != RK_TRANSPARENT_IPTABLES) {
+		r = rk_transparent_nft_probe();
+		if (r == 0)
+			return RK_TRANSPARENT_NFT;
+		rk_debug("source IP transparent: nftables: %s", strerror(-r));
+		if (want == RK_TRANSPARENT_NFT) {
+			rk_warn("source IP transparent: nftables is not available (%s); client "
+				"source IPs will not be preserved",
+				strerror(-r));
+			return RK_TRANSPARENT_NONE;
+		}
 	}
-	r = rk_write_file("/proc/sys/net/ipv4/tcp_fwmark_accept", "1");
-	if (r < 0)
-		rk_warn("source IP transparent routing setup: sysctl -w "
-			"net.ipv4.tcp_fwmark_accept=1: %s",
-			strerror(-r));
-	r4 = wait_status(v4);
-	r6 = wait_status(v6);
+	char *path = rk_find_in_path("iptables-restore", getenv("PATH"));
+	if (path) {
+		free(path);
+		return RK_TRANSPARENT_IPTABLES;
+	}
+	rk_warn("source IP transparent: %s; client source IPs will not be preserved",
+		want == RK_TRANSPARENT_AUTO ? "neither nftables nor iptables-restore is available"
+					    : "iptables-restore not found in PATH");
+	return RK_TRANSPARENT_NONE;
+}
+
+/* iptables-restore and ip6tables-restore, started before the routes are made and waited
+ * for after. Returns 0 or -errno with err set. */
+static int iptables_rules(pid_t v4, pid_t v6, struct rk_error *err)
+{
+	int r4 = wait_status(v4), r6 = wait_status(v6);
+
 	if (v4 < 0)
 		return rk_error_set(err, ENOENT, "iptables-restore not found in PATH");
 	if (r4 != 0)
@@ -126,4 +165,33 @@ int rk_transparent_setup(struct rk_error *err)
 		rk_warn("source IP transparent routing setup: ip6tables-restore: %s",
 			v6 < 0 ? "not found in PATH" : "failed");
 	return 0;
+}
+
+int rk_transparent_setup(enum rk_transparent_backend backend, struct rk_error *err)
+{
+	struct rk_error e = { 0 };
+	pid_t v4 = -1, v6 = -1;
+	int r;
+
+	if (backend == RK_TRANSPARENT_IPTABLES) {
+		/* the two helpers run while the routes are made */
+		v4 = spawn_restore("iptables-restore");
+		v6 = spawn_restore("ip6tables-restore");
+	}
+	for (int family = AF_INET; family; family = family == AF_INET ? AF_INET6 : 0) {
+		if (rk_netlink_local_default_route(family, TABLE, "lo", &e) < 0 ||
+		    rk_netlink_fwmark_rule(family, MARK, TABLE, 100, &e) < 0)
+			rk_warn("source IP transparent routing setup: %s", e.msg);
+	}
+	r = rk_write_file("/proc/sys/net/ipv4/tcp_fwmark_accept", "1");
+	if (r < 0)
+		rk_warn("source IP transparent routing setup: sysctl -w "
+			"net.ipv4.tcp_fwmark_accept=1: %s",
+			strerror(-r));
+	if (backend == RK_TRANSPARENT_IPTABLES)
+		return iptables_rules(v4, v6, err);
+	if (backend != RK_TRANSPARENT_NFT)
+		return rk_error_set(err, ENOTSUP, "no firewall backend");
+	r = rk_transparent_nft_rules(MARK);
+	return r < 0 ? rk_error_errno(err, -r, "nftables") : 0;
 }

@@ -89,6 +89,7 @@ enum rk_flag_id {
 	OPT_PORT_DRIVER,
 	OPT_PUBLISH,
 	OPT_SOURCE_IP_TRANSPARENT,
+	OPT_SOURCE_IP_TRANSPARENT_BACKEND,
 	OPT_PIDNS,
 	OPT_CGROUPNS,
 	OPT_UTSNS,
@@ -190,6 +191,11 @@ static const struct rk_flag_def flag_table[] = {
 	{ OPT_SOURCE_IP_TRANSPARENT, "source-ip-transparent", NULL, FLAG_BOOL, CAT_PORT,
 	  "let the child see the client's real address with IP_TRANSPARENT (builtin driver, TCP)",
 	  "true" },
+	{ OPT_SOURCE_IP_TRANSPARENT_BACKEND, "source-ip-transparent-backend", NULL, FLAG_STRING,
+	  CAT_PORT,
+	  "what makes the firewall rules of --source-ip-transparent [auto, nft, iptables] (auto: "
+	  "nft when nftables is available, else iptables)",
+	  "\"auto\"" },
 	{ OPT_PIDNS, "pidns", NULL, FLAG_BOOL, CAT_PROCESS, "create a PID namespace", "false" },
 	{ OPT_CGROUPNS, "cgroupns", NULL, FLAG_BOOL, CAT_PROCESS, "create a cgroup namespace",
 	  "false" },
@@ -227,6 +233,7 @@ void rk_options_init(struct rk_options *opts)
 		.copy_up_mode = "tmpfs+symlink",
 		.port_driver_name = "none",
 		.source_ip_transparent = true,
+		.source_ip_transparent_backend_name = "auto",
 		.propagation_name = "rprivate",
 		.reaper_name = "auto",
 		.evacuate_cgroup2 = "",
@@ -343,6 +350,9 @@ static void set_string(struct rk_options *opts, enum rk_flag_id id, const char *
 		break;
 	case OPT_NETSTACK_SECCOMP:
 		opts->netstack_seccomp_name = s;
+		break;
+	case OPT_SOURCE_IP_TRANSPARENT_BACKEND:
+		opts->source_ip_transparent_backend_name = s;
 		break;
 	case OPT_LXC_USER_NIC_BINARY:
 		opts->lxc_user_nic_binary = s;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "port/driver.h"
+#include "port/transparent.h"
 #include "src/lib/error.h"
 #include "src/lib/util.h"
 #include "src/mount.h"
@@ -66,6 +67,8 @@ struct rk_options {
 	char **publish; /* NULL-terminated, owned */
 	size_t n_publish;
 	bool source_ip_transparent;
+	const char *source_ip_transparent_backend_name;
+	enum rk_transparent_backend source_ip_transparent_backend;
 
 	bool pidns;
 	bool cgroupns;

@@ -133,6 +133,12 @@ static int validate_enums(struct rk_options *opts, struct rk_error *err)
 		return rk_error_set(err, EINVAL, "unsupported netstack-seccomp mode: \"%s\"",
 				    opts->netstack_seccomp_name);
 	opts->netstack_seccomp = (enum rk_tristate)v;
+	if ((v = rk_transparent_backend_parse(opts->source_ip_transparent_backend_name)) < 0)
+		return rk_error_set(err, EINVAL,
+				    "unknown source-ip-transparent-backend: \"%s\" (expected auto, "
+				    "nft or iptables)",
+				    opts->source_ip_transparent_backend_name);
+	opts->source_ip_transparent_backend = (enum rk_transparent_backend)v;
 	if (strcmp(opts->copy_up_mode, "tmpfs+symlink") != 0)
 		return rk_error_set(err, EINVAL, "unknown copy-up mode: %s", opts->copy_up_mode);
 	if (lookup_name(propagation_names, opts->propagation_name, &v) < 0)
@@ -168,8 +174,8 @@ static int validate_drivers(struct rk_options *opts, bool warn, struct rk_error 
 
 	if (opts->ipv6 && warn) {
 		rk_warn("ipv6 is experimental");
-		if (opts->net != RK_NET_PASTA && opts->net != RK_NET_SLIRP4NETNS &&
-		    opts->net != RK_NET_BUILTIN)
+		const struct rk_net_ops *ops = rk_net_ops_get(opts->net);
+		if (!ops || !ops->ipv6)
 			rk_warn("--ipv6 is discarded for --net=%s", net);
 	}
 	if (warn && !opts->disable_host_loopback && !host_like)

@@ -273,6 +273,7 @@ static int start_api(struct parent_state *st, struct rk_error *err)
 		.net_driver = st->net_ops->new_netns ? st->net.name : NULL,
 		/* DHCP decides, and may change it */
 		.dynamic_child_ip = st->net_ops->dynamic_ip,
+		.ipv6 = st->net.ipv6 && st->net_ops->ipv6,
 	};
 
 	return rk_api_server_start(st->sd.dir_fd, &info, st->ports.driver, &st->api, err);
@@ -396,7 +397,7 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 	/* forked while we have one thread: the driver's and the API's come next */
 	if (r == 0)
 		r = rk_ports_start(&st->ports, opts->port_driver, opts->source_ip_transparent,
-				   argv[0] ? argv[0] : "", st->net_ops, st->net_drv, st->sd.path,
+				   opts->source_ip_transparent_backend, argv[0] ? argv[0] : "", st->net_ops, st->net_drv, st->sd.path,
 				   st->netcfg.ip, err);
 	/* the API listens long before the command runs (upstream has a race there), and
 	 * starting it here costs nothing while the child re-executes itself */

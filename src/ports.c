@@ -11,7 +11,7 @@
 #include "src/lib/util.h"
 
 int rk_ports_start(struct rk_ports *p, enum rk_port kind, bool source_ip_transparent,
-		   const char *argv0, const struct rk_net_ops *ops, void *drv,
+		   enum rk_transparent_backend backend, const char *argv0, const struct rk_net_ops *ops, void *drv,
 		   const char *state_dir, const char *child_ip, struct rk_error *err)
 {
 	const char *base = strrchr(argv0, '/');
@@ -23,6 +23,8 @@ int rk_ports_start(struct rk_ports *p, enum rk_port kind, bool source_ip_transpa
 
 	if (kind != RK_PORT_BUILTIN)
 		return ops->ports ? ops->ports(drv, state_dir, child_ip, &p->driver, err) : 0;
+	/* resolved by the maker where the rules would go */
+	p->maker.backend = source_ip_transparent ? (int)backend : RK_TRANSPARENT_NONE;
 	r = rk_sockmaker_fork(&p->maker, err);
 	if (r < 0)
 		return r;
@@ -49,7 +51,7 @@ int rk_ports_enter(struct rk_ports *p, pid_t child, bool detach_netns, const cha
 	r = rk_sockmaker_enter(&p->maker, userns, netns, cancel, err);
 	if (r < 0)
 		return r;
-	rk_port_builtin_trust_netns(p->driver, &ns);
+	rk_port_builtin_trust_netns(p->driver, &ns, (enum rk_transparent_backend)p->maker.backend);
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 
 #include "port/driver.h"
 #include "port/maker.h"
+#include "port/transparent.h"
 #include "src/lib/error.h"
 #include "src/lib/sig.h"
 #include "src/net/driver.h"
@@ -28,7 +29,7 @@ struct rk_ports {
  * this while the process has one thread), or the one the network driver serves (ops,
  * drv). Returns 0 or a negative errno with err set. */
 int rk_ports_start(struct rk_ports *p, enum rk_port kind, bool source_ip_transparent,
-		   const char *argv0, const struct rk_net_ops *ops, void *drv,
+		   enum rk_transparent_backend backend, const char *argv0, const struct rk_net_ops *ops, void *drv,
 		   const char *state_dir, const char *child_ip, struct rk_error *err);
 
 /* The builtin driver's sockets: the socket maker enters the child's user and network

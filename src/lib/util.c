@@ -32,7 +32,7 @@ void rk_strv_freep(char ***v)
 
 /* Ends the process: _exit(), not abort(), because the child runs on a raw clone where
  * glibc's raise() is not safe (src/child.c). */
-static _Noreturn void oom(void)
+_Noreturn void rk_oom(void)
 {
 	static const char msg[] = "rootlesskit: out of memory\n";
 	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
@@ -44,7 +44,7 @@ void *rk_xmalloc(size_t n)
 	void *p = malloc(n ? n : 1);
 
 	if (!p)
-		oom();
+		rk_oom();
 	return p;
 }
 
@@ -53,7 +53,7 @@ void *rk_xcalloc(size_t n, size_t size)
 	void *p = calloc(n ? n : 1, size ? size : 1);
 
 	if (!p)
-		oom();
+		rk_oom();
 	return p;
 }
 
@@ -62,7 +62,7 @@ void *rk_xrealloc(void *p, size_t n)
 	void *r = realloc(p, n ? n : 1);
 
 	if (!r)
-		oom();
+		rk_oom();
 	return r;
 }
 
@@ -71,7 +71,7 @@ char *rk_xstrdup(const char *s)
 	char *r = strdup(s);
 
 	if (!r)
-		oom();
+		rk_oom();
 	return r;
 }
 
@@ -82,7 +82,7 @@ char *rk_xasprintf(const char *fmt, ...)
 
 	va_start(ap, fmt);
 	if (vasprintf(&r, fmt, ap) < 0)
-		oom();
+		rk_oom();
 	va_end(ap);
 	return r;
 }

@@ -104,6 +104,10 @@ int rk_read_proc_long(const char *path, long *ret);
  * true when something was escaped. */
 bool rk_escape_controls(const char *in, char *out, size_t size);
 
+/* Says "out of memory" and ends the process (_exit: safe in a raw clone); what the rk_x
+ * allocators do, for a library's allocation that failed. */
+_Noreturn void rk_oom(void);
+
 /* Milliseconds of the monotonic clock. */
 uint64_t rk_now_ms(void);
 

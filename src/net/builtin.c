@@ -188,6 +188,7 @@ const struct rk_net_ops rk_net_builtin_ops = {
 	.net = RK_NET_BUILTIN,
 	.gateway_host = 2,
 	.dns_host = 3,
+	.ipv6 = true,
 	.ipv6_dns = true,
 	ENGINE_OPS,
 };

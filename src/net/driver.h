@@ -87,6 +87,7 @@ struct rk_net_ops {
 	 * offsets (slirp4netns's .2 and .3, gvisor-tap-vsock's .1 and .1); 0: the driver
 	 * learns them */
 	unsigned char gateway_host, dns_host;
+	bool ipv6;		   /* --ipv6 takes effect (the API's networkDriver.ipv6) */
 	bool ipv6_dns;		   /* with --ipv6, the network has fd00::/64 (DNS fd00::3) */
 	bool dynamic_ip;	   /* DHCP decides the child's address (and may change it) */
 	enum rk_netcfg_step step;  /* what the child does with the configuration */

@@ -91,6 +91,13 @@ char **rk_pasta_argv(const struct rk_pasta *p, const struct rk_net_config *net,
 	PUSHF("--netmask=%u", cfg->prefix);
 	PUSHF("--gateway=%s", cfg->gateway);
 	PUSHF("--dns-forward=%s", cfg->dns[0]);
+	/* fixed IPv6 addresses too, as upstream since v3.2 (its #620): without them pasta
+	 * copies the host's, and the host's own addresses become local inside */
+	if (net->ipv6) {
+		rk_strv_push(&v, &n, "--address=fd00::100");
+		rk_strv_push(&v, &n, "--gateway=fd00::2");
+		rk_strv_push(&v, &n, "--dns-forward=fd00::3");
+	}
 	if (net->disable_host_loopback)
 		rk_strv_push(&v, &n, "--no-map-gw");
 	if (!net->ipv6)
@@ -213,6 +220,8 @@ const struct rk_net_ops rk_net_pasta_ops = {
 	.configure = true,
 	.gateway_host = 2,
 	.dns_host = 3,
+	.ipv6 = true,
+	.ipv6_dns = true,
 	.step = RK_NETCFG_FILES,
 	.default_mtu = 65520,
 	.default_ifname = "tap0",

@@ -295,6 +295,7 @@ const struct rk_net_ops rk_net_slirp4netns_ops = {
 	.configure = true,
 	.gateway_host = 2,
 	.dns_host = 3,
+	.ipv6 = true,
 	.ipv6_dns = true,
 	.default_mtu = 65520,
 	.default_ifname = "tap0",

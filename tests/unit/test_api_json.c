@@ -20,7 +20,7 @@ static void test_info_host(void **state)
 
 	(void)state;
 	/* no networkDriver for --net=host, no portDriver without a port driver */
-	assert_string_equal(s, "{\"apiVersion\":\"1.1.1\",\"version\":\"3.0.1\",\"stateDir\":\"/"
+	assert_string_equal(s, "{\"apiVersion\":\"1.1.2\",\"version\":\"3.2.0\",\"stateDir\":\"/"
 			       "tmp/rk\",\"childPID\":42}");
 	free(s);
 }
@@ -32,7 +32,7 @@ static void test_info_network(void **state)
 
 	(void)state;
 	assert_string_equal(s,
-			    "{\"apiVersion\":\"1.1.1\",\"version\":\"3.0.1\",\"stateDir\":\"/s\","
+			    "{\"apiVersion\":\"1.1.2\",\"version\":\"3.2.0\",\"stateDir\":\"/s\","
 			    "\"childPID\":7,\"networkDriver\":{\"driver\":\"none\"}}");
 	free(s);
 }
@@ -63,7 +63,7 @@ static void test_info_port_driver(void **state)
 
 	(void)state;
 	assert_string_equal(
-		s, "{\"apiVersion\":\"1.1.1\",\"version\":\"3.0.1\",\"stateDir\":\"/s\","
+		s, "{\"apiVersion\":\"1.1.2\",\"version\":\"3.2.0\",\"stateDir\":\"/s\","
 		   "\"childPID\":7,\"portDriver\":{\"driver\":\"builtin\",\"protos\":[\"tcp\","
 		   "\"udp\"]}}");
 	free(s);
@@ -71,6 +71,29 @@ static void test_info_port_driver(void **state)
 	s = rk_api_json_info(&info);
 	assert_non_null(
 		strstr(s, "\"protos\":[\"tcp\",\"udp\"],\"disallowLoopbackChildIP\":true}"));
+	free(s);
+	/* API 1.1.2: the transparency backend in portDriver.extra, last */
+	info.source_ip_backend = "nft";
+	s = rk_api_json_info(&info);
+	assert_non_null(strstr(s, "\"disallowLoopbackChildIP\":true,\"extra\":{"
+				  "\"sourceIPTransparentBackend\":\"nft\"}}}"));
+	free(s);
+}
+
+/* API 1.1.2: networkDriver.ipv6, after dynamicChildIP, only when true */
+static void test_info_ipv6(void **state)
+{
+	struct rk_api_info info = { .state_dir = "/s", .child_pid = 7, .net_driver = "slirp4netns",
+				    .child_ip = "10.0.2.100" };
+	char *s = rk_api_json_info(&info);
+
+	(void)state;
+	assert_null(strstr(s, "ipv6"));
+	free(s);
+	info.ipv6 = true;
+	s = rk_api_json_info(&info);
+	assert_non_null(strstr(s, "{\"driver\":\"slirp4netns\",\"childIP\":\"10.0.2.100\","
+				  "\"ipv6\":true}"));
 	free(s);
 }
 
@@ -177,6 +200,7 @@ int main(void)
 		cmocka_unit_test(test_info_network),
 		cmocka_unit_test(test_error),
 		cmocka_unit_test(test_info_port_driver),
+		cmocka_unit_test(test_info_ipv6),
 		cmocka_unit_test(test_port_status_and_list),
 		cmocka_unit_test(test_parse_spec),
 	};

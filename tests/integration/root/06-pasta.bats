@@ -38,6 +38,8 @@ in_net() {
 		ip addr add 198.18.0.1/24 dev rk0
 		ip link set rk0 up
 		ip route add default via 198.18.0.254 dev rk0
+		${IN_NET_V6:+ip -6 addr add fdaa::1/64 dev rk0 nodad}
+		${IN_NET_V6:+ip -6 route add default via fdaa::fe dev rk0}
 		echo 'nameserver 127.0.0.1' > $PD/resolv.conf
 		mount --bind $PD/resolv.conf /etc/resolv.conf
 		mkfifo $PD/dns-ready $PD/echo-ready
@@ -103,6 +105,23 @@ in_net() {
 	assert_line --regexp '^default via 10\.9\.8\.2 dev eth7'
 	assert_line "nameserver 10.9.8.3"
 	assert_line "custom"
+}
+
+@test "pasta --ipv6: fixed IPv6 addresses (fd00::100, gateway fd00::2, DNS fd00::3), listed in resolv.conf and the API" {
+	IN_NET_V6=1 run in_net '
+		timeout 30 $RK --net=pasta --ipv6 --copy-up=/etc sh -c "
+			for i in \$(seq 50); do ip -6 -o addr show dev tap0 scope global | grep -q fd00::100 && break; sleep 0.1; done
+			ip -6 -o addr show dev tap0 scope global | awk \"{ print \\\$4 }\"
+			ip -6 route show default
+			cat /etc/resolv.conf
+			curl -s --max-time 5 --unix-socket \$ROOTLESSKIT_STATE_DIR/api.sock http://x/v1/info"'
+	assert_success
+	assert_line "fd00::100/64"
+	assert_line --regexp '^default via fd00::2 dev tap0'
+	assert_line "nameserver 10.0.2.3"
+	assert_line "nameserver fd00::3"
+	assert_line --partial '"dns":["10.0.2.3","fd00::3"],"childIP":"10.0.2.100","ipv6":true}'
+	refute_output --partial "left:"
 }
 
 @test "pasta: DNS at 10.0.2.3 is answered by the host's loopback resolver" {

@@ -28,9 +28,9 @@ load ../helpers
 @test "--version and -v" {
 	run rk --version
 	assert_success
-	assert_output "rootlesskit version 3.0.1"
+	assert_output "rootlesskit version 3.2.0"
 	run rk -v
-	assert_output "rootlesskit version 3.0.1"
+	assert_output "rootlesskit version 3.2.0"
 }
 
 @test "--print-semver needs no command; a bad part is an error" {
@@ -38,9 +38,9 @@ load ../helpers
 	assert_success
 	assert_output "3"
 	run rk --print-semver minor
-	assert_output "0"
+	assert_output "2"
 	run rk --print-semver=patch
-	assert_output "1"
+	assert_output "0"
 	run rk --print-semver=x
 	assert_failure 1
 	assert_output '[rootlesskit:parent] error: expected --print-semver=(major|minor|patch), got "x"'

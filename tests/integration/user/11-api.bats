@@ -3,6 +3,7 @@
 # status codes, its limits, and upstream's own rootlessctl as a client.
 
 load ../helpers
+bats_require_minimum_version 1.5.0
 
 api() { # curl arguments for the socket in $ROOTLESSKIT_STATE_DIR
 	echo 'curl -s --max-time 10 --unix-socket "$ROOTLESSKIT_STATE_DIR/api.sock"'
@@ -18,9 +19,21 @@ api() { # curl arguments for the socket in $ROOTLESSKIT_STATE_DIR
 	run rk sh -c "$(api) http://rootlesskit/v1/info; echo; cat \$ROOTLESSKIT_STATE_DIR/child_pid"
 	assert_success
 	local pid=${lines[1]}
-	assert_line --index 0 --regexp '^\{"apiVersion":"1\.1\.1","version":"3\.0\.1","stateDir":"/tmp/rootlesskit[^"]+","childPID":'"$pid"'\}$'
+	assert_line --index 0 --regexp '^\{"apiVersion":"1\.1\.2","version":"3\.2\.0","stateDir":"/tmp/rootlesskit[^"]+","childPID":'"$pid"'\}$'
 	run rk --net=none sh -c "$(api) http://rootlesskit/v1/info"
 	assert_output --regexp ',"networkDriver":\{"driver":"none"\}\}$'
+}
+
+@test "GET /v1/info: networkDriver.ipv6 (API 1.1.2) is true only where --ipv6 takes effect" {
+	[ -w /dev/net/tun ] || skip "/dev/net/tun is not usable"
+	run --separate-stderr rk --net=builtin --ipv6 sh -c "$(api) http://rootlesskit/v1/info"
+	assert_output --partial '"childIP":"10.0.2.100","ipv6":true}'
+	run --separate-stderr rk --net=builtin sh -c "$(api) http://rootlesskit/v1/info"
+	refute_output --partial '"ipv6"'
+	# --net=none discards --ipv6 (with upstream's warning)
+	run --separate-stderr rk --net=none --ipv6 sh -c "$(api) http://rootlesskit/v1/info"
+	refute_output --partial '"ipv6"'
+	[[ "$stderr" == *"--ipv6 is discarded for --net=none"* ]]
 }
 
 @test "/v1/ports without a port driver: 400 and upstream's message, for each method" {
@@ -96,8 +109,8 @@ api() { # curl arguments for the socket in $ROOTLESSKIT_STATE_DIR
 	ctl=$(command -v rootlessctl)
 	run rk sh -c "$ctl --socket \$ROOTLESSKIT_STATE_DIR/api.sock info; $ctl --socket \$ROOTLESSKIT_STATE_DIR/api.sock list-ports; echo rc=\$?"
 	assert_success
-	assert_line "- REST API version: 1.1.1"
-	assert_line "- Implementation version: 3.0.1"
+	assert_line "- REST API version: 1.1.2"
+	assert_line "- Implementation version: 3.2.0"
 	assert_line --regexp '^- State Directory: /tmp/rootlesskit'
 	assert_line --regexp '^- Child PID: [0-9]+$'
 	assert_line "error: no PortDriver is available"

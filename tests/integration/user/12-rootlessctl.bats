@@ -9,12 +9,12 @@ CTL=${RK_CTL:?RK_CTL must name the rootlessctl under test}
 @test "info, text and --json, through \$ROOTLESSKIT_STATE_DIR" {
 	run rk sh -c "$CTL info; $CTL info --json"
 	assert_success
-	assert_line --index 0 "- REST API version: 1.1.1"
-	assert_line --index 1 "- Implementation version: 3.0.1"
+	assert_line --index 0 "- REST API version: 1.1.2"
+	assert_line --index 1 "- Implementation version: 3.2.0"
 	assert_line --index 2 --regexp '^- State Directory: /tmp/rootlesskit'
 	assert_line --index 3 --regexp '^- Child PID: [0-9]+$'
 	assert_line --index 4 "{"
-	assert_line --index 5 '    "apiVersion": "1.1.1",'
+	assert_line --index 5 '    "apiVersion": "1.1.2",'
 	run rk --net=none sh -c "$CTL info"
 	assert_line "- Network Driver: none"
 	assert_line "  - DNS: []"
@@ -42,7 +42,7 @@ rc=1"
 	assert_failure 3
 	assert_output "No help topic for 'no-such-command'"
 	run "$CTL" --version
-	assert_output "rootlessctl version 3.0.1"
+	assert_output "rootlessctl version 3.2.0"
 }
 
 # Starts upstream's rootlesskit with slirp4netns and the builtin port driver; sets UP_SOCK.
