@@ -98,8 +98,14 @@ char **rk_pasta_argv(const struct rk_pasta *p, const struct rk_net_config *net,
 		rk_strv_push(&v, &n, "--gateway=fd00::2");
 		rk_strv_push(&v, &n, "--dns-forward=fd00::3");
 	}
-	if (net->disable_host_loopback)
+	/* --no-map-gw closes the gateway's way to the host's loopback; the namespace's own
+	 * loopback is spliced to the host's by default (--tcp-ns/--udp-ns auto): closed too,
+	 * as upstream since v3.2 (its #612) */
+	if (net->disable_host_loopback) {
 		rk_strv_push(&v, &n, "--no-map-gw");
+		rk_strv_push(&v, &n, "--tcp-ns=none");
+		rk_strv_push(&v, &n, "--udp-ns=none");
+	}
 	if (!net->ipv6)
 		rk_strv_push(&v, &n, "--ipv4-only");
 	if (net->port_driver == RK_PORT_IMPLICIT) {

@@ -82,12 +82,16 @@ in_net() {
 	refute_output --partial "left:"
 }
 
-@test "pasta: --disable-host-loopback blocks the host's 127.0.0.1" {
+@test "pasta: --disable-host-loopback blocks the host's 127.0.0.1, through the gateway and through the namespace's own loopback" {
 	run in_net '
-		timeout 30 $RK --net=pasta --disable-host-loopback timeout 10 python3 $ECHO chat 10.0.2.2 18099 blocked || echo "refused as it should"'
+		timeout 30 $RK --net=pasta --disable-host-loopback sh -c "
+			timeout 10 python3 $ECHO chat 10.0.2.2 18099 blocked || echo refused-gateway
+			timeout 10 python3 $ECHO chat 127.0.0.1 18099 spliced || echo refused-loopback"'
 	assert_success
 	refute_line "blocked"
-	assert_line "refused as it should"
+	refute_line "spliced"
+	assert_line "refused-gateway"
+	assert_line "refused-loopback"
 	refute_output --partial "left:"
 }
 
