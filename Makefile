@@ -64,13 +64,21 @@ DATAPATH_SRCS := tests/netstack/test_datapath.c vendor/lwip/vchild.c
 	install clean \
 	fuzz fuzz-ci fuzz-long soak
 
-all: rootlesskit rootlessctl
+all: rootlesskit rootlessctl rootlesskit-docker-proxy
 
-# rootlessctl links only what it uses: libcurl never reaches rootlesskit's start-up
+# rootlessctl links only what it uses
 CTL_SRCS  := api/client.c $(wildcard src/ctl/*.c)
 CTL_OBJS  := $(CTL_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/port/spec.o \
              $(patsubst %,$(BUILD)/obj/src/lib/%.o,util error log gocompat)
-CTL_LIBS  := $(shell $(PKG_CONFIG) --libs libcurl jansson)
+CTL_LIBS  := -Wl,-Bstatic $(shell $(PKG_CONFIG) --libs jansson) -Wl,-Bdynamic
+
+# rootlesskit-docker-proxy: the API client, and nothing of rootlesskit
+PROXY_OBJS := $(BUILD)/obj/src/proxy/main.o $(BUILD)/obj/api/client.o \
+              $(patsubst %,$(BUILD)/obj/src/lib/%.o,util error log gocompat)
+
+rootlesskit-docker-proxy: $(PROXY_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CTL_LIBS)
 
 rootlessctl: $(CTL_OBJS)
 	@echo "  LD      $@"
@@ -156,10 +164,10 @@ $(BUILD)/inject: tests/tools/inject.c
 	@echo "  CC      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $<
 
-integration: rootlesskit rootlessctl $(BUILD)/tlsfix $(BUILD)/deny $(BUILD)/inject
+integration: rootlesskit rootlessctl rootlesskit-docker-proxy $(BUILD)/tlsfix $(BUILD)/deny $(BUILD)/inject
 	tests/integration/run
 
-integration-san: $(BUILD)/rootlesskit-san rootlessctl $(BUILD)/tlsfix $(BUILD)/deny $(BUILD)/inject
+integration-san: $(BUILD)/rootlesskit-san rootlessctl rootlesskit-docker-proxy $(BUILD)/tlsfix $(BUILD)/deny $(BUILD)/inject
 	RK_UNDER_TEST=$(BUILD)/rootlesskit-san ASAN_OPTIONS=detect_leaks=1 tests/integration/run
 
 # libFuzzer harnesses (clang): `make fuzz` builds them, `make fuzz-ci` runs each for
@@ -212,7 +220,7 @@ fuzz-long: $(FUZZ_LONG_NAMES:%=$(BUILD)/fuzz/fuzz_%)
 		grep -E "^stat::number_of_executed_units" $(BUILD)/fuzz/$$n-long.log; \
 	done
 
-FORMAT_SRCS := src/*.[ch] src/lib/*.[ch] src/net/*.[ch] src/ctl/*.[ch] port/*.[ch] api/*.[ch] netstack/*.[ch] vendor/lwip/*.[ch] \
+FORMAT_SRCS := src/*.[ch] src/lib/*.[ch] src/net/*.[ch] src/ctl/*.[ch] src/proxy/*.[ch] port/*.[ch] api/*.[ch] netstack/*.[ch] vendor/lwip/*.[ch] \
                tests/unit/*.[ch] tests/netstack/*.[ch] tests/tools/*.c fuzz/*.c
 
 format:
@@ -224,9 +232,8 @@ format-check:
 # Static analysis of the programs' sources, zero findings: no include reaching up a layer
 # (scripts/check-layers), cppcheck, then clang's analyzer
 # (.clang-tidy), two files at a time (its summary lines on stderr are left out)
-ANALYZE_SRCS  := $(LIB_SRCS) src/main.c $(CTL_SRCS)
-ANALYZE_FLAGS := -std=gnu11 -D_GNU_SOURCE -I. $(PKG_CFLAGS) \
-                 $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
+ANALYZE_SRCS  := $(LIB_SRCS) src/main.c $(CTL_SRCS) src/proxy/main.c
+ANALYZE_FLAGS := -std=gnu11 -D_GNU_SOURCE -I. $(PKG_CFLAGS)
 
 analyze:
 	$(Q)scripts/check-layers
@@ -243,11 +250,13 @@ bench: rootlesskit
 	bench/ports.sh
 	bench/netstack.sh
 
-install: rootlesskit rootlessctl
+install: rootlesskit rootlessctl rootlesskit-docker-proxy
 	install -D -m 0755 rootlesskit $(DESTDIR)$(PREFIX)/bin/rootlesskit
 	install -D -m 0755 rootlessctl $(DESTDIR)$(PREFIX)/bin/rootlessctl
+	install -D -m 0755 rootlesskit-docker-proxy $(DESTDIR)$(PREFIX)/bin/rootlesskit-docker-proxy
 
 clean:
-	rm -rf $(BUILD) rootlesskit rootlessctl
+	rm -rf $(BUILD) rootlesskit rootlessctl rootlesskit-docker-proxy
 
--include $(LIB_OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(BUILD)/obj/src/main.d $(CTL_OBJS:.o=.d)
+-include $(LIB_OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(BUILD)/obj/src/main.d $(CTL_OBJS:.o=.d) \
+	$(PROXY_OBJS:.o=.d)

@@ -1,73 +1,216 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "api/client.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "src/lib/util.h"
 
-#define RK_API_MAX_ANSWER (1 << 20)
+#define RK_API_MAX_ANSWER (1 << 20) /* the body; the headers get as much again */
+#define TIMEOUT_MS	  60000
 
-struct answer {
-	char *buf;
-	size_t len;
-	bool too_big;
-};
-
-static size_t on_data(char *data, size_t size, size_t n, void *arg)
+/* Connects to the unix socket path. Returns the descriptor or -errno. */
+static int dial(const char *path)
 {
-	struct answer *a = arg;
-	size_t add = size * n;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
 
-	if (a->len + add > RK_API_MAX_ANSWER) {
-		a->too_big = true;
-		return 0; /* makes curl fail the transfer */
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	while (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+		if (e == EINTR)
+			continue;
+		close(fd);
+		return -e;
 	}
-	a->buf = rk_xrealloc(a->buf, a->len + add + 1);
-	memcpy(a->buf + a->len, data, add);
-	a->len += add;
-	a->buf[a->len] = '\0';
-	return add;
+	return fd;
+}
+
+/* Writes all of buf to the socket fd, without SIGPIPE. Returns 0 or -errno. */
+static int send_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Reads until the server closes (the request said "Connection: close"), at most max bytes,
+ * by deadline. Returns the answer (NUL-terminated, its length in *ret_len), or NULL with
+ * *ret_err set (-EFBIG when the answer is larger). */
+static char *read_all(int fd, size_t max, uint64_t deadline, size_t *ret_len, int *ret_err)
+{
+	size_t len = 0, cap = 4096;
+	char *buf = rk_xmalloc(cap + 1);
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		uint64_t now = rk_now_ms();
+		ssize_t n;
+		if (now >= deadline || poll(&p, 1, (int)(deadline - now)) == 0) {
+			*ret_err = -ETIMEDOUT;
+			break;
+		}
+		if (len == cap) {
+			if (cap >= max) {
+				*ret_err = -EFBIG;
+				break;
+			}
+			cap *= 2;
+			buf = rk_xrealloc(buf, cap + 1);
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			*ret_err = -errno;
+			break;
+		}
+		if (n == 0) {
+			buf[len] = '\0';
+			*ret_len = len;
+			return buf;
+		}
+		len += (size_t)n;
+	}
+	free(buf);
+	return NULL;
+}
+
+/* The value of header name (case-insensitive) in the header block head, as a pointer into
+ * it, or NULL. */
+static const char *header(const char *head, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *l = strstr(head, "\r\n"); l && l[2] != '\r'; l = strstr(l + 2, "\r\n"))
+		if (strncasecmp(l + 2, name, n) == 0 && l[2 + n] == ':')
+			return l + 3 + n + strspn(l + 3 + n, " \t");
+	return NULL;
+}
+
+/* Decodes a chunked body in place (p, len), up to its last chunk. Returns the decoded
+ * length or -EPROTO. */
+static ssize_t unchunk(char *p, size_t len)
+{
+	size_t in = 0, out = 0;
+
+	for (;;) {
+		char *end;
+		unsigned long size = strtoul(p + in, &end, 16);
+		char *eol = strstr(end, "\r\n");
+		if (end == p + in || !eol)
+			return -EPROTO;
+		in = (size_t)(eol - p) + 2;
+		if (size == 0)
+			break;
+		if (size > len - in || len - in - size < 2)
+			return -EPROTO;
+		memmove(p + out, p + in, size);
+		out += size;
+		in += size + 2; /* the chunk's CRLF */
+	}
+	p[out] = '\0';
+	return (ssize_t)out;
+}
+
+/* Splits an HTTP/1.x answer (a, len) into its status and its body, moved to the front of
+ * a. Returns the body's length or -EPROTO. */
+static ssize_t parse_answer(char *a, size_t len, long *ret_status)
+{
+	char *body = strstr(a, "\r\n\r\n"), *end;
+	const char *te, *cl;
+	size_t blen;
+	ssize_t n;
+
+	if (strncmp(a, "HTTP/1.", 7) != 0 || !body || len < 12)
+		return -EPROTO;
+	*ret_status = strtol(a + 9, &end, 10);
+	if (end != a + 12 || *ret_status < 100)
+		return -EPROTO;
+	body[2] = '\0'; /* the headers end with their last CRLF */
+	te = header(a, "Transfer-Encoding");
+	cl = header(a, "Content-Length");
+	body += 4;
+	blen = len - (size_t)(body - a);
+	if (te && strncasecmp(te, "chunked", 7) == 0) {
+		n = unchunk(body, blen);
+		if (n < 0)
+			return n;
+		blen = (size_t)n;
+	} else if (cl) {
+		unsigned long want = strtoul(cl, NULL, 10);
+		if (want > blen)
+			return -EPROTO; /* cut short */
+		blen = want;
+	}
+	memmove(a, body, blen);
+	a[blen] = '\0';
+	return (ssize_t)blen;
 }
 
 int rk_api_request(const char *socket, const char *method, const char *path, const char *body,
 		   long *ret_status, char **ret_body, struct rk_error *err)
 {
-	rk_auto_free char *url = rk_xasprintf("http://rootlesskit%s", path);
-	struct answer a = { .buf = rk_xstrdup("") };
-	struct curl_slist *headers = NULL;
-	CURL *c = curl_easy_init();
-	CURLcode rc;
+	uint64_t deadline = rk_now_ms() + TIMEOUT_MS;
+	rk_auto_free char *req = NULL;
+	char *answer;
+	size_t len = 0;
+	ssize_t n;
+	int fd, r;
 
-	if (!c) {
-		free(a.buf);
-		return rk_error_set(err, ENOMEM, "curl_easy_init failed");
+	if (body)
+		req = rk_xasprintf(
+			"%s %s HTTP/1.1\r\nHost: rootlesskit\r\nConnection: close\r\n"
+			"Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+			method, path, strlen(body), body);
+	else
+		req = rk_xasprintf(
+			"%s %s HTTP/1.1\r\nHost: rootlesskit\r\nConnection: close\r\n\r\n", method,
+			path);
+	fd = dial(socket);
+	if (fd < 0)
+		return rk_error_errno(err, -fd, "%s http://rootlesskit%s: connecting to %s", method,
+				      path, socket);
+	/* the server may answer (and close) before reading a refused body: EPIPE is not the
+	 * end, and no SIGPIPE either */
+	r = send_all(fd, req, strlen(req));
+	if (r < 0 && r != -EPIPE) {
+		close(fd);
+		return rk_error_errno(err, -r, "%s http://rootlesskit%s", method, path);
 	}
-	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, socket);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &a);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	if (body) {
-		headers = curl_slist_append(headers, "Content-Type: application/json");
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	/* no half-close: Go's server takes the end of the request stream for a client that
+	 * left, and cancels the request */
+	answer = read_all(fd, 2 * RK_API_MAX_ANSWER, deadline, &len, &r);
+	close(fd);
+	n = answer ? parse_answer(answer, len, ret_status) : r;
+	if (n < 0) {
+		free(answer);
+		return rk_error_set(err, (int)-n, "%s http://rootlesskit%s: %s", method, path,
+				    n == -EFBIG	   ? "answer too large"
+				    : n == -EPROTO ? "malformed HTTP answer"
+						   : strerror((int)-n));
 	}
-	rc = curl_easy_perform(c);
-	if (rc == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, ret_status);
-	curl_slist_free_all(headers);
-	curl_easy_cleanup(c);
-	if (rc != CURLE_OK) {
-		free(a.buf);
-		return rk_error_set(err, EIO, "%s %s: %s", method, url,
-				    a.too_big ? "answer too large" : curl_easy_strerror(rc));
-	}
-	*ret_body = a.buf;
+	*ret_body = answer;
 	return 0;
 }
 

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The REST API client used by rootlessctl: HTTP over the unix socket through libcurl. */
+/* The REST API client of rootlessctl and rootlesskit-docker-proxy: HTTP/1.1 over the unix
+ * socket, one request per connection ("Connection: close"), written here rather than
+ * through libcurl: libcurl and the 33 libraries it loads cost 2.5 ms at each start
+ * (hyperfine), more than the rest of either program, and the proxy starts once per port. */
 #ifndef RK_API_CLIENT_H
 #define RK_API_CLIENT_H
 

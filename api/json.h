@@ -17,9 +17,9 @@ struct rk_api_info {
 	const char *net_driver; /* NULL: no networkDriver object (--net=host) */
 	const char *const *dns; /* networkDriver.dns, omitted when n_dns is 0 */
 	size_t n_dns;
-	const char *child_ip;			      /* networkDriver.childIP, omitted when NULL */
-	bool dynamic_child_ip;			      /* networkDriver.dynamicChildIP, when true */
-	bool ipv6;				      /* networkDriver.ipv6, when true */
+	const char *child_ip;  /* networkDriver.childIP, omitted when NULL */
+	bool dynamic_child_ip; /* networkDriver.dynamicChildIP, when true */
+	bool ipv6;	       /* networkDriver.ipv6, when true */
 	/* portDriver.extra.sourceIPTransparentBackend, no extra when NULL */
 	const char *source_ip_backend;
 	const struct rk_port_driver_ops *port_driver; /* NULL: no portDriver object */

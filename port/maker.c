@@ -110,7 +110,7 @@ static int enter(int go)
 }
 
 static __attribute__((noreturn)) void maker_main(pid_t parent, int chan, int go, int answer,
-						  enum rk_transparent_backend want)
+						 enum rk_transparent_backend want)
 {
 	int32_t reply[2];
 	int e;

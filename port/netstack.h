@@ -7,8 +7,8 @@
 #include "port/driver.h"
 
 /* A driver sending forward requests to the engine on control (a SOCK_SEQPACKET socket,
- * taken), called name in the API; child_ip is where ports without a child IP go. Requests fail with EAGAIN until
- * rk_port_netstack_ready() says the engine runs (the API answers before the network is
+ * taken), called name in the API; child_ip is where ports without a child IP go. Requests fail with
+ * EAGAIN until rk_port_netstack_ready() says the engine runs (the API answers before the network is
  * set up). */
 struct rk_port_driver *rk_port_netstack_new(int control, const char *child_ip, const char *name);
 

@@ -151,18 +151,17 @@ struct rk_port_driver *rk_port_registry_new(struct rk_port_backend *backend)
 	struct registry *r = rk_xcalloc(1, sizeof(*r));
 	const struct rk_port_backend_ops *b = backend->ops;
 
-	r->ops = (struct rk_port_driver_ops){ .name = b->name,
-					      .protos = b->protos,
-					      .disallow_loopback_child_ip =
-						      b->disallow_loopback_child_ip,
-					      .add = reg_add,
-					      .remove = reg_remove,
-					      .list = reg_list,
-					      .drain = reg_drain,
-					      .source_ip_backend = b->source_ip_backend
-									   ? reg_source_ip_backend
-									   : NULL,
-					      .free = reg_free };
+	r->ops = (struct rk_port_driver_ops){
+		.name = b->name,
+		.protos = b->protos,
+		.disallow_loopback_child_ip = b->disallow_loopback_child_ip,
+		.add = reg_add,
+		.remove = reg_remove,
+		.list = reg_list,
+		.drain = reg_drain,
+		.source_ip_backend = b->source_ip_backend ? reg_source_ip_backend : NULL,
+		.free = reg_free
+	};
 	r->base.ops = &r->ops;
 	r->backend = backend;
 	r->next_id = 1;

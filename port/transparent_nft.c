@@ -68,8 +68,8 @@ static int wait_answer(struct mnl_socket *nl, uint32_t last, uint16_t want)
 		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
 		if (n < 0)
 			return errno == EINTR ? 0 : -errno;
-		for (const struct nlmsghdr *h = (const struct nlmsghdr *)buf; mnl_nlmsg_ok(h, (int)n);
-		     h = mnl_nlmsg_next(h, (int *)&n)) {
+		for (const struct nlmsghdr *h = (const struct nlmsghdr *)buf;
+		     mnl_nlmsg_ok(h, (int)n); h = mnl_nlmsg_next(h, (int *)&n)) {
 			if (h->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
 				if (e->error < 0)
@@ -165,9 +165,9 @@ static void put_chain(struct mnl_nlmsg_batch *b, uint32_t *seq, const char *name
 
 static void put_rule(struct mnl_nlmsg_batch *b, uint32_t *seq, struct nftnl_rule *r, bool ack)
 {
-	struct nlmsghdr *h =
-		nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(b), NFT_MSG_NEWRULE, NFPROTO_INET,
-				      NLM_F_CREATE | NLM_F_APPEND | (ack ? NLM_F_ACK : 0), (*seq)++);
+	struct nlmsghdr *h = nftnl_nlmsg_build_hdr(
+		mnl_nlmsg_batch_current(b), NFT_MSG_NEWRULE, NFPROTO_INET,
+		NLM_F_CREATE | NLM_F_APPEND | (ack ? NLM_F_ACK : 0), (*seq)++);
 
 	nftnl_rule_nlmsg_build_payload(h, r);
 	nftnl_rule_free(r);

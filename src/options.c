@@ -139,12 +139,14 @@ static const struct rk_flag_def flag_table[] = {
 	{ OPT_VPNKIT_BINARY, "vpnkit-binary", NULL, FLAG_STRING, CAT_NETWORK_VPNKIT,
 	  "VPNKit executable used by --net=vpnkit", "\"vpnkit\"" },
 	{ OPT_NETSTACK_SANDBOX, "netstack-sandbox", NULL, FLAG_STRING, CAT_NETWORK_BUILTIN,
-	  "run the engine of --net=builtin and gvisor-tap-vsock in namespaces of its own that show it resolv.conf only, "
+	  "run the engine of --net=builtin and gvisor-tap-vsock in namespaces of its own that show "
+	  "it resolv.conf only, "
 	  "without capabilities [auto, true, false] (auto: true, unless the kernel lacks user "
 	  "namespaces)",
 	  "\"auto\"" },
 	{ OPT_NETSTACK_SECCOMP, "netstack-seccomp", NULL, FLAG_STRING, CAT_NETWORK_BUILTIN,
-	  "run the engine of --net=builtin and gvisor-tap-vsock under a seccomp allow-list [auto, true, false] (auto: "
+	  "run the engine of --net=builtin and gvisor-tap-vsock under a seccomp allow-list [auto, "
+	  "true, false] (auto: "
 	  "true, unless the kernel lacks seccomp filters)",
 	  "\"auto\"" },
 	{ OPT_LXC_USER_NIC_BINARY, "lxc-user-nic-binary", NULL, FLAG_STRING,

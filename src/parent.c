@@ -397,8 +397,8 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 	/* forked while we have one thread: the driver's and the API's come next */
 	if (r == 0)
 		r = rk_ports_start(&st->ports, opts->port_driver, opts->source_ip_transparent,
-				   opts->source_ip_transparent_backend, argv[0] ? argv[0] : "", st->net_ops, st->net_drv, st->sd.path,
-				   st->netcfg.ip, err);
+				   opts->source_ip_transparent_backend, argv[0] ? argv[0] : "",
+				   st->net_ops, st->net_drv, st->sd.path, st->netcfg.ip, err);
 	/* the API listens long before the command runs (upstream has a race there), and
 	 * starting it here costs nothing while the child re-executes itself */
 	if (r == 0)

@@ -11,8 +11,9 @@
 #include "src/lib/util.h"
 
 int rk_ports_start(struct rk_ports *p, enum rk_port kind, bool source_ip_transparent,
-		   enum rk_transparent_backend backend, const char *argv0, const struct rk_net_ops *ops, void *drv,
-		   const char *state_dir, const char *child_ip, struct rk_error *err)
+		   enum rk_transparent_backend backend, const char *argv0,
+		   const struct rk_net_ops *ops, void *drv, const char *state_dir,
+		   const char *child_ip, struct rk_error *err)
 {
 	const char *base = strrchr(argv0, '/');
 	struct rk_builtin_config cfg = {

@@ -29,8 +29,9 @@ struct rk_ports {
  * this while the process has one thread), or the one the network driver serves (ops,
  * drv). Returns 0 or a negative errno with err set. */
 int rk_ports_start(struct rk_ports *p, enum rk_port kind, bool source_ip_transparent,
-		   enum rk_transparent_backend backend, const char *argv0, const struct rk_net_ops *ops, void *drv,
-		   const char *state_dir, const char *child_ip, struct rk_error *err);
+		   enum rk_transparent_backend backend, const char *argv0,
+		   const struct rk_net_ops *ops, void *drv, const char *state_dir,
+		   const char *child_ip, struct rk_error *err);
 
 /* The builtin driver's sockets: the socket maker enters the child's user and network
  * namespaces (with a detached namespace at state_dir/netns, seen through the child's

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* rootlessctl: global flags, then a subcommand with its flags, then its arguments
  * (urfave/cli's rules: each stops at the first non-flag). */
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,11 +137,9 @@ int main(int argc, char **argv)
 			c.socket = default_socket;
 		}
 	}
-	curl_global_init(CURL_GLOBAL_NOTHING);
 	r = c.socket ? sub->run(&c, &err)
 		     : rk_error_set(&err, EINVAL,
 				    "please specify --socket or set $ROOTLESSKIT_STATE_DIR");
-	curl_global_cleanup();
 	if (r < 0) {
 		char shown[sizeof(err.msg) * 4];
 		/* it may quote the server */

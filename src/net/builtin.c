@@ -6,10 +6,10 @@
  * The child creates tap0 with virtio-net headers and hands it over; the engine (netstack/)
  * runs on it in a confined process of its own (netstack/launch.c). We keep the tap, so that
  * when an engine dies another one takes over within a second and the published ports of
- * --port-driver=netstack (or gvisor-tap-vsock) are installed in it again; the connections the dead one carried
- * are lost. After RK_ENGINE_CRASH_LIMIT deaths in a minute, or when no engine starts, the
- * network is gone for good: the command is stopped in the first case, and rootlesskit's
- * exit status says so in both.
+ * --port-driver=netstack (or gvisor-tap-vsock) are installed in it again; the connections the dead
+ * one carried are lost. After RK_ENGINE_CRASH_LIMIT deaths in a minute, or when no engine starts,
+ * the network is gone for good: the command is stopped in the first case, and rootlesskit's exit
+ * status says so in both.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -176,11 +176,11 @@ static void builtin_free(void *drv)
 		close(rk_steal_fd(&b->control));
 }
 
-#define ENGINE_OPS                                                                          \
-	.new_netns = true, .tap = true, .configure = true, .tap_fd = RK_NETCFG_TAP_VNET,    \
-	.default_mtu = 65520, .default_ifname = "tap0", .size = sizeof(struct builtin),      \
-	.prepare = builtin_prepare, .ports = builtin_ports, .start = builtin_start,          \
-	.take_tap = builtin_take_tap, .ready = builtin_ready, .check = builtin_check,        \
+#define ENGINE_OPS                                                                                 \
+	.new_netns = true, .tap = true, .configure = true, .tap_fd = RK_NETCFG_TAP_VNET,           \
+	.default_mtu = 65520, .default_ifname = "tap0", .size = sizeof(struct builtin),            \
+	.prepare = builtin_prepare, .ports = builtin_ports, .start = builtin_start,                \
+	.take_tap = builtin_take_tap, .ready = builtin_ready, .check = builtin_check,              \
 	.stop = builtin_stop, .free = builtin_free
 
 /* slirp4netns's addresses, IPv6 with --ipv6 */

@@ -17,7 +17,7 @@ static const struct rk_net_ops none_ops = { .net = RK_NET_NONE, .new_netns = tru
 
 static const struct rk_net_ops *const drivers[] = {
 	&host_ops,	   &none_ops,	       &rk_net_slirp4netns_ops, &rk_net_builtin_ops,
-	&rk_net_pasta_ops, &rk_net_vpnkit_ops, &rk_net_lxcusernic_ops, &rk_net_gvisor_ops,
+	&rk_net_pasta_ops, &rk_net_vpnkit_ops, &rk_net_lxcusernic_ops,	&rk_net_gvisor_ops,
 };
 
 const struct rk_net_ops *rk_net_ops_get(enum rk_net net)

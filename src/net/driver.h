@@ -79,10 +79,10 @@ struct rk_net_ctx {
 
 struct rk_net_ops {
 	enum rk_net net;
-	bool new_netns;		   /* the child gets a network namespace (and /sys re-mounted) */
-	bool tap;		   /* the child creates a tap device (--ifname) */
-	bool configure;		   /* the child gets an interface configuration (netcfg.h) and
-				    * writes resolv.conf and hosts */
+	bool new_netns; /* the child gets a network namespace (and /sys re-mounted) */
+	bool tap;	/* the child creates a tap device (--ifname) */
+	bool configure; /* the child gets an interface configuration (netcfg.h) and
+			 * writes resolv.conf and hosts */
 	/* the addresses come from --cidr (rk_vnet_layout) with the gateway and DNS at these
 	 * offsets (slirp4netns's .2 and .3, gvisor-tap-vsock's .1 and .1); 0: the driver
 	 * learns them */

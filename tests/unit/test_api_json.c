@@ -83,7 +83,9 @@ static void test_info_port_driver(void **state)
 /* API 1.1.2: networkDriver.ipv6, after dynamicChildIP, only when true */
 static void test_info_ipv6(void **state)
 {
-	struct rk_api_info info = { .state_dir = "/s", .child_pid = 7, .net_driver = "slirp4netns",
+	struct rk_api_info info = { .state_dir = "/s",
+				    .child_pid = 7,
+				    .net_driver = "slirp4netns",
 				    .child_ip = "10.0.2.100" };
 	char *s = rk_api_json_info(&info);
 
@@ -196,12 +198,9 @@ static void test_parse_spec(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_info_host),
-		cmocka_unit_test(test_info_network),
-		cmocka_unit_test(test_error),
-		cmocka_unit_test(test_info_port_driver),
-		cmocka_unit_test(test_info_ipv6),
-		cmocka_unit_test(test_port_status_and_list),
+		cmocka_unit_test(test_info_host),  cmocka_unit_test(test_info_network),
+		cmocka_unit_test(test_error),	   cmocka_unit_test(test_info_port_driver),
+		cmocka_unit_test(test_info_ipv6),  cmocka_unit_test(test_port_status_and_list),
 		cmocka_unit_test(test_parse_spec),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

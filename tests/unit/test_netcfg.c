@@ -233,10 +233,9 @@ static void test_helper_output(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_vnet_numbers),	   cmocka_unit_test(test_slirp_addresses),
-		cmocka_unit_test(test_gvisor_addresses),
-		cmocka_unit_test(test_message_round_trip), cmocka_unit_test(test_slirp4netns_argv),
-		cmocka_unit_test(test_helper_output),
+		cmocka_unit_test(test_vnet_numbers),	 cmocka_unit_test(test_slirp_addresses),
+		cmocka_unit_test(test_gvisor_addresses), cmocka_unit_test(test_message_round_trip),
+		cmocka_unit_test(test_slirp4netns_argv), cmocka_unit_test(test_helper_output),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
