@@ -136,7 +136,8 @@ WAIT_FD3='for i in $(seq 50); do [ -s $T/fd3 ] && break; sleep 0.1; done; cat $T
 	ln -s "$real" "$BIN/docker-proxy"
 	local fifo="$BATS_TEST_TMPDIR/ready"
 	mkfifo "$fifo"
-	"$RK" --state-dir="$BATS_TEST_TMPDIR/state" --net=none --port-driver=builtin \
+	# --pidns: the service and both proxies end with the namespace
+	"$RK" --pidns --state-dir="$BATS_TEST_TMPDIR/state" --net=none --port-driver=builtin \
 		env PATH="$BIN:$PATH" sh -c "
 		python3 $ECHO serve 80 $BATS_TEST_TMPDIR/echo-ready 127.0.0.1 3>&- &
 		for i in \$(seq 50); do [ -s $BATS_TEST_TMPDIR/echo-ready ] && break; sleep 0.1; done
