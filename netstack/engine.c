@@ -350,13 +350,16 @@ int rk_engine_forward(struct rk_engine *e, const struct rk_engine_fwd *f)
 	}
 	errno = 0;
 	if (f->op == RK_ENGINE_FWD_ADD) {
+		/* libslirp forwards within one family */
+		if (f->host.sa.sa_family != f->guest.sa.sa_family)
+			return -EAFNOSUPPORT;
 		rk_backlog_widen(true); /* libslirp would listen with a backlog of 1 */
-		r = sl.add_hostxfwd(e->slirp, (const struct sockaddr *)&f->host, sizeof(f->host),
-				    (const struct sockaddr *)&f->guest, sizeof(f->guest), 0);
+		r = sl.add_hostxfwd(e->slirp, &f->host.sa, rk_sockaddr_len(&f->host), &f->guest.sa,
+				    rk_sockaddr_len(&f->guest),
+				    f->host.sa.sa_family == AF_INET6 ? SLIRP_HOSTFWD_V6ONLY : 0);
 		rk_backlog_widen(false);
 	} else if (f->op == RK_ENGINE_FWD_REMOVE)
-		r = sl.remove_hostxfwd(e->slirp, (const struct sockaddr *)&f->host, sizeof(f->host),
-				       0);
+		r = sl.remove_hostxfwd(e->slirp, &f->host.sa, rk_sockaddr_len(&f->host), 0);
 	else
 		return -EINVAL;
 	if (r < 0)

@@ -11,6 +11,7 @@
 
 #include "netstack/dns.h"
 #include "netstack/filter.h"
+#include "netstack/nat.h"
 #include "src/lib/error.h"
 
 struct rk_engine_config {
@@ -50,8 +51,8 @@ struct rk_engine_stats {
 struct rk_engine;
 
 /* A host forward (--port-driver=netstack): a listener on the host whose connections
- * (tcpnat.c, or libslirp before Linux 6.9) or datagrams (udpnat.c) the engine carries into
- * the child, keeping the client's address. Sent to the
+ * (tcpnat.c, or libslirp before Linux 6.9: one family only) or datagrams (udpnat.c) the
+ * engine carries into the child, keeping the client's address. Sent to the
  * engine process over its control socket, answered with a struct rk_engine_fwd_reply. */
 enum {
 	RK_ENGINE_FWD_ADD = 1,
@@ -61,8 +62,9 @@ struct rk_engine_fwd {
 	uint32_t seq; /* echoed in the reply: a late reply to an abandoned request is told apart */
 	uint32_t op;
 	uint32_t udp;
-	struct sockaddr_in host;  /* the listener */
-	struct sockaddr_in guest; /* the child's side (ADD only) */
+	/* the listener, and the child's side (ADD only): of the same family, or an IPv6
+	 * listener for an IPv4 side (without --ipv6) */
+	union rk_sockaddr host, guest;
 };
 struct rk_engine_fwd_reply {
 	uint32_t seq;

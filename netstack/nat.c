@@ -79,6 +79,53 @@ void rk_nat_inbound(const struct rk_vnet *cfg, const struct sockaddr_storage *fr
 	*ret_port = in6->sin6_port;
 }
 
+bool rk_nat_inbound_as(const struct rk_vnet *cfg, const struct sockaddr_storage *from, bool v6,
+		       uint8_t *ret_addr, uint16_t *ret_port)
+{
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)from;
+	struct sockaddr_storage v4 = { .ss_family = AF_INET };
+
+	if (from->ss_family == (v6 ? AF_INET6 : AF_INET)) {
+		rk_nat_inbound(cfg, from, ret_addr, ret_port);
+		return true;
+	}
+	if (v6)
+		return false;
+	if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&v4;
+		memcpy(&in->sin_addr, in6->sin6_addr.s6_addr + 12, 4);
+		in->sin_port = in6->sin6_port;
+		rk_nat_inbound(cfg, &v4, ret_addr, ret_port);
+		return true;
+	}
+	memcpy(ret_addr, &cfg->gateway, 4);
+	*ret_port = in6->sin6_port;
+	return true;
+}
+
+socklen_t rk_sockaddr_len(const union rk_sockaddr *a)
+{
+	return a->sa.sa_family == AF_INET6 ? sizeof(a->v6) : sizeof(a->v4);
+}
+
+const uint8_t *rk_sockaddr_addr(const union rk_sockaddr *a)
+{
+	return a->sa.sa_family == AF_INET6 ? a->v6.sin6_addr.s6_addr
+					   : (const uint8_t *)&a->v4.sin_addr;
+}
+
+uint16_t rk_sockaddr_port(const union rk_sockaddr *a)
+{
+	return a->sa.sa_family == AF_INET6 ? a->v6.sin6_port : a->v4.sin_port;
+}
+
+bool rk_sockaddr_equal(const union rk_sockaddr *a, const union rk_sockaddr *b)
+{
+	return a->sa.sa_family == b->sa.sa_family && rk_sockaddr_port(a) == rk_sockaddr_port(b) &&
+	       memcmp(rk_sockaddr_addr(a), rk_sockaddr_addr(b),
+		      a->sa.sa_family == AF_INET6 ? 16 : 4) == 0;
+}
+
 void rk_nat_budget(size_t *ret_tcp, size_t *ret_udp)
 {
 	struct rlimit rl;

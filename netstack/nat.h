@@ -8,9 +8,27 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "src/lib/vnet.h"
+
+/* A socket address of either family: a host forward's listener, or its side in the child. */
+union rk_sockaddr {
+	struct sockaddr sa;
+	struct sockaddr_in v4;
+	struct sockaddr_in6 v6;
+};
+
+/* The length bind() and sendto() take for a. */
+socklen_t rk_sockaddr_len(const union rk_sockaddr *a);
+
+/* Same family, address and port. */
+bool rk_sockaddr_equal(const union rk_sockaddr *a, const union rk_sockaddr *b);
+
+/* The address bytes of a (4 or 16) and its port (network byte order). */
+const uint8_t *rk_sockaddr_addr(const union rk_sockaddr *a);
+uint16_t rk_sockaddr_port(const union rk_sockaddr *a);
 
 /* The child's MAC, learnt by the filter from the frames it passes. */
 struct rk_child_mac {
@@ -31,6 +49,14 @@ bool rk_nat_outbound(const struct rk_vnet *cfg, bool v6, const uint8_t *dst, uin
  * IPv6), the rest as itself. */
 void rk_nat_inbound(const struct rk_vnet *cfg, const struct sockaddr_storage *from,
 		    uint8_t *ret_addr, uint16_t *ret_port);
+
+/* rk_nat_inbound for a host forward whose side in the child is IPv4 (v6 false) or IPv6:
+ * an IPv4-mapped client is IPv4; an IPv6 client of an IPv4 side cannot show as itself and
+ * is the gateway (*ret_port its port: the caller picks another where that one is taken).
+ * Returns false for a client of IPv4 to an IPv6 side, which does not happen (the
+ * listeners of such forwards are IPv6 only). */
+bool rk_nat_inbound_as(const struct rk_vnet *cfg, const struct sockaddr_storage *from, bool v6,
+		       uint8_t *ret_addr, uint16_t *ret_port);
 
 /* How many connections (tcp) and UDP sources (udp) the translations hold at once, from
  * the descriptor limit as it is now (RLIMIT_NOFILE): the rest of the engine (the tap, the

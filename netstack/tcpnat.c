@@ -539,7 +539,7 @@ static bool timeout(struct rk_tcpnat *t, struct flow *f, int64_t now_ms)
 		return true;
 	}
 	if (f->state == WAIT_MAC) {
-		tn_send_arp_request(t, f->caddr);
+		tn_send_arp_request(t, f);
 		tn_arm_rto(f, now_ms);
 		return true;
 	}

@@ -42,12 +42,13 @@ struct rk_tcpnat *rk_tcpnat_new(const struct rk_tcpnat_config *cfg);
 
 /* A host forward (--port-driver=netstack): a listener on host whose connections become
  * connections to guest in the child; the child sees a client from a non-loopback address
- * as that address, a loopback one as the gateway. Returns 0 or -errno. */
-int rk_tcpnat_listen(struct rk_tcpnat *t, const struct sockaddr_in *host,
-		     const struct sockaddr_in *guest);
+ * as that address, a loopback one as the gateway (rk_nat_inbound_as: an IPv6 client of an
+ * IPv4 guest as the gateway too). An IPv6 host listens to IPv6 only. Returns 0 or -errno. */
+int rk_tcpnat_listen(struct rk_tcpnat *t, const union rk_sockaddr *host,
+		     const union rk_sockaddr *guest);
 
 /* Closes the listener on host (its connections go on). Returns 0 or -ENOENT. */
-int rk_tcpnat_unlisten(struct rk_tcpnat *t, const struct sockaddr_in *host);
+int rk_tcpnat_unlisten(struct rk_tcpnat *t, const union rk_sockaddr *host);
 
 /* Whether some connection holds data on its way (held for a full socket, or sent to the
  * child and not yet acknowledged). Accepts NULL. */

@@ -48,7 +48,7 @@ enum flow_state {
 struct listener {
 	int fd;
 	int poll_idx;
-	struct sockaddr_in host, guest;
+	union rk_sockaddr host, guest;
 };
 
 struct flow {
@@ -128,7 +128,7 @@ void tn_send_syn(struct rk_tcpnat *t, struct flow *f, int64_t now_ms);
 
 /* Who has the child's address: asked when a host forward's connection arrives before the
  * child sent anything. */
-void tn_send_arp_request(struct rk_tcpnat *t, const uint8_t *child_addr);
+void tn_send_arp_request(struct rk_tcpnat *t, const struct flow *f);
 
 /* Rewinds the data sent to the child to its first unacknowledged byte. */
 void tn_rewind_sent(struct rk_tcpnat *t, struct flow *f);

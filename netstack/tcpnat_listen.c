@@ -23,27 +23,25 @@
 /* A connection accepted on a host forward's listener: a flow whose SYN goes to the child
  * (after an ARP request, if the child has not been heard from yet). */
 static void accept_flow(struct rk_tcpnat *t, const struct listener *l, int fd,
-			const struct sockaddr_in *client, int64_t now_ms)
+			const struct sockaddr_storage *client, int64_t now_ms)
 {
-	uint32_t raddr;
-	uint16_t rport;
-	const uint8_t *caddr = (const uint8_t *)&l->guest.sin_addr;
+	bool v6 = l->guest.sa.sa_family == AF_INET6;
+	const uint8_t *caddr = rk_sockaddr_addr(&l->guest);
+	uint16_t cport = rk_sockaddr_port(&l->guest), rport;
+	uint8_t raddr[16];
 	struct flow *f = NULL;
-	struct sockaddr_storage from = { 0 };
 
-	memcpy(&from, client, sizeof(*client));
-	rk_nat_inbound(t->cfg.vnet, &from, (uint8_t *)&raddr, &rport);
+	if (!rk_nat_inbound_as(t->cfg.vnet, client, v6, raddr, &rport)) {
+		close(fd);
+		return;
+	}
 	/* clients of two host ports forwarded to one guest port may come from the same port
 	 * (loopback ones all show as the gateway): a connection that would tn_take the place of
 	 * a live or closing one gets another port of the dynamic range instead */
-	for (int i = 0; i < FWD_PORT_TRIES && tn_lookup(t, false, caddr, (const uint8_t *)&raddr,
-							l->guest.sin_port, rport);
-	     i++)
+	for (int i = 0; i < FWD_PORT_TRIES && tn_lookup(t, v6, caddr, raddr, cport, rport); i++)
 		rport = htons((uint16_t)(FWD_PORT_FIRST + t->next_port++ % FWD_PORT_COUNT));
-	if (!tn_table_full(t) &&
-	    !tn_lookup(t, false, caddr, (const uint8_t *)&raddr, l->guest.sin_port, rport))
-		f = tn_flow_new(t, fd, false, caddr, (const uint8_t *)&raddr, l->guest.sin_port,
-				rport);
+	if (!tn_table_full(t) && !tn_lookup(t, v6, caddr, raddr, cport, rport))
+		f = tn_flow_new(t, fd, v6, caddr, raddr, cport, rport);
 	if (!f) {
 		/* a full table: the client hears it at once (a reset), not when it gives up */
 		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
@@ -56,32 +54,28 @@ static void accept_flow(struct rk_tcpnat *t, const struct listener *l, int fd,
 		tn_send_syn(t, f, now_ms);
 	} else {
 		f->state = WAIT_MAC;
-		tn_send_arp_request(t, f->caddr);
+		tn_send_arp_request(t, f);
 		tn_arm_rto(f, now_ms);
 	}
 }
 
-static bool same_host(const struct sockaddr_in *a, const struct sockaddr_in *b)
-{
-	return a->sin_addr.s_addr == b->sin_addr.s_addr && a->sin_port == b->sin_port;
-}
-
-int rk_tcpnat_listen(struct rk_tcpnat *t, const struct sockaddr_in *host,
-		     const struct sockaddr_in *guest)
+int rk_tcpnat_listen(struct rk_tcpnat *t, const union rk_sockaddr *host,
+		     const union rk_sockaddr *guest)
 {
 	int fd, one = 1;
 
 	if (t->n_listeners == RK_TCPNAT_LISTENERS)
 		return -ENOSPC;
 	for (size_t i = 0; i < t->n_listeners; i++)
-		if (same_host(&t->listeners[i].host, host))
+		if (rk_sockaddr_equal(&t->listeners[i].host, host))
 			return -EADDRINUSE;
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(host->sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (const struct sockaddr *)host, sizeof(*host)) < 0 ||
-	    listen(fd, SOMAXCONN) < 0) {
+	if (host->sa.sa_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, &host->sa, rk_sockaddr_len(host)) < 0 || listen(fd, SOMAXCONN) < 0) {
 		int e = errno;
 		close(fd);
 		return -e;
@@ -92,10 +86,10 @@ int rk_tcpnat_listen(struct rk_tcpnat *t, const struct sockaddr_in *host,
 	return 0;
 }
 
-int rk_tcpnat_unlisten(struct rk_tcpnat *t, const struct sockaddr_in *host)
+int rk_tcpnat_unlisten(struct rk_tcpnat *t, const union rk_sockaddr *host)
 {
 	for (size_t i = 0; i < t->n_listeners; i++)
-		if (same_host(&t->listeners[i].host, host)) {
+		if (rk_sockaddr_equal(&t->listeners[i].host, host)) {
 			close(t->listeners[i].fd);
 			t->listeners[i] = t->listeners[--t->n_listeners];
 			return 0;
@@ -115,7 +109,7 @@ void rk_tcpnat_unlisten_all(struct rk_tcpnat *t)
 void tn_accept_all(struct rk_tcpnat *t, const struct listener *l, int64_t now_ms)
 {
 	for (int i = 0; i < 64; i++) {
-		struct sockaddr_in client = { 0 };
+		struct sockaddr_storage client = { 0 };
 		socklen_t len = sizeof(client);
 		int fd = accept4(l->fd, (struct sockaddr *)&client, &len,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -126,10 +120,6 @@ void tn_accept_all(struct rk_tcpnat *t, const struct listener *l, int64_t now_ms
 				t->stats.accept_paused++;
 			}
 			return;
-		}
-		if (client.sin_family != AF_INET) {
-			close(fd);
-			continue;
 		}
 		accept_flow(t, l, fd, &client, now_ms);
 	}

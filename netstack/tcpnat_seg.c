@@ -133,9 +133,10 @@ void tn_send_syn(struct rk_tcpnat *t, struct flow *f, int64_t now_ms)
 }
 
 /* Who has the child's address: asked when a host forward's connection arrives before the
- * child sent anything. */
-void tn_send_arp_request(struct rk_tcpnat *t, const uint8_t *child_addr)
+ * child sent anything (the IPv4 one for an IPv6 flow: the MAC is the same). */
+void tn_send_arp_request(struct rk_tcpnat *t, const struct flow *f)
 {
+	const uint8_t *child_addr = f->v6 ? (const uint8_t *)&t->cfg.vnet->child : f->caddr;
 	uint8_t a[ETH_HLEN + 28];
 	struct virtio_net_hdr vh = { 0 };
 	struct iovec iov[2] = { { &vh, sizeof(vh) }, { a, sizeof(a) } };

@@ -16,7 +16,10 @@
  * - Host forwards (--port-driver=netstack) are sockets of the same table, bound to the
  *   published address and keyed by the child's side: what a client sends goes to the
  *   service from the client's address, and what the service sends from its port leaves
- *   through the published socket, to whomever it addresses. They are never evicted.
+ *   through the published socket, to whomever it addresses. They are never evicted. An
+ *   IPv6 forward to an IPv4 side (no --ipv6) shows each IPv6 client as the gateway on a
+ *   port of its own (struct client6), and the service's answers to that port go back to
+ *   that client.
  * - Datagrams to the child that do not fit the MTU are cut into IP fragments (IPv4, or a
  *   fragment header for IPv6), as a router on the path would; one that fits carries a
  *   partial checksum behind a virtio-net header, which the child's kernel trusts.
@@ -52,9 +55,22 @@ struct uflow {
 	bool forward;
 	uint8_t caddr[16];	 /* the child's side (IPv4: first 4 bytes) */
 	uint16_t cport;		 /* network byte order */
-	struct sockaddr_in host; /* a forward's published address */
+	union rk_sockaddr host;	 /* a forward's published address */
 	int64_t last_ms;	 /* the child's last datagram */
+	struct client6 *clients; /* an IPv6 forward to IPv4: who each gateway port is */
+	size_t n_clients;
+	uint16_t next_port;
 };
+
+/* An IPv6 client of a forward to an IPv4 side, as the child sees it: the gateway, port. */
+struct client6 {
+	struct sockaddr_in6 addr;
+	uint16_t port; /* network byte order */
+	int64_t last_ms;
+};
+
+#define CLIENT_PORT_FIRST 49152
+#define CLIENT_PORT_COUNT 16384
 
 struct rk_udpnat {
 	struct rk_udpnat_config cfg;
@@ -129,7 +145,64 @@ static void flow_free(struct rk_udpnat *u, struct uflow *f)
 	u->all[f->idx]->idx = f->idx;
 	u->stats.active = u->n_all;
 	close(f->fd);
+	free(f->clients);
 	free(f);
+}
+
+/* Whether f is an IPv6 forward to an IPv4 side (clients mapped to gateway ports). */
+static bool mapped(const struct uflow *f)
+{
+	return f->forward && f->host.sa.sa_family == AF_INET6 && !f->v6;
+}
+
+/* The gateway port client shows as on f: its own, or a new one (the least recent client
+ * gives way when there are RK_UDPNAT_CLIENTS6). */
+static uint16_t client_port(struct uflow *f, const struct sockaddr_in6 *client, int64_t now_ms)
+{
+	struct client6 *c = NULL;
+	bool taken;
+
+	for (size_t i = 0; i < f->n_clients; i++)
+		if (f->clients[i].addr.sin6_port == client->sin6_port &&
+		    memcmp(&f->clients[i].addr.sin6_addr, &client->sin6_addr, 16) == 0) {
+			f->clients[i].last_ms = now_ms;
+			return f->clients[i].port;
+		}
+	if (f->n_clients < RK_UDPNAT_CLIENTS6) {
+		f->clients = rk_xrealloc(f->clients, (f->n_clients + 1) * sizeof(*f->clients));
+		c = &f->clients[f->n_clients++];
+	} else {
+		c = &f->clients[0];
+		for (size_t i = 1; i < f->n_clients; i++)
+			if (f->clients[i].last_ms < c->last_ms)
+				c = &f->clients[i];
+	}
+	c->addr = *client;
+	c->last_ms = now_ms;
+	/* a port no other client of f has (there are fewer clients than ports) */
+	do {
+		c->port = htons((uint16_t)(CLIENT_PORT_FIRST + f->next_port++ % CLIENT_PORT_COUNT));
+		taken = false;
+		for (size_t i = 0; i < f->n_clients && !taken; i++)
+			taken = &f->clients[i] != c && f->clients[i].port == c->port;
+	} while (taken);
+	return c->port;
+}
+
+/* Where the service's datagram to the gateway's port goes on mapped forward f: into *to.
+ * False when no client has that port. */
+static bool client_of_port(const struct rk_udpnat *u, const struct uflow *f, const uint8_t *dst,
+			   uint16_t port, struct sockaddr_storage *to)
+{
+	if (memcmp(dst, &u->cfg.vnet->gateway, 4) != 0)
+		return false;
+	for (size_t i = 0; i < f->n_clients; i++)
+		if (f->clients[i].port == port) {
+			memset(to, 0, sizeof(*to));
+			memcpy(to, &f->clients[i].addr, sizeof(f->clients[i].addr));
+			return true;
+		}
+	return false;
 }
 
 /* Enters f (its fd open, its key set) into the table. */
@@ -193,13 +266,14 @@ void rk_udpnat_input(struct rk_udpnat *u, const struct rk_frame *fr, int64_t now
 	size_t len = rk_get16(udp + 4) - 8u; /* the filter checked it: 8 up to the packet's end */
 	uint16_t sport = fr->sport, dport = fr->dport;
 	struct sockaddr_storage to;
-	struct uflow *f;
+	struct uflow *f = lookup(u, fr->v6, src, sport);
 
-	if (!rk_nat_outbound(u->cfg.vnet, fr->v6, dst, dport, &to) || dport == 0) {
+	/* a mapped forward answers its IPv6 clients only, through their gateway ports */
+	if (f && mapped(f) ? !client_of_port(u, f, dst, dport, &to)
+			   : !rk_nat_outbound(u->cfg.vnet, fr->v6, dst, dport, &to) || dport == 0) {
 		u->stats.refused++;
 		return;
 	}
-	f = lookup(u, fr->v6, src, sport);
 	if (!f)
 		f = open_source(u, fr->v6, src, sport);
 	if (!f) {
@@ -299,8 +373,10 @@ static void to_child(struct rk_udpnat *u, bool v6, const uint8_t *src, uint16_t 
 }
 
 /* What arrived on f's socket, to the child (a bounded number per pass). */
-static void receive(struct rk_udpnat *u, struct uflow *f)
+static void receive(struct rk_udpnat *u, struct uflow *f, int64_t now_ms)
 {
+	int family = f->forward ? f->host.sa.sa_family : f->v6 ? AF_INET6 : AF_INET;
+
 	for (int i = 0; i < BATCH; i++) {
 		struct sockaddr_storage from = { 0 };
 		socklen_t flen = sizeof(from);
@@ -313,43 +389,51 @@ static void receive(struct rk_udpnat *u, struct uflow *f)
 				return;
 			continue; /* an ICMP error queued on the socket: read past it */
 		}
-		if (from.ss_family != (f->v6 ? AF_INET6 : AF_INET))
+		if (from.ss_family != family)
 			continue;
 		if (!u->cfg.peer->known) {
 			/* a forward's client before the child spoke: ask where it is */
 			uint8_t a[ETH_HLEN + 28];
 			struct iovec iov[2] = { { 0 }, { a, sizeof(a) } };
 			struct virtio_net_hdr none = { 0 };
-			rk_nat_arp_request(a, u->gw_mac, u->cfg.vnet->gateway, f->caddr);
+			rk_nat_arp_request(a, u->gw_mac, u->cfg.vnet->gateway,
+					   f->v6 ? (const uint8_t *)&u->cfg.vnet->child : f->caddr);
 			write_frame(u, iov, 1, &none);
 			continue;
 		}
-		rk_nat_inbound(u->cfg.vnet, &from, saddr, &sport);
+		if (!rk_nat_inbound_as(u->cfg.vnet, &from, f->v6, saddr, &sport))
+			continue;
+		if (mapped(f) && !IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)&from)->sin6_addr))
+			sport = client_port(f, (struct sockaddr_in6 *)&from, now_ms);
 		to_child(u, f->v6, saddr, sport, f->caddr, f->cport, u->buf, (size_t)n);
 	}
 }
 
-int rk_udpnat_listen(struct rk_udpnat *u, const struct sockaddr_in *host,
-		     const struct sockaddr_in *guest)
+int rk_udpnat_listen(struct rk_udpnat *u, const union rk_sockaddr *host,
+		     const union rk_sockaddr *guest)
 {
 	struct uflow *f, *old;
 	size_t forwards = u->n_all - u->n_sources;
+	bool v6 = guest->sa.sa_family == AF_INET6;
 	int fd, one = 1;
 
 	if (forwards >= RK_UDPNAT_FORWARDS)
 		return -ENOSPC;
+	if (v6 && host->sa.sa_family != AF_INET6)
+		return -EAFNOSUPPORT;
 	for (size_t i = 0; i < u->n_all; i++)
-		if (u->all[i]->forward && u->all[i]->host.sin_port == host->sin_port &&
-		    u->all[i]->host.sin_addr.s_addr == host->sin_addr.s_addr)
+		if (u->all[i]->forward && rk_sockaddr_equal(&u->all[i]->host, host))
 			return -EADDRINUSE;
-	old = lookup(u, false, (const uint8_t *)&guest->sin_addr, guest->sin_port);
+	old = lookup(u, v6, rk_sockaddr_addr(guest), rk_sockaddr_port(guest));
 	if (old && old->forward)
 		return -EEXIST; /* one published socket per port of the child */
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(host->sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (const struct sockaddr *)host, sizeof(*host)) < 0) {
+	if (host->sa.sa_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, &host->sa, rk_sockaddr_len(host)) < 0) {
 		int e = errno;
 		close(fd);
 		return -e;
@@ -360,19 +444,19 @@ int rk_udpnat_listen(struct rk_udpnat *u, const struct sockaddr_in *host,
 	f = rk_xcalloc(1, sizeof(*f));
 	f->fd = fd;
 	f->forward = true;
-	memcpy(f->caddr, &guest->sin_addr, 4);
-	f->cport = guest->sin_port;
+	f->v6 = v6;
+	memcpy(f->caddr, rk_sockaddr_addr(guest), v6 ? 16 : 4);
+	f->cport = rk_sockaddr_port(guest);
 	f->host = *host;
 	flow_add(u, f);
 	return 0;
 }
 
-int rk_udpnat_unlisten(struct rk_udpnat *u, const struct sockaddr_in *host)
+int rk_udpnat_unlisten(struct rk_udpnat *u, const union rk_sockaddr *host)
 {
 	for (size_t i = 0; i < u->n_all; i++) {
 		struct uflow *f = u->all[i];
-		if (f->forward && f->host.sin_port == host->sin_port &&
-		    f->host.sin_addr.s_addr == host->sin_addr.s_addr) {
+		if (f->forward && rk_sockaddr_equal(&f->host, host)) {
 			flow_free(u, f);
 			return 0;
 		}
@@ -399,11 +483,10 @@ void rk_udpnat_fill(struct rk_udpnat *u, int64_t now_ms,
 void rk_udpnat_poll(struct rk_udpnat *u, int64_t now_ms, int (*revents)(int idx, void *opaque),
 		    void *opaque)
 {
-	(void)now_ms;
 	for (size_t i = 0; i < u->n_all; i++) {
 		struct uflow *f = u->all[i];
 		if (f->poll_idx >= 0 && revents(f->poll_idx, opaque))
-			receive(u, f);
+			receive(u, f, now_ms);
 		f->poll_idx = -1;
 	}
 }

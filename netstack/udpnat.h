@@ -13,6 +13,7 @@
 
 #define RK_UDPNAT_FLOWS	   4096 /* the child's sources at once; the least recent gives way */
 #define RK_UDPNAT_FORWARDS 1024 /* host forwards */
+#define RK_UDPNAT_CLIENTS6 256	/* IPv6 clients of one forward to an IPv4 guest */
 #define RK_UDPNAT_IDLE_MS  (180 * 1000)
 
 struct rk_udpnat_config {
@@ -41,12 +42,15 @@ void rk_udpnat_input(struct rk_udpnat *u, const struct rk_frame *fr, int64_t now
 
 /* A host forward (--port-driver=netstack): a socket on host whose datagrams go to guest
  * in the child, from the client's address (a loopback client as the gateway); what the
- * child sends from guest leaves through it. Returns 0 or -errno. */
-int rk_udpnat_listen(struct rk_udpnat *u, const struct sockaddr_in *host,
-		     const struct sockaddr_in *guest);
+ * child sends from guest leaves through it. An IPv6 host takes IPv6 only; for an IPv4
+ * guest each IPv6 client shows as the gateway on a port of its own, which the child's
+ * answers go back through (at most RK_UDPNAT_CLIENTS6 clients, the least recent gives
+ * way). Returns 0 or -errno. */
+int rk_udpnat_listen(struct rk_udpnat *u, const union rk_sockaddr *host,
+		     const union rk_sockaddr *guest);
 
 /* Closes the forward on host. Returns 0 or -ENOENT. */
-int rk_udpnat_unlisten(struct rk_udpnat *u, const struct sockaddr_in *host);
+int rk_udpnat_unlisten(struct rk_udpnat *u, const union rk_sockaddr *host);
 
 /* Before the engine polls: closes sources idle for RK_UDPNAT_IDLE_MS, registers the
  * sockets with add (which returns a poll index) and lowers *timeout_ms to the next

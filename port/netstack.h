@@ -7,10 +7,12 @@
 #include "port/driver.h"
 
 /* A driver sending forward requests to the engine on control (a SOCK_SEQPACKET socket,
- * taken), called name in the API; child_ip is where ports without a child IP go. Requests fail with
+ * taken), called name in the API; child_ip (and child_ip6, for IPv6 ports, NULL without
+ * --ipv6) is where ports without a child IP go. Requests fail with
  * EAGAIN until rk_port_netstack_ready() says the engine runs (the API answers before the network is
  * set up). */
-struct rk_port_driver *rk_port_netstack_new(int control, const char *child_ip, const char *name);
+struct rk_port_driver *rk_port_netstack_new(int control, const char *child_ip,
+					    const char *child_ip6, const char *name);
 
 void rk_port_netstack_ready(struct rk_port_driver *d);
 

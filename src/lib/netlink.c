@@ -187,21 +187,25 @@ int rk_netlink_addr_add(const char *ifname, const char *ip, unsigned prefix, str
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct ifaddrmsg *ifa;
 	unsigned index = if_nametoindex(ifname);
-	struct in_addr a;
+	unsigned char a[16];
+	bool v6 = strchr(ip, ':') != NULL;
 	int r;
 
-	if (!index || inet_pton(AF_INET, ip, &a) != 1 || prefix > 32)
+	if (!index || inet_pton(v6 ? AF_INET6 : AF_INET, ip, a) != 1 || prefix > (v6 ? 128 : 32))
 		return rk_error_errno(err, index ? EINVAL : errno, "ip addr add %s/%u dev %s", ip,
 				      prefix, ifname);
 	nlh->nlmsg_type = RTM_NEWADDR;
 	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-	ifa->ifa_family = AF_INET;
+	ifa->ifa_family = v6 ? AF_INET6 : AF_INET;
 	ifa->ifa_prefixlen = (unsigned char)prefix;
 	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
 	ifa->ifa_index = index;
-	mnl_attr_put(nlh, IFA_LOCAL, sizeof(a), &a);
-	mnl_attr_put(nlh, IFA_ADDRESS, sizeof(a), &a);
+	/* an IPv6 address we choose is usable at once: no duplicate detection */
+	ifa->ifa_flags = v6 ? IFA_F_NODAD : 0;
+	if (!v6)
+		mnl_attr_put(nlh, IFA_LOCAL, 4, a);
+	mnl_attr_put(nlh, IFA_ADDRESS, v6 ? 16 : 4, a);
 	r = request_ack(nlh);
 	if (r < 0)
 		return rk_error_errno(err, -r, "ip addr add %s/%u dev %s", ip, prefix, ifname);

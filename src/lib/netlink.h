@@ -30,7 +30,8 @@ int rk_netlink_set_mac(const char *ifname, const char *mac, struct rk_error *err
 /* Parses aa:bb:cc:dd:ee:ff. Returns 0 or -EINVAL. */
 int rk_parse_mac(const char *text, unsigned char mac[6]);
 
-/* "ip addr add IP/PREFIX dev IFNAME" (IPv4). Returns 0 or a negative errno with err set. */
+/* "ip addr add IP/PREFIX dev IFNAME" (IPv4, or IPv6 without duplicate detection). Returns 0 or a
+ * negative errno with err set. */
 int rk_netlink_addr_add(const char *ifname, const char *ip, unsigned prefix, struct rk_error *err);
 
 /* "ip route add default via GATEWAY dev IFNAME" (IPv4). Returns 0 or -errno, err set. */

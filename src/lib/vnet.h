@@ -10,12 +10,16 @@
 
 #include "src/lib/error.h"
 
+/* the child's fixed IPv6 address, where published ports lead */
+#define RK_VNET_CHILD6 "fd00::100"
+
 struct rk_vnet {
 	uint32_t net, mask;	      /* the network and its netmask, network byte order */
 	uint32_t child, gateway, dns; /* IPv4 addresses, network byte order */
 	unsigned prefix;	      /* of mask */
 	unsigned mtu;		      /* the child's interface's */
-	bool ipv6;		      /* fd00::/64 too: the host is fd00::2, DNS fd00::3 */
+	bool ipv6;		      /* fd00::/64 too: the host is fd00::2, DNS fd00::3, the
+				       * child fd00::100 (RK_VNET_CHILD6) besides its SLAAC one */
 	bool disable_host_loopback;   /* the gateway does not lead to the host's loopback */
 };
 

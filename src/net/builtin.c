@@ -69,7 +69,7 @@ static int builtin_ports(void *drv, const char *state_dir, const char *child_ip,
 		return rk_error_errno(err, -r, "socketpair");
 	b->control = ctl[1];
 	b->ports = *ret = rk_port_netstack_new(
-		ctl[0], child_ip,
+		ctl[0], child_ip, b->net->ipv6 ? RK_VNET_CHILD6 : NULL,
 		b->net->port_driver == RK_PORT_NETSTACK ? "netstack" : "gvisor-tap-vsock");
 	return 0;
 }

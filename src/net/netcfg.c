@@ -22,8 +22,10 @@ void rk_netcfg_of_vnet(struct rk_netcfg *cfg, const struct rk_vnet *v, const cha
 	inet_ntop(AF_INET, &v->child, cfg->ip, sizeof(cfg->ip));
 	inet_ntop(AF_INET, &v->gateway, cfg->gateway, sizeof(cfg->gateway));
 	inet_ntop(AF_INET, &v->dns, cfg->dns[0], sizeof(cfg->dns[0]));
-	if (v->ipv6)
+	if (v->ipv6) {
+		snprintf(cfg->ip6, sizeof(cfg->ip6), "%s", RK_VNET_CHILD6);
 		snprintf(cfg->dns[cfg->n_dns++], sizeof(cfg->dns[0]), "fd00::3");
+	}
 }
 
 /* Empty strings travel as "-". */
@@ -40,9 +42,9 @@ static void unword(char *s)
 
 void rk_netcfg_format(const struct rk_netcfg *cfg, char *buf, size_t size)
 {
-	int n = snprintf(buf, size, "%u %d %s %s %s %u %s %u", (unsigned)cfg->step,
+	int n = snprintf(buf, size, "%u %d %s %s %s %u %s %s %u", (unsigned)cfg->step,
 			 (int)cfg->tap_fd, word(cfg->mac), cfg->dev, word(cfg->ip), cfg->prefix,
-			 word(cfg->gateway), cfg->mtu);
+			 word(cfg->gateway), word(cfg->ip6), cfg->mtu);
 
 	for (unsigned i = 0; i < cfg->n_dns && n > 0 && (size_t)n < size; i++)
 		n += snprintf(buf + n, size - (size_t)n, " %s", cfg->dns[i]);
@@ -55,10 +57,10 @@ int rk_netcfg_parse(const char *text, struct rk_netcfg *ret)
 	int tap_fd, n;
 
 	*ret = (struct rk_netcfg){ 0 };
-	n = sscanf(text, "%u %d %17s %15s %15s %u %15s %u %63s %63s %63s", &step, &tap_fd, ret->mac,
-		   ret->dev, ret->ip, &ret->prefix, ret->gateway, &ret->mtu, dns[0], dns[1],
-		   dns[2]);
-	if (n < 8 || n > 8 + RK_NETCFG_MAX_DNS || ret->prefix > 32 || step > RK_NETCFG_LINK ||
+	n = sscanf(text, "%u %d %17s %15s %15s %u %15s %45s %u %63s %63s %63s", &step, &tap_fd,
+		   ret->mac, ret->dev, ret->ip, &ret->prefix, ret->gateway, ret->ip6, &ret->mtu,
+		   dns[0], dns[1], dns[2]);
+	if (n < 9 || n > 9 + RK_NETCFG_MAX_DNS || ret->prefix > 32 || step > RK_NETCFG_LINK ||
 	    tap_fd < RK_NETCFG_TAP_NONE || tap_fd > RK_NETCFG_TAP_VNET ||
 	    strcmp(ret->dev, "-") == 0)
 		return -EBADMSG;
@@ -67,7 +69,8 @@ int rk_netcfg_parse(const char *text, struct rk_netcfg *ret)
 	unword(ret->mac);
 	unword(ret->ip);
 	unword(ret->gateway);
-	for (int i = 0; i < n - 8; i++) {
+	unword(ret->ip6);
+	for (int i = 0; i < n - 9; i++) {
 		size_t len = strlen(dns[i]);
 		if (len >= sizeof(ret->dns[i]))
 			return -EBADMSG;
@@ -89,7 +92,8 @@ int rk_netcfg_apply(const struct rk_netcfg *cfg, struct rk_error *err)
 	if (cfg->step == RK_NETCFG_LINK)
 		return 0;
 	if ((r = rk_netlink_addr_add(cfg->dev, cfg->ip, cfg->prefix, err)) < 0 ||
-	    (r = rk_netlink_route_default(cfg->dev, cfg->gateway, err)) < 0)
+	    (r = rk_netlink_route_default(cfg->dev, cfg->gateway, err)) < 0 ||
+	    (*cfg->ip6 && (r = rk_netlink_addr_add(cfg->dev, cfg->ip6, 64, err)) < 0))
 		return r;
 	return 0;
 }

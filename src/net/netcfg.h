@@ -34,13 +34,14 @@ struct rk_netcfg {
 	char ip[16]; /* dotted IPv4 */
 	unsigned prefix;
 	char gateway[16];
+	char ip6[46]; /* a fixed IPv6 address (/64, no duplicate detection), "" for none */
 	unsigned mtu;
 	char dns[RK_NETCFG_MAX_DNS][46];
 	unsigned n_dns;
 };
 
 /* The configuration of dev on the virtual network v (rk_vnet_layout): its addresses, MTU
- * and DNS servers (fd00::3 too with IPv6), in the form the child gets. */
+ * and DNS servers (with IPv6: fd00::100 and DNS fd00::3 too), in the form the child gets. */
 void rk_netcfg_of_vnet(struct rk_netcfg *cfg, const struct rk_vnet *v, const char *dev);
 
 /* The one-line form sent to the child, and back. rk_netcfg_parse returns 0 or -EBADMSG. */
@@ -48,8 +49,8 @@ void rk_netcfg_format(const struct rk_netcfg *cfg, char *buf, size_t size);
 int rk_netcfg_parse(const char *text, struct rk_netcfg *ret);
 
 /* In the child: sets cfg->dev's MAC (when given), brings it up, sets its MTU, and unless
- * cfg->step is RK_NETCFG_LINK adds the address and the default route, each step named in
- * its error. Returns 0 or a negative errno with err set. */
+ * cfg->step is RK_NETCFG_LINK adds the address, the default route and the IPv6 address,
+ * each step named in its error. Returns 0 or a negative errno with err set. */
 int rk_netcfg_apply(const struct rk_netcfg *cfg, struct rk_error *err);
 
 /* In the child: writes STATE/hosts (the current /etc/hosts plus 127.0.0.1 and ::1 for the

@@ -983,11 +983,11 @@ static void host_forward(struct rk_engine_stats *ret_stats)
 	tcp_arg(lpcb, &ec);
 	tcp_accept(lpcb, echo_accept);
 
-	fwd.host = (struct sockaddr_in){ .sin_family = AF_INET,
-					 .sin_port = htons(port),
-					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	fwd.guest = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(CHILD_PORT) };
-	inet_pton(AF_INET, "10.0.2.100", &fwd.guest.sin_addr);
+	fwd.host.v4 = (struct sockaddr_in){ .sin_family = AF_INET,
+					    .sin_port = htons(port),
+					    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	fwd.guest.v4 = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(CHILD_PORT) };
+	inet_pton(AF_INET, "10.0.2.100", &fwd.guest.v4.sin_addr);
 	assert_int_equal(send(f.ctl[1], &fwd, sizeof(fwd), 0), (ssize_t)sizeof(fwd));
 	assert_true(readable(f.ctl[1], WAIT_MS));
 	assert_int_equal(recv(f.ctl[1], &r, sizeof(r), 0), (ssize_t)sizeof(r));
@@ -1012,7 +1012,7 @@ static void host_forward(struct rk_engine_stats *ret_stats)
 	assert_int_equal(r.seq, 8);
 	assert_int_equal(r.result, 0);
 	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_int_equal(connect(c, (struct sockaddr *)&fwd.host, sizeof(fwd.host)), -1);
+	assert_int_equal(connect(c, &fwd.host.sa, sizeof(fwd.host.v4)), -1);
 	assert_int_equal(errno, ECONNREFUSED);
 	close(c);
 	tcp_close(lpcb);

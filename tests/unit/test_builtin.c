@@ -217,7 +217,7 @@ static void fixture_start(struct fixture *f, bool honest, void *(*fn)(void *))
 	n_held = 0;
 	cfg.chan = ch[0];
 	assert_int_equal(rk_port_builtin_new(&cfg, &f->d, &err), 0);
-	rk_port_builtin_trust_netns(f->d, &ns);
+	rk_port_builtin_trust_netns(f->d, &ns, RK_TRANSPARENT_NONE);
 	assert_int_equal(pthread_create(&f->maker, NULL, maker, NULL), 0);
 	assert_int_equal(pthread_create(&f->service, NULL, fn, NULL), 0);
 }

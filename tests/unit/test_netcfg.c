@@ -101,6 +101,7 @@ static void assert_netcfg_equal(const struct rk_netcfg *a, const struct rk_netcf
 	assert_string_equal(a->ip, b->ip);
 	assert_int_equal(a->prefix, b->prefix);
 	assert_string_equal(a->gateway, b->gateway);
+	assert_string_equal(a->ip6, b->ip6);
 	assert_int_equal(a->mtu, b->mtu);
 	assert_int_equal(a->n_dns, b->n_dns);
 	for (unsigned i = 0; i < a->n_dns; i++)
@@ -117,9 +118,18 @@ static void test_message_round_trip(void **state)
 	assert_int_equal(slirp_cfg(&c, "10.0.5.0/24", "eth7", 1500, &err), 0);
 	strcpy(c.dns[c.n_dns++], "fd00::3");
 	rk_netcfg_format(&c, text, sizeof(text));
-	assert_string_equal(text, "0 0 - eth7 10.0.5.100 24 10.0.5.2 1500 10.0.5.3 fd00::3");
+	assert_string_equal(text, "0 0 - eth7 10.0.5.100 24 10.0.5.2 - 1500 10.0.5.3 fd00::3");
 	assert_int_equal(rk_netcfg_parse(text, &back), 0);
 	assert_netcfg_equal(&c, &back);
+
+	/* with IPv6, the child's fixed address travels too */
+	strcpy(c.ip6, "fd00::100");
+	rk_netcfg_format(&c, text, sizeof(text));
+	assert_string_equal(text,
+			    "0 0 - eth7 10.0.5.100 24 10.0.5.2 fd00::100 1500 10.0.5.3 fd00::3");
+	assert_int_equal(rk_netcfg_parse(text, &back), 0);
+	assert_netcfg_equal(&c, &back);
+	c.ip6[0] = '\0';
 
 	/* vpnkit's: a MAC, and the tap wanted back */
 	c.tap_fd = RK_NETCFG_TAP_PLAIN;
@@ -139,7 +149,7 @@ static void test_message_round_trip(void **state)
 	c = (struct rk_netcfg){ .step = RK_NETCFG_LINK, .mtu = 1500 };
 	strcpy(c.dev, "eth0");
 	rk_netcfg_format(&c, text, sizeof(text));
-	assert_string_equal(text, "2 0 - eth0 - 0 - 1500");
+	assert_string_equal(text, "2 0 - eth0 - 0 - - 1500");
 	assert_int_equal(rk_netcfg_parse(text, &back), 0);
 	assert_netcfg_equal(&c, &back);
 

@@ -272,7 +272,7 @@ resolv.conf"
 	assert_output "ok 500"
 	local sock="$BATS_TEST_TMPDIR/state/api.sock"
 	run curl -s --max-time 5 --unix-socket "$sock" http://x/v1/info
-	assert_output --partial '"portDriver":{"driver":"netstack","protos":["tcp","tcp4","udp","udp4"],"disallowLoopbackChildIP":true}'
+	assert_output --partial '"portDriver":{"driver":"netstack","protos":["tcp","tcp4","tcp6","udp","udp4","udp6"],"disallowLoopbackChildIP":true}'
 	run "$RK_CTL" --socket="$sock" add-ports 127.0.0.1:18092:80/tcp
 	assert_success
 	assert_output "3"
@@ -280,7 +280,10 @@ resolv.conf"
 	assert_output "added"
 	run "$RK_CTL" --socket="$sock" add-ports 127.0.0.1:18093:80/tcp6
 	assert_failure
-	assert_output --partial 'unsupported protocol "tcp6"'
+	assert_output --partial 'listen tcp6 127.0.0.1: address 127.0.0.1: non-IPv6 address'
+	run "$RK_CTL" --socket="$sock" add-ports '[::1]:18093:[fd00::100]:80/tcp6'
+	assert_failure
+	assert_output --partial 'child IP fd00::100: the child has no IPv6 (--ipv6)'
 	run "$RK_CTL" --socket="$sock" add-ports 127.0.0.1:18092:80/tcp
 	assert_failure
 	run "$RK_CTL" --socket="$sock" remove-ports 3
@@ -289,6 +292,43 @@ resolv.conf"
 	assert_failure
 	run curl -s --max-time 5 --unix-socket "$sock" -X DELETE http://x/v1/ports/3
 	assert_output --partial "unknown id: 3"
+}
+
+# start_v6_ports FLAGS...: rootlesskit FLAGS --port-driver=netstack with tcp6 and udp6 on
+# [::1]:18101 to an echo service on the child's port 80 (IPv4 and IPv6)
+start_v6_ports() {
+	local fifo="$BATS_TEST_TMPDIR/echo-ready"
+	mkfifo "$fifo"
+	"$RK" --pidns "$@" -p '[::1]:18101:80/tcp6' -p '[::1]:18101:80/udp6' \
+		timeout 30 python3 "$ECHO" serve 80 "$fifo" >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
+	RK_PID=$!
+	read_fifo "$fifo" >/dev/null
+}
+
+@test "builtin --ipv6 --port-driver=netstack: tcp6 and udp6 reach the child's fd00::100 over IPv6; a loopback client is fd00::2" {
+	start_v6_ports --net=builtin --ipv6 --port-driver=netstack
+	run timeout 10 python3 "$ECHO" tcp ::1 18101 via-v6
+	assert_output "via-v6"
+	run timeout 10 python3 "$ECHO" tcp ::1 18101 peer
+	assert_output "fd00::2"
+	run timeout 10 python3 "$ECHO" udp ::1 18101 udp-via-v6
+	assert_output "udp-via-v6"
+	# the IPv4 host address stays unpublished: tcp6 listens to IPv6 only
+	run timeout 5 python3 "$ECHO" tcp 127.0.0.1 18101 v4
+	assert_failure
+}
+
+@test "builtin --port-driver=netstack without --ipv6: tcp6 and udp6 reach the child over IPv4, the client as the gateway" {
+	start_v6_ports --net=builtin --port-driver=netstack
+	run timeout 10 python3 "$ECHO" tcp ::1 18101 via-v4
+	assert_output "via-v4"
+	run timeout 10 python3 "$ECHO" tcp ::1 18101 peer
+	assert_output "10.0.2.2"
+	# each IPv6 client has a gateway port of its own, which the answer goes back through
+	run timeout 10 python3 "$ECHO" udp ::1 18101 udp-via-v4
+	assert_output "udp-via-v4"
+	run timeout 10 python3 "$ECHO" udp ::1 18101 udp-again
+	assert_output "udp-again"
 }
 
 @test "--port-driver=netstack needs --net=builtin" {
