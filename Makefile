@@ -175,7 +175,7 @@ integration-san: $(BUILD)/rootlesskit-san rootlessctl rootlesskit-docker-proxy $
 FUZZ_SECONDS ?= 20
 # the frame path gets longer: it is where the child meets libslirp
 FUZZ_NETSTACK_SECONDS ?= 180
-FUZZ_NAMES   := cli subid port_spec api_spec netproto netstack peers
+FUZZ_NAMES   := cli subid port_spec api_spec netproto netstack peers http
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
 FUZZ_FLAGS    = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                 $(BASE_FLAGS) $(FUZZ_WARNINGS) $(CPPFLAGS)
