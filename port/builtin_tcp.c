@@ -329,11 +329,9 @@ static bool use_transparent(struct bp_driver *d, struct bp_conn *c, struct socka
 	if (c->transparent_failed || d->transparent == BP_TRANSPARENT_OFF ||
 	    !transparent_source(c, c->port, src, src_len))
 		return false;
+	/* asked even without a backend: the maker then says why there is none, once */
 	if (d->transparent == BP_TRANSPARENT_UNKNOWN) {
-		pthread_mutex_lock(&d->lock);
-		bool none = d->backend == RK_TRANSPARENT_NONE; /* the maker said why */
-		pthread_mutex_unlock(&d->lock);
-		if (none || rk_sockpool_request_transparent(d->cfg.chan) < 0) {
+		if (rk_sockpool_request_transparent(d->cfg.chan) < 0) {
 			d->transparent = BP_TRANSPARENT_OFF;
 			return false;
 		}

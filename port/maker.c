@@ -39,15 +39,17 @@
 
 #define ENTER_MS 10000
 
-/* The transparency backend resolved on entering (the maker's own copy). */
+/* The transparency backend resolved on entering (the maker's own copy), and why there is
+ * none, for the first connection that needs one. */
 static enum rk_transparent_backend backend;
+static char backend_why[160];
 
 /* The routing set-up of source-IP transparency, asked for by the port driver. */
 static int transparent_setup(void)
 {
 	struct rk_error err = { 0 };
 
-	if (rk_transparent_setup(backend, &err) < 0) {
+	if (rk_transparent_setup(backend, backend_why, &err) < 0) {
 		rk_warn("source IP transparent: %s; falling back to non-transparent mode, client "
 			"source IPs will not be preserved",
 			err.msg);
@@ -124,7 +126,8 @@ static __attribute__((noreturn)) void maker_main(pid_t parent, int chan, int go,
 	close(go);
 	/* entering gave us capabilities, which made us undumpable already: said anyway */
 	prctl(PR_SET_DUMPABLE, 0);
-	backend = e ? RK_TRANSPARENT_NONE : rk_transparent_resolve(want);
+	backend = e ? RK_TRANSPARENT_NONE
+		    : rk_transparent_resolve(want, backend_why, sizeof(backend_why));
 	reply[0] = e;
 	reply[1] = (int32_t)backend;
 	(void)!write(answer, reply, sizeof(reply));

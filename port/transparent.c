@@ -119,10 +119,13 @@ int rk_transparent_backend_parse(const char *name)
 	return -1;
 }
 
-enum rk_transparent_backend rk_transparent_resolve(enum rk_transparent_backend want)
+enum rk_transparent_backend rk_transparent_resolve(enum rk_transparent_backend want, char *why,
+						   size_t size)
 {
-	int r;
+	char *path;
+	int r = 0;
 
+	snprintf(why, size, "off");
 	if (want == RK_TRANSPARENT_NONE)
 		return RK_TRANSPARENT_NONE;
 	if (want != RK_TRANSPARENT_IPTABLES) {
@@ -131,20 +134,18 @@ enum rk_transparent_backend rk_transparent_resolve(enum rk_transparent_backend w
 			return RK_TRANSPARENT_NFT;
 		rk_debug("source IP transparent: nftables: %s", strerror(-r));
 		if (want == RK_TRANSPARENT_NFT) {
-			rk_warn("source IP transparent: nftables is not available (%s); client "
-				"source IPs will not be preserved",
-				strerror(-r));
+			snprintf(why, size, "nftables is not available (%s)", strerror(-r));
 			return RK_TRANSPARENT_NONE;
 		}
 	}
-	char *path = rk_find_in_path("iptables-restore", getenv("PATH"));
+	path = rk_find_in_path("iptables-restore", getenv("PATH"));
 	if (path) {
 		free(path);
 		return RK_TRANSPARENT_IPTABLES;
 	}
-	rk_warn("source IP transparent: %s; client source IPs will not be preserved",
-		want == RK_TRANSPARENT_AUTO ? "neither nftables nor iptables-restore is available"
-					    : "iptables-restore not found in PATH");
+	snprintf(why, size, "%s",
+		 want == RK_TRANSPARENT_AUTO ? "neither nftables nor iptables-restore is available"
+					     : "iptables-restore not found in PATH");
 	return RK_TRANSPARENT_NONE;
 }
 
@@ -167,12 +168,14 @@ static int iptables_rules(pid_t v4, pid_t v6, struct rk_error *err)
 	return 0;
 }
 
-int rk_transparent_setup(enum rk_transparent_backend backend, struct rk_error *err)
+int rk_transparent_setup(enum rk_transparent_backend backend, const char *why, struct rk_error *err)
 {
 	struct rk_error e = { 0 };
 	pid_t v4 = -1, v6 = -1;
 	int r;
 
+	if (backend != RK_TRANSPARENT_NFT && backend != RK_TRANSPARENT_IPTABLES)
+		return rk_error_set(err, ENOTSUP, "%s", why);
 	if (backend == RK_TRANSPARENT_IPTABLES) {
 		/* the two helpers run while the routes are made */
 		v4 = spawn_restore("iptables-restore");
@@ -190,8 +193,6 @@ int rk_transparent_setup(enum rk_transparent_backend backend, struct rk_error *e
 			strerror(-r));
 	if (backend == RK_TRANSPARENT_IPTABLES)
 		return iptables_rules(v4, v6, err);
-	if (backend != RK_TRANSPARENT_NFT)
-		return rk_error_set(err, ENOTSUP, "no firewall backend");
 	r = rk_transparent_nft_rules(MARK);
 	return r < 0 ? rk_error_errno(err, -r, "nftables") : 0;
 }

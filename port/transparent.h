@@ -3,6 +3,7 @@
 #ifndef RK_TRANSPARENT_H
 #define RK_TRANSPARENT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "src/lib/error.h"
@@ -24,14 +25,17 @@ int rk_transparent_backend_parse(const char *name);
 
 /* The backend that serves want in the current network namespace (CAP_NET_ADMIN there): nft
  * when nftables answers, iptables when iptables-restore is in PATH; auto takes the first of
- * them that works. NONE, said once, when the one asked for cannot. Makes no rule. */
-enum rk_transparent_backend rk_transparent_resolve(enum rk_transparent_backend want);
+ * them that works. NONE when the one asked for cannot, with the reason in why (said when a
+ * connection first needs the rules: rk_transparent_setup). Makes no rule. */
+enum rk_transparent_backend rk_transparent_resolve(enum rk_transparent_backend want, char *why,
+						   size_t size);
 
 /* Sets up, in the current network namespace, what lets the builtin port driver connect
- * with a client's own address, with the firewall rules made by backend (resolved). Returns
- * 0, or a negative errno with err set when transparent connections cannot work (the caller
- * falls back to plain ones). */
-int rk_transparent_setup(enum rk_transparent_backend backend, struct rk_error *err);
+ * with a client's own address, with the firewall rules made by backend (resolved; NONE
+ * fails with why). Returns 0, or a negative errno with err set when transparent
+ * connections cannot work (the caller falls back to plain ones). */
+int rk_transparent_setup(enum rk_transparent_backend backend, const char *why,
+			 struct rk_error *err);
 
 /* transparent_nft.c: whether nftables answers here (0 or -errno), and the table that
  * marks connections from foreign sources with mark (0 or -errno). */

@@ -91,7 +91,7 @@ peers() {
 	assert_line --index 0 "127.0.0.1"
 	assert_line --index 1 "127.0.0.1"
 	assert_line --index 2 '"extra":{"sourceIPTransparentBackend":"none"}'
-	assert_line --partial "source IP transparent: iptables-restore not found in PATH; client source IPs will not be preserved"
+	assert_line --partial "source IP transparent: iptables-restore not found in PATH; falling back to non-transparent mode, client source IPs will not be preserved"
 	[ "$(grep -c 'source IP transparent' <<<"$output")" -eq 1 ]
 }
 
