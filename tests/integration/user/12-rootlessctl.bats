@@ -18,6 +18,11 @@ CTL=${RK_CTL:?RK_CTL must name the rootlessctl under test}
 	run rk --net=none sh -c "$CTL info"
 	assert_line "- Network Driver: none"
 	assert_line "  - DNS: []"
+	# API 1.1.2's fields, as the server sends them: the builtin driver's transparency
+	# backend (nft: nftables answers in the child's namespace), networkDriver.ipv6
+	run rk --net=none --port-driver=builtin sh -c "$CTL info --json"
+	assert_line '        "extra": {'
+	assert_line '            "sourceIPTransparentBackend": "nft"'
 }
 
 @test "errors: the API's message, argument errors before any call, exit codes 1 and 3" {
