@@ -3,13 +3,13 @@
 
 load ../helpers
 
-@test "--help lists every upstream v3 flag in upstream's categories, exit 0" {
+@test "--help lists every upstream v3.2 flag in upstream's categories, exit 0" {
 	run rk --help
 	assert_success
 	for f in debug print-semver state-dir net pasta-binary slirp4netns-binary \
 		slirp4netns-sandbox slirp4netns-seccomp vpnkit-binary netstack-sandbox netstack-seccomp lxc-user-nic-binary \
 		lxc-user-nic-bridge mtu cidr ifname disable-host-loopback ipv6 detach-netns copy-up \
-		copy-up-mode port-driver publish source-ip-transparent pidns cgroupns utsns ipcns \
+		copy-up-mode port-driver publish source-ip-transparent source-ip-transparent-backend pidns cgroupns utsns ipcns \
 		propagation reaper evacuate-cgroup2 subid-source help version; do
 		echo "$output" | grep -qw -- "--$f" || fail "--help lacks --$f"
 	done
