@@ -92,14 +92,15 @@ static void signal_parent(const char *text)
 
 static int usage(const char *msg)
 {
+	if (msg)
+		fprintf(stderr, "%s\n", msg);
 	fprintf(stderr,
-		"%s\nUsage of rootlesskit-docker-proxy:\n"
+		"Usage of rootlesskit-docker-proxy:\n"
 		"  -container-ip string\n    \tcontainer ip\n"
 		"  -container-port int\n    \tcontainer port (default -1)\n"
 		"  -host-ip string\n    \thost ip\n"
 		"  -host-port int\n    \thost port (default -1)\n"
-		"  -proto string\n    \tproxy protocol (default \"tcp\")\n",
-		msg);
+		"  -proto string\n    \tproxy protocol (default \"tcp\")\n");
 	return 2;
 }
 
@@ -123,8 +124,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		name = arg + (arg[1] == '-' ? 2 : 1);
 		eq = strchr(name, '=');
 		len = eq ? (size_t)(eq - name) : strlen(name);
-		if (len == 1 && (name[0] == 'h') && !eq) {
-			usage("");
+		if (!eq && (strcmp(name, "h") == 0 || strcmp(name, "help") == 0)) {
+			usage(NULL);
 			exit(0);
 		}
 		value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
