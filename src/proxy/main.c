@@ -94,13 +94,12 @@ static int usage(const char *msg)
 {
 	if (msg)
 		fprintf(stderr, "%s\n", msg);
-	fprintf(stderr,
-		"Usage of rootlesskit-docker-proxy:\n"
-		"  -container-ip string\n    \tcontainer ip\n"
-		"  -container-port int\n    \tcontainer port (default -1)\n"
-		"  -host-ip string\n    \thost ip\n"
-		"  -host-port int\n    \thost port (default -1)\n"
-		"  -proto string\n    \tproxy protocol (default \"tcp\")\n");
+	fprintf(stderr, "Usage of rootlesskit-docker-proxy:\n"
+			"  -container-ip string\n    \tcontainer ip\n"
+			"  -container-port int\n    \tcontainer port (default -1)\n"
+			"  -host-ip string\n    \thost ip\n"
+			"  -host-port int\n    \thost port (default -1)\n"
+			"  -proto string\n    \tproxy protocol (default \"tcp\")\n");
 	return 2;
 }
 
@@ -128,19 +127,26 @@ static int parse_args(int argc, char **argv, struct args *a)
 			usage(NULL);
 			exit(0);
 		}
+#define IS(n) (len == strlen(n) && strncmp(name, n, len) == 0)
+		bool known = IS("container-ip") || IS("host-ip") || IS("proto") ||
+			     IS("container-port") || IS("host-port");
+		if (!known) {
+			snprintf(msg, sizeof(msg), "flag provided but not defined: -%.*s", (int)len,
+				 name);
+			return usage(msg);
+		}
 		value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
 		if (!value) {
 			snprintf(msg, sizeof(msg), "flag needs an argument: -%.*s", (int)len, name);
 			return usage(msg);
 		}
-#define IS(n) (len == strlen(n) && strncmp(name, n, len) == 0)
 		if (IS("container-ip")) {
 			a->container_ip = value;
 		} else if (IS("host-ip")) {
 			a->host_ip = value;
 		} else if (IS("proto")) {
 			a->proto = value;
-		} else if (IS("container-port") || IS("host-port")) {
+		} else {
 			long long *p = IS("host-port") ? &a->host_port : &a->container_port;
 			if (rk_parse_go_int(value, p) < 0) {
 				snprintf(msg, sizeof(msg),
@@ -148,10 +154,6 @@ static int parse_args(int argc, char **argv, struct args *a)
 					 (int)len, name);
 				return usage(msg);
 			}
-		} else {
-			snprintf(msg, sizeof(msg), "flag provided but not defined: -%.*s", (int)len,
-				 name);
-			return usage(msg);
 		}
 #undef IS
 	}
