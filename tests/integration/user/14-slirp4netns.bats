@@ -101,7 +101,7 @@ teardown() {
 	run timeout 10 python3 "$ECHO" tcp 127.0.0.1 18080 published
 	assert_output "published"
 	run curl -s --max-time 5 --unix-socket "$BATS_TEST_TMPDIR/state/api.sock" http://x/v1/info
-	assert_output --regexp '"portDriver":\{"driver":"builtin","protos":\["tcp","tcp4","tcp6","udp","udp4","udp6"\]\}'
+	assert_output --regexp '"portDriver":\{"driver":"builtin","protos":\["tcp","tcp4","tcp6","udp","udp4","udp6"\],"extra":\{"sourceIPTransparentBackend":"nft"\}\}'
 }
 
 @test "--port-driver=slirp4netns: slirp4netns' host forwards, its ids, IPv4 only" {
