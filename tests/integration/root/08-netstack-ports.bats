@@ -61,3 +61,28 @@ teardown() {
 	assert_line --index 0 "198.18.0.1"
 	assert_line "metadata"
 }
+
+# tcp6 with --ipv6: the child's fd00::100 sees a non-loopback IPv6 client as itself
+# (2001:db8::1, a documentation address on this namespace's lo); without --ipv6 the port
+# leads to the child's IPv4 address and the client shows as the gateway.
+@test "netstack ports over IPv6: a client from 2001:db8::1 is seen as itself with --ipv6, as the gateway without" {
+	run timeout 90 unshare -n sh -ec "
+		ip link set lo up
+		ip addr add 2001:db8::1/128 dev lo nodad
+		mkfifo $ND/ready $ND/ready4; chmod a+rw $ND/ready $ND/ready4
+		runuser -u $user -- timeout 30 $RK --net=builtin --ipv6 --port-driver=netstack \
+			-p '[::]:18080:80/tcp6' python3 $ECHO serve 80 $ND/ready > $ND/out 2>&1 3>&- &
+		timeout 20 head -n 1 $ND/ready >/dev/null || { cat $ND/out; exit 1; }
+		timeout 10 python3 $ECHO tcp 2001:db8::1 18080 peer
+		kill -TERM \$!
+		wait \$! || true
+		runuser -u $user -- timeout 30 $RK --net=builtin --port-driver=netstack \
+			-p '[::]:18081:80/tcp6' python3 $ECHO serve 80 $ND/ready4 > $ND/out4 2>&1 3>&- &
+		timeout 20 head -n 1 $ND/ready4 >/dev/null || { cat $ND/out4; exit 1; }
+		timeout 10 python3 $ECHO tcp 2001:db8::1 18081 peer
+		kill -TERM \$!
+		wait \$! || true" </dev/null
+	assert_success
+	assert_line --index 0 "2001:db8::1"
+	assert_line "10.0.2.2"
+}
