@@ -38,7 +38,7 @@ SAN_CFLAGS = $(BASE_FLAGS) $(WARNINGS) $(CPPFLAGS) $(SAN_FLAGS)
 # libslirp (and GLib with it) is not linked: the engine process loads it (engine.c). The
 # small libraries whose archives Debian ships are linked in: each shared one costs every
 # process of an instance its own relocated pages (about 280 KiB in all, bench/netstack.sh)
-STATIC_PKGS   := jansson libevent_extra libevent_core libseccomp
+STATIC_PKGS   := libnftnl jansson libevent_extra libevent_core libseccomp
 LDLIBS        += -Wl,-Bstatic $(shell $(PKG_CONFIG) --libs $(STATIC_PKGS)) -Wl,-Bdynamic \
                  $(shell $(PKG_CONFIG) --libs $(filter-out $(STATIC_PKGS),$(PKGS))) -pthread
 
