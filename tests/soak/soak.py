@@ -218,6 +218,21 @@ class Variant:
             self.proc.wait()
 
 
+def steady(v):
+    """The metrics once descriptors and threads hold still for a second (the port driver tops its socket pools
+    up on a timer after a burst: a reading taken during that refill is no baseline), after
+    10 s at most."""
+    end = time.monotonic() + 10
+    last = None
+    while True:
+        time.sleep(1)
+        now = {n: metrics(p) for n, p in v.pids().items()}
+        held = {n: m[:2] for n, m in now.items()}  # descriptors and threads
+        if held == last or time.monotonic() > end:
+            return now
+        last = held
+
+
 def settle(v, baseline):
     """Waits for every process to come back to its baseline; returns the last metrics."""
     end = time.monotonic() + SETTLE_S
@@ -247,8 +262,7 @@ def run(seconds, rk, ctl):
             v = Variant(name, rk, ctl, work)
             try:
                 v.cycle()  # the first cycle warms the pools and the allocator up
-                time.sleep(1)
-                baseline = {n: metrics(p) for n, p in v.pids().items()}
+                baseline = steady(v)
                 end = time.monotonic() + seconds / len(variants)
                 while time.monotonic() < end:
                     v.cycle()
