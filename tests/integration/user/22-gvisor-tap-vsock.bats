@@ -133,7 +133,7 @@ teardown() {
 @test "gvisor-tap-vsock with the builtin port driver" {
 	local fifo="$BATS_TEST_TMPDIR/echo-ready"
 	mkfifo "$fifo"
-	"$RK" --state-dir="$BATS_TEST_TMPDIR/state" --net=gvisor-tap-vsock --port-driver=builtin \
+	"$RK" --pidns --state-dir="$BATS_TEST_TMPDIR/state" --net=gvisor-tap-vsock --port-driver=builtin \
 		-p 127.0.0.1:18093:80/tcp timeout 30 python3 "$ECHO" serve 80 "$fifo" \
 		>"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
 	RK_PID=$!
