@@ -250,6 +250,7 @@ static pid_t start_real(const struct args *a, const char *child_ip, struct rk_er
 			 NULL };
 	rk_auto_free char *path = rk_find_in_path(REAL_PROXY, getenv("PATH"));
 	sigset_t none;
+	pid_t parent;
 	pid_t pid;
 
 	if (!path) {
@@ -260,11 +261,14 @@ static pid_t start_real(const struct args *a, const char *child_ip, struct rk_er
 	}
 	snprintf(cport, sizeof(cport), "%lld", a->container_port);
 	snprintf(hport, sizeof(hport), "%lld", a->host_port);
+	parent = getpid();
 	pid = fork();
 	if (pid == 0) {
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		/* dies with us, also when we died before the death signal was set */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(127);
 		execve(path, argv, environ);
 		_exit(127);
 	}
@@ -297,11 +301,13 @@ static int run(int argc, char **argv, struct rk_error *err)
 	rk_auto_free char *sock = NULL, *body = NULL;
 	char proto[16];
 	const char *child_ip;
+	char child[INET6_ADDRSTRLEN];
+	unsigned char buf[16];
 	json_t *info, *pd, *nd;
 	struct args a;
 	long status = 0;
 	sigset_t set;
-	pid_t child;
+	pid_t pid;
 	int r, id;
 
 	r = parse_args(argc, argv, &a);
@@ -317,6 +323,10 @@ static int run(int argc, char **argv, struct rk_error *err)
 		return rk_error_prefix(err, "failed to call info API, probably RootlessKit binary "
 					    "is too old (needs to be v0.14.0 or later)");
 	info = json_loads(body, 0, NULL);
+	if (!json_is_object(info)) {
+		json_decref(info);
+		return rk_error_set(err, EPROTO, "cannot decode the info API's answer: %s", body);
+	}
 	pd = json_object_get(info, "portDriver");
 	nd = json_object_get(info, "networkDriver");
 	/* upstream's API has no portDriver for none and implicit; a future one might */
@@ -328,7 +338,9 @@ static int run(int argc, char **argv, struct rk_error *err)
 	child_ip = is_ipv6(a.host_ip) ? "::1" : "127.0.0.1";
 	if (json_is_true(json_object_get(pd, "disallowLoopbackChildIP"))) {
 		child_ip = json_string_value(json_object_get(nd, "childIP"));
-		if (!child_ip) {
+		/* an address, and one that fits: it outlives the answer (child below) */
+		if (!child_ip || (inet_pton(AF_INET, child_ip, buf) != 1 &&
+				  inet_pton(AF_INET6, child_ip, buf) != 1)) {
 			r = rk_error_set(
 				err, EINVAL,
 				"port driver (\"%s\") does not allow loopback child IP, but "
@@ -352,7 +364,7 @@ static int run(int argc, char **argv, struct rk_error *err)
 		signal_parent("0\n");
 		return 0;
 	}
-	child_ip = rk_xstrdup(child_ip);
+	snprintf(child, sizeof(child), "%s", child_ip);
 	json_decref(info);
 
 	/* SIGINT and SIGTERM from now on end us cleanly, the port removed */
@@ -361,18 +373,15 @@ static int run(int argc, char **argv, struct rk_error *err)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	id = add_port(sock, proto, &a, child_ip, err);
-	if (id < 0) {
-		free((char *)child_ip);
+	id = add_port(sock, proto, &a, child, err);
+	if (id < 0)
 		return id;
-	}
-	child = start_real(&a, child_ip, err);
-	free((char *)child_ip);
-	if (child < 0) {
+	pid = start_real(&a, child, err);
+	if (pid < 0) {
 		remove_port(sock, id);
 		return -EIO;
 	}
-	r = wait_end(child, &set);
+	r = wait_end(pid, &set);
 	remove_port(sock, id);
 	exit(r);
 }

@@ -129,6 +129,27 @@ WAIT_FD3='for i in $(seq 50); do [ -s $T/fd3 ] && break; sleep 0.1; done; cat $T
 	assert_line --index 0 "flag provided but not defined: -bogus"
 }
 
+@test "docker-proxy: an info answer that is not JSON is an error, not a reason to run docker-proxy" {
+	local d="$BATS_TEST_TMPDIR/fake"
+	mkdir "$d"
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1); s.settimeout(20)
+open(sys.argv[2], "w").write("ready")
+c, _ = s.accept(); c.recv(4096)
+c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nnot json"); c.close()' \
+		"$d/api.sock" "$d/ready" &
+	for _ in $(seq 50); do [ -s "$d/ready" ] && break; sleep 0.1; done
+	run env ROOTLESSKIT_STATE_DIR="$d" PATH="$BIN:$PATH" timeout 10 "$PROXY" -proto tcp \
+		-host-ip 127.0.0.1 -host-port 18093 -container-ip 172.17.0.2 -container-port 80 \
+		3>"$BATS_TEST_TMPDIR/fd3"
+	assert_failure 1
+	[ ! -e "$BATS_TEST_TMPDIR/args" ] || fail "docker-proxy was run"
+	run cat "$BATS_TEST_TMPDIR/fd3"
+	assert_output "1
+cannot decode the info API's answer: not json"
+}
+
 @test "docker-proxy: with Debian's real docker-proxy, a host client reaches the service through both" {
 	local real
 	real=$(PATH=/usr/sbin:/usr/bin:/sbin:/bin command -v docker-proxy) || skip "docker-proxy (docker.io) is not installed"
