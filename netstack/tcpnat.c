@@ -59,12 +59,29 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "netstack/filter.h"
 #include "netstack/nat.h"
 #include "netstack/wire.h"
 #include "src/lib/util.h"
+
+/* Our initial sequence number: a clock of 4 µs ticks from a random start (RFC 6528's timer,
+ * without its per-connection hash: the tap joins the engine to the child alone, so there is
+ * no third party to guess it). Rising with time, a host forward's SYN comes after what an
+ * earlier connection of the same address pair sent, so the child's TIME_WAIT for that pair
+ * takes it as a new connection (RFC 1122 4.2.2.13) instead of answering with an ACK; a
+ * random number would meet that ACK half the time. One system call less per connection
+ * too. */
+static uint32_t next_iss(const struct rk_tcpnat *t)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return t->iss_base +
+	       (uint32_t)(((uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec) >> 12);
+}
 
 static size_t hash_key(bool v6, const uint8_t *caddr, const uint8_t *raddr, uint16_t cport,
 		       uint16_t rport)
@@ -249,7 +266,7 @@ struct flow *tn_flow_new(struct rk_tcpnat *t, int fd, bool v6, const uint8_t *ca
 	f->cport = cport;
 	f->rport = rport;
 	f->mss = 536;
-	arc4random_buf(&f->iss, sizeof(f->iss));
+	f->iss = next_iss(t);
 	f->snd_una = f->snd_nxt = f->snd_max = f->iss + 1;
 	f->cwnd = UINT32_MAX; /* a tap loses nothing until it does */
 	f->rto_at = -1;
@@ -324,10 +341,25 @@ static void open_flow(struct rk_tcpnat *t, const struct rk_frame *fr, size_t thl
 /* The child's answer to a host forward's SYN: a SYN-ACK opens the connection, a reset
  * (nothing listens there) resets the host's client too. */
 static void syn_answer(struct rk_tcpnat *t, struct flow *f, uint8_t flags, uint32_t seq,
-		       uint32_t ack, const uint8_t *tcp, size_t thl)
+		       uint32_t ack, const uint8_t *tcp, size_t thl, int64_t now_ms)
 {
-	if (f->state != SYN_OUT || !(flags & F_ACK) || ack != f->iss + 1)
+	if (f->state != SYN_OUT || !(flags & F_ACK))
 		return;
+	if (ack != f->iss + 1) {
+		/* the answer of an old connection's TIME_WAIT, which took our SYN for a stale
+		 * one (it came before what that connection sent: a long one, not long ago).
+		 * A reset at its ACK ends the TIME_WAIT (RFC 793, SYN-SENT; Linux without
+		 * tcp_rfc1337), and the SYN goes again at once, the first time; after that,
+		 * on the timer. */
+		if (flags & F_RST)
+			return;
+		tn_send_reset(t, f, ack, false);
+		if (!f->syn_again) {
+			f->syn_again = true;
+			tn_send_syn(t, f, now_ms);
+		}
+		return;
+	}
 	if (flags & F_RST) {
 		t->stats.resets++;
 		tn_flow_free(t, f, true);
@@ -384,7 +416,7 @@ void rk_tcpnat_input(struct rk_tcpnat *t, const struct rk_frame *fr, int64_t now
 	}
 	memcpy(f->mac, frame + 6, 6);
 	if (f->state == SYN_OUT || f->state == WAIT_MAC) {
-		syn_answer(t, f, flags, seq, ack, tcp, thl);
+		syn_answer(t, f, flags, seq, ack, tcp, thl, now_ms);
 		return;
 	}
 	if (flags & F_RST) {
@@ -616,6 +648,7 @@ struct rk_tcpnat *rk_tcpnat_new(const struct rk_tcpnat_config *cfg)
 	rk_nat_budget(&t->max_flows, &udp);
 	t->buf = rk_xmalloc(PEEK_MAX);
 	rk_filter_slirp_mac(cfg->vnet->gateway, t->gw_mac);
+	arc4random_buf(&t->iss_base, sizeof(t->iss_base));
 	return t;
 }
 

@@ -78,10 +78,11 @@ struct flow {
 	uint32_t cwnd;	  /* after a loss: one segment, doubled by each acknowledgement */
 	uint8_t snd_wscale, rcv_wscale;
 	uint16_t mss;
-	bool eof;      /* the socket's read side ended */
-	bool fin_sent; /* our FIN is at snd_nxt - 1 */
-	bool fin_max;  /* our FIN was sent, at snd_max - 1 */
-	bool push_due; /* try to send data this pass */
+	bool eof;	/* the socket's read side ended */
+	bool fin_sent;	/* our FIN is at snd_nxt - 1 */
+	bool fin_max;	/* our FIN was sent, at snd_max - 1 */
+	bool push_due;	/* try to send data this pass */
+	bool syn_again; /* a host forward's SYN went again at once, after a TIME_WAIT's ACK */
 	unsigned dupacks;
 	unsigned retries;
 	int64_t rto_at; /* -1: no timer */
@@ -102,6 +103,7 @@ struct rk_tcpnat {
 	size_t n_flows, cap_flows, max_flows;
 	int64_t accept_at; /* listeners are not polled before this (out of descriptors) */
 	unsigned pend_buffers;
+	uint32_t iss_base; /* random: where the initial sequence numbers' clock starts */
 	uint16_t ip_id;
 	uint16_t next_port; /* where the search for a free port of a host forward goes on */
 	uint8_t gw_mac[6];

@@ -12,6 +12,10 @@
   echo.py udp HOST PORT TEXT      one UDP round trip (retried, 5 s at most)
   echo.py burst HOST PORT N       N connections open at once, each echoes its own line;
                                   prints "ok N" or fails
+  echo.py reuse HOST PORT N SIZE  N connections one after the other, all from one local
+                                  port: each sends SIZE bytes and "bye\\n" (the server echoes
+                                  it and closes first) and reads the echo to EOF; prints
+                                  "reused N" or fails
   echo.py hold HOST PORT          connects, prints "connected", waits for EOF, prints "eof"
   echo.py idle HOST PORT N SECONDS
                                   N connections that send nothing, held SECONDS; prints
@@ -27,6 +31,7 @@ import resource
 import selectors
 import socket
 import sys
+import threading
 import time
 
 DEADLINE = 60  # no mode runs longer than this
@@ -97,6 +102,8 @@ def serve(port, ready, host="::"):
                     c.setblocking(True)
                     c.sendall(data)
                     c.setblocking(False)
+                    if data.endswith(b"bye\n"):
+                        raise OSError("closing first")
                 except OSError:
                     sel.unregister(c)
                     c.close()
@@ -125,6 +132,46 @@ def chat_once(host, port, text):
                 break
             out += b
     sys.stdout.write(out.decode())
+
+
+def reuse(host, port, n, size):
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    local = 0
+    for i in range(n):
+        s = socket.socket(fam, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("::" if fam == socket.AF_INET6 else "0.0.0.0", local))
+        local = s.getsockname()[1]
+        s.settimeout(10)
+        try:
+            s.connect((host, port))
+        except OSError as e:
+            sys.exit("connection %d from port %d: %s" % (i + 1, local, e))
+        want = b"x" * size + b"bye\n"
+        got = [0, None]
+
+        def read_all(sock=s, got=got):
+            try:
+                while True:
+                    b = sock.recv(1 << 20)
+                    if not b:
+                        return
+                    got[0] += len(b)
+            except OSError as e:
+                got[1] = e
+
+        reader = threading.Thread(target=read_all)
+        reader.start()  # the echo comes back while the rest is sent
+        s.sendall(want)
+        reader.join(DEADLINE)
+        s.close()
+        if got[1] is not None:
+            sys.exit("connection %d from port %d: %s" % (i + 1, local, got[1]))
+        got = got[0]
+        if got != len(want):
+            sys.exit("connection %d: %d bytes back, want %d" % (i + 1, got, len(want)))
+        time.sleep(0.002)  # a newer timestamp for the host's own TIME_WAIT
+    print("reused %d" % n)
 
 
 def udp_once(host, port, text):
@@ -250,6 +297,8 @@ def main():
         burst(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif mode == "hold":
         hold(sys.argv[2], int(sys.argv[3]))
+    elif mode == "reuse":
+        reuse(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
     elif mode == "idle":
         idle(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]))
     elif mode == "udpsources":

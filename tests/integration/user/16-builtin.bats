@@ -541,3 +541,26 @@ again"
 	kill -TERM "$RK_PID"
 	wait_job "$RK_PID"
 }
+
+@test "builtin --port-driver=netstack: a client port used again at once is served, after a short and after a long connection" {
+	local fifo="$BATS_TEST_TMPDIR/echo-ready"
+	mkfifo "$fifo"
+	"$RK" --pidns --net=builtin --port-driver=netstack -p 127.0.0.1:18124:80/tcp \
+		timeout 60 python3 "$ECHO" serve 80 "$fifo" >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
+	RK_PID=$!
+	read_fifo "$fifo" >/dev/null
+	# The service closes first, so the child keeps a TIME_WAIT for the gateway's port
+	# (the client's) and its own. The next connection from that port must open at once:
+	# after a short connection, because the engine's initial sequence number rises with
+	# time; after one that sent more than that clock rose by since, because the
+	# TIME_WAIT's answer to the SYN gets a reset and the SYN goes again. Either way a
+	# stalled SYN would wait out the TIME_WAIT (60 s) and the client's 10 s.
+	run timeout 40 python3 "$ECHO" reuse 127.0.0.1 18124 8 10
+	assert_success
+	assert_output "reused 8"
+	run timeout 40 python3 "$ECHO" reuse 127.0.0.1 18124 3 2000000
+	assert_success
+	assert_output "reused 3"
+	kill -TERM "$RK_PID"
+	wait_job "$RK_PID"
+}
