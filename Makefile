@@ -245,10 +245,9 @@ analyze:
 		2>/dev/null
 	@echo "analyze: ok"
 
+# every figure in one run, then one table against the limits (bench/README.md)
 bench: rootlesskit
-	bench/startup.sh
-	bench/ports.sh
-	bench/netstack.sh
+	bench/report.sh
 
 install: rootlesskit rootlessctl rootlesskit-docker-proxy
 	install -D -m 0755 rootlesskit $(DESTDIR)$(PREFIX)/bin/rootlesskit

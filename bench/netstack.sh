@@ -1,12 +1,12 @@
 #!/bin/bash
-# --net=builtin against upstream's --net=slirp4netns (Debian's Go RootlessKit), side by
-# side in one run: iperf3 through the NAT from the child to a server on the host's loopback
-# (as the gateway 10.0.2.2) and back (-R), and from the host to a server in the child
-# through a port published by the NAT's own port driver (ours: netstack; upstream's:
-# slirp4netns), at MTU 65520 and 1500, then the idle memory of a whole instance (the RSS of
-# every process: rootlesskit, its child, the engine or slirp4netns). With pasta installed,
-# our --net=pasta (pasta's own port forwarding) runs too. Not a test: it prints figures and
-# ratios and fails only when something cannot run. Loopback only.
+# --net=builtin against upstream's --net=slirp4netns (Debian's Go RootlessKit) and our
+# --net=pasta, side by side in one run: iperf3 through the NAT from the child to a server on
+# the host's loopback (as the gateway 10.0.2.2) and back (-R), and from the host to a
+# server in the child through a port published by the NAT's own port driver (ours:
+# netstack; upstream's: slirp4netns; pasta's own forwarding), at MTU 65520 and 1500,
+# against the host's loopback (the limit); then the idle memory (PSS and RSS) of every
+# process of an instance, with the host's network and with the NAT. Not a test: it prints
+# figures and ratios and fails only when something cannot run. Loopback only.
 #
 #   bench/netstack.sh [SECONDS]   (as root it runs everything as $RK_TEST_USER)
 #
@@ -14,20 +14,10 @@
 # variant "baseline", so that a change is measured against the build before it in one run;
 # BENCH_PEERS=0 leaves out upstream and pasta.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
 secs=${1:-5}
-user=${RK_TEST_USER:-rktest}
 command -v iperf3 >/dev/null || { echo "bench: needs iperf3" >&2; exit 1; }
-
-work=$(mktemp -d /tmp/rk-bench.XXXXXX)
-chmod 0755 "$work"
-install -m 0755 "$top/rootlesskit" "$work/rootlesskit"
-if [ "$(id -u)" = 0 ]; then
-	chown "$user" "$work"
-	as_user=(runuser -u "$user" --)
-else
-	as_user=()
-fi
+bench_init
 server=
 cleanup() {
 	[ -z "$server" ] || kill "$server" 2>/dev/null || true
@@ -40,38 +30,41 @@ trap cleanup EXIT
 server=$!
 sleep 0.5
 
-variants=("rootlesskit-c|$work/rootlesskit --net=builtin|netstack")
+# NAME|NAT COMMAND|ITS PORT DRIVER|THE SAME TOOL WITH THE HOST'S NETWORK
+variants=("rootlesskit-c|$work/rootlesskit --net=builtin|netstack|$work/rootlesskit")
 if [ -n "${RK_BASELINE:-}" ]; then
 	install -m 0755 "$RK_BASELINE" "$work/baseline"
-	variants+=("baseline|$work/baseline --net=builtin|netstack")
+	variants+=("baseline|$work/baseline --net=builtin|netstack|$work/baseline")
 fi
 peers=${BENCH_PEERS:-1}
 if [ "$peers" != 0 ] && [ -x /usr/bin/rootlesskit ] && command -v slirp4netns >/dev/null; then
-	variants+=("upstream-slirp4netns|/usr/bin/rootlesskit --net=slirp4netns|slirp4netns")
+	variants+=("upstream-slirp4netns|/usr/bin/rootlesskit --net=slirp4netns|slirp4netns|/usr/bin/rootlesskit")
 fi
 if [ "$peers" != 0 ] && command -v pasta >/dev/null; then
-	variants+=("rootlesskit-c-pasta|$work/rootlesskit --net=pasta|implicit")
+	variants+=("rootlesskit-c-pasta|$work/rootlesskit --net=pasta|implicit|")
 fi
 
-# through NAME MTU [-R]: Gbit/s received, client inside the namespace
-through() {
-	local cmd=$1 mtu=$2 rev=${3:-}
-	"${as_user[@]}" env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/tmp TMPDIR=/tmp \
-		$cmd --mtu="$mtu" iperf3 -c 10.0.2.2 -p 5301 -t "$secs" -f g $rev 2>/dev/null |
-		awk '/receiver/ { print $(NF-2) }'
+# gbit [-R] IPERF3-ARGS...: Gbit/s received
+gbit() {
+	awk '/receiver/ { print $(NF-2) }'
 }
 
-# published NAME MTU DRIVER: Gbit/s received by a server in the namespace from a host
-# client through 127.0.0.1:5302, published by the port driver DRIVER
+# through CMD MTU [-R]: client inside the namespace
+through() {
+	# shellcheck disable=SC2086
+	as_env $1 --mtu="$2" iperf3 -c 10.0.2.2 -p 5301 -t "$secs" -f g ${3:-} 2>/dev/null | gbit
+}
+
+# published CMD MTU DRIVER: a server in the namespace, a host client through 127.0.0.1:5302,
+# published by the port driver DRIVER
 published() {
 	local cmd=$1 mtu=$2 driver=$3 inst r
-	"${as_user[@]}" env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/tmp TMPDIR=/tmp \
-		$cmd --mtu="$mtu" --port-driver="$driver" -p 127.0.0.1:5302:5302/tcp \
+	# shellcheck disable=SC2086
+	as_env $cmd --mtu="$mtu" --port-driver="$driver" -p 127.0.0.1:5302:5302/tcp \
 		timeout $((secs + 15)) iperf3 -s -1 -p 5302 >/dev/null 2>&1 &
 	inst=$!
 	for _ in $(seq 50); do
-		r=$("${as_user[@]}" iperf3 -c 127.0.0.1 -p 5302 -t "$secs" -f g 2>/dev/null |
-			awk '/receiver/ { print $(NF-2) }')
+		r=$("${as_user[@]}" iperf3 -c 127.0.0.1 -p 5302 -t "$secs" -f g 2>/dev/null | gbit)
 		[ -n "$r" ] && break
 		sleep 0.2
 	done
@@ -79,42 +72,49 @@ published() {
 	echo "$r"
 }
 
-# rss CMD: the summed RSS (KiB) of every process of an idle instance
-rss() {
-	local cmd=$1 pid total
-	"${as_user[@]}" env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/tmp TMPDIR=/tmp \
-		$cmd sleep 30 >/dev/null 2>&1 &
-	pid=$!
+# memory CMD: "PSS RSS" (KiB) of every process of an idle instance
+memory() {
+	local inst m
+	# shellcheck disable=SC2086
+	as_env $1 sleep 30 >/dev/null 2>&1 &
+	inst=$!
 	sleep 2
-	# the instance: the runuser wrapper's descendants (rootlesskit, child, helpers)
-	total=$(ps -e -o pid=,ppid=,rss=,comm= | awk -v root="$pid" '
-		{ parent[$1] = $2; rss[$1] = $3; name[$1] = $4 }
-		END { for (p in parent) { q = p; while (q in parent && q != root) q = parent[q];
-			if (q == root && p != root && name[p] != "sleep" && name[p] != "runuser")
-				s += rss[p] } print s + 0 }')
-	kill "$pid" 2>/dev/null || true
-	pkill -u "$user" -f "sleep 30" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-	echo "$total"
+	m=$(pss_rss "$inst")
+	kill -TERM -- $(descendants "$inst" "$instance_re") 2>/dev/null || true
+	wait "$inst" 2>/dev/null || true
+	echo "$m"
 }
 
-printf '%-22s %6s %12s %12s %12s %10s\n' "" MTU "child->host" "host->child" "port->child" "idle RSS"
+lo_up=$("${as_user[@]}" iperf3 -c 127.0.0.1 -p 5301 -t "$secs" -f g | gbit)
+lo_down=$("${as_user[@]}" iperf3 -c 127.0.0.1 -p 5301 -t "$secs" -f g -R | gbit)
+printf '%-22s %6s %12s %12s %12s %18s %18s\n' "" MTU "child->host" "host->child" "port->child" \
+	"idle PSS/RSS NAT" "with host network"
+printf '%-22s %6s %7s Gb/s %7s Gb/s\n' "host loopback" - "$lo_up" "$lo_down"
+for mtu in 65520 1500; do
+	row "NAT child→host, MTU $mtu, Gbit/s" loopback "$lo_up" Gbit/s limit
+	row "NAT host→child, MTU $mtu, Gbit/s" loopback "$lo_down" Gbit/s limit
+	row "the NAT's port driver → child, MTU $mtu, Gbit/s" loopback "$lo_up" Gbit/s limit
+done
 for v in "${variants[@]}"; do
-	name=${v%%|*}
-	rest=${v#*|}
-	cmd=${rest%|*}
-	driver=${rest##*|}
-	mem=$(rss "$cmd")
+	IFS='|' read -r name cmd driver hostcmd <<<"$v"
+	read -r pss rss < <(memory "$cmd")
+	hpss=- hrss=-
+	[ -z "$hostcmd" ] || read -r hpss hrss < <(memory "$hostcmd")
+	row "idle memory with the NAT, PSS KiB" "$name" "$pss" KiB
+	row "idle memory with the NAT, RSS KiB" "$name" "$rss" KiB
+	if [ -n "$hostcmd" ]; then
+		row "idle memory, host network, PSS KiB" "$name" "$hpss" KiB
+		row "idle memory, host network, RSS KiB" "$name" "$hrss" KiB
+	fi
 	for mtu in 65520 1500; do
 		up=$(through "$cmd" "$mtu")
 		down=$(through "$cmd" "$mtu" -R)
 		port=$(published "$cmd" "$mtu" "$driver")
-		printf '%-22s %6s %7s Gb/s %7s Gb/s %7s Gb/s %6s KiB\n' "$name" "$mtu" "${up:-?}" \
-			"${down:-?}" "${port:-?}" "$mem" | tee -a "$work/results"
+		printf '%-22s %6s %7s Gb/s %7s Gb/s %7s Gb/s %8s/%-6s KiB %8s/%-6s KiB\n' "$name" \
+			"$mtu" "${up:-?}" "${down:-?}" "${port:-?}" "$pss" "$rss" "$hpss" "$hrss"
+		row "NAT child→host, MTU $mtu, Gbit/s" "$name" "${up:-0}" Gbit/s
+		row "NAT host→child, MTU $mtu, Gbit/s" "$name" "${down:-0}" Gbit/s
+		row "the NAT's port driver → child, MTU $mtu, Gbit/s" "$name" "${port:-0}" Gbit/s
 	done
 done
-echo
-awk '
-	{ key = $2; if ($1 == "rootlesskit-c") { up[key] = $3; down[key] = $5; port[key] = $7; mem = $9 }
-	  else printf "  rootlesskit-c at MTU %s against %s: %.2fx child->host, %.2fx host->child, %.2fx through a published port; memory %.2fx\n",
-		key, $1, up[key] / ($3 ? $3 : 1), down[key] / ($5 ? $5 : 1), port[key] / ($7 ? $7 : 1), mem / ($9 ? $9 : 1) }' "$work/results"
+bench_table
