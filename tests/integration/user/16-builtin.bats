@@ -564,3 +564,30 @@ again"
 	kill -TERM "$RK_PID"
 	wait_job "$RK_PID"
 }
+
+@test "builtin --port-driver=netstack: 1000 concurrent connections all served, twice; the engine's descriptors return to their count before" {
+	local fifo="$BATS_TEST_TMPDIR/echo-ready" before after
+	mkfifo "$fifo"
+	"$RK" --pidns --net=builtin --port-driver=netstack -p 127.0.0.1:18125:80/tcp \
+		timeout 60 python3 "$ECHO" serve 80 "$fifo" >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
+	RK_PID=$!
+	read_fifo "$fifo" >/dev/null
+	run timeout 10 python3 "$ECHO" tcp 127.0.0.1 18125 warm
+	assert_output "warm"
+	before=$(engine_usage)
+	before=${before%% *}
+	run timeout 60 python3 "$ECHO" burst 127.0.0.1 18125 1000
+	assert_success
+	assert_output "ok 1000"
+	run timeout 60 python3 "$ECHO" burst 127.0.0.1 18125 1000
+	assert_output "ok 1000"
+	for _ in $(seq 100); do
+		after=$(engine_usage)
+		after=${after%% *}
+		[ "$after" = "$before" ] && break
+		sleep 0.1
+	done
+	[ "$after" = "$before" ] || fail "the engine held $before descriptors before, $after after"
+	kill -TERM "$RK_PID"
+	wait_job "$RK_PID"
+}
