@@ -103,8 +103,8 @@ for v in "${variants[@]}"; do
 	row "idle memory with the NAT, PSS KiB" "$name" "$pss" KiB
 	row "idle memory with the NAT, RSS KiB" "$name" "$rss" KiB
 	if [ -n "$hostcmd" ]; then
-		row "idle memory, host network, PSS KiB" "$name" "$hpss" KiB
-		row "idle memory, host network, RSS KiB" "$name" "$hrss" KiB
+		row "idle memory, host network, PSS KiB" "${name%-slirp4netns}" "$hpss" KiB
+		row "idle memory, host network, RSS KiB" "${name%-slirp4netns}" "$hrss" KiB
 	fi
 	for mtu in 65520 1500; do
 		up=$(through "$cmd" "$mtu")
