@@ -7,9 +7,14 @@
  * (sandbox.c) before it reads a frame. It keeps fd 3 (the tap), 4 (the write end of the
  * readiness pipe) and 5 (the control socket, when the netstack port driver is used), and
  * stdio. It says on the readiness pipe whether it runs: one NUL byte once the engine
- * exists and every stage of confinement asked for is in place, or the reason it will not
- * run, after which it exits. So a confinement that fails stops rootlesskit's start-up with
- * that reason, instead of leaving an unconfined engine.
+ * exists, holds the tap, and every stage of confinement asked for is in place, or the
+ * reason it will not run, after which it exits. So a confinement that fails stops
+ * rootlesskit's start-up with that reason, instead of leaving an unconfined engine.
+ *
+ * The first engine is launched before the child has made the tap, while the parent waits
+ * for newuidmap and newgidmap: fd 3 is then a socket on which the tap comes, and loading
+ * libslirp, making the engine and confining itself (about 1 ms) are off the start-up's
+ * path. The tap, once received after the confinement, takes fd 3's place.
  */
 #include "netstack/launch.h"
 
@@ -26,6 +31,7 @@
 
 #include "src/lib/helper.h"
 #include "src/lib/log.h"
+#include "src/lib/msg.h"
 #include "src/lib/sig.h"
 #include "src/lib/util.h"
 
@@ -53,6 +59,22 @@ static __attribute__((noreturn)) void fail(const struct rk_error *e)
 {
 	(void)!write(FD_READY, e->msg, strnlen(e->msg, sizeof(e->msg) - 1));
 	_exit(1);
+}
+
+/* fd 3 is the socket on which the tap comes: the tap takes its place. Returns 0 or -1. */
+static int take_tap(void)
+{
+	struct rk_msg m;
+	int tap = -1;
+
+	if (rk_msg_recv_fd(FD_TAP, &m, &tap) < 0 || m.type != RK_MSG_NET_FD || tap < 0 ||
+	    dup3(tap, FD_TAP, 0) < 0) {
+		if (tap >= 0)
+			close(tap);
+		return -1;
+	}
+	close(tap);
+	return 0;
 }
 
 static __attribute__((noreturn)) void engine_main(const struct rk_engine_spawn *sp)
@@ -88,6 +110,8 @@ static __attribute__((noreturn)) void engine_main(const struct rk_engine_spawn *
 		rk_engine_set_control(engine, FD_CONTROL);
 	if (rk_engine_confine(&sp->confine, &e) < 0)
 		fail(&e);
+	if (sp->tap_later && take_tap() < 0)
+		_exit(1); /* the parent gave up before the tap existed, or is gone */
 	if (write(FD_READY, "", 1) != 1)
 		_exit(1); /* the parent is gone */
 	close(FD_READY);
@@ -167,6 +191,49 @@ int rk_engine_proc_start(struct rk_engine_proc *p, int control, struct rk_error 
 	return 0;
 }
 
+int rk_engine_proc_launch(struct rk_engine_proc *p, int control, struct rk_error *err)
+{
+	struct rk_engine_spawn sp = {
+		.engine = &p->engine, .confine = p->confine, .control = control, .tap_later = true
+	};
+	int pair[2], r = rk_msg_pair(pair);
+	pid_t pid;
+
+	if (r < 0) {
+		if (control >= 0)
+			close(control);
+		return rk_error_errno(err, -r, "netstack: socketpair");
+	}
+	sp.tap = pair[1];
+	pid = rk_engine_spawn(&sp, &p->ready, err);
+	close(pair[1]);
+	if (control >= 0)
+		close(control);
+	if (pid < 0) {
+		close(pair[0]);
+		return (int)pid;
+	}
+	p->pid = pid;
+	p->tap_send = pair[0];
+	rk_debug("netstack engine runs as pid %d, before the tap exists", (int)pid);
+	return 0;
+}
+
+int rk_engine_proc_give_tap(struct rk_engine_proc *p, int tap, struct rk_error *err)
+{
+	int r;
+
+	p->tap = tap;
+	if (p->tap_send < 0)
+		return rk_engine_proc_start(p, -1, err);
+	r = rk_msg_send_fd(p->tap_send, RK_MSG_NET_FD, tap);
+	close(rk_steal_fd(&p->tap_send));
+	/* at EPIPE the engine is gone: its readiness pipe says why */
+	if (r < 0 && r != -EPIPE)
+		return rk_error_errno(err, -r, "netstack: handing the tap over");
+	return 0;
+}
+
 int rk_engine_proc_ready(struct rk_engine_proc *p, uint64_t end_ms, const struct rk_cancel *cancel,
 			 struct rk_error *err)
 {
@@ -220,6 +287,8 @@ void rk_engine_proc_stop(struct rk_engine_proc *p, bool drain, unsigned drain_ms
 	p->pid = -1;
 	if (p->ready >= 0)
 		close(rk_steal_fd(&p->ready));
+	if (p->tap_send >= 0)
+		close(rk_steal_fd(&p->tap_send));
 	if (p->tap >= 0)
 		close(rk_steal_fd(&p->tap));
 }

@@ -15,15 +15,16 @@
 struct rk_engine_spawn {
 	const struct rk_engine_config *engine;
 	struct rk_confine_config confine;
-	int tap;     /* the child's tap: the engine process gets a copy, the caller keeps it */
-	int control; /* the engine's end of the control socket (netstack port driver), or -1 */
+	int tap;	/* the child's tap: the engine process gets a copy, the caller keeps it */
+	int control;	/* the engine's end of the control socket (netstack port driver), or -1 */
+	bool tap_later; /* tap is a socket on which the tap comes later (RK_MSG_NET_FD) */
 };
 
 /* Forks the engine process: it keeps only the tap, the control socket and stdio, leaves
  * the terminal's process group (only SIGTERM, then its drain, or SIGKILL stop it), dies
- * with the caller, creates the engine, confines itself and runs. *ret_ready is the read
- * end of a pipe on which it says whether it runs (rk_engine_spawn_result). Returns the pid,
- * or a negative errno with err set. */
+ * with the caller, creates the engine, confines itself, (with tap_later) takes the tap and
+ * runs. *ret_ready is the read end of a pipe on which it says whether it runs
+ * (rk_engine_spawn_result). Returns the pid, or a negative errno with err set. */
 pid_t rk_engine_spawn(const struct rk_engine_spawn *sp, int *ret_ready, struct rk_error *err);
 
 /* How often the engine may die before rootlesskit gives up on it. */
@@ -50,20 +51,31 @@ int rk_engine_spawn_result(int ready, struct rk_error *err);
 struct rk_engine_proc {
 	struct rk_engine_config engine;
 	struct rk_confine_config confine;
-	int tap;   /* the child's tap, kept so that another engine can take over */
-	pid_t pid; /* the running engine, or -1 */
-	int ready; /* its readiness pipe until it answered, or -1 */
+	int tap;      /* the child's tap, kept so that another engine can take over */
+	int tap_send; /* an engine launched before the tap existed: where it goes, or -1 */
+	pid_t pid;    /* the running engine, or -1 */
+	int ready;    /* its readiness pipe until it answered, or -1 */
 	struct rk_engine_crashes crashes;
 };
 
 #define RK_ENGINE_PROC_INIT                                                                        \
 	{                                                                                          \
-		.tap = -1, .pid = -1, .ready = -1                                                  \
+		.tap = -1, .tap_send = -1, .pid = -1, .ready = -1                                  \
 	}
 
 /* Starts an engine on p->tap (see rk_engine_spawn). control (taken) is the engine's end of
  * the netstack port driver's socket, or -1. Returns 0 or a negative errno with err set. */
 int rk_engine_proc_start(struct rk_engine_proc *p, int control, struct rk_error *err);
+
+/* Starts the first engine before the tap exists: it loads libslirp, makes its engine and
+ * confines itself meanwhile, then waits for rk_engine_proc_give_tap. control as above.
+ * Returns 0 or a negative errno with err set. */
+int rk_engine_proc_launch(struct rk_engine_proc *p, int control, struct rk_error *err);
+
+/* The child's tap (taken): to the launched engine, which then says it runs; without one,
+ * an engine is started on it (rk_engine_proc_start, no control socket). Returns 0 or a
+ * negative errno with err set. */
+int rk_engine_proc_give_tap(struct rk_engine_proc *p, int tap, struct rk_error *err);
 
 /* Waits until end_ms (rk_now_ms) for the started engine to say that it runs confined, or
  * why not; cancel (may be NULL) cuts the wait with -EINTR. Returns 0, -ETIMEDOUT or a

@@ -143,7 +143,8 @@ static int drop_privileges(struct rk_error *err)
  */
 static const char *const allowed[] = {
 	/* engine.c: the loop (poll), the tap (readv, writev), the signalfd and the control
-	 * socket (read, recvmsg, sendmsg), the clock */
+	 * socket (read, recvmsg, sendmsg), the clock; launch.c: the tap, received on fd 3
+	 * after the confinement, takes that fd's place (dup3) */
 	"poll",
 	"ppoll",
 	"read",
@@ -152,6 +153,7 @@ static const char *const allowed[] = {
 	"writev",
 	"recvmsg",
 	"sendmsg",
+	"dup3",
 	"clock_gettime",
 	"clock_nanosleep",
 	"nanosleep",

@@ -394,6 +394,8 @@ static int start_child(struct parent_state *st, char **argv, struct rk_error *er
 	raise_nofile();
 	if (st->net_ops->configure)
 		r = rk_net_plan(st->net_ops, &st->net, &st->vnet, &st->netcfg, opts->ifname, err);
+	if (r == 0 && st->net_ops->launch)
+		r = st->net_ops->launch(st->net_drv, &st->vnet, err);
 	/* forked while we have one thread: the driver's and the API's come next */
 	if (r == 0)
 		r = rk_ports_start(&st->ports, opts->port_driver, opts->source_ip_transparent,

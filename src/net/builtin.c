@@ -32,7 +32,7 @@ struct builtin {
 	const struct rk_net_config *net;
 	struct rk_engine_proc proc;
 	struct rk_port_driver *ports; /* --port-driver=netstack: ours to feed, not to free */
-	int control;		      /* the netstack port driver's socket: the engine's end */
+	int control; /* the netstack port driver's end of the engine's control socket */
 	struct rk_net_child *child_link;
 };
 
@@ -52,38 +52,53 @@ static int builtin_prepare(void *drv, const struct rk_net_config *net, struct rk
 	return 0;
 }
 
+static bool netstack_ports(const struct builtin *b)
+{
+	return b->net->port_driver == RK_PORT_NETSTACK ||
+	       b->net->port_driver == RK_PORT_GVISOR_TAP_VSOCK;
+}
+
+/* The engine runs the network the parent planned, as it is: it starts now, and waits for
+ * the tap (--port-driver=netstack gets its control socket here too). */
+static int builtin_launch(void *drv, const struct rk_vnet *vnet, struct rk_error *err)
+{
+	struct builtin *b = drv;
+	int ctl[2] = { -1, -1 }, r;
+
+	b->proc.engine =
+		(struct rk_engine_config){ .vnet = *vnet, .vnet_hdr = true, .drain_ms = DRAIN_MS };
+	if (netstack_ports(b)) {
+		r = rk_msg_pair(ctl);
+		if (r < 0)
+			return rk_error_errno(err, -r, "socketpair");
+		b->control = ctl[0];
+	}
+	return rk_engine_proc_launch(&b->proc, ctl[1], err);
+}
+
 /* --port-driver=netstack (gvisor-tap-vsock, by upstream's name): forwards served by the
- * engine, asked for on a socket pair */
+ * engine, asked for on the control socket */
 static int builtin_ports(void *drv, const char *state_dir, const char *child_ip,
 			 struct rk_port_driver **ret, struct rk_error *err)
 {
 	struct builtin *b = drv;
-	int ctl[2], r;
 
 	(void)state_dir;
-	if (b->net->port_driver != RK_PORT_NETSTACK &&
-	    b->net->port_driver != RK_PORT_GVISOR_TAP_VSOCK)
+	(void)err;
+	if (!netstack_ports(b))
 		return 0;
-	r = rk_msg_pair(ctl);
-	if (r < 0)
-		return rk_error_errno(err, -r, "socketpair");
-	b->control = ctl[1];
 	b->ports = *ret = rk_port_netstack_new(
-		ctl[0], child_ip, b->net->ipv6 ? RK_VNET_CHILD6 : NULL,
+		rk_steal_fd(&b->control), child_ip, b->net->ipv6 ? RK_VNET_CHILD6 : NULL,
 		b->net->port_driver == RK_PORT_NETSTACK ? "netstack" : "gvisor-tap-vsock");
 	return 0;
 }
 
-/* The engine runs the network the parent planned, as it is. */
 static int builtin_start(void *drv, struct rk_net_ctx *ctx, struct rk_error *err)
 {
 	struct builtin *b = drv;
 
 	(void)err;
 	b->child_link = ctx->child_link;
-	b->proc.engine = (struct rk_engine_config){ .vnet = *ctx->vnet,
-						    .vnet_hdr = true,
-						    .drain_ms = DRAIN_MS };
 	return 0;
 }
 
@@ -91,8 +106,7 @@ static int builtin_take_tap(void *drv, int tap, struct rk_error *err)
 {
 	struct builtin *b = drv;
 
-	b->proc.tap = tap;
-	return rk_engine_proc_start(&b->proc, rk_steal_fd(&b->control), err);
+	return rk_engine_proc_give_tap(&b->proc, tap, err);
 }
 
 /* The engine confined itself meanwhile, or says why not. */
@@ -179,9 +193,9 @@ static void builtin_free(void *drv)
 #define ENGINE_OPS                                                                                 \
 	.new_netns = true, .tap = true, .configure = true, .tap_fd = RK_NETCFG_TAP_VNET,           \
 	.default_mtu = 65520, .default_ifname = "tap0", .size = sizeof(struct builtin),            \
-	.prepare = builtin_prepare, .ports = builtin_ports, .start = builtin_start,                \
-	.take_tap = builtin_take_tap, .ready = builtin_ready, .check = builtin_check,              \
-	.stop = builtin_stop, .free = builtin_free
+	.prepare = builtin_prepare, .launch = builtin_launch, .ports = builtin_ports,              \
+	.start = builtin_start, .take_tap = builtin_take_tap, .ready = builtin_ready,              \
+	.check = builtin_check, .stop = builtin_stop, .free = builtin_free
 
 /* slirp4netns's addresses, IPv6 with --ipv6 */
 const struct rk_net_ops rk_net_builtin_ops = {

@@ -97,6 +97,9 @@ struct rk_net_ops {
 	size_t size; /* of the private state, zeroed before prepare */
 
 	int (*prepare)(void *drv, const struct rk_net_config *cfg, struct rk_error *err);
+	/* once the addresses are planned, while the parent still has one thread and waits for
+	 * the id maps: work that needs no child yet (the engine: fork, load, confine) */
+	int (*launch)(void *drv, const struct rk_vnet *vnet, struct rk_error *err);
 	int (*ports)(void *drv, const char *state_dir, const char *child_ip,
 		     struct rk_port_driver **ret, struct rk_error *err);
 	int (*start)(void *drv, struct rk_net_ctx *ctx, struct rk_error *err);

@@ -591,3 +591,14 @@ again"
 	kill -TERM "$RK_PID"
 	wait_job "$RK_PID"
 }
+
+@test "builtin: a start that fails before the tap exists leaves no engine behind (it is started while the ids are mapped)" {
+	local mark="/nonexistent-engine-mark-$$"
+	run "$RK" --net=builtin --copy-up="$mark" true
+	assert_failure
+	assert_output --partial "[rootlesskit:parent] error: copy-up: $mark: No such file or directory"
+	refute_output --partial "netstack"
+	# the engine is a fork of the parent: it carries the same command line
+	run pgrep -f -- "--copy-up=$mark"
+	assert_failure
+}
