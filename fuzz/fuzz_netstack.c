@@ -5,7 +5,9 @@
  *
  * Input: the first byte's low bit is --disable-host-loopback, its next bit leaves the
  * child's connections to libslirp's TCP instead of tcpnat.c, the third puts a virtio-net
- * header before every frame (as on the real tap); then records of
+ * header before every frame (as on the real tap), the fourth turns IPv6 off (then, with
+ * tcpnat.c, libslirp is not loaded and icmpnat.c and the filter take what it would);
+ * then records of
  *   0, u16 length, bytes   a frame from the child (with the third bit: behind the header
  *                          written in the input)
  *   1, u16 milliseconds    the clock moves on
@@ -24,7 +26,7 @@
  * call them through the PLT, so they land here and nothing reaches a network. It also
  * defines poll(), recv() and recvfrom(), to hand the engine the host peers' datagrams. It also
  * defines arc4random_buf() as zeros, so that the engine's initial sequence numbers are
- * 0 and inputs can answer them. The oracle: with
+ * 0 (until the clock moves: then 250 a millisecond) and inputs can answer them. The oracle: with
  * --disable-host-loopback no frame may make the engine connect or send to a host loopback
  * or unspecified address (DNS forwarding to the harness's stub resolver, 127.0.0.53:53,
  * is allowed).
@@ -357,6 +359,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.vnet.disable_host_loopback = no_loopback;
 	cfg.libslirp_tcp = data[0] & 2;
 	cfg.vnet_hdr = data[0] & 4;
+	cfg.vnet.ipv6 = !(data[0] & 8);
 	rk_vnet_slirp(&cfg.vnet, "", NULL);
 	/* DNS goes to a loopback stub (sends are interposed: nothing leaves) */
 	cfg.dns_servers[0].ss_family = AF_INET;

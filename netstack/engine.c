@@ -20,6 +20,10 @@
  * libslirp (and GLib with it) is not linked into rootlesskit: the engine loads it when it
  * starts (load_slirp), so the parent and the child never map it, which keeps about 1 MiB of
  * resident memory out of each, and a host without libslirp runs every other network.
+ * And the engine loads it only when it needs it: with IPv6 (neighbour discovery, router
+ * advertisements, ICMPv6) or for TCP on kernels before 6.9. Otherwise all it would carry
+ * is ICMP echo and ARP, which icmpnat.c and the filter answer, and the engine runs without
+ * libslirp, GLib and their 900 KiB of resident memory (docs/performance.md).
  */
 #include "netstack/engine.h"
 
@@ -40,6 +44,7 @@
 #include <libslirp.h>
 
 #include "netstack/backlog.h"
+#include "netstack/icmpnat.h"
 #include "netstack/tcpnat.h"
 #include "netstack/udpnat.h"
 #include "src/lib/log.h"
@@ -106,7 +111,8 @@ struct rk_engine {
 	struct rk_dns *dns;
 	struct rk_tcpnat *tcp; /* NULL: libslirp carries the child's connections */
 	struct rk_udpnat *udp;
-	int64_t now_ms; /* the clock at the loop's last wake-up, for what a frame starts */
+	struct rk_icmpnat *icmp; /* without libslirp (slirp NULL): ICMP echo */
+	int64_t now_ms;		 /* the clock at the loop's last wake-up, for what a frame starts */
 	struct rk_engine_stats stats;
 	struct pollfd *pfd;
 	size_t n_pfd, cap_pfd;
@@ -240,8 +246,6 @@ struct rk_engine *rk_engine_new(const struct rk_engine_config *cfg, int tap, str
 #endif
 	};
 
-	if (load_slirp(err) < 0)
-		return NULL;
 	e = rk_xcalloc(1, sizeof(*e));
 	inet_pton(AF_INET6, "fd00::", &sc.vprefix_addr6);
 	inet_pton(AF_INET6, "fd00::2", &sc.vhost6);
@@ -270,12 +274,25 @@ struct rk_engine *rk_engine_new(const struct rk_engine_config *cfg, int tap, str
 					       .vnet = v,
 					       .peer = &e->filter.peer,
 					       .vnet_hdr = cfg->vnet_hdr,
-					       .resolver = e->dns };
+					       .resolver = e->dns,
+					       .now_ms = e->now_ms };
 		e->tcp = rk_tcpnat_new(&tc);
 		e->filter.tcp_translated = e->tcp != NULL;
 		if (!e->tcp)
 			rk_debug("netstack: no SO_PEEK_OFF for TCP (Linux < 6.9): libslirp carries "
 				 "every connection");
+	}
+	if (!v->ipv6 && e->tcp) {
+		struct rk_icmpnat_config ic = {
+			.tap = tap, .vnet = v, .peer = &e->filter.peer, .vnet_hdr = cfg->vnet_hdr
+		};
+		e->icmp = rk_icmpnat_new(&ic);
+		e->filter.no_slirp = true;
+		return e;
+	}
+	if (load_slirp(err) < 0) {
+		rk_engine_free(e);
+		return NULL;
 	}
 	e->slirp = sl.new_(&sc, &callbacks, e);
 	if (!e->slirp) {
@@ -302,8 +319,10 @@ static void input(struct rk_engine *e, uint8_t *frame, size_t len, const struct 
 			rk_tcpnat_input(e->tcp, &fr, e->now_ms);
 		else if (fr.route == RK_ROUTE_UDP)
 			rk_udpnat_input(e->udp, &fr, e->now_ms);
-		else
+		else if (e->slirp)
 			sl.input(e->slirp, fr.data, (int)fr.len);
+		else
+			rk_icmpnat_input(e->icmp, &fr, e->now_ms);
 		break;
 	case RK_FILTER_HELD:
 		break;
@@ -491,11 +510,13 @@ static int pass(struct rk_engine *e, int stop_fd, int timeout_ms, bool *stopped)
 	add_poll(e->tap, SLIRP_POLL_IN, e);
 	add_poll(stop_fd, SLIRP_POLL_IN, e);
 	add_poll(e->control, SLIRP_POLL_IN, e);
-	sl.pollfds_fill(e->slirp, &timeout, add_poll, e);
+	if (e->slirp)
+		sl.pollfds_fill(e->slirp, &timeout, add_poll, e);
 	e->now_ms = clock_ns(e) / 1000000;
 	rk_dns_fill(e->dns, e->now_ms, add_poll_in, e, &timeout);
 	rk_tcpnat_fill(e->tcp, e->now_ms, add_pollfd, e, &timeout);
 	rk_udpnat_fill(e->udp, e->now_ms, add_pollfd, e, &timeout);
+	rk_icmpnat_fill(e->icmp, e->now_ms, add_pollfd, e, &timeout);
 	for (size_t i = 0; i < RK_ARRAY_SIZE(e->timers); i++) {
 		const struct engine_timer *t = &e->timers[i];
 		if (t->used && t->expire_ms >= 0) {
@@ -518,9 +539,12 @@ static int pass(struct rk_engine *e, int stop_fd, int timeout_ms, bool *stopped)
 		drain_tap(e);
 	if (r > 0 && e->pfd[2].fd >= 0 && e->pfd[2].revents)
 		serve_control(e);
-	sl.pollfds_poll(e->slirp, r < 0, get_revents, e);
-	if (r > 0)
+	if (e->slirp)
+		sl.pollfds_poll(e->slirp, r < 0, get_revents, e);
+	if (r > 0) {
 		rk_dns_poll(e->dns, get_revents, e);
+		rk_icmpnat_poll(e->icmp, e->now_ms, get_pollfd_revents, e);
+	}
 	/* after the frames: acknowledgements and data for the whole batch at once */
 	rk_tcpnat_poll(e->tcp, e->now_ms, get_pollfd_revents, e);
 	if (r > 0)
@@ -598,6 +622,7 @@ void rk_engine_free(struct rk_engine *e)
 		return;
 	rk_tcpnat_free(e->tcp);
 	rk_udpnat_free(e->udp);
+	rk_icmpnat_free(e->icmp);
 	if (e->slirp)
 		sl.cleanup(e->slirp);
 	rk_dns_free(e->dns);

@@ -19,7 +19,8 @@
  *   reassemble them.
  * - ARP requests for addresses of the subnet that libslirp does not answer (it only knows
  *   the gateway and DNS addresses) are answered here, with libslirp's MAC scheme, so that a
- *   published port's client from such an address gets its replies.
+ *   published port's client from such an address gets its replies; without libslirp
+ *   (engine.c), those for the gateway and DNS addresses too.
  * - The virtio-net header before each frame is the child's to choose (a packet socket with
  *   PACKET_VNET_HDR sets csum_start and csum_offset to anything in the frame), so it is
  *   checked against the headers parsed here: a checksum to complete must be the TCP or UDP
@@ -104,8 +105,8 @@ static enum rk_filter_verdict arp(const struct rk_filter_config *cfg, const uint
 	target = get_addr(a + 24);
 	host = target & ~cfg->vnet->mask;
 	if ((target & cfg->vnet->mask) != cfg->vnet->net || target == cfg->vnet->child ||
-	    target == cfg->vnet->gateway || target == cfg->vnet->dns || host == 0 ||
-	    host == ~cfg->vnet->mask)
+	    (!cfg->no_slirp && (target == cfg->vnet->gateway || target == cfg->vnet->dns)) ||
+	    host == 0 || host == ~cfg->vnet->mask)
 		return RK_FILTER_PASS;
 	/* Ethernet: back to the asker, from the target's MAC */
 	memcpy(reply, frame + 6, 6);

@@ -35,7 +35,8 @@ struct rk_filter_config {
 	/* the network: libslirp answers ARP for the gateway and DNS addresses itself; with
 	 * IPv6, the DNS address fd00::3 is served too */
 	const struct rk_vnet *vnet;
-	bool tcp_translated;	  /* TCP goes to tcpnat.c (RK_ROUTE_TCP), not libslirp */
+	bool tcp_translated; /* TCP goes to tcpnat.c (RK_ROUTE_TCP), not libslirp */
+	bool no_slirp; /* libslirp is not loaded: ARP for the gateway and DNS is answered here */
 	struct rk_child_mac peer; /* the source of the frames that are not dropped */
 	struct rk_filter_frag frags[RK_FILTER_FRAGS];
 	uint64_t frag_clock;

@@ -59,7 +59,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "netstack/filter.h"
@@ -67,20 +66,16 @@
 #include "netstack/wire.h"
 #include "src/lib/util.h"
 
-/* Our initial sequence number: a clock of 4 µs ticks from a random start (RFC 6528's timer,
- * without its per-connection hash: the tap joins the engine to the child alone, so there is
- * no third party to guess it). Rising with time, a host forward's SYN comes after what an
- * earlier connection of the same address pair sent, so the child's TIME_WAIT for that pair
- * takes it as a new connection (RFC 1122 4.2.2.13) instead of answering with an ACK; a
- * random number would meet that ACK half the time. One system call less per connection
- * too. */
-static uint32_t next_iss(const struct rk_tcpnat *t)
+/* Our initial sequence number: 250 a millisecond of the engine's clock (RFC 6528's 4 µs
+ * timer) from a random start, counted from the translation's start, without RFC 6528's
+ * per-connection hash: the tap joins the engine to the child alone, so there is no third
+ * party to guess it. Rising with time, a host forward's SYN comes after what an earlier
+ * connection of the same address pair sent, so the child's TIME_WAIT for that pair takes
+ * it as a new connection (RFC 1122 4.2.2.13) instead of answering with an ACK; a random
+ * number would meet that ACK half the time. One system call less per connection too. */
+static uint32_t next_iss(const struct rk_tcpnat *t, int64_t now_ms)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return t->iss_base +
-	       (uint32_t)(((uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec) >> 12);
+	return t->iss_base + (uint32_t)((uint64_t)(now_ms - t->cfg.now_ms) * 250);
 }
 
 static size_t hash_key(bool v6, const uint8_t *caddr, const uint8_t *raddr, uint16_t cport,
@@ -248,7 +243,7 @@ static void syn_options(struct flow *f, const uint8_t *opt, size_t len)
 /* A new flow on the host socket fd (which gets no Nagle and a peek offset), entered into
  * the table. NULL if the socket refuses the peek offset (the caller closes it). */
 struct flow *tn_flow_new(struct rk_tcpnat *t, int fd, bool v6, const uint8_t *caddr,
-			 const uint8_t *raddr, uint16_t cport, uint16_t rport)
+			 const uint8_t *raddr, uint16_t cport, uint16_t rport, int64_t now_ms)
 {
 	int zero = 0, one = 1;
 	size_t alen = v6 ? 16 : 4;
@@ -266,7 +261,7 @@ struct flow *tn_flow_new(struct rk_tcpnat *t, int fd, bool v6, const uint8_t *ca
 	f->cport = cport;
 	f->rport = rport;
 	f->mss = 536;
-	f->iss = next_iss(t);
+	f->iss = next_iss(t, now_ms);
 	f->snd_una = f->snd_nxt = f->snd_max = f->iss + 1;
 	f->cwnd = UINT32_MAX; /* a tap loses nothing until it does */
 	f->rto_at = -1;
@@ -312,7 +307,8 @@ static void open_flow(struct rk_tcpnat *t, const struct rk_frame *fr, size_t thl
 	if (!tn_table_full(t) && destination(t, fr->v6, fr->dst, fr->dport, now_ms, &ss))
 		/* the host side's family is the destination's (DNS may cross families) */
 		fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	f = fd >= 0 ? tn_flow_new(t, fd, fr->v6, fr->src, fr->dst, fr->sport, fr->dport) : NULL;
+	f = fd >= 0 ? tn_flow_new(t, fd, fr->v6, fr->src, fr->dst, fr->sport, fr->dport, now_ms)
+		    : NULL;
 	if (!f) {
 		if (fd >= 0)
 			close(fd);

@@ -20,6 +20,7 @@ struct rk_tcpnat_config {
 	const struct rk_child_mac *peer;
 	bool vnet_hdr; /* frames go behind a struct virtio_net_hdr: checksum and TSO offload */
 	struct rk_dns *resolver; /* where TCP to the DNS address goes, or NULL */
+	int64_t now_ms;		 /* the engine's clock at the start */
 };
 
 struct rk_tcpnat_stats {

@@ -103,7 +103,7 @@ struct rk_tcpnat {
 	size_t n_flows, cap_flows, max_flows;
 	int64_t accept_at; /* listeners are not polled before this (out of descriptors) */
 	unsigned pend_buffers;
-	uint32_t iss_base; /* random: where the initial sequence numbers' clock starts */
+	uint32_t iss_base; /* random: the initial sequence number at cfg.now_ms */
 	uint16_t ip_id;
 	uint16_t next_port; /* where the search for a free port of a host forward goes on */
 	uint8_t gw_mac[6];
@@ -168,6 +168,6 @@ bool tn_table_full(const struct rk_tcpnat *t);
 /* A new flow on the host socket fd (which gets no Nagle and a peek offset), entered into
  * the table. NULL if the socket refuses the peek offset (the caller closes it). */
 struct flow *tn_flow_new(struct rk_tcpnat *t, int fd, bool v6, const uint8_t *caddr,
-			 const uint8_t *raddr, uint16_t cport, uint16_t rport);
+			 const uint8_t *raddr, uint16_t cport, uint16_t rport, int64_t now_ms);
 
 #endif

@@ -41,7 +41,7 @@ static void accept_flow(struct rk_tcpnat *t, const struct listener *l, int fd,
 	for (int i = 0; i < FWD_PORT_TRIES && tn_lookup(t, v6, caddr, raddr, cport, rport); i++)
 		rport = htons((uint16_t)(FWD_PORT_FIRST + t->next_port++ % FWD_PORT_COUNT));
 	if (!tn_table_full(t) && !tn_lookup(t, v6, caddr, raddr, cport, rport))
-		f = tn_flow_new(t, fd, v6, caddr, raddr, cport, rport);
+		f = tn_flow_new(t, fd, v6, caddr, raddr, cport, rport, now_ms);
 	if (!f) {
 		/* a full table: the client hears it at once (a reset), not when it gives up */
 		struct linger lg = { .l_onoff = 1, .l_linger = 0 };

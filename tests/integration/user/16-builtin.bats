@@ -10,6 +10,7 @@ bats_require_minimum_version 1.5.0
 
 ECHO="$BATS_TEST_DIRNAME/../tools/echo.py"
 RAWSYN="$BATS_TEST_DIRNAME/../tools/rawsyn.py"
+ICMPECHO="$BATS_TEST_DIRNAME/../tools/icmpecho.py"
 
 setup() {
 	[ -w /dev/net/tun ] || skip "/dev/net/tun is not usable"
@@ -601,4 +602,29 @@ again"
 	# the engine is a fork of the parent: it carries the same command line
 	run pgrep -f -- "--copy-up=$mark"
 	assert_failure
+}
+
+# The engine's maps name libslirp (and GLib with it) or not.
+engine_maps_slirp() {
+	grep -q libslirp "/proc/$(engine_pid)/maps"
+}
+
+@test "builtin without --ipv6: ICMP echo to the gateway and the DNS address answered by the engine, fragments included; libslirp not loaded" {
+	run "$RK" --net=builtin --mtu=1500 sh -c "python3 $ICMPECHO 10.0.2.2 4000; python3 $ICMPECHO 10.0.2.3 56; python3 $ICMPECHO 10.0.2.50 56"
+	assert_line "reply from 10.0.2.2: 4000 bytes"
+	assert_line "reply from 10.0.2.3: 56 bytes"
+	# no other host in the network: nothing answers for it
+	assert_line "no reply"
+	start_sleeper --net=builtin
+	! engine_maps_slirp || fail "the engine mapped libslirp: $(grep -o '[^ ]*slirp[^ ]*' /proc/"$(engine_pid)"/maps | sort -u)"
+	# the engine answers the running command too
+	run nsenter -t "$CMD_PID" -U -n --preserve-credentials timeout 10 python3 "$ICMPECHO" 10.0.2.2 56
+	assert_output "reply from 10.0.2.2: 56 bytes"
+}
+
+@test "builtin --ipv6: the engine loads libslirp (neighbour discovery, router advertisements), and ICMP echo to the gateway is answered" {
+	start_sleeper --net=builtin --ipv6
+	engine_maps_slirp || fail "the engine did not map libslirp"
+	run nsenter -t "$CMD_PID" -U -n --preserve-credentials timeout 10 python3 "$ICMPECHO" 10.0.2.2 56
+	assert_output "reply from 10.0.2.2: 56 bytes"
 }
