@@ -16,6 +16,18 @@ setup() {
 	[ -w /dev/net/tun ] || skip "/dev/net/tun is not usable"
 }
 
+# start_echo FLAGS...: rootlesskit --pidns FLAGS... (its state directory in the test's
+# directory) running the echo server on port 80 (60 s at most); returns once it listens,
+# with RK_PID set
+start_echo() {
+	local fifo="$BATS_TEST_TMPDIR/echo-ready"
+	mkfifo "$fifo"
+	"$RK" --pidns --state-dir="$BATS_TEST_TMPDIR/state" "$@" \
+		timeout 60 python3 "$ECHO" serve 80 "$fifo" >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
+	RK_PID=$!
+	read_fifo "$fifo" >/dev/null
+}
+
 start_host_echo() {
 	local fifo="$BATS_TEST_TMPDIR/host-ready"
 	mkfifo "$fifo"
@@ -207,12 +219,7 @@ for _ in range(5):
 }
 
 @test "builtin: the builtin port driver over it" {
-	local fifo="$BATS_TEST_TMPDIR/echo-ready"
-	mkfifo "$fifo"
-	"$RK" --pidns --net=builtin --port-driver=builtin -p 127.0.0.1:18093:80/tcp \
-		timeout 20 python3 "$ECHO" serve 80 "$fifo" >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
-	RK_PID=$!
-	read_fifo "$fifo" >/dev/null
+	start_echo --net=builtin --port-driver=builtin -p 127.0.0.1:18093:80/tcp
 	run timeout 10 python3 "$ECHO" tcp 127.0.0.1 18093 published
 	assert_success
 	assert_output "published"
@@ -252,15 +259,10 @@ resolv.conf"
 }
 
 @test "builtin --port-driver=netstack: TCP and UDP ports through the NAT, bursts, the API, rootlessctl" {
-	local fifo="$BATS_TEST_TMPDIR/echo-ready"
-	mkfifo "$fifo"
 	# without --disable-host-loopback: with it, libslirp drops the UDP replies to a
 	# loopback client (seen as the gateway), as slirp4netns does
-	"$RK" --pidns --state-dir="$BATS_TEST_TMPDIR/state" --net=builtin --port-driver=netstack \
-		-p 127.0.0.1:18091:80/tcp -p 127.0.0.1:18091:80/udp \
-		timeout 30 python3 "$ECHO" serve 80 "$fifo" >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
-	RK_PID=$!
-	read_fifo "$fifo" >/dev/null
+	start_echo --net=builtin --port-driver=netstack \
+		-p 127.0.0.1:18091:80/tcp -p 127.0.0.1:18091:80/udp
 	run timeout 10 python3 "$ECHO" tcp 127.0.0.1 18091 via-netstack
 	assert_output "via-netstack"
 	run timeout 10 python3 "$ECHO" udp 127.0.0.1 18091 udp-via-netstack
@@ -298,12 +300,7 @@ resolv.conf"
 # start_v6_ports FLAGS...: rootlesskit FLAGS --port-driver=netstack with tcp6 and udp6 on
 # [::1]:18101 to an echo service on the child's port 80 (IPv4 and IPv6)
 start_v6_ports() {
-	local fifo="$BATS_TEST_TMPDIR/echo-ready"
-	mkfifo "$fifo"
-	"$RK" --pidns "$@" -p '[::1]:18101:80/tcp6' -p '[::1]:18101:80/udp6' \
-		timeout 30 python3 "$ECHO" serve 80 "$fifo" >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
-	RK_PID=$!
-	read_fifo "$fifo" >/dev/null
+	start_echo "$@" -p '[::1]:18101:80/tcp6' -p '[::1]:18101:80/udp6'
 }
 
 @test "builtin --ipv6 --port-driver=netstack: tcp6 and udp6 reach the child's fd00::100 over IPv6; a loopback client is fd00::2" {
@@ -373,13 +370,10 @@ engine_usage() {
 }
 
 @test "builtin --port-driver=netstack: 1100 idle clients of a published port leave the next one served" {
-	local fifo="$BATS_TEST_TMPDIR/echo-ready" idle="$BATS_TEST_TMPDIR/idle"
-	mkfifo "$fifo" "$idle"
-	"$RK" --pidns --state-dir="$BATS_TEST_TMPDIR/state" --net=builtin --port-driver=netstack \
-		-p 127.0.0.1:18096:80/tcp \
-		timeout 60 python3 "$ECHO" serve 80 "$fifo" >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
-	RK_PID=$!
-	read_fifo "$fifo" >/dev/null
+	local idle="$BATS_TEST_TMPDIR/idle"
+	mkfifo "$idle"
+	start_echo --net=builtin --port-driver=netstack \
+		-p 127.0.0.1:18096:80/tcp
 	# more than the 1024 connections the table once held: a full table let new clients
 	# wait in the listener's queue for ever
 	timeout 60 python3 "$ECHO" idle 127.0.0.1 18096 1100 40 >"$idle" 3>&- &
@@ -458,14 +452,10 @@ wait_new_engine() {
 }
 
 @test "builtin: a crashed engine is replaced on the same tap; published ports, outbound connections and the API work again" {
-	local fifo="$BATS_TEST_TMPDIR/echo-ready" engine new cpid
-	mkfifo "$fifo"
+	local engine new cpid
 	start_host_echo
-	"$RK" --pidns --state-dir="$BATS_TEST_TMPDIR/state" --net=builtin --port-driver=netstack \
-		-p 127.0.0.1:18101:80/tcp \
-		timeout 60 python3 "$ECHO" serve 80 "$fifo" >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
-	RK_PID=$!
-	read_fifo "$fifo" >/dev/null
+	start_echo --net=builtin --port-driver=netstack \
+		-p 127.0.0.1:18101:80/tcp
 	run timeout 10 python3 "$ECHO" tcp 127.0.0.1 18101 before
 	assert_output "before"
 	engine=$(engine_pid)
@@ -512,13 +502,8 @@ wait_new_engine() {
 }
 
 @test "builtin --port-driver=netstack: clients from one address and port to two ports forwarded to one service are both served" {
-	local fifo="$BATS_TEST_TMPDIR/echo-ready"
-	mkfifo "$fifo"
-	"$RK" --pidns --state-dir="$BATS_TEST_TMPDIR/state" --net=builtin --port-driver=netstack \
-		-p 127.0.0.1:18121:80/tcp -p 127.0.0.1:18122:80/tcp \
-		timeout 30 python3 "$ECHO" serve 80 "$fifo" >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
-	RK_PID=$!
-	read_fifo "$fifo" >/dev/null
+	start_echo --net=builtin --port-driver=netstack \
+		-p 127.0.0.1:18121:80/tcp -p 127.0.0.1:18122:80/tcp
 	# both connections show as the gateway with the same port inside: the second must not
 	# take (and be refused for) the first one's place
 	run timeout 20 python3 -c '
@@ -544,12 +529,7 @@ again"
 }
 
 @test "builtin --port-driver=netstack: a client port used again at once is served, after a short and after a long connection" {
-	local fifo="$BATS_TEST_TMPDIR/echo-ready"
-	mkfifo "$fifo"
-	"$RK" --pidns --net=builtin --port-driver=netstack -p 127.0.0.1:18124:80/tcp \
-		timeout 60 python3 "$ECHO" serve 80 "$fifo" >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
-	RK_PID=$!
-	read_fifo "$fifo" >/dev/null
+	start_echo --net=builtin --port-driver=netstack -p 127.0.0.1:18124:80/tcp
 	# The service closes first, so the child keeps a TIME_WAIT for the gateway's port
 	# (the client's) and its own. The next connection from that port must open at once:
 	# after a short connection, because the engine's initial sequence number rises with
@@ -567,12 +547,8 @@ again"
 }
 
 @test "builtin --port-driver=netstack: 1000 concurrent connections all served, twice; the engine's descriptors return to their count before" {
-	local fifo="$BATS_TEST_TMPDIR/echo-ready" before after
-	mkfifo "$fifo"
-	"$RK" --pidns --net=builtin --port-driver=netstack -p 127.0.0.1:18125:80/tcp \
-		timeout 60 python3 "$ECHO" serve 80 "$fifo" >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
-	RK_PID=$!
-	read_fifo "$fifo" >/dev/null
+	local before after
+	start_echo --net=builtin --port-driver=netstack -p 127.0.0.1:18125:80/tcp
 	run timeout 10 python3 "$ECHO" tcp 127.0.0.1 18125 warm
 	assert_output "warm"
 	before=$(engine_usage)
