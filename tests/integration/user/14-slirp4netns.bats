@@ -5,6 +5,7 @@
 # to 127.0.0.1 on the host (as 10.0.2.2 inside) and to addresses inside the namespace.
 
 load ../helpers
+bats_require_minimum_version 1.5.0
 
 ECHO="$BATS_TEST_DIRNAME/../tools/echo.py"
 
