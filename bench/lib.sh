@@ -13,6 +13,7 @@
 #                         PID: its descendants named rootlesskit, exe (a re-executed child),
 #                         slirp4netns or pasta; the benchmark's servers and clients left out
 #   pss_rss PID           "PSS RSS" in KiB, summed over the same processes
+#   received              a filter: the Gbit/s iperf3's receiver line reports (its -f g)
 
 user=${RK_TEST_USER:-rktest}
 bench_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -77,4 +78,8 @@ pss_rss() {
 		rss=$((rss + b))
 	done
 	echo "$pss $rss"
+}
+
+received() {
+	awk '/receiver/ { print $(NF-2) }'
 }

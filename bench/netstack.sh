@@ -44,15 +44,10 @@ if [ "$peers" != 0 ] && command -v pasta >/dev/null; then
 	variants+=("rootlesskit-c-pasta|$work/rootlesskit --net=pasta|implicit|")
 fi
 
-# gbit [-R] IPERF3-ARGS...: Gbit/s received
-gbit() {
-	awk '/receiver/ { print $(NF-2) }'
-}
-
 # through CMD MTU [-R]: client inside the namespace
 through() {
 	# shellcheck disable=SC2086
-	as_env $1 --mtu="$2" iperf3 -c 10.0.2.2 -p 5301 -t "$secs" -f g ${3:-} 2>/dev/null | gbit
+	as_env $1 --mtu="$2" iperf3 -c 10.0.2.2 -p 5301 -t "$secs" -f g ${3:-} 2>/dev/null | received
 }
 
 # published CMD MTU DRIVER: a server in the namespace, a host client through 127.0.0.1:5302,
@@ -64,7 +59,7 @@ published() {
 		timeout $((secs + 15)) iperf3 -s -1 -p 5302 >/dev/null 2>&1 &
 	inst=$!
 	for _ in $(seq 50); do
-		r=$("${as_user[@]}" iperf3 -c 127.0.0.1 -p 5302 -t "$secs" -f g 2>/dev/null | gbit)
+		r=$("${as_user[@]}" iperf3 -c 127.0.0.1 -p 5302 -t "$secs" -f g 2>/dev/null | received)
 		[ -n "$r" ] && break
 		sleep 0.2
 	done
@@ -85,8 +80,8 @@ memory() {
 	echo "$m"
 }
 
-lo_up=$("${as_user[@]}" iperf3 -c 127.0.0.1 -p 5301 -t "$secs" -f g | gbit)
-lo_down=$("${as_user[@]}" iperf3 -c 127.0.0.1 -p 5301 -t "$secs" -f g -R | gbit)
+lo_up=$("${as_user[@]}" iperf3 -c 127.0.0.1 -p 5301 -t "$secs" -f g | received)
+lo_down=$("${as_user[@]}" iperf3 -c 127.0.0.1 -p 5301 -t "$secs" -f g -R | received)
 printf '%-22s %6s %12s %12s %12s %18s %18s\n' "" MTU "child->host" "host->child" "port->child" \
 	"idle PSS/RSS NAT" "with host network"
 printf '%-22s %6s %7s Gb/s %7s Gb/s\n' "host loopback" - "$lo_up" "$lo_down"

@@ -33,7 +33,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# the servers, as the command of each variant: iperf3 on 5201, connrate on 8000
+# the servers, as the command of each variant: iperf3 on 5201, connrate on 8000; each
+# variant publishes them at an offset, below the ephemeral range (32768 up), where one of
+# the benchmark's own client sockets could hold the port
 servers="iperf3 -s -p 5201 >/dev/null 2>&1 & exec $work/connrate serve 8000 > $work/ready.\$\$ < $work/hold"
 mkfifo "$work/hold"
 exec 9<>"$work/hold" # keeps the servers' stdin open until the end
@@ -59,9 +61,8 @@ start() {
 	exit 1
 }
 
-gbit() { # PORT [-R]
-	"${as_user[@]}" iperf3 -c 127.0.0.1 -p "$1" -t "$secs" -f g ${2:-} |
-		awk '/receiver/ { print $(NF-2) }'
+gbit() { # PORT [-R]: iperf3 from the host to 127.0.0.1:PORT (-R: back)
+	"${as_user[@]}" iperf3 -c 127.0.0.1 -p "$1" -t "$secs" -f g ${2:-} | received
 }
 
 # us_per_conn TICKS CONNRATE-OUTPUT: the instance's CPU µs per completed connection
@@ -119,10 +120,10 @@ measure direct 0
 start rootlesskit-c-builtin 10000 "$work/rootlesskit" --pidns --net=none --port-driver=builtin \
 	-p 127.0.0.1:15201:5201/tcp -p 127.0.0.1:18000:8000/tcp sh -c "$servers"
 measure rootlesskit-c-builtin 10000
-start rootlesskit-c-netstack 30000 "$work/rootlesskit" --pidns --net=builtin \
-	--port-driver=netstack -p 127.0.0.1:35201:5201/tcp -p 127.0.0.1:38000:8000/tcp \
+start rootlesskit-c-netstack 1000 "$work/rootlesskit" --pidns --net=builtin \
+	--port-driver=netstack -p 127.0.0.1:6201:5201/tcp -p 127.0.0.1:9000:8000/tcp \
 	sh -c "$servers"
-measure rootlesskit-c-netstack 30000
+measure rootlesskit-c-netstack 1000
 have_upstream=
 if [ "${BENCH_PEERS:-1}" != 0 ] && [ -x /usr/bin/rootlesskit ] && command -v slirp4netns >/dev/null; then
 	have_upstream=1

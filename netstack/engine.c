@@ -602,6 +602,7 @@ int rk_engine_run(struct rk_engine *e, int stop_fd)
 void rk_engine_stats(const struct rk_engine *e, struct rk_engine_stats *ret)
 {
 	const struct rk_tcpnat_stats *t = rk_tcpnat_stats(e->tcp);
+	const struct rk_icmpnat_stats *ic = rk_icmpnat_stats(e->icmp);
 
 	*ret = e->stats;
 	ret->tcp_flows = t->flows;
@@ -610,7 +611,11 @@ void rk_engine_stats(const struct rk_engine *e, struct rk_engine_stats *ret)
 	ret->tcp_resets = t->resets;
 	ret->tcp_held = t->held;
 	ret->tcp_refused = t->refused;
-	ret->out_dropped += t->out_dropped + rk_udpnat_stats(e->udp)->out_dropped;
+	ret->out_dropped += t->out_dropped + rk_udpnat_stats(e->udp)->out_dropped + ic->out_dropped;
+	ret->icmp_answered = ic->answered;
+	ret->icmp_sent = ic->sent;
+	ret->icmp_replies = ic->replies;
+	ret->icmp_dropped = ic->dropped;
 	ret->udp_flows = rk_udpnat_stats(e->udp)->flows;
 	ret->udp_active = rk_udpnat_stats(e->udp)->active;
 	ret->udp_evicted = rk_udpnat_stats(e->udp)->evicted;

@@ -46,6 +46,9 @@ struct rk_engine_stats {
 	uint64_t tcp_refused;
 	/* the child's UDP sources (udpnat.c): taken, open now (forwards too), given way */
 	uint64_t udp_flows, udp_active, udp_evicted;
+	/* ICMP echo without libslirp (icmpnat.c): answered by the engine, sent on, replies
+	 * back, and what it dropped */
+	uint64_t icmp_answered, icmp_sent, icmp_replies, icmp_dropped;
 };
 
 struct rk_engine;

@@ -70,11 +70,6 @@ struct rk_icmpnat *rk_icmpnat_new(const struct rk_icmpnat_config *cfg)
 	return n;
 }
 
-static uint16_t checksum(const uint8_t *p, size_t len)
-{
-	return rk_nat_fold(rk_nat_sum(0, p, len));
-}
-
 /* The ICMP message msg (len bytes, its checksum done) to the child at dst from src, in
  * fragments where it does not fit the MTU. */
 static void to_child(struct rk_icmpnat *n, uint32_t src, uint32_t dst, const uint8_t *msg,
@@ -102,8 +97,10 @@ static void to_child(struct rk_icmpnat *n, uint32_t src, uint32_t dst, const uin
 		iov[0] = (struct iovec){ &vh, sizeof(vh) };
 		iov[1] = (struct iovec){ n->hdr, hl };
 		iov[2] = (struct iovec){ (void *)(msg + at), piece };
-		if (writev(n->cfg.tap, iov + !n->cfg.vnet_hdr, 2 + n->cfg.vnet_hdr) < 0)
+		if (writev(n->cfg.tap, iov + !n->cfg.vnet_hdr, 2 + n->cfg.vnet_hdr) < 0) {
+			n->stats.out_dropped++;
 			break;
+		}
 	}
 }
 
@@ -167,7 +164,7 @@ void rk_icmpnat_input(struct rk_icmpnat *n, const struct rk_frame *fr, int64_t n
 		return;
 	v = n->cfg.vnet;
 	if (fr->v6 || rk_get16(fr->data + 12) != 0x0800 || fr->proto != PROTO_ICMP || len < 8 ||
-	    icmp[0] != ECHO_REQUEST || icmp[1] != 0 || checksum(icmp, len) != 0) {
+	    icmp[0] != ECHO_REQUEST || icmp[1] != 0 || rk_inet_checksum(icmp, len) != 0) {
 		n->stats.dropped++;
 		return;
 	}
@@ -177,8 +174,7 @@ void rk_icmpnat_input(struct rk_icmpnat *n, const struct rk_frame *fr, int64_t n
 		memcpy(n->buf, icmp, len);
 		n->buf[0] = ECHO_REPLY;
 		rk_put16(n->buf + 2, 0);
-		uint16_t sum = checksum(n->buf, len);
-		memcpy(n->buf + 2, &sum, 2);
+		rk_put16(n->buf + 2, rk_inet_checksum(n->buf, len));
 		to_child(n, dst, src, n->buf, len);
 		n->stats.answered++;
 		return;
@@ -236,8 +232,7 @@ void rk_icmpnat_poll(struct rk_icmpnat *n, int64_t now_ms, int (*revents)(int id
 				continue;
 			rk_put16(n->buf + 4, f->id);
 			rk_put16(n->buf + 2, 0);
-			uint16_t sum = checksum(n->buf, (size_t)got);
-			memcpy(n->buf + 2, &sum, 2);
+			rk_put16(n->buf + 2, rk_inet_checksum(n->buf, (size_t)got));
 			to_child(n, f->dst, n->cfg.vnet->child, n->buf, (size_t)got);
 			f->last_ms = now_ms;
 			n->stats.replies++;

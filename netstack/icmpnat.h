@@ -19,10 +19,11 @@ struct rk_icmpnat_config {
 };
 
 struct rk_icmpnat_stats {
-	uint64_t answered; /* echo requests to the network's own addresses, answered here */
-	uint64_t sent;	   /* echo requests sent on through a host socket */
-	uint64_t replies;  /* echo replies from the host sockets to the child */
-	uint64_t dropped;  /* anything else, and requests with no socket to be had */
+	uint64_t answered;    /* echo requests to the network's own addresses, answered here */
+	uint64_t sent;	      /* echo requests sent on through a host socket */
+	uint64_t replies;     /* echo replies from the host sockets to the child */
+	uint64_t dropped;     /* anything else, and requests with no socket to be had */
+	uint64_t out_dropped; /* frames the tap refused */
 };
 
 struct rk_icmpnat;

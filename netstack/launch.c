@@ -224,8 +224,6 @@ int rk_engine_proc_give_tap(struct rk_engine_proc *p, int tap, struct rk_error *
 	int r;
 
 	p->tap = tap;
-	if (p->tap_send < 0)
-		return rk_engine_proc_start(p, -1, err);
 	r = rk_msg_send_fd(p->tap_send, RK_MSG_NET_FD, tap);
 	close(rk_steal_fd(&p->tap_send));
 	/* at EPIPE the engine is gone: its readiness pipe says why */

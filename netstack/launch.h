@@ -72,9 +72,8 @@ int rk_engine_proc_start(struct rk_engine_proc *p, int control, struct rk_error 
  * Returns 0 or a negative errno with err set. */
 int rk_engine_proc_launch(struct rk_engine_proc *p, int control, struct rk_error *err);
 
-/* The child's tap (taken): to the launched engine, which then says it runs; without one,
- * an engine is started on it (rk_engine_proc_start, no control socket). Returns 0 or a
- * negative errno with err set. */
+/* The child's tap (taken), to the engine rk_engine_proc_launch started, which then says it
+ * runs (rk_engine_proc_ready). Returns 0 or a negative errno with err set. */
 int rk_engine_proc_give_tap(struct rk_engine_proc *p, int tap, struct rk_error *err);
 
 /* Waits until end_ms (rk_now_ms) for the started engine to say that it runs confined, or
