@@ -8,7 +8,6 @@
 
 #include "src/ctl/ctl.h"
 #include "src/lib/gocompat.h"
-#include "src/lib/gocompat.h"
 #include "src/lib/util.h"
 #include "src/lib/version.h"
 
@@ -17,14 +16,27 @@ struct subcommand {
 	int (*run)(const struct rk_ctl *c, struct rk_error *err);
 	bool has_json;
 	const char *usage;
+	const char *args_usage;
+	const char *description;
 };
 
 static const struct subcommand subcommands[] = {
-	{ "list-ports", rk_ctl_list_ports, true, "List ports" },
-	{ "add-ports", rk_ctl_add_ports, true, "Add ports" },
-	{ "remove-ports", rk_ctl_remove_ports, false, "Remove ports" },
-	{ "info", rk_ctl_info, true, "Show info" },
+	{ "list-ports", rk_ctl_list_ports, true, "List ports", "[flags]", NULL },
+	{ "add-ports", rk_ctl_add_ports, true, "Add ports",
+	  "[flags] PARENTIP:PARENTPORT:CHILDPORT/PROTO [PARENTIP:PARENTPORT:CHILDPORT/PROTO...]",
+	  "Add exposed ports. The port spec is similar to `docker run -p`. "
+	  "e.g. \"127.0.0.1:8080:80/tcp\"." },
+	{ "remove-ports", rk_ctl_remove_ports, false, "Remove ports", "[flags] ID [ID...]", NULL },
+	{ "info", rk_ctl_info, true, "Show info", "[flags]", NULL },
 };
+
+static const struct subcommand *find_subcommand(const char *name)
+{
+	for (size_t k = 0; k < RK_ARRAY_SIZE(subcommands); k++)
+		if (strcmp(name, subcommands[k].name) == 0)
+			return &subcommands[k];
+	return NULL;
+}
 
 static void usage(FILE *f)
 {
@@ -46,6 +58,24 @@ static void usage(FILE *f)
 		   "directory), defaults to $ROOTLESSKIT_STATE_DIR/api.sock\n"
 		   "   --help, -h      show help\n"
 		   "   --version, -v   print the version\n");
+}
+
+/* "rootlessctl SUB --help", "rootlessctl help SUB": urfave/cli's command help */
+static void subcommand_usage(const struct subcommand *sub)
+{
+	printf("NAME:\n"
+	       "   rootlessctl %s - %s\n\n"
+	       "USAGE:\n"
+	       "   rootlessctl %s [command options] %s\n",
+	       sub->name, sub->usage, sub->name, sub->args_usage);
+	if (sub->description)
+		printf("\nDESCRIPTION:\n   %s\n", sub->description);
+	printf("\nOPTIONS:\n");
+	if (sub->has_json)
+		printf("   --json      Prints as JSON (default: false)\n"
+		       "   --help, -h  show help\n");
+	else
+		printf("   --help, -h  show help\n");
 }
 
 static int usage_error(const char *msg)
@@ -107,13 +137,24 @@ int main(int argc, char **argv)
 			return usage_error(msg);
 		}
 	}
-	if (i >= argc || strcmp(argv[i], "help") == 0 || strcmp(argv[i], "h") == 0) {
+	if (i >= argc) {
 		usage(stdout);
 		return 0;
 	}
-	for (size_t k = 0; k < RK_ARRAY_SIZE(subcommands); k++)
-		if (strcmp(argv[i], subcommands[k].name) == 0)
-			sub = &subcommands[k];
+	if (strcmp(argv[i], "help") == 0 || strcmp(argv[i], "h") == 0) {
+		if (i + 1 >= argc) {
+			usage(stdout);
+			return 0;
+		}
+		sub = find_subcommand(argv[i + 1]);
+		if (!sub) {
+			fprintf(stderr, "No help topic for '%s'\n", argv[i + 1]);
+			return 3;
+		}
+		subcommand_usage(sub);
+		return 0;
+	}
+	sub = find_subcommand(argv[i]);
 	if (!sub) {
 		fprintf(stderr, "No help topic for '%s'\n", argv[i]);
 		return 3;
@@ -123,6 +164,9 @@ int main(int argc, char **argv)
 		if (sub->has_json && strcmp(name, "json") == 0 &&
 		    (!value || rk_parse_go_bool(value, &b) == 0)) {
 			c.json = b;
+		} else if (strcmp(name, "help") == 0 || strcmp(name, "h") == 0) {
+			subcommand_usage(sub);
+			return 0;
 		} else {
 			snprintf(msg, sizeof(msg), "flag provided but not defined: -%s", name);
 			return usage_error(msg);

@@ -50,6 +50,46 @@ rc=1"
 	assert_output "rootlessctl version 3.2.0"
 }
 
+@test "each subcommand's help: SUB --help, SUB -h and help SUB, as urfave/cli prints it" {
+	run "$CTL" add-ports --help
+	assert_success
+	assert_output 'NAME:
+   rootlessctl add-ports - Add ports
+
+USAGE:
+   rootlessctl add-ports [command options] [flags] PARENTIP:PARENTPORT:CHILDPORT/PROTO [PARENTIP:PARENTPORT:CHILDPORT/PROTO...]
+
+DESCRIPTION:
+   Add exposed ports. The port spec is similar to `docker run -p`. e.g. "127.0.0.1:8080:80/tcp".
+
+OPTIONS:
+   --json      Prints as JSON (default: false)
+   --help, -h  show help'
+	# no socket is needed for help, wherever the flag stands
+	run env -u ROOTLESSKIT_STATE_DIR "$CTL" remove-ports -h
+	assert_success
+	assert_output 'NAME:
+   rootlessctl remove-ports - Remove ports
+
+USAGE:
+   rootlessctl remove-ports [command options] [flags] ID [ID...]
+
+OPTIONS:
+   --help, -h  show help'
+	run "$CTL" list-ports --json --help
+	assert_success
+	assert_line --index 0 "NAME:"
+	assert_line '   --json      Prints as JSON (default: false)'
+	run "$CTL" help info
+	assert_success
+	assert_line '   rootlessctl info [command options] [flags]'
+	run "$CTL" h list-ports
+	assert_line '   rootlessctl list-ports - List ports'
+	run "$CTL" help no-such-command
+	assert_failure 3
+	assert_output "No help topic for 'no-such-command'"
+}
+
 # Starts upstream's rootlesskit with slirp4netns and the builtin port driver; sets UP_SOCK.
 start_upstream() {
 	[ -x /usr/bin/rootlesskit ] || skip "upstream rootlesskit is not installed"
