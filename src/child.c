@@ -48,6 +48,7 @@
 #include "src/net/netns.h"
 #include "src/statedir.h"
 #include "src/supervisor.h"
+#include "src/userns_hint.h"
 
 extern char **environ;
 
@@ -332,50 +333,15 @@ static __attribute__((noreturn)) void child_main(struct rk_child_config *cfg)
 	_exit(1);
 }
 
-/* Says what on this host forbids unprivileged user namespaces. */
+/* what forbids the user namespace, with the AppArmor profile of this executable */
 static void clone_hint(int e, char *buf, size_t size)
 {
-	long v;
+	char exe[4096] = "/usr/local/bin/rootlesskit";
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 
-	buf[0] = '\0';
-	if (rk_read_proc_long("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", &v) == 0 &&
-	    v == 1) {
-		char exe[4096] = "/usr/local/bin/rootlesskit", name[4096];
-		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-		if (n > 0)
-			exe[n] = '\0';
-		snprintf(name, sizeof(name), "%s", exe[0] == '/' ? exe + 1 : exe);
-		for (char *p = name; *p; p++)
-			if (*p == '/')
-				*p = '.';
-		snprintf(
-			buf, size,
-			"AppArmor restricts unprivileged user namespaces "
-			"(kernel.apparmor_restrict_unprivileged_userns=1): as root, create "
-			"/etc/apparmor.d/%s containing \"abi <abi/4.0>, include <tunables/global> "
-			"profile %s %s flags=(unconfined) { userns, }\" and run \"systemctl reload "
-			"apparmor\"",
-			name, name, exe);
-	} else if (rk_read_proc_long("/proc/sys/kernel/unprivileged_userns_clone", &v) == 0 &&
-		   v == 0) {
-		snprintf(buf, size,
-			 "unprivileged user namespaces are disabled: as root, run \"sysctl -w "
-			 "kernel.unprivileged_userns_clone=1\"");
-	} else if (rk_read_proc_long("/proc/sys/user/max_user_namespaces", &v) == 0 && v == 0) {
-		snprintf(buf, size,
-			 "user namespaces are disabled: as root, run \"sysctl -w "
-			 "user.max_user_namespaces=28633\"");
-	} else if (e == ENOSPC || e == EUSERS) {
-		snprintf(buf, size,
-			 "the limit user.max_user_namespaces (or the nesting depth) is reached: "
-			 "raise it with sysctl or end other namespaced processes");
-	} else if (e == EINVAL) {
-		snprintf(buf, size, "this kernel lacks user namespaces (CONFIG_USER_NS)");
-	} else if (e == EPERM || e == EACCES) {
-		snprintf(buf, size,
-			 "user namespaces are forbidden here: inside a container, its seccomp "
-			 "profile or LSM must allow unshare(CLONE_NEWUSER)");
-	}
+	if (n > 0)
+		exe[n] = '\0';
+	rk_userns_hint(e, "/proc/sys", "/etc/apparmor.d", exe, buf, size);
 }
 
 int rk_child_start(struct rk_child_config *cfg, pid_t *ret_pid, struct rk_error *err)
