@@ -4,6 +4,12 @@
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
 PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+MANDIR    ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+APPARMORDIR ?= /etc/apparmor.d
+# the AppArmor profile is installed where AppArmor is (APPARMOR=1 or 0 decides instead)
+APPARMOR  ?= $(if $(wildcard /etc/apparmor.d/.),1,0)
 BUILD     := build
 V         ?= 0
 Q         := $(if $(filter 1,$(V)),,@)
@@ -35,12 +41,23 @@ SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
              -fno-omit-frame-pointer
 SAN_CFLAGS = $(BASE_FLAGS) $(WARNINGS) $(CPPFLAGS) $(SAN_FLAGS)
 
-# libslirp (and GLib with it) is not linked: the engine process loads it (engine.c). The
-# small libraries whose archives Debian ships are linked in: each shared one costs every
-# process of an instance its own relocated pages (about 280 KiB in all, bench/netstack.sh)
+# libslirp (and GLib with it) is not linked: the engine process loads it (engine.c).
+# Debian's libraries are linked shared, as Debian's policy asks, so that their security
+# updates reach rootlesskit without a rebuild. LINK=static links the small ones whose
+# archives Debian ships (libnftnl, jansson, libevent, libseccomp) into the programs
+# instead: an idle instance then uses less memory (README.md, "Linking";
+# bench/linking.sh measures both).
+LINK          ?= shared
 STATIC_PKGS   := libnftnl jansson libevent_extra libevent_core libseccomp
-LDLIBS        += -Wl,-Bstatic $(shell $(PKG_CONFIG) --libs $(STATIC_PKGS)) -Wl,-Bdynamic \
+LIBS_shared   := $(shell $(PKG_CONFIG) --libs $(PKGS)) -pthread
+LIBS_static   := -Wl,-Bstatic $(shell $(PKG_CONFIG) --libs $(STATIC_PKGS)) -Wl,-Bdynamic \
                  $(shell $(PKG_CONFIG) --libs $(filter-out $(STATIC_PKGS),$(PKGS))) -pthread
+CTL_LIBS_shared := $(shell $(PKG_CONFIG) --libs jansson)
+CTL_LIBS_static := -Wl,-Bstatic $(CTL_LIBS_shared) -Wl,-Bdynamic
+ifeq ($(filter shared static,$(LINK)),)
+$(error LINK is "shared" (the default) or "static", not "$(LINK)")
+endif
+LDLIBS        += $(LIBS_$(LINK))
 
 CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
@@ -61,32 +78,53 @@ DATAPATH_SRCS := tests/netstack/test_datapath.c vendor/lwip/vchild.c
 
 .SECONDARY:
 .PHONY: all check unit unit-san integration integration-san format format-check analyze bench \
-	install clean \
+	man install uninstall install-check clean FORCE \
 	fuzz fuzz-ci fuzz-long soak
 
-all: rootlesskit rootlessctl rootlesskit-docker-proxy
+all: rootlesskit rootlessctl rootlesskit-docker-proxy man
+
+# the link mode of the programs: a change of LINK links them again
+$(BUILD)/link-mode: FORCE
+	@mkdir -p $(@D)
+	@[ "$$(cat $@ 2>/dev/null)" = "$(LINK)" ] || echo "$(LINK)" >$@
 
 # rootlessctl links only what it uses
 CTL_SRCS  := api/client.c $(wildcard src/ctl/*.c)
 CTL_OBJS  := $(CTL_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/port/spec.o \
              $(patsubst %,$(BUILD)/obj/src/lib/%.o,util error log gocompat)
-CTL_LIBS  := -Wl,-Bstatic $(shell $(PKG_CONFIG) --libs jansson) -Wl,-Bdynamic
+CTL_LIBS  := $(CTL_LIBS_$(LINK))
 
 # rootlesskit-docker-proxy: the API client, and nothing of rootlesskit
 PROXY_OBJS := $(BUILD)/obj/src/proxy/main.o $(BUILD)/obj/api/client.o \
               $(patsubst %,$(BUILD)/obj/src/lib/%.o,util error log gocompat)
 
-rootlesskit-docker-proxy: $(PROXY_OBJS)
+rootlesskit-docker-proxy: $(PROXY_OBJS) $(BUILD)/link-mode
 	@echo "  LD      $@"
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CTL_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(PROXY_OBJS) $(CTL_LIBS)
 
-rootlessctl: $(CTL_OBJS)
+rootlessctl: $(CTL_OBJS) $(BUILD)/link-mode
 	@echo "  LD      $@"
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CTL_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(CTL_OBJS) $(CTL_LIBS)
 
-rootlesskit: $(LIB_OBJS) $(BUILD)/obj/src/main.o
+rootlesskit: $(LIB_OBJS) $(BUILD)/obj/src/main.o $(BUILD)/link-mode
 	@echo "  LD      $@"
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(LIB_OBJS) $(BUILD)/obj/src/main.o $(LDLIBS)
+
+# rootlesskit linked both ways, whatever LINK says (bench/linking.sh)
+$(BUILD)/link/rootlesskit-%: $(LIB_OBJS) $(BUILD)/obj/src/main.o
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_$*)
+
+# the man pages, from their scdoc sources
+MAN_PAGES := $(patsubst docs/man/%.scd,$(BUILD)/man/%,$(wildcard docs/man/*.scd))
+
+$(BUILD)/man/%: docs/man/%.scd
+	@mkdir -p $(@D)
+	@echo "  SCDOC   $@"
+	$(Q)scdoc <$< >$@.tmp && mv $@.tmp $@
+
+man: $(MAN_PAGES)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -130,7 +168,7 @@ $(BUILD)/rootlesskit-san: $(SAN_OBJS) $(BUILD)/san/src/main.o
 # analysis, a short run of each fuzzer, then the integration tests (as an unprivileged user; see
 # tests/integration/run), once with the release build and once with the sanitized one,
 # and a short soak.
-check: unit unit-san format-check analyze fuzz-ci integration integration-san soak
+check: unit unit-san format-check analyze install-check fuzz-ci integration integration-san soak
 
 # One instance per port driver worked for SOAK_SECONDS in all (tests/soak/soak.py): ports
 # published and removed in a loop under a connection load, descriptors, threads and memory
@@ -249,10 +287,38 @@ analyze:
 bench: rootlesskit
 	bench/report.sh
 
-install: rootlesskit rootlessctl rootlesskit-docker-proxy
-	install -D -m 0755 rootlesskit $(DESTDIR)$(PREFIX)/bin/rootlesskit
-	install -D -m 0755 rootlessctl $(DESTDIR)$(PREFIX)/bin/rootlessctl
-	install -D -m 0755 rootlesskit-docker-proxy $(DESTDIR)$(PREFIX)/bin/rootlesskit-docker-proxy
+# make install: the programs, their man pages, bash completion, and where AppArmor is, the
+# profile that lets rootlesskit create user namespaces there, named after the installed
+# path as AppArmor's tools name profiles (usr.local.bin.rootlesskit). make uninstall
+# removes exactly these files (tests/dist/install.bats).
+PROGRAMS    := rootlesskit rootlessctl rootlesskit-docker-proxy
+COMPLETIONS := rootlesskit rootlessctl
+AA_PATH     := $(BINDIR)/rootlesskit
+AA_NAME     := $(subst /,.,$(patsubst /%,%,$(AA_PATH)))
+INSTALLED   := $(PROGRAMS:%=$(BINDIR)/%) $(MAN_PAGES:$(BUILD)/man/%=$(MANDIR)/man1/%) \
+               $(COMPLETIONS:%=$(BASHCOMPDIR)/%) $(if $(filter 1,$(APPARMOR)),$(APPARMORDIR)/$(AA_NAME))
+
+install: $(PROGRAMS) $(MAN_PAGES)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0755 $(PROGRAMS) $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man1/
+	$(foreach c,$(COMPLETIONS),install -m 0644 dist/completion/$(c).bash $(DESTDIR)$(BASHCOMPDIR)/$(c) &&) true
+ifeq ($(APPARMOR),1)
+	install -d $(DESTDIR)$(APPARMORDIR)
+	sed -e 's|@PATH@|$(AA_PATH)|g' -e 's|@NAME@|$(AA_NAME)|g' dist/apparmor/rootlesskit.in \
+		>$(DESTDIR)$(APPARMORDIR)/$(AA_NAME)
+	chmod 0644 $(DESTDIR)$(APPARMORDIR)/$(AA_NAME)
+	@echo "AppArmor: as root, load the profile with \"apparmor_parser -r $(APPARMORDIR)/$(AA_NAME)\""
+	@echo "  (needed where kernel.apparmor_restrict_unprivileged_userns=1; AppArmor 4.0 or later)"
+endif
+
+uninstall:
+	rm -f $(INSTALLED:%=$(DESTDIR)%)
+
+# the installed files, man pages, completion and AppArmor profile, checked in a temporary
+# DESTDIR (tests/dist/)
+install-check: all
+	bats --tap tests/dist
 
 clean:
 	rm -rf $(BUILD) rootlesskit rootlessctl rootlesskit-docker-proxy

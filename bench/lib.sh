@@ -13,6 +13,8 @@
 #                         PID: its descendants named rootlesskit, exe (a re-executed child),
 #                         slirp4netns or pasta; the benchmark's servers and clients left out
 #   pss_rss PID           "PSS RSS" in KiB, summed over the same processes
+#   memory CMD            "PSS RSS" in KiB of every process of an idle instance of CMD
+#                         (a rootlesskit command line, run as the user with "sleep 30")
 #   received              a filter: the Gbit/s iperf3's receiver line reports (its -f g)
 
 user=${RK_TEST_USER:-rktest}
@@ -78,6 +80,18 @@ pss_rss() {
 		rss=$((rss + b))
 	done
 	echo "$pss $rss"
+}
+
+memory() {
+	local inst m
+	# shellcheck disable=SC2086
+	as_env $1 sleep 30 >/dev/null 2>&1 &
+	inst=$!
+	sleep 2
+	m=$(pss_rss "$inst")
+	kill -TERM -- $(descendants "$inst" "$instance_re") 2>/dev/null || true
+	wait "$inst" 2>/dev/null || true
+	echo "$m"
 }
 
 received() {

@@ -67,19 +67,6 @@ published() {
 	echo "$r"
 }
 
-# memory CMD: "PSS RSS" (KiB) of every process of an idle instance
-memory() {
-	local inst m
-	# shellcheck disable=SC2086
-	as_env $1 sleep 30 >/dev/null 2>&1 &
-	inst=$!
-	sleep 2
-	m=$(pss_rss "$inst")
-	kill -TERM -- $(descendants "$inst" "$instance_re") 2>/dev/null || true
-	wait "$inst" 2>/dev/null || true
-	echo "$m"
-}
-
 lo_up=$("${as_user[@]}" iperf3 -c 127.0.0.1 -p 5301 -t "$secs" -f g | received)
 lo_down=$("${as_user[@]}" iperf3 -c 127.0.0.1 -p 5301 -t "$secs" -f g -R | received)
 printf '%-22s %6s %12s %12s %12s %18s %18s\n' "" MTU "child->host" "host->child" "port->child" \
