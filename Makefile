@@ -8,8 +8,12 @@ BINDIR    ?= $(PREFIX)/bin
 MANDIR    ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 APPARMORDIR ?= /etc/apparmor.d
-# the AppArmor profile is installed where AppArmor is (APPARMOR=1 or 0 decides instead)
-APPARMOR  ?= $(if $(wildcard /etc/apparmor.d/.),1,0)
+# The AppArmor profile: "auto" where /etc/apparmor.d exists (installed when it can be
+# written, else make install says how), 1 always (an error when it cannot), 0 never
+APPARMOR  ?= $(if $(wildcard /etc/apparmor.d/.),auto,0)
+ifeq ($(filter auto 1 0,$(APPARMOR)),)
+$(error APPARMOR is "auto", "1" or "0", not "$(APPARMOR)")
+endif
 BUILD     := build
 V         ?= 0
 Q         := $(if $(filter 1,$(V)),,@)
@@ -78,7 +82,7 @@ DATAPATH_SRCS := tests/netstack/test_datapath.c vendor/lwip/vchild.c
 
 .SECONDARY:
 .PHONY: all check unit unit-san integration integration-san format format-check analyze bench \
-	man install uninstall install-check clean FORCE \
+	man install install-apparmor uninstall install-check clean FORCE \
 	fuzz fuzz-ci fuzz-long soak
 
 all: rootlesskit rootlessctl rootlesskit-docker-proxy man
@@ -295,8 +299,16 @@ PROGRAMS    := rootlesskit rootlessctl rootlesskit-docker-proxy
 COMPLETIONS := rootlesskit rootlessctl
 AA_PATH     := $(BINDIR)/rootlesskit
 AA_NAME     := $(subst /,.,$(patsubst /%,%,$(AA_PATH)))
+AA_DEST      = $(DESTDIR)$(APPARMORDIR)/$(AA_NAME)
 INSTALLED   := $(PROGRAMS:%=$(BINDIR)/%) $(MAN_PAGES:$(BUILD)/man/%=$(MANDIR)/man1/%) \
-               $(COMPLETIONS:%=$(BASHCOMPDIR)/%) $(if $(filter 1,$(APPARMOR)),$(APPARMORDIR)/$(AA_NAME))
+               $(COMPLETIONS:%=$(BASHCOMPDIR)/%) \
+               $(if $(filter-out 0,$(APPARMOR)),$(APPARMORDIR)/$(AA_NAME))
+install_profile = install -d $(DESTDIR)$(APPARMORDIR) && \
+	sed -e 's|@PATH@|$(AA_PATH)|g' -e 's|@NAME@|$(AA_NAME)|g' dist/apparmor/rootlesskit.in \
+		>$(AA_DEST).tmp && chmod 0644 $(AA_DEST).tmp && mv $(AA_DEST).tmp $(AA_DEST)
+load_profile = echo "AppArmor: as root, load the profile with \"apparmor_parser -r \
+	$(APPARMORDIR)/$(AA_NAME)\" (AppArmor 4.0 or later; needed where \
+	kernel.apparmor_restrict_unprivileged_userns=1)"
 
 install: $(PROGRAMS) $(MAN_PAGES)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
@@ -304,13 +316,19 @@ install: $(PROGRAMS) $(MAN_PAGES)
 	install -m 0644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man1/
 	$(foreach c,$(COMPLETIONS),install -m 0644 dist/completion/$(c).bash $(DESTDIR)$(BASHCOMPDIR)/$(c) &&) true
 ifeq ($(APPARMOR),1)
-	install -d $(DESTDIR)$(APPARMORDIR)
-	sed -e 's|@PATH@|$(AA_PATH)|g' -e 's|@NAME@|$(AA_NAME)|g' dist/apparmor/rootlesskit.in \
-		>$(DESTDIR)$(APPARMORDIR)/$(AA_NAME)
-	chmod 0644 $(DESTDIR)$(APPARMORDIR)/$(AA_NAME)
-	@echo "AppArmor: as root, load the profile with \"apparmor_parser -r $(APPARMORDIR)/$(AA_NAME)\""
-	@echo "  (needed where kernel.apparmor_restrict_unprivileged_userns=1; AppArmor 4.0 or later)"
+	$(install_profile)
+	@$(load_profile)
+else ifeq ($(APPARMOR),auto)
+	@if ( $(install_profile) ) 2>/dev/null; then $(load_profile); else \
+		rm -f $(AA_DEST).tmp 2>/dev/null; \
+		echo "AppArmor: the profile was not installed ($(AA_DEST) cannot be written): as root," \
+			"run \"make install-apparmor BINDIR=$(BINDIR)\""; fi
 endif
+
+# the AppArmor profile alone (root, after a user's make install into another PREFIX)
+install-apparmor:
+	$(install_profile)
+	@$(load_profile)
 
 uninstall:
 	rm -f $(INSTALLED:%=$(DESTDIR)%)

@@ -107,6 +107,47 @@ check_page() { # name, then the help's flags on stdin
 	assert_output 0
 }
 
+@test "APPARMOR=auto installs the profile where it can, else says how; install-apparmor alone" {
+	local d=$BATS_TEST_TMPDIR/auto
+	run make -s -C "$TOP" install DESTDIR="$d" PREFIX=/opt/rk APPARMOR=auto
+	assert_success
+	assert_output --partial '"apparmor_parser -r /etc/apparmor.d/opt.rk.bin.rootlesskit"'
+	run grep -x '"/opt/rk/bin/rootlesskit" flags=(unconfined) {' "$d/etc/apparmor.d/opt.rk.bin.rootlesskit"
+	assert_success
+	# a place that cannot be written (a file where the directory goes, even for root):
+	# everything else is installed, and make install says what root has to run
+	d=$BATS_TEST_TMPDIR/blocked
+	mkdir -p "$d/etc"
+	touch "$d/etc/apparmor.d"
+	run make -s -C "$TOP" install DESTDIR="$d" PREFIX=/opt/rk APPARMOR=auto
+	assert_success
+	assert_output "AppArmor: the profile was not installed ($d/etc/apparmor.d/opt.rk.bin.rootlesskit cannot be written): as root, run \"make install-apparmor BINDIR=/opt/rk/bin\""
+	[ -x "$d/opt/rk/bin/rootlesskit" ] || fail "rootlesskit was not installed"
+	rm "$d/etc/apparmor.d"
+	run make -s -C "$TOP" install-apparmor DESTDIR="$d" BINDIR=/opt/rk/bin
+	assert_success
+	[ -f "$d/etc/apparmor.d/opt.rk.bin.rootlesskit" ] || fail "install-apparmor installed nothing"
+	run bash -c "cd '$d' && find etc -type f"
+	assert_output "etc/apparmor.d/opt.rk.bin.rootlesskit"
+	run make -s -C "$TOP" install DESTDIR="$d" APPARMOR=maybe
+	assert_failure
+	assert_output --partial 'APPARMOR is "auto", "1" or "0", not "maybe"'
+}
+
+@test "man and bash-completion find what make install put under the prefix" {
+	run env MANPATH="$ROOT/usr/share/man" man -w rootlesskit
+	assert_output "$ROOT/usr/share/man/man1/rootlesskit.1"
+	run env MANPATH="$ROOT/usr/share/man" man -w 1 rootlessctl
+	assert_output "$ROOT/usr/share/man/man1/rootlessctl.1"
+	[ -r /usr/share/bash-completion/bash_completion ] || skip "bash-completion is not installed"
+	# bash-completion loads a command's completion from XDG_DATA_DIRS on first use
+	run env XDG_DATA_DIRS="$ROOT/usr/share" BASH_COMPLETION_USER_DIR=/nonexistent bash -c '
+		. /usr/share/bash-completion/bash_completion
+		for c in rootlesskit rootlessctl; do __load_completion $c && complete -p $c; done'
+	assert_output "complete -F _comp_rootlesskit rootlesskit
+complete -F _comp_rootlessctl rootlessctl"
+}
+
 @test "the man pages render without a warning at 80 columns" {
 	local p
 	for p in rootlesskit rootlessctl rootlesskit-docker-proxy; do
