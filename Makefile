@@ -120,13 +120,15 @@ $(BUILD)/link/rootlesskit-%: $(LIB_OBJS) $(BUILD)/obj/src/main.o
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_$*)
 
-# the man pages, from their scdoc sources
+# the man pages, from their scdoc sources, dated by SOURCE_DATE_EPOCH when given, else by
+# their last commit (the same pages from the same sources)
 MAN_PAGES := $(patsubst docs/man/%.scd,$(BUILD)/man/%,$(wildcard docs/man/*.scd))
+MAN_EPOCH := $(or $(SOURCE_DATE_EPOCH),$(shell git log -1 --format=%ct -- docs/man 2>/dev/null))
 
 $(BUILD)/man/%: docs/man/%.scd
 	@mkdir -p $(@D)
 	@echo "  SCDOC   $@"
-	$(Q)scdoc <$< >$@.tmp && mv $@.tmp $@
+	$(Q)$(if $(MAN_EPOCH),SOURCE_DATE_EPOCH=$(MAN_EPOCH)) scdoc <$< >$@.tmp && mv $@.tmp $@
 
 man: $(MAN_PAGES)
 
