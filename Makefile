@@ -82,7 +82,7 @@ DATAPATH_SRCS := tests/netstack/test_datapath.c vendor/lwip/vchild.c
 
 .SECONDARY:
 .PHONY: all check unit unit-san integration integration-san format format-check analyze bench \
-	man install install-apparmor uninstall install-check clean FORCE \
+	man install install-apparmor uninstall uninstall-apparmor install-check clean FORCE \
 	fuzz fuzz-ci fuzz-long soak
 
 all: rootlesskit rootlessctl rootlesskit-docker-proxy man
@@ -303,8 +303,7 @@ AA_PATH     := $(BINDIR)/rootlesskit
 AA_NAME     := $(subst /,.,$(patsubst /%,%,$(AA_PATH)))
 AA_DEST      = $(DESTDIR)$(APPARMORDIR)/$(AA_NAME)
 INSTALLED   := $(PROGRAMS:%=$(BINDIR)/%) $(MAN_PAGES:$(BUILD)/man/%=$(MANDIR)/man1/%) \
-               $(COMPLETIONS:%=$(BASHCOMPDIR)/%) \
-               $(if $(filter-out 0,$(APPARMOR)),$(APPARMORDIR)/$(AA_NAME))
+               $(COMPLETIONS:%=$(BASHCOMPDIR)/%)
 install_profile = install -d $(DESTDIR)$(APPARMORDIR) && \
 	sed -e 's|@PATH@|$(AA_PATH)|g' -e 's|@NAME@|$(AA_NAME)|g' dist/apparmor/rootlesskit.in \
 		>$(AA_DEST).tmp && chmod 0644 $(AA_DEST).tmp && mv $(AA_DEST).tmp $(AA_DEST)
@@ -332,8 +331,19 @@ install-apparmor:
 	$(install_profile)
 	@$(load_profile)
 
+# A loaded profile stays loaded (apparmor_parser -R before, or a reboot, unloads it)
 uninstall:
 	rm -f $(INSTALLED:%=$(DESTDIR)%)
+ifeq ($(APPARMOR),1)
+	rm -f $(AA_DEST)
+else ifeq ($(APPARMOR),auto)
+	@if [ -e $(AA_DEST) ] && ! rm -f $(AA_DEST) 2>/dev/null; then \
+		echo "AppArmor: the profile was not removed ($(AA_DEST) cannot be written): as root," \
+			"run \"make uninstall-apparmor BINDIR=$(BINDIR)\""; fi
+endif
+
+uninstall-apparmor:
+	rm -f $(AA_DEST)
 
 # the installed files, man pages, completion and AppArmor profile, checked in a temporary
 # DESTDIR (tests/dist/)

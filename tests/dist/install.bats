@@ -107,7 +107,7 @@ check_page() { # name, then the help's flags on stdin
 	assert_output 0
 }
 
-@test "APPARMOR=auto installs the profile where it can, else says how; install-apparmor alone" {
+@test "APPARMOR=auto installs and removes the profile where it can, else says how; the profile alone" {
 	local d=$BATS_TEST_TMPDIR/auto
 	run make -s -C "$TOP" install DESTDIR="$d" PREFIX=/opt/rk APPARMOR=auto
 	assert_success
@@ -129,6 +129,21 @@ check_page() { # name, then the help's flags on stdin
 	[ -f "$d/etc/apparmor.d/opt.rk.bin.rootlesskit" ] || fail "install-apparmor installed nothing"
 	run bash -c "cd '$d' && find etc -type f"
 	assert_output "etc/apparmor.d/opt.rk.bin.rootlesskit"
+	# uninstall likewise: what cannot be removed (a directory where the profile was, even
+	# for root) is left with what root has to run, the rest removed
+	d=$BATS_TEST_TMPDIR/auto
+	mv "$d/etc/apparmor.d/opt.rk.bin.rootlesskit" "$BATS_TEST_TMPDIR/profile"
+	mkdir -p "$d/etc/apparmor.d/opt.rk.bin.rootlesskit/x"
+	run make -s -C "$TOP" uninstall DESTDIR="$d" PREFIX=/opt/rk APPARMOR=auto
+	assert_success
+	assert_output "AppArmor: the profile was not removed ($d/etc/apparmor.d/opt.rk.bin.rootlesskit cannot be written): as root, run \"make uninstall-apparmor BINDIR=/opt/rk/bin\""
+	run bash -c "cd '$d' && find . -type f | wc -l"
+	assert_output 0
+	rm -r "$d/etc/apparmor.d/opt.rk.bin.rootlesskit"
+	mv "$BATS_TEST_TMPDIR/profile" "$d/etc/apparmor.d/opt.rk.bin.rootlesskit"
+	run make -s -C "$TOP" uninstall-apparmor DESTDIR="$d" BINDIR=/opt/rk/bin
+	assert_success
+	[ ! -e "$d/etc/apparmor.d/opt.rk.bin.rootlesskit" ] || fail "uninstall-apparmor left the profile"
 	run make -s -C "$TOP" install DESTDIR="$d" APPARMOR=maybe
 	assert_failure
 	assert_output --partial 'APPARMOR is "auto", "1" or "0", not "maybe"'
