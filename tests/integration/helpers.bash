@@ -35,6 +35,19 @@ wait_pid_gone() {
 	done
 }
 
+# Runs CMD... every 100 ms until it prints $2, at most $1 seconds. Prints what it printed
+# last; returns 1 when that was never $2 (a count that must come back to its baseline).
+poll_until() {
+	local n=$(($1 * 10)) want=$2 got
+	shift 2
+	while got=$("$@") && [ "$got" != "$want" ] && [ "$n" -gt 1 ]; do
+		n=$((n - 1))
+		sleep 0.1
+	done
+	echo "$got"
+	[ "$got" = "$want" ]
+}
+
 # The subordinate ranges of the current user in file $1, as "start count" lines.
 own_ranges() {
 	awk -F: -v n="$(id -un)" -v u="$(id -u)" '($1 == n || $1 == u) && NF == 3 { print $2, $3 }' "$1"

@@ -220,12 +220,7 @@ fd_count() {
 	run timeout 60 python3 "$ECHO" burst 127.0.0.1 18080 1000
 	assert_output "ok 1000"
 	# the socket pool grew for the burst and shrinks back when idle (every 5 s)
-	for _ in $(seq 300); do
-		after=$(fd_count)
-		[ "$after" = "$before" ] && break
-		sleep 0.1
-	done
-	[ "$after" = "$before" ] || fail "$before descriptors before, $after after"
+	after=$(poll_until 30 "$before" fd_count) || fail "$before descriptors before, $after after"
 	rss_after=$(awk '/^VmRSS/ { print $2 }' "/proc/$RK_PID/status")
 	[ "$rss_after" -lt $((rss_before + 4096)) ] || fail "RSS $rss_before kB before, $rss_after kB after"
 	run timeout 10 python3 "$ECHO" tcp 127.0.0.1 18080 still

@@ -342,6 +342,12 @@ engine_usage() {
 	echo "$(ls /proc/"$engine"/fd | wc -l) $(awk '/^VmRSS:/ { print $2 }' /proc/"$engine"/status)"
 }
 
+engine_fds() {
+	local u
+	u=$(engine_usage)
+	echo "${u%% *}"
+}
+
 @test "builtin: floods (10 000 SYNs to closed host ports, 10 000 unfinished fragments) leave the engine bounded and responsive" {
 	start_host_echo
 	start_sleeper --net=builtin
@@ -551,20 +557,14 @@ again"
 	start_echo --net=builtin --port-driver=netstack -p 127.0.0.1:18125:80/tcp
 	run timeout 10 python3 "$ECHO" tcp 127.0.0.1 18125 warm
 	assert_output "warm"
-	before=$(engine_usage)
-	before=${before%% *}
+	before=$(engine_fds)
 	run timeout 60 python3 "$ECHO" burst 127.0.0.1 18125 1000
 	assert_success
 	assert_output "ok 1000"
 	run timeout 60 python3 "$ECHO" burst 127.0.0.1 18125 1000
 	assert_output "ok 1000"
-	for _ in $(seq 100); do
-		after=$(engine_usage)
-		after=${after%% *}
-		[ "$after" = "$before" ] && break
-		sleep 0.1
-	done
-	[ "$after" = "$before" ] || fail "the engine held $before descriptors before, $after after"
+	after=$(poll_until 10 "$before" engine_fds) ||
+		fail "the engine held $before descriptors before, $after after"
 	kill -TERM "$RK_PID"
 	wait_job "$RK_PID"
 }
