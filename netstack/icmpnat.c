@@ -84,8 +84,10 @@ static void to_child(struct rk_icmpnat *n, uint32_t src, uint32_t dst, const uin
 	uint16_t id = n->ip_id++;
 	uint8_t mac[6];
 
-	if (!n->cfg.peer->known)
+	if (!n->cfg.peer->known) { /* no frame came from the child yet: nowhere to go */
+		n->stats.out_dropped++;
 		return;
+	}
 	rk_filter_slirp_mac(from, mac);
 	for (size_t at = 0; at < len; at += chunk) {
 		size_t piece = len - at < chunk ? len - at : chunk;
